@@ -1,0 +1,58 @@
+// Elementwise binary op with broadcasting: out (dense, logical shape) = a ∘ b, where a and b are
+// read through strides (0 on broadcast dims). CONTIG: all three dense and the same shape.
+
+struct Params {
+  n: u32, rank: u32, off_a: u32, off_b: u32,
+  shape: array<vec4<u32>, 2>,
+  sa: array<vec4<u32>, 2>,
+  sb: array<vec4<u32>, 2>,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+override OP: u32 = 0u;
+override CONTIG: bool = false;
+override WG: u32 = 64u;
+
+fn f(x: f32, y: f32) -> f32 {
+  switch OP {
+    case 0u: { return x + y; }
+    case 1u: { return x - y; }
+    case 2u: { return x * y; }
+    case 3u: { return x / y; }
+    case 4u: { return pow(x, y); }
+    case 5u: { return max(x, y); }
+    case 6u: { return min(x, y); }
+    case 7u: { return select(0.0, 1.0, x > y); }
+    case 8u: { return select(0.0, 1.0, x >= y); }
+    case 9u: { return select(0.0, 1.0, x == y); }
+    default: { return x; }
+  }
+}
+
+fn dim(v: array<vec4<u32>, 2>, i: u32) -> u32 { return v[i / 4u][i % 4u]; }
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * WG;
+  if (i >= p.n) { return; }
+  if (CONTIG) {
+    out[i] = f(a[i], b[i]);
+    return;
+  }
+  var rem = i;
+  var ia = p.off_a;
+  var ib = p.off_b;
+  for (var d = i32(p.rank) - 1; d >= 0; d--) {
+    let k = u32(d);
+    let size = dim(p.shape, k);
+    let c = rem % size;
+    rem = rem / size;
+    ia += c * dim(p.sa, k);
+    ib += c * dim(p.sb, k);
+  }
+  out[i] = f(a[ia], b[ib]);
+}

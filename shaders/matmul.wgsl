@@ -1,0 +1,60 @@
+// Batched matmul C[b] = A[b] · B[b] (f32), A: M×K, B: K×N, read through arbitrary strides so that
+// transposed views need no copy. Register-blocked: each invocation owns a TM×TN block of C and keeps
+// it in registers; no shared memory and no barriers (on llvmpipe a workgroup's invocations are SIMD
+// lanes of one CPU thread, where barriers are expensive; loads of A and B hit the CPU caches).
+
+struct Params {
+  M: u32, N: u32, K: u32, batch: u32,
+  a_off: u32, a_bs: u32, a_rs: u32, a_cs: u32,   // A element (b, i, k) at a_off + b·a_bs + i·a_rs + k·a_cs
+  b_off: u32, b_bs: u32, b_rs: u32, b_cs: u32,   // B element (b, k, j)
+  c_bs: u32, alpha: f32, _p0: u32, _p1: u32,     // C is dense: (b, i, j) at b·c_bs + i·N + j
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> A: array<f32>;
+@group(0) @binding(2) var<storage, read> B: array<f32>;
+@group(0) @binding(3) var<storage, read_write> C: array<f32>;
+
+// Register-block sizes size private arrays, so they are `const` (override-sized arrays are only
+// allowed in workgroup memory); launch.ts `specialize()` rewrites these two lines per variant.
+const TM: u32 = 4u;
+const TN: u32 = 4u;
+override WGX: u32 = 8u;   // invocations along N
+override WGY: u32 = 8u;   // invocations along M
+
+@compute @workgroup_size(WGX, WGY, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let b = gid.z;
+  let row0 = gid.y * TM;
+  let col0 = gid.x * TN;
+  if (row0 >= p.M || col0 >= p.N) { return; }
+  var acc: array<array<f32, TN>, TM>;
+  for (var i = 0u; i < TM; i++) { for (var j = 0u; j < TN; j++) { acc[i][j] = 0.0; } }
+  let abase = p.a_off + b * p.a_bs;
+  let bbase = p.b_off + b * p.b_bs;
+  // Clamp edge rows/columns to the last valid one: loads stay in bounds, results are discarded.
+  var ar: array<u32, TM>;
+  var bc: array<u32, TN>;
+  for (var i = 0u; i < TM; i++) { ar[i] = abase + min(row0 + i, p.M - 1u) * p.a_rs; }
+  for (var j = 0u; j < TN; j++) { bc[j] = bbase + min(col0 + j, p.N - 1u) * p.b_cs; }
+  for (var k = 0u; k < p.K; k++) {
+    var av: array<f32, TM>;
+    var bv: array<f32, TN>;
+    let ak = k * p.a_cs;
+    let bk = k * p.b_rs;
+    for (var i = 0u; i < TM; i++) { av[i] = A[ar[i] + ak]; }
+    for (var j = 0u; j < TN; j++) { bv[j] = B[bc[j] + bk]; }
+    for (var i = 0u; i < TM; i++) {
+      for (var j = 0u; j < TN; j++) { acc[i][j] = fma(av[i], bv[j], acc[i][j]); }
+    }
+  }
+  let cbase = b * p.c_bs;
+  for (var i = 0u; i < TM; i++) {
+    let r = row0 + i;
+    if (r >= p.M) { break; }
+    for (var j = 0u; j < TN; j++) {
+      let c = col0 + j;
+      if (c < p.N) { C[cbase + r * p.N + c] = p.alpha * acc[i][j]; }
+    }
+  }
+}

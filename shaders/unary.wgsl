@@ -1,0 +1,78 @@
+// Elementwise unary op over a strided input, written through a strided output view.
+// One invocation per element. CONTIG skips the index arithmetic when both sides are dense.
+// Also serves as the strided copy (OP 0) behind contiguous(), concat and pad.
+
+struct Params {
+  n: u32, rank: u32, off_in: u32, off_out: u32,
+  alpha: f32, beta: f32, _p0: u32, _p1: u32,
+  shape: array<vec4<u32>, 2>,    // logical shape (rank ≤ 8)
+  s_in: array<vec4<u32>, 2>,     // input strides (0 on broadcast dims)
+  s_out: array<vec4<u32>, 2>,    // output strides
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+
+override OP: u32 = 0u;
+override CONTIG: bool = false;
+override WG: u32 = 64u;
+
+const SQRT_2_OVER_PI: f32 = 0.7978845608028654;
+
+fn f(v: f32) -> f32 {
+  switch OP {
+    case 0u: { return v; }                                   // copy
+    case 1u: { return -v; }                                  // neg
+    case 2u: { return exp(v); }
+    case 3u: { return log(v); }
+    case 4u: { return sqrt(v); }
+    case 5u: { return abs(v); }
+    case 6u: { return max(v, 0.0); }                         // relu
+    case 7u: { return select(p.alpha * v, v, v > 0.0); }     // leaky relu
+    case 8u: {                                               // gelu (tanh form)
+      let u = SQRT_2_OVER_PI * (v + 0.044715 * v * v * v);
+      return 0.5 * v * (1.0 + tanh(clamp(u, -15.0, 15.0)));
+    }
+    case 9u: { return v / (1.0 + exp(-v)); }                 // silu
+    case 10u: { return tanh(clamp(v, -15.0, 15.0)); }
+    case 11u: { return 1.0 / (1.0 + exp(-v)); }              // sigmoid
+    case 12u: { return clamp(v, p.alpha, p.beta); }
+    case 13u: { return pow(v, p.alpha); }                    // x^alpha (x > 0, or integer alpha via OP 16)
+    case 14u: { return v * p.alpha + p.beta; }               // affine with scalars
+    case 15u: { return v * v; }
+    case 16u: {                                              // x^k for integer k, any sign of x
+      let r = pow(abs(v), p.alpha);
+      let odd = (i32(p.alpha) & 1) == 1;
+      return select(r, -r, odd && v < 0.0);
+    }
+    case 17u: { return 1.0 / sqrt(v); }
+    case 18u: { return 1.0 / v; }
+    case 19u: { return select(0.0, 1.0, v > p.alpha); }      // step (x > alpha)
+    default: { return v; }
+  }
+}
+
+fn dim(a: array<vec4<u32>, 2>, i: u32) -> u32 { return a[i / 4u][i % 4u]; }
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * WG;
+  if (i >= p.n) { return; }
+  if (CONTIG) {
+    y[i] = f(x[i]);
+    return;
+  }
+  var rem = i;
+  var oi = p.off_in;
+  var oo = p.off_out;
+  for (var d = i32(p.rank) - 1; d >= 0; d--) {
+    let k = u32(d);
+    let size = dim(p.shape, k);
+    let c = rem % size;
+    rem = rem / size;
+    oi += c * dim(p.s_in, k);
+    oo += c * dim(p.s_out, k);
+  }
+  y[oo] = f(x[oi]);
+}

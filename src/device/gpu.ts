@@ -1,0 +1,89 @@
+// One way to get a GPUDevice, in Node (Dawn through the `webgpu` package) and in the browser
+// (`navigator.gpu`). Nothing else in src/ knows which one it runs on.
+
+export interface AdapterReport {
+  vendor: string;
+  architecture: string;
+  description: string;
+  isFallbackAdapter: boolean;
+  /** 'browser' or 'node' */
+  host: 'browser' | 'node';
+  features: string[];
+  limits: Record<string, number>;
+}
+
+export const NO_ADAPTER_MESSAGE =
+  'No WebGPU adapter found: on Linux without a GPU install Vulkan and Mesa\'s lavapipe ' +
+  '(Debian/Ubuntu: `apt-get install -t bookworm-backports mesa-vulkan-drivers libvulkan1`, or run `npm run setup` as root); ' +
+  'in a browser, enable WebGPU (Chrome 113+, or --enable-unsafe-webgpu).';
+
+/** Limits we ask for: as much as the adapter offers of the ones kernels size themselves by. */
+const WANTED_LIMITS = [
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupSizeZ',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxStorageBuffersPerShaderStage',
+  'maxBindGroups',
+] as const;
+
+async function nodeGPU(): Promise<GPU> {
+  // The module name lives in a variable so that browser bundlers never try to resolve it.
+  const name = 'webgpu';
+  let mod: { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
+  try {
+    mod = await import(/* @vite-ignore */ name);
+  } catch (e) {
+    throw new Error(`The 'webgpu' package (Dawn for Node) could not be loaded: run \`npm ci\`. (${(e as Error).message})`);
+  }
+  Object.assign(globalThis, mod.globals);
+  return mod.create([]);
+}
+
+export interface AcquiredDevice {
+  device: GPUDevice;
+  adapter: GPUAdapter;
+  report: AdapterReport;
+}
+
+export async function acquireDevice(): Promise<AcquiredDevice> {
+  const inBrowser = typeof navigator !== 'undefined' && !!(navigator as Navigator).gpu;
+  const gpu = inBrowser ? (navigator as Navigator).gpu : await nodeGPU();
+  let adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter && inBrowser) {
+    adapter = await gpu.requestAdapter({ featureLevel: 'compatibility' } as GPURequestAdapterOptions);
+  }
+  if (!adapter) throw new Error(NO_ADAPTER_MESSAGE);
+
+  const requiredLimits: Record<string, number> = {};
+  for (const k of WANTED_LIMITS) {
+    const v = (adapter.limits as unknown as Record<string, number>)[k];
+    if (typeof v === 'number') requiredLimits[k] = v;
+  }
+  const device = await adapter.requestDevice({ requiredLimits });
+  const info = adapter.info ?? ({} as GPUAdapterInfo);
+  const limits: Record<string, number> = {};
+  for (const k of WANTED_LIMITS) limits[k] = (device.limits as unknown as Record<string, number>)[k];
+  limits.minStorageBufferOffsetAlignment = device.limits.minStorageBufferOffsetAlignment;
+  limits.minUniformBufferOffsetAlignment = device.limits.minUniformBufferOffsetAlignment;
+  const report: AdapterReport = {
+    vendor: info.vendor ?? '',
+    architecture: info.architecture ?? '',
+    description: info.description ?? '',
+    isFallbackAdapter: !!(info as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter,
+    host: inBrowser ? 'browser' : 'node',
+    features: [...adapter.features].sort(),
+    limits,
+  };
+  return { device, adapter, report };
+}
+
+/** True when the adapter is a CPU rasteriser (lavapipe/llvmpipe/SwiftShader): kernels pick CPU-friendly variants. */
+export function isCpuAdapter(r: AdapterReport): boolean {
+  const s = `${r.vendor} ${r.architecture} ${r.description}`.toLowerCase();
+  return r.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader|mesa|cpu/.test(s);
+}

@@ -1,0 +1,268 @@
+// The runtime: one GPUDevice, its pipeline cache, the buffer pool, and a command encoder that
+// batches many dispatches into few submits. Kernels never create GPU objects themselves.
+//
+// Batching: dispatches are recorded into one open compute pass and submitted on flush (before a
+// readback or an upload, or every MAX_PENDING dispatches). Per-dispatch parameters live in a
+// uniform arena (256-byte aligned slots of a few 64 KiB buffers) written once per flush, so a
+// parameter written for dispatch i is never overwritten before dispatch i runs.
+
+import { acquireDevice, isCpuAdapter, type AdapterReport } from './gpu.js';
+import { BufferPool } from './pool.js';
+
+export interface KernelSource {
+  /** short name: also the WGSL file's name and the pipeline's label */
+  name: string;
+  code: string;
+  entry?: string;
+}
+
+export type Constants = Record<string, number>;
+
+const ARENA_BYTES = 64 * 1024;
+const MAX_PENDING = 512;
+const UNIFORM_USAGE = 0x40 | 0x08; // UNIFORM | COPY_DST
+const MAP_READ_USAGE = 0x01 | 0x08; // MAP_READ | COPY_DST
+
+interface ArenaChunk {
+  gpu: GPUBuffer;
+  cpu: Uint8Array<ArrayBuffer>;
+  used: number;
+}
+
+export class Runtime {
+  readonly pool: BufferPool;
+  readonly isCpu: boolean;
+  /** Per-dispatch validation (slow): set VQGPU_DEBUG=1 or runtime.debug = true to name the failing op exactly. */
+  debug = false;
+  private pipelines = new Map<string, GPUComputePipeline>();
+  private codeIds = new Map<string, number>();
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private pending = 0;
+  private arena: ArenaChunk[] = [];
+  private arenaIndex = 0;
+  private alignment: number;
+  private errors: string[] = [];
+  private lostReason: string | null = null;
+  private staging = new Map<number, GPUBuffer[]>();
+  private lastLabel = '';
+  /** dispatches and submits since start (for benches and the no-allocation tests) */
+  counters = { dispatches: 0, submits: 0, pipelines: 0 };
+
+  constructor(readonly device: GPUDevice, readonly report: AdapterReport) {
+    this.pool = new BufferPool(device, device.limits.maxBufferSize);
+    this.isCpu = isCpuAdapter(report);
+    this.alignment = device.limits.minUniformBufferOffsetAlignment;
+    device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
+      this.errors.push(`${ev.error.message} (last op: ${this.lastLabel})`);
+    };
+    device.lost.then((info) => {
+      if (info.reason !== 'destroyed') this.lostReason = `WebGPU device lost (${info.reason}): ${info.message}`;
+      else this.lostReason = 'The WebGPU device was destroyed.';
+    });
+    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+    if (env?.VQGPU_DEBUG === '1') this.debug = true;
+  }
+
+  get limits(): GPUSupportedLimits {
+    return this.device.limits;
+  }
+
+  /** Throws the first recorded device error, naming the op that caused it. */
+  checkHealthy(): void {
+    if (this.lostReason) throw new Error(this.lostReason);
+    if (this.errors.length) {
+      const msg = this.errors.join('\n');
+      this.errors = [];
+      throw new Error(`WebGPU error: ${msg}`);
+    }
+  }
+
+  pipeline(kernel: KernelSource, constants: Constants = {}): GPUComputePipeline {
+    let id = this.codeIds.get(kernel.code);
+    if (id === undefined) this.codeIds.set(kernel.code, (id = this.codeIds.size));
+    const key = `${id}|${kernel.entry ?? 'main'}|${JSON.stringify(constants)}`;
+    let p = this.pipelines.get(key);
+    if (!p) {
+      const label = `${kernel.name}${Object.keys(constants).length ? JSON.stringify(constants) : ''}`;
+      this.device.pushErrorScope('validation');
+      const module = this.device.createShaderModule({ label: kernel.name, code: kernel.code });
+      p = this.device.createComputePipeline({
+        label,
+        layout: 'auto',
+        compute: { module, entryPoint: kernel.entry ?? 'main', constants },
+      });
+      this.device.popErrorScope().then((err) => {
+        if (err) this.errors.push(`Kernel '${label}' failed to compile: ${err.message}`);
+      });
+      this.pipelines.set(key, p);
+      this.counters.pipelines++;
+    }
+    return p;
+  }
+
+  /** Stages `params` (at most 256 bytes, 4-byte fields) in the uniform arena; returns its binding. */
+  private stageUniform(params: ArrayBufferView): GPUBufferBinding {
+    const bytes = new Uint8Array(params.buffer, params.byteOffset, params.byteLength);
+    const size = Math.max(16, Math.ceil(bytes.length / 16) * 16);
+    let chunk = this.arena[this.arenaIndex];
+    if (chunk && chunk.used + size > ARENA_BYTES) chunk = this.arena[++this.arenaIndex];
+    if (!chunk) {
+      chunk = {
+        gpu: this.device.createBuffer({ label: 'uniform-arena', size: ARENA_BYTES, usage: UNIFORM_USAGE }),
+        cpu: new Uint8Array(ARENA_BYTES),
+        used: 0,
+      };
+      this.arena[this.arenaIndex] = chunk;
+    }
+    const offset = chunk.used;
+    chunk.cpu.fill(0, offset, offset + size);
+    chunk.cpu.set(bytes, offset);
+    chunk.used = Math.ceil((offset + size) / this.alignment) * this.alignment;
+    return { buffer: chunk.gpu, offset, size };
+  }
+
+  /**
+   * Records one dispatch. Binding 0 is the uniform `params` struct; storage buffers follow at
+   * bindings 1..n in the order given.
+   */
+  dispatch(
+    kernel: KernelSource,
+    params: ArrayBufferView,
+    buffers: GPUBuffer[],
+    workgroups: [number, number?, number?],
+    constants: Constants = {},
+  ): void {
+    if (this.lostReason) throw new Error(this.lostReason);
+    const [x, y = 1, z = 1] = workgroups;
+    const maxWg = this.device.limits.maxComputeWorkgroupsPerDimension;
+    if (x > maxWg || y > maxWg || z > maxWg) {
+      throw new Error(`Kernel '${kernel.name}': grid ${x}×${y}×${z} exceeds maxComputeWorkgroupsPerDimension (${maxWg}).`);
+    }
+    if (x === 0 || y === 0 || z === 0) return;
+    const pipeline = this.pipeline(kernel, constants);
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: this.stageUniform(params) }];
+    for (let i = 0; i < buffers.length; i++) entries.push({ binding: i + 1, resource: { buffer: buffers[i] } });
+    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    this.lastLabel = kernel.name;
+    if (this.debug) this.device.pushErrorScope('validation');
+    if (!this.pass) {
+      this.encoder = this.device.createCommandEncoder();
+      this.pass = this.encoder.beginComputePass();
+    }
+    this.pass.setPipeline(pipeline);
+    this.pass.setBindGroup(0, bindGroup);
+    this.pass.dispatchWorkgroups(x, y, z);
+    this.pending++;
+    this.counters.dispatches++;
+    if (this.debug) {
+      this.flush();
+      const name = kernel.name;
+      this.device.popErrorScope().then((err) => {
+        if (err) this.errors.push(`in op '${name}': ${err.message}`);
+      });
+    } else if (this.pending >= MAX_PENDING) {
+      this.flush();
+    }
+  }
+
+  /** Records a buffer-to-buffer copy (ends the open pass; the next dispatch opens a new one). */
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder();
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+    this.encoder.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+    this.pending++;
+  }
+
+  /** Submits everything recorded so far. */
+  flush(): void {
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+    for (let i = 0; i <= this.arenaIndex && i < this.arena.length; i++) {
+      const c = this.arena[i];
+      if (c.used) this.device.queue.writeBuffer(c.gpu, 0, c.cpu, 0, c.used);
+      c.used = 0;
+    }
+    this.arenaIndex = 0;
+    if (this.encoder) {
+      this.device.queue.submit([this.encoder.finish()]);
+      this.encoder = null;
+      this.counters.submits++;
+    }
+    this.pending = 0;
+  }
+
+  /** Uploads host data into a GPU buffer (flushes first: the buffer may be read by recorded work). */
+  write(buffer: GPUBuffer, offsetBytes: number, data: ArrayBufferView): void {
+    this.flush();
+    const bytes = new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+    const padded = bytes.length % 4 ? new Uint8Array(Math.ceil(bytes.length / 4) * 4) : bytes;
+    if (padded !== bytes) padded.set(bytes);
+    this.device.queue.writeBuffer(buffer, offsetBytes, padded);
+  }
+
+  /** Reads bytes back to the host. The only place that waits for the GPU. */
+  async read(buffer: GPUBuffer, offsetBytes: number, byteLength: number): Promise<ArrayBuffer> {
+    const size = Math.max(256, 2 ** Math.ceil(Math.log2(Math.max(4, byteLength))));
+    const list = this.staging.get(size) ?? [];
+    this.staging.set(size, list);
+    const stage = list.pop() ?? this.device.createBuffer({ label: 'readback', size, usage: MAP_READ_USAGE });
+    const copyBytes = Math.ceil(byteLength / 4) * 4;
+    this.copy(buffer, offsetBytes, stage, 0, copyBytes);
+    this.flush();
+    try {
+      await stage.mapAsync(0x0001 /* GPUMapMode.READ */, 0, copyBytes);
+    } catch (e) {
+      this.checkHealthy();
+      throw e;
+    }
+    const out = stage.getMappedRange(0, copyBytes).slice(0, byteLength);
+    stage.unmap();
+    list.push(stage);
+    this.checkHealthy();
+    return out;
+  }
+
+  /** Waits until all submitted work is done (benchmarks). */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    this.checkHealthy();
+  }
+
+  destroy(): void {
+    this.flush();
+    this.pool.trim();
+    this.device.destroy();
+  }
+}
+
+let current: Runtime | null = null;
+let pendingInit: Promise<Runtime> | null = null;
+
+/** Creates (once) and returns the process-wide runtime. */
+export function init(): Promise<Runtime> {
+  if (current) return Promise.resolve(current);
+  if (!pendingInit) {
+    pendingInit = acquireDevice().then(({ device, report }) => (current = new Runtime(device, report)));
+    pendingInit.catch(() => (pendingInit = null));
+  }
+  return pendingInit;
+}
+
+export function runtime(): Runtime {
+  if (!current) throw new Error('vqgpu: call `await init()` before creating tensors.');
+  return current;
+}
+
+/** Destroys the runtime's device (lets a Node process exit). */
+export function shutdown(): void {
+  current?.destroy();
+  current = null;
+  pendingInit = null;
+}

@@ -1,0 +1,54 @@
+// NumPy broadcasting rules: shapes align on the right; a dimension of 1 stretches.
+
+import type { Shape, Tensor } from '../tensor/tensor.js';
+import { fmt } from './launch.js';
+
+export const MAX_RANK = 8;
+
+export function broadcastShapes(...shapes: Shape[]): number[] {
+  const rank = Math.max(...shapes.map((s) => s.length));
+  const out = new Array<number>(rank).fill(1);
+  for (const s of shapes) {
+    for (let i = 0; i < s.length; i++) {
+      const o = rank - s.length + i;
+      const d = s[i];
+      if (out[o] === 1) out[o] = d;
+      else if (d !== 1 && d !== out[o]) {
+        throw new Error(`Shapes ${shapes.map(fmt).join(' and ')} cannot be broadcast together (dimension ${o}: ${out[o]} vs ${d}).`);
+      }
+    }
+  }
+  return out;
+}
+
+/** Strides that read `t` as if it had shape `out` (0 on broadcast dimensions). */
+export function broadcastStrides(t: Tensor, out: Shape): number[] {
+  const r = out.length;
+  const s = new Array<number>(r).fill(0);
+  for (let i = 0; i < t.rank; i++) {
+    const o = r - t.rank + i;
+    s[o] = t.shape[i] === 1 && out[o] !== 1 ? 0 : t.strides[i];
+  }
+  return s;
+}
+
+/** The axes of `out` that were stretched to reach it from `inShape` (for summing gradients back). */
+export function broadcastAxes(inShape: Shape, out: Shape): number[] {
+  const axes: number[] = [];
+  for (let o = 0; o < out.length; o++) {
+    const i = o - (out.length - inShape.length);
+    if (i < 0 || (inShape[i] === 1 && out[o] !== 1)) axes.push(o);
+  }
+  return axes;
+}
+
+export function checkRank(shape: Shape, op: string): void {
+  if (shape.length > MAX_RANK) throw new Error(`${op}: rank ${shape.length} exceeds the maximum of ${MAX_RANK}.`);
+}
+
+/** Normalises a possibly negative axis. */
+export function axisIndex(axis: number, rank: number, op: string): number {
+  const a = axis < 0 ? axis + rank : axis;
+  if (!Number.isInteger(a) || a < 0 || a >= Math.max(rank, 1)) throw new Error(`${op}: axis ${axis} is out of range for rank ${rank}.`);
+  return a;
+}

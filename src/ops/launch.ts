@@ -1,0 +1,91 @@
+// Shared plumbing for ops: packing uniform parameters, sizing grids within the device's limits,
+// and launching a kernel on tensors.
+
+import { runtime, type Constants, type KernelSource } from '../device/runtime.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/** Builds a uniform block of 4-byte fields in declaration order (u32, i32 or f32). */
+export class Params {
+  private buf = new ArrayBuffer(256);
+  private view = new DataView(this.buf);
+  private n = 0;
+  u32(...vs: number[]): this {
+    for (const v of vs) this.view.setUint32(4 * this.n++, v >>> 0, true);
+    return this;
+  }
+  i32(...vs: number[]): this {
+    for (const v of vs) this.view.setInt32(4 * this.n++, v | 0, true);
+    return this;
+  }
+  f32(...vs: number[]): this {
+    for (const v of vs) this.view.setFloat32(4 * this.n++, v, true);
+    return this;
+  }
+  /** A WGSL `array<vec4<u32>, k>`: pads `vs` with `fill` to 4·k entries. */
+  u32x4(k: number, vs: readonly number[], fill = 0): this {
+    if (vs.length > 4 * k) throw new Error(`Params: ${vs.length} values do not fit ${k} vec4s.`);
+    this.align16();
+    for (let i = 0; i < 4 * k; i++) this.u32(i < vs.length ? vs[i] : fill);
+    return this;
+  }
+  align16(): this {
+    while (this.n % 4) this.u32(0);
+    return this;
+  }
+  bytes(): Uint8Array {
+    this.align16();
+    return new Uint8Array(this.buf, 0, Math.max(16, 4 * this.n));
+  }
+}
+
+/** Workgroup count for `n` items of `perGroup` each, split over x and y when x would exceed the limit. */
+export function grid1d(n: number, perGroup: number): [number, number] {
+  const groups = Math.ceil(n / perGroup);
+  const maxX = runtime().limits.maxComputeWorkgroupsPerDimension;
+  if (groups <= maxX) return [Math.max(groups, 0), 1];
+  const y = Math.ceil(groups / maxX);
+  return [Math.ceil(groups / y), y];
+}
+
+/** Runs `kernel` with params at binding 0 and the tensors' buffers at bindings 1..n. */
+export function launch(
+  kernel: KernelSource,
+  params: Params,
+  tensors: Tensor[],
+  workgroups: [number, number?, number?],
+  constants: Constants = {},
+): void {
+  runtime().dispatch(
+    kernel,
+    params.bytes(),
+    tensors.map((t) => t.buffer),
+    workgroups,
+    constants,
+  );
+}
+
+export function kernel(name: string, code: string, entry?: string): KernelSource {
+  return { name, code, entry };
+}
+
+/**
+ * The one template step: rewrites `const NAME: u32 = ...;` declarations of a shader (for values
+ * that WGSL requires to be const, such as private array sizes). Everything else is an override.
+ */
+export function specialize(k: KernelSource, consts: Record<string, number>): KernelSource {
+  let code = k.code;
+  for (const [name, v] of Object.entries(consts)) {
+    const re = new RegExp(`const ${name}: u32 = [^;]+;`);
+    if (!re.test(code)) throw new Error(`specialize: shader '${k.name}' declares no 'const ${name}: u32'.`);
+    code = code.replace(re, `const ${name}: u32 = ${v >>> 0}u;`);
+  }
+  return { name: `${k.name}${JSON.stringify(consts)}`, code, entry: k.entry };
+}
+
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+export function fmt(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}

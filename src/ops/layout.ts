@@ -1,0 +1,176 @@
+// Shape and layout ops. reshape/permute/transpose/slice/expand/squeeze return views when they can
+// (no copy); contiguous(), concat and pad copy through the strided copy kernel (unary.wgsl, OP 0).
+
+import unarySrc from '../../shaders/unary.wgsl';
+import { record } from '../autograd/tape.js';
+import { contiguousStrides, empty, sizeOf, type Shape, type Tensor } from '../tensor/tensor.js';
+import { axisIndex, broadcastAxes, broadcastShapes, broadcastStrides, checkRank } from './broadcast.js';
+import { full, zeros } from './creation.js';
+import { fmt, grid1d, kernel, launch, Params, sameShape } from './launch.js';
+import { sumAxes } from './reduce.js';
+
+export const UNARY = kernel('unary', unarySrc);
+const WG = 64;
+
+/** Copies `src` (any strides) into the view `dst` of the same shape (any strides). No autograd. */
+export function copyInto(src: Tensor, dst: Tensor): void {
+  if (!sameShape(src.shape, dst.shape)) throw new Error(`copyInto: shapes ${fmt(src.shape)} and ${fmt(dst.shape)} differ.`);
+  checkRank(src.shape, 'copy');
+  if (src.size === 0) return;
+  const contig = src.isContiguous && dst.isContiguous;
+  const p = new Params()
+    .u32(src.size, src.rank, src.offset, dst.offset)
+    .f32(0, 0)
+    .u32(0, 0)
+    .u32x4(2, src.shape, 1)
+    .u32x4(2, src.strides)
+    .u32x4(2, dst.strides);
+  launch(UNARY, p, [src, dst], grid1d(src.size, WG), { OP: 0, CONTIG: contig ? 1 : 0, WG });
+}
+
+/** A dense copy (offset 0, row-major). Returns a view of `t` when it already is dense. */
+export function contiguous(t: Tensor): Tensor {
+  let out: Tensor;
+  if (t.isContiguous) out = t.view(t.shape, contiguousStrides(t.shape), 0);
+  else {
+    out = empty(t.shape, t.dtype);
+    copyInto(t, out);
+  }
+  return record(out, 'contiguous', [t], (g) => [g]);
+}
+
+/** A dense copy that never aliases `t`. */
+export function clone(t: Tensor): Tensor {
+  const out = empty(t.shape, t.dtype);
+  copyInto(t, out);
+  return record(out, 'clone', [t], (g) => [g]);
+}
+
+export function reshape(t: Tensor, shape: Shape): Tensor {
+  const s = [...shape];
+  const infer = s.indexOf(-1);
+  if (infer >= 0) {
+    const known = s.reduce((a, d, i) => (i === infer ? a : a * d), 1);
+    s[infer] = known ? t.size / known : 0;
+  }
+  if (s.some((d) => !Number.isInteger(d) || d < 0) || sizeOf(s) !== t.size) {
+    throw new Error(`reshape: cannot view ${fmt(t.shape)} (${t.size} elements) as ${fmt(shape)}.`);
+  }
+  const base = contiguous(t);
+  const out = base.view(s, contiguousStrides(s), 0);
+  base.dispose();
+  return record(out, 'reshape', [t], (g) => [reshape(g, t.shape)]);
+}
+
+export function permute(t: Tensor, axes: readonly number[]): Tensor {
+  if (axes.length !== t.rank || new Set(axes.map((a) => axisIndex(a, t.rank, 'permute'))).size !== t.rank) {
+    throw new Error(`permute: [${axes.join(', ')}] is not a permutation of the ${t.rank} axes of ${fmt(t.shape)}.`);
+  }
+  const ax = axes.map((a) => axisIndex(a, t.rank, 'permute'));
+  const out = t.view(ax.map((a) => t.shape[a]), ax.map((a) => t.strides[a]), t.offset);
+  const inv = new Array<number>(ax.length);
+  ax.forEach((a, i) => (inv[a] = i));
+  return record(out, 'permute', [t], (g) => [permute(g, inv)]);
+}
+
+/** Swaps two axes (default: the last two). */
+export function transpose(t: Tensor, a = -2, b = -1): Tensor {
+  const axes = [...Array(t.rank).keys()];
+  const i = axisIndex(a, t.rank, 'transpose'), j = axisIndex(b, t.rank, 'transpose');
+  [axes[i], axes[j]] = [axes[j], axes[i]];
+  return permute(t, axes);
+}
+
+/** Takes [start, end) along `axis` as a view. */
+export function slice(t: Tensor, axis: number, start: number, end: number): Tensor {
+  const a = axisIndex(axis, t.rank, 'slice');
+  const n = t.shape[a];
+  const s = start < 0 ? start + n : start, e = end < 0 ? end + n : Math.min(end, n);
+  if (!Number.isInteger(s) || !Number.isInteger(e) || s < 0 || e < s) {
+    throw new Error(`slice: [${start}, ${end}) is not a valid range of axis ${axis} (size ${n}) of ${fmt(t.shape)}.`);
+  }
+  const shape = [...t.shape];
+  shape[a] = e - s;
+  const out = t.view(shape, t.strides, t.offset + s * t.strides[a]);
+  return record(out, 'slice', [t], (g) => {
+    const full = zeros(t.shape);
+    const window = full.view(g.shape, full.strides, s * full.strides[a]);
+    copyInto(g, window);
+    window.dispose();
+    return [full];
+  });
+}
+
+/** Broadcasts to `shape` as a view (stride 0 on stretched dims). */
+export function expand(t: Tensor, shape: Shape): Tensor {
+  const target = broadcastShapes(t.shape, shape);
+  if (!sameShape(target, shape)) throw new Error(`expand: ${fmt(t.shape)} cannot be expanded to ${fmt(shape)}.`);
+  const out = t.view(shape, broadcastStrides(t, shape), t.offset);
+  return record(out, 'expand', [t], (g) => [sumTo(g, t.shape)]);
+}
+
+/** Sums a broadcast gradient back to `shape`. */
+export function sumTo(g: Tensor, shape: Shape): Tensor {
+  if (sameShape(g.shape, shape)) return g;
+  const axes = broadcastAxes(shape, g.shape);
+  const summed = sumAxes(g, axes, false);
+  const out = reshape(summed, shape);
+  summed.dispose();
+  return out;
+}
+
+export function unsqueeze(t: Tensor, axis: number): Tensor {
+  const a = axis < 0 ? axis + t.rank + 1 : axis;
+  const shape = [...t.shape];
+  shape.splice(a, 0, 1);
+  return reshape(t, shape);
+}
+
+export function squeeze(t: Tensor, axis: number): Tensor {
+  const a = axisIndex(axis, t.rank, 'squeeze');
+  if (t.shape[a] !== 1) throw new Error(`squeeze: axis ${axis} of ${fmt(t.shape)} has size ${t.shape[a]}, not 1.`);
+  return reshape(t, t.shape.filter((_, i) => i !== a));
+}
+
+export function concat(ts: Tensor[], axis: number): Tensor {
+  if (!ts.length) throw new Error('concat: no tensors given.');
+  const a = axisIndex(axis, ts[0].rank, 'concat');
+  for (const t of ts) {
+    if (t.rank !== ts[0].rank || t.shape.some((d, i) => i !== a && d !== ts[0].shape[i])) {
+      throw new Error(`concat: shapes ${ts.map((x) => fmt(x.shape)).join(', ')} differ outside axis ${axis}.`);
+    }
+  }
+  const shape = [...ts[0].shape];
+  shape[a] = ts.reduce((s, t) => s + t.shape[a], 0);
+  const out = empty(shape, ts[0].dtype);
+  const offsets: number[] = [];
+  let at = 0;
+  for (const t of ts) {
+    offsets.push(at);
+    const window = out.view(t.shape, out.strides, at * out.strides[a]);
+    copyInto(t, window);
+    window.dispose();
+    at += t.shape[a];
+  }
+  return record(out, 'concat', ts, (g) => ts.map((t, i) => contiguous(slice(g, a, offsets[i], offsets[i] + t.shape[a]))));
+}
+
+/** Pads with `value` (default 0): `pads[i] = [before, after]` for each axis (missing axes: none). */
+export function pad(t: Tensor, pads: readonly (readonly [number, number])[], value = 0): Tensor {
+  const shape = t.shape.map((d, i) => d + (pads[i]?.[0] ?? 0) + (pads[i]?.[1] ?? 0));
+  if (pads.some(([b, e]) => b < 0 || e < 0 || !Number.isInteger(b) || !Number.isInteger(e))) {
+    throw new Error(`pad: paddings must be non-negative integers, got ${JSON.stringify(pads)}.`);
+  }
+  const out = full(shape, value, t.dtype);
+  const offset = t.shape.reduce((o, _, i) => o + (pads[i]?.[0] ?? 0) * out.strides[i], 0);
+  const window = out.view(t.shape, out.strides, offset);
+  copyInto(t, window);
+  window.dispose();
+  return record(out, 'pad', [t], (g) => {
+    const v = g.view(t.shape, g.strides, g.offset + offset);
+    const c = empty(t.shape);
+    copyInto(v, c);
+    v.dispose();
+    return [c];
+  });
+}

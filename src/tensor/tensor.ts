@@ -1,0 +1,169 @@
+// Tensors: a view (shape, strides, element offset, dtype) over reference-counted GPU storage.
+// Reshape/permute/transpose/slice make views without copying; kernels that need dense input call
+// `contiguous()` (see ops/layout.ts). Memory is released deterministically: `dispose()` or a
+// `tidy()` scope (scope.ts); a storage buffer returns to the pool when its last view is gone.
+
+import { runtime, type Runtime } from '../device/runtime.js';
+import { keep as keepTensor, track } from './scope.js';
+
+export type DType = 'f32' | 'i32' | 'u32';
+export type Shape = readonly number[];
+export type TypedArray = Float32Array | Int32Array | Uint32Array;
+
+export class Storage {
+  refs = 1;
+  constructor(readonly buffer: GPUBuffer, readonly bytes: number, private rt: Runtime) {}
+  retain(): void {
+    this.refs++;
+  }
+  release(): void {
+    if (--this.refs === 0) this.rt.pool.release(this.buffer);
+  }
+}
+
+/** One recorded op on the autograd tape: its inputs and how to map the output's gradient to theirs. */
+export interface GradNode {
+  name: string;
+  inputs: Tensor[];
+  backward: (grad: Tensor) => (Tensor | null)[];
+}
+
+export function sizeOf(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function contiguousStrides(shape: Shape): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i];
+  }
+  return s;
+}
+
+export function checkShape(shape: Shape, what = 'shape'): void {
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new Error(`Invalid ${what} [${shape.join(', ')}]: dimensions must be non-negative integers.`);
+  }
+}
+
+let nextId = 1;
+
+export class Tensor {
+  readonly id = nextId++;
+  readonly size: number;
+  requiresGrad = false;
+  grad: Tensor | null = null;
+  node: GradNode | null = null;
+  private disposed = false;
+  /** name for error messages and state dicts */
+  name = '';
+
+  constructor(
+    readonly storage: Storage,
+    readonly shape: Shape,
+    readonly dtype: DType = 'f32',
+    readonly strides: readonly number[] = contiguousStrides(shape),
+    readonly offset = 0,
+  ) {
+    this.size = sizeOf(shape);
+    track(this);
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+  get buffer(): GPUBuffer {
+    this.assertAlive();
+    return this.storage.buffer;
+  }
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /** Dense row-major with offset 0: what most kernels require. */
+  get isContiguous(): boolean {
+    if (this.offset !== 0) return false;
+    const c = contiguousStrides(this.shape);
+    for (let i = 0; i < this.shape.length; i++) if (this.shape[i] !== 1 && this.strides[i] !== c[i]) return false;
+    return true;
+  }
+
+  assertAlive(): void {
+    if (this.disposed) throw new Error(`Tensor${this.name ? ` '${this.name}'` : ''} [${this.shape.join(', ')}] was used after dispose().`);
+  }
+
+  /** A new view over the same storage (no copy). */
+  view(shape: Shape, strides: readonly number[], offset: number): Tensor {
+    this.assertAlive();
+    this.storage.retain();
+    return new Tensor(this.storage, [...shape], this.dtype, [...strides], offset);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.storage.release();
+  }
+
+  /** Reads the tensor back (in logical row-major order). Waits for the GPU: never call inside a step loop. */
+  async toArray(): Promise<TypedArray> {
+    this.assertAlive();
+    const rt = runtime();
+    if (!this.isContiguous) {
+      const { contiguous } = await import('../ops/layout.js');
+      const { tidy } = await import('./scope.js');
+      const c = tidy(() => contiguous(this).keepAlive());
+      try {
+        return await c.toArray();
+      } finally {
+        c.dispose();
+      }
+    }
+    const bytes = await rt.read(this.storage.buffer, 0, this.size * 4);
+    return this.dtype === 'f32' ? new Float32Array(bytes) : this.dtype === 'i32' ? new Int32Array(bytes) : new Uint32Array(bytes);
+  }
+
+  /** The single value of a one-element tensor. */
+  async item(): Promise<number> {
+    if (this.size !== 1) throw new Error(`item() needs a tensor of one element, got [${this.shape.join(', ')}].`);
+    return (await this.toArray())[0];
+  }
+
+  /** Removes this tensor from the enclosing tidy scope so it outlives it; returns itself. */
+  keepAlive(): this {
+    keepTensor(this);
+    return this;
+  }
+
+  toString(): string {
+    return `Tensor(${this.dtype}[${this.shape.join(', ')}]${this.requiresGrad ? ', grad' : ''})`;
+  }
+}
+
+
+/** Allocates an uninitialised tensor from the pool. */
+export function empty(shape: Shape, dtype: DType = 'f32'): Tensor {
+  checkShape(shape);
+  const rt = runtime();
+  const bytes = Math.max(4, sizeOf(shape) * 4);
+  const buffer = rt.pool.acquire(bytes);
+  return new Tensor(new Storage(buffer, bytes, rt), [...shape], dtype);
+}
+
+/** Uploads host data as a new tensor. */
+export function tensor(data: ArrayLike<number> | TypedArray, shape?: Shape, dtype?: DType): Tensor {
+  const dt: DType = dtype ?? (data instanceof Int32Array ? 'i32' : data instanceof Uint32Array ? 'u32' : 'f32');
+  const sh = shape ?? [data.length];
+  checkShape(sh);
+  if (sizeOf(sh) !== data.length) {
+    throw new Error(`tensor(): ${data.length} values do not fill shape [${sh.join(', ')}] (${sizeOf(sh)} elements).`);
+  }
+  const arr = dt === 'f32' ? Float32Array.from(data) : dt === 'i32' ? Int32Array.from(data) : Uint32Array.from(data);
+  const t = empty(sh, dt);
+  if (arr.length) runtime().write(t.storage.buffer, 0, arr);
+  return t;
+}
