@@ -1,0 +1,78 @@
+// Benchmark plumbing shared by every bench/<kernel>.ts. A bench measures our kernel and its peers
+// (a naive/unfused version of ours, TF.js's WebGPU backend) in the same run, on the same adapter,
+// and reports throughput (higher is better) as one JSON line per case:
+//   {"bench": "matmul", "case": "1024x1024x1024", "metric": "GFLOP/s", "ours": x, "vs": {"naive": y, "tfjs-webgpu": z}}
+
+import { runtime } from '../src/device/runtime.js';
+
+export interface BenchResult {
+  bench: string;
+  case: string;
+  metric: string;
+  ours: number;
+  vs: Record<string, number | null>;
+  /** free-form extras (e.g. memory in bytes, ms per iteration) */
+  notes?: Record<string, number | string>;
+}
+
+export interface Bench {
+  name: string;
+  /** case names, as printed */
+  cases: string[];
+  /** measures one case: ours and every peer */
+  run(caseName: string, opts: BenchOptions): Promise<BenchResult>;
+}
+
+export interface BenchOptions {
+  /** minimum seconds of timed work per measurement (default 1.0; --quick uses 0.2) */
+  minSeconds: number;
+  /** skip TF.js peers (--no-peers) */
+  peers: boolean;
+}
+
+/**
+ * Seconds per call of `step` (which records GPU work): warm-up, then repeats until `minSeconds`
+ * have passed, waiting for the GPU at the end of each batch of calls. Returns the median of
+ * 3 batches' per-call times.
+ */
+export async function timeGpu(step: () => void | Promise<void>, minSeconds: number): Promise<number> {
+  const rt = runtime();
+  await step();
+  await rt.sync();
+  // Estimate how many calls fill a batch of minSeconds/3.
+  let t0 = performance.now();
+  await step();
+  await rt.sync();
+  const one = Math.max((performance.now() - t0) / 1000, 1e-5);
+  const reps = Math.max(1, Math.round(minSeconds / 3 / one));
+  const per: number[] = [];
+  for (let b = 0; b < 3; b++) {
+    t0 = performance.now();
+    for (let i = 0; i < reps; i++) await step();
+    await rt.sync();
+    per.push((performance.now() - t0) / 1000 / reps);
+  }
+  per.sort((a, b) => a - b);
+  return per[1];
+}
+
+/** The same timing loop for a peer with its own way of waiting (e.g. TF.js `dataSync`/`data()`). */
+export async function timePeer(step: () => Promise<void>, minSeconds: number): Promise<number> {
+  await step();
+  let t0 = performance.now();
+  await step();
+  const one = Math.max((performance.now() - t0) / 1000, 1e-5);
+  const reps = Math.max(1, Math.round(minSeconds / 3 / one));
+  const per: number[] = [];
+  for (let b = 0; b < 3; b++) {
+    t0 = performance.now();
+    for (let i = 0; i < reps; i++) await step();
+    per.push((performance.now() - t0) / 1000 / reps);
+  }
+  per.sort((a, b) => a - b);
+  return per[1];
+}
+
+export function round3(x: number): number {
+  return Number(x.toPrecision(3));
+}
