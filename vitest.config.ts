@@ -65,6 +65,8 @@ export default defineConfig({
         plugins: [wgslText()],
         test: {
           ...shared,
+          // The GLES compat path is several times slower than Dawn/lavapipe (conv2d, attention files: minutes).
+          testTimeout: 300_000,
           name: 'chrome',
           include: ['kernels-test/**/*.test.ts'],
           // files that need Node APIs (fs, child_process, ...) run in the node project only

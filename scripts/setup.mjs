@@ -43,9 +43,21 @@ function mtime(p) {
 }
 const lock = join(root, 'package-lock.json');
 const nm = join(root, 'node_modules');
-// npm writes node_modules/.package-lock.json at the end of every install: the best freshness mark.
-const nmStamp = Math.max(mtime(join(nm, '.package-lock.json')), existsSync(nm) ? 0 : -1);
-if (!existsSync(nm) || nmStamp < 0 || nmStamp < mtime(lock)) {
+// npm writes node_modules/.package-lock.json at the end of every install. When it is older than
+// package-lock.json, compare the two before reinstalling (npm install writes both within ms).
+function nodeModulesStale() {
+  const hidden = join(nm, '.package-lock.json');
+  if (!existsSync(nm) || !existsSync(hidden)) return true;
+  if (mtime(hidden) >= mtime(lock)) return false;
+  try {
+    const want = JSON.parse(readFileSync(lock, 'utf8')).packages ?? {};
+    const have = JSON.parse(readFileSync(hidden, 'utf8')).packages ?? {};
+    return Object.entries(want).some(([p, m]) => p !== '' && !m.optional && have[p]?.version !== m.version);
+  } catch {
+    return true;
+  }
+}
+if (nodeModulesStale()) {
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   run(npm, ['ci', '--no-audit', '--no-fund']);
 } else {
@@ -75,7 +87,7 @@ function probeAdapter() {
   });
   const line = (r.stdout || '').split('\n').find((l) => l.startsWith('ADAPTER '));
   if (r.status === 0 && line) return { ok: true, info: JSON.parse(line.slice(8)) };
-  const why = (r.stderr || '').split('\n').filter((l) => /error|couldn't|cannot|not found/i.test(l)).slice(0, 3).join(' | ');
+  const why = (r.stderr || '').split('\n').find((l) => /error|couldn't|cannot|not found/i.test(l) && !/^\s+at /.test(l))?.trim();
   return { ok: false, why: why || (r.stdout || '').trim() || `exit ${r.status}` };
 }
 

@@ -1,5 +1,6 @@
 // Row reductions of a dense [rows, len] matrix to [rows]: sum, max, min, argmax, argmin.
-// Arg results are i32 indices stored as bits in the f32 output (ties go to the lowest index).
+// The output is declared as u32 words: f32 results are stored as their bits, arg results as i32
+// indices (ties go to the lowest index), so no index ever passes through a float register.
 // Two schedules: `per_thread` (one invocation per row: many short rows, no barriers, which
 // llvmpipe likes) and `per_group` (one workgroup per row with a shared-memory tree: few long rows).
 
@@ -7,7 +8,7 @@ struct Params { rows: u32, len: u32, scale: f32, _p: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<u32>;
 
 override OP: u32 = 0u;   // 0 sum (times scale), 1 max, 2 min, 3 argmax, 4 argmin
 override WG: u32 = 64u;
@@ -30,11 +31,11 @@ fn better(v: f32, i: u32, bv: f32, bi: u32) -> bool {
   }
 }
 
-fn finish(v: f32, i: u32) -> f32 {
+fn finish(v: f32, i: u32) -> u32 {
   switch OP {
-    case 0u: { return v * p.scale; }
-    case 3u, 4u: { return bitcast<f32>(i32(i)); }
-    default: { return v; }
+    case 0u: { return bitcast<u32>(v * p.scale); }
+    case 3u, 4u: { return i; }
+    default: { return bitcast<u32>(v); }
   }
 }
 

@@ -1,6 +1,8 @@
 // Elementwise unary op over a strided input, written through a strided output view.
 // One invocation per element. CONTIG skips the index arithmetic when both sides are dense.
-// Also serves as the strided copy (OP 0) behind contiguous(), concat and pad.
+// Also serves as the strided copy (OP 0) behind contiguous(), concat and pad, for every dtype:
+// buffers are declared as u32 words so that a copy moves bits, never reinterpreting i32 data as
+// floats (small integers are f32 denormals, negative ones NaN patterns, which a GPU may flush).
 
 struct Params {
   n: u32, rank: u32, off_in: u32, off_out: u32,
@@ -11,8 +13,8 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(1) var<storage, read> x: array<u32>;
+@group(0) @binding(2) var<storage, read_write> y: array<u32>;
 
 override OP: u32 = 0u;
 override CONTIG: bool = false;
@@ -53,6 +55,12 @@ fn f(v: f32) -> f32 {
   }
 }
 
+// One element, as bits: OP 0 copies them untouched; other ops work on f32.
+fn apply(bits: u32) -> u32 {
+  if (OP == 0u) { return bits; }
+  return bitcast<u32>(f(bitcast<f32>(bits)));
+}
+
 fn dim(a: array<vec4<u32>, 2>, i: u32) -> u32 { return a[i / 4u][i % 4u]; }
 
 @compute @workgroup_size(WG)
@@ -60,7 +68,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let i = gid.x + gid.y * nwg.x * WG;
   if (i >= p.n) { return; }
   if (CONTIG) {
-    y[i] = f(x[i]);
+    y[i] = apply(x[i]);
     return;
   }
   var rem = i;
@@ -74,5 +82,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     oi += c * dim(p.s_in, k);
     oo += c * dim(p.s_out, k);
   }
-  y[oo] = f(x[oi]);
+  y[oo] = apply(x[oi]);
 }

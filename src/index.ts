@@ -5,3 +5,6 @@ export { Tensor, tensor, empty, type DType, type Shape } from './tensor/tensor.j
 export { tidy, keep } from './tensor/scope.js';
 export { backward, noGrad, isGradEnabled } from './autograd/tape.js';
 export * from './ops/index.js';
+export * from './nn/index.js';
+export * from './optim/index.js';
+export * from './io/index.js';

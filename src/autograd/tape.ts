@@ -86,52 +86,67 @@ function alias(t: Tensor): Tensor {
 export function backward(loss: Tensor, grad?: Tensor): void {
   if (!loss.requiresGrad) throw new Error('backward(): the tensor does not require a gradient (no parameter reaches it).');
   if (!grad && loss.size !== 1) throw new Error(`backward(): loss must be a scalar, got [${loss.shape.join(', ')}]; pass a gradient.`);
+  if (grad && (grad.shape.length !== loss.shape.length || grad.shape.some((d, i) => d !== loss.shape[i]))) {
+    throw new Error(`backward(): the gradient [${grad.shape.join(', ')}] does not match the output [${loss.shape.join(', ')}].`);
+  }
   if (!kernels) throw new Error('backward(): ops are not loaded (import vqgpu, not only its tape).');
-  const { add, ones, clone } = kernels;
+  const { ones } = kernels;
   noGrad(() => {
     const order = topoOrder(loss);
     const grads = new Map<number, Tensor>();
     grads.set(loss.id, grad ?? ones(loss));
-    for (const t of order) {
-      const g = grads.get(t.id);
-      if (!g) continue;
-      grads.delete(t.id);
-      if (!t.node) {
-        // a leaf
-        if (t.grad) {
-          const sum = keep(add(t.grad, g));
-          t.grad.dispose();
-          t.grad = sum;
-          if (g !== grad) g.dispose();
-        } else {
-          // Leaf gradients are dense and owned by the leaf (optimizers read them as flat arrays).
-          const own = g === grad || !g.isContiguous ? clone(g) : g;
-          if (own !== g && g !== grad) g.dispose();
-          t.grad = keep(own);
-        }
-        continue;
-      }
-      const node = t.node;
-      const inGrads = node.backward(g).map((ig) => (ig === g ? alias(g) : ig));
-      if (g !== grad) g.dispose();
-      node.inputs.forEach((inp, i) => {
-        const ig = inGrads[i];
-        if (!ig || !inp.requiresGrad) {
-          ig?.dispose();
-          return;
-        }
-        if (ig.shape.length !== inp.shape.length || ig.shape.some((d, k) => d !== inp.shape[k])) {
-          throw new Error(`backward(): op '${node.name}' produced a gradient [${ig.shape}] for an input of shape [${inp.shape}].`);
-        }
-        const prev = grads.get(inp.id);
-        if (prev) {
-          grads.set(inp.id, add(prev, ig));
-          prev.dispose();
-          ig.dispose();
-        } else grads.set(inp.id, ig);
-      });
-      t.node = null;
+    try {
+      walk(order, grads, grad);
+    } catch (e) {
+      // A node without a gradient (or a shape bug) stops the walk: free the pending gradients.
+      for (const g of grads.values()) if (g !== grad) g.dispose();
+      throw e;
     }
   });
 }
 
+/** Visits `order` (reverse topological), turning each node's output gradient into its inputs'. */
+function walk(order: Tensor[], grads: Map<number, Tensor>, grad: Tensor | undefined): void {
+  const { add, clone } = kernels!;
+  for (const t of order) {
+    const g = grads.get(t.id);
+    if (!g) continue;
+    if (!t.node) {
+      // a leaf
+      grads.delete(t.id);
+      if (t.grad) {
+        const sum = keep(add(t.grad, g));
+        t.grad.dispose();
+        t.grad = sum;
+        if (g !== grad) g.dispose();
+      } else {
+        // Leaf gradients are dense and owned by the leaf (optimizers read them as flat arrays).
+        const own = g === grad || !g.isContiguous ? clone(g) : g;
+        if (own !== g && g !== grad) g.dispose();
+        t.grad = keep(own);
+      }
+      continue;
+    }
+    const node = t.node;
+    const inGrads = node.backward(g).map((ig) => (ig === g ? alias(g) : ig));
+    grads.delete(t.id);
+    if (g !== grad) g.dispose();
+    node.inputs.forEach((inp, i) => {
+      const ig = inGrads[i];
+      if (!ig || !inp.requiresGrad) {
+        ig?.dispose();
+        return;
+      }
+      if (ig.shape.length !== inp.shape.length || ig.shape.some((d, k) => d !== inp.shape[k])) {
+        throw new Error(`backward(): op '${node.name}' produced a gradient [${ig.shape}] for an input of shape [${inp.shape}].`);
+      }
+      const prev = grads.get(inp.id);
+      if (prev) {
+        grads.set(inp.id, add(prev, ig));
+        prev.dispose();
+        ig.dispose();
+      } else grads.set(inp.id, ig);
+    });
+    t.node = null;
+  }
+}

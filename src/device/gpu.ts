@@ -41,8 +41,12 @@ async function nodeGPU(): Promise<GPU> {
     throw new Error(`The 'webgpu' package (Dawn for Node) could not be loaded: run \`npm ci\`. (${(e as Error).message})`);
   }
   Object.assign(globalThis, mod.globals);
-  return mod.create([]);
+  // Dawn tears its instance down when this object is garbage-collected, crashing the live device
+  // (segfault in the next onSubmittedWorkDone/mapAsync): keep it reachable for the process's life.
+  nodeInstance ??= mod.create([]);
+  return nodeInstance;
 }
+let nodeInstance: GPU | null = null;
 
 export interface AcquiredDevice {
   device: GPUDevice;

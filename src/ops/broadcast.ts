@@ -43,12 +43,15 @@ export function broadcastAxes(inShape: Shape, out: Shape): number[] {
 }
 
 export function checkRank(shape: Shape, op: string): void {
-  if (shape.length > MAX_RANK) throw new Error(`${op}: rank ${shape.length} exceeds the maximum of ${MAX_RANK}.`);
+  if (shape.length > MAX_RANK) throw new Error(`${op}: ${fmt(shape)} has rank ${shape.length}, more than the maximum of ${MAX_RANK}.`);
 }
 
-/** Normalises a possibly negative axis. */
-export function axisIndex(axis: number, rank: number, op: string): number {
+/** Normalises a possibly negative axis; `shape` (when given) makes the error name the tensor. */
+export function axisIndex(axis: number, rank: number, op: string, shape?: Shape): number {
   const a = axis < 0 ? axis + rank : axis;
-  if (!Number.isInteger(a) || a < 0 || a >= Math.max(rank, 1)) throw new Error(`${op}: axis ${axis} is out of range for rank ${rank}.`);
+  if (!Number.isInteger(a) || a < 0 || a >= rank) {
+    const of = shape ? `${fmt(shape)}` : `rank ${rank}`;
+    throw new Error(`${op}: axis ${axis} is out of range for ${of}.`);
+  }
   return a;
 }

@@ -165,10 +165,10 @@ export function pow(a: Tensor, b: Tensor): Tensor {
   return record(out, 'pow', [a, b], (g) => {
     let ga: Tensor | null = null, gb: Tensor | null = null;
     if (a.requiresGrad) {
-      // b · a^(b-1) = b · out / a
-      const t1 = binaryRaw('div', out, a), t2 = binaryRaw('mul', t1, b);
+      // b · a^(b-1), computed directly: b · out / a would give NaN at a = 0.
+      const bm1 = unaryRaw('affine', b, 1, -1), t1 = binaryRaw('pow', a, bm1), t2 = binaryRaw('mul', t1, b);
       ga = reduceTo(binaryRaw('mul', g, t2), a);
-      t1.dispose(); t2.dispose();
+      bm1.dispose(); t1.dispose(); t2.dispose();
     }
     if (b.requiresGrad) {
       const la = unaryRaw('log', a), t1 = binaryRaw('mul', out, la);

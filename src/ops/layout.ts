@@ -63,10 +63,10 @@ export function reshape(t: Tensor, shape: Shape): Tensor {
 }
 
 export function permute(t: Tensor, axes: readonly number[]): Tensor {
-  if (axes.length !== t.rank || new Set(axes.map((a) => axisIndex(a, t.rank, 'permute'))).size !== t.rank) {
+  const ax = axes.map((a) => (a < 0 ? a + t.rank : a));
+  if (ax.length !== t.rank || ax.some((a) => !Number.isInteger(a) || a < 0 || a >= t.rank) || new Set(ax).size !== t.rank) {
     throw new Error(`permute: [${axes.join(', ')}] is not a permutation of the ${t.rank} axes of ${fmt(t.shape)}.`);
   }
-  const ax = axes.map((a) => axisIndex(a, t.rank, 'permute'));
   const out = t.view(ax.map((a) => t.shape[a]), ax.map((a) => t.strides[a]), t.offset);
   const inv = new Array<number>(ax.length);
   ax.forEach((a, i) => (inv[a] = i));
@@ -76,14 +76,14 @@ export function permute(t: Tensor, axes: readonly number[]): Tensor {
 /** Swaps two axes (default: the last two). */
 export function transpose(t: Tensor, a = -2, b = -1): Tensor {
   const axes = [...Array(t.rank).keys()];
-  const i = axisIndex(a, t.rank, 'transpose'), j = axisIndex(b, t.rank, 'transpose');
+  const i = axisIndex(a, t.rank, 'transpose', t.shape), j = axisIndex(b, t.rank, 'transpose', t.shape);
   [axes[i], axes[j]] = [axes[j], axes[i]];
   return permute(t, axes);
 }
 
 /** Takes [start, end) along `axis` as a view. */
 export function slice(t: Tensor, axis: number, start: number, end: number): Tensor {
-  const a = axisIndex(axis, t.rank, 'slice');
+  const a = axisIndex(axis, t.rank, 'slice', t.shape);
   const n = t.shape[a];
   const s = start < 0 ? start + n : start, e = end < 0 ? end + n : Math.min(end, n);
   if (!Number.isInteger(s) || !Number.isInteger(e) || s < 0 || e < s) {
@@ -119,26 +119,29 @@ export function sumTo(g: Tensor, shape: Shape): Tensor {
   return out;
 }
 
+/** Inserts a dimension of size 1 before `axis` (in -rank-1..rank). */
 export function unsqueeze(t: Tensor, axis: number): Tensor {
-  const a = axis < 0 ? axis + t.rank + 1 : axis;
+  const a = axisIndex(axis, t.rank + 1, 'unsqueeze', t.shape);
   const shape = [...t.shape];
   shape.splice(a, 0, 1);
   return reshape(t, shape);
 }
 
 export function squeeze(t: Tensor, axis: number): Tensor {
-  const a = axisIndex(axis, t.rank, 'squeeze');
+  const a = axisIndex(axis, t.rank, 'squeeze', t.shape);
   if (t.shape[a] !== 1) throw new Error(`squeeze: axis ${axis} of ${fmt(t.shape)} has size ${t.shape[a]}, not 1.`);
   return reshape(t, t.shape.filter((_, i) => i !== a));
 }
 
 export function concat(ts: Tensor[], axis: number): Tensor {
   if (!ts.length) throw new Error('concat: no tensors given.');
-  const a = axisIndex(axis, ts[0].rank, 'concat');
+  const a = axisIndex(axis, ts[0].rank, 'concat', ts[0].shape);
   for (const t of ts) {
+    t.assertAlive();
     if (t.rank !== ts[0].rank || t.shape.some((d, i) => i !== a && d !== ts[0].shape[i])) {
       throw new Error(`concat: shapes ${ts.map((x) => fmt(x.shape)).join(', ')} differ outside axis ${axis}.`);
     }
+    if (t.dtype !== ts[0].dtype) throw new Error(`concat: dtypes ${ts.map((x) => x.dtype).join(', ')} differ.`);
   }
   const shape = [...ts[0].shape];
   shape[a] = ts.reduce((s, t) => s + t.shape[a], 0);
@@ -152,25 +155,36 @@ export function concat(ts: Tensor[], axis: number): Tensor {
     window.dispose();
     at += t.shape[a];
   }
-  return record(out, 'concat', ts, (g) => ts.map((t, i) => contiguous(slice(g, a, offsets[i], offsets[i] + t.shape[a]))));
+  return record(out, 'concat', ts, (g) =>
+    ts.map((t, i) => {
+      if (!t.requiresGrad) return null;
+      const part = slice(g, a, offsets[i], offsets[i] + t.shape[a]);
+      const dense = contiguous(part);
+      part.dispose();
+      return dense;
+    }),
+  );
 }
 
 /** Pads with `value` (default 0): `pads[i] = [before, after]` for each axis (missing axes: none). */
 export function pad(t: Tensor, pads: readonly (readonly [number, number])[], value = 0): Tensor {
-  const shape = t.shape.map((d, i) => d + (pads[i]?.[0] ?? 0) + (pads[i]?.[1] ?? 0));
-  if (pads.some(([b, e]) => b < 0 || e < 0 || !Number.isInteger(b) || !Number.isInteger(e))) {
-    throw new Error(`pad: paddings must be non-negative integers, got ${JSON.stringify(pads)}.`);
+  t.assertAlive();
+  if (pads.length > t.rank || pads.some(([b, e]) => b < 0 || e < 0 || !Number.isInteger(b) || !Number.isInteger(e))) {
+    throw new Error(`pad: ${JSON.stringify(pads)} is not a list of non-negative [before, after] pairs for the axes of ${fmt(t.shape)}.`);
   }
+  const before = t.shape.map((_, i) => pads[i]?.[0] ?? 0);
+  const shape = t.shape.map((d, i) => d + before[i] + (pads[i]?.[1] ?? 0));
   const out = full(shape, value, t.dtype);
-  const offset = t.shape.reduce((o, _, i) => o + (pads[i]?.[0] ?? 0) * out.strides[i], 0);
+  const offset = before.reduce((o, b, i) => o + b * out.strides[i], 0);
   const window = out.view(t.shape, out.strides, offset);
   copyInto(t, window);
   window.dispose();
   return record(out, 'pad', [t], (g) => {
-    const v = g.view(t.shape, g.strides, g.offset + offset);
+    // g may be any view of the padded shape: locate the interior through g's own strides.
+    const inner = g.view(t.shape, g.strides, before.reduce((o, b, i) => o + b * g.strides[i], g.offset));
     const c = empty(t.shape);
-    copyInto(v, c);
-    v.dispose();
+    copyInto(inner, c);
+    inner.dispose();
     return [c];
   });
 }

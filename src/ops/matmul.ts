@@ -1,37 +1,79 @@
-// Batched matrix product with broadcasting over leading (batch) dimensions, on matmul.wgsl.
+// Batched matrix product with broadcasting over leading (batch) dimensions.
 // a: [..., M, K], b: [..., K, N] → [..., M, N]. Transposed operands are strided views: no copy.
+// Two kernels read the same Params and strides:
+//   'register' (matmul.wgsl)       each invocation keeps a TM×TN block of C in registers, no barriers:
+//                                  the fast one on CPU rasterisers (llvmpipe), where barriers are costly;
+//   'tiled'    (matmul_tiled.wgsl) 64×64 tiles staged in workgroup memory: the one for real GPUs.
 
 import matmulSrc from '../../shaders/matmul.wgsl';
-import { record } from '../autograd/tape.js';
-import { runtime } from '../device/runtime.js';
+import tiledSrc from '../../shaders/matmul_tiled.wgsl';
+import { noGrad, record } from '../autograd/tape.js';
+import { runtime, type KernelSource } from '../device/runtime.js';
 import { empty, sizeOf, type Tensor } from '../tensor/tensor.js';
 import { broadcastShapes } from './broadcast.js';
-import { fmt, kernel, launch, Params } from './launch.js';
-import { contiguous, reshape, sumTo, transpose } from './layout.js';
+import { fmt, kernel, launch, Params, specialize } from './launch.js';
+import { copyInto, reshape, sumTo, transpose } from './layout.js';
 
-const MATMUL = kernel('matmul', matmulSrc);
+const REGISTER = kernel('matmul', matmulSrc);
+const TILED = kernel('matmul_tiled', tiledSrc);
+/** The tiled kernel's tile of C per workgroup (BM = WGY·TM, BN = WGX·TN in matmul_tiled.wgsl). */
+const TILED_BM = 64, TILED_BN = 64, TILED_INVOCATIONS = 128;
+
+/** Which kernel: 'auto' picks 'register' on CPU rasterisers and 'tiled' elsewhere (tests force each). */
+export type MatmulVariant = 'auto' | 'register' | 'tiled';
+
+/** Register block edge for a matrix dimension: 8 (measured best on lavapipe), less for thin operands. */
+function blockEdge(d: number): number {
+  return d >= 8 ? 8 : d >= 4 ? 4 : d >= 2 ? 2 : 1;
+}
+
+const registerKernels = new Map<string, KernelSource>();
+function registerKernel(TM: number, TN: number): KernelSource {
+  const key = `${TM}x${TN}`;
+  let k = registerKernels.get(key);
+  if (!k) registerKernels.set(key, (k = specialize(REGISTER, { TM, TN })));
+  return k;
+}
+
+function resolveVariant(v: MatmulVariant): 'register' | 'tiled' {
+  const rt = runtime();
+  if (v === 'tiled' && rt.limits.maxComputeInvocationsPerWorkgroup < TILED_INVOCATIONS) return 'register';
+  if (v !== 'auto') return v;
+  return rt.isCpu ? 'register' : 'tiled';
+}
+
+/** t's strides for each dimension of the broadcast batch shape (0 where t is broadcast). */
+function batchStrides(t: Tensor, batchShape: readonly number[]): number[] {
+  const r = t.rank, nb = batchShape.length;
+  return batchShape.map((_, i) => {
+    const ti = i - (nb - (r - 2));
+    return ti < 0 || t.shape[ti] === 1 ? 0 : t.strides[ti];
+  });
+}
 
 /** Strides of a batch of matrices viewed as [batch, rows, cols], or null if the batch dims do not merge. */
-function batchView(t: Tensor, batchShape: number[]): { bs: number; rs: number; cs: number } | null {
-  const r = t.rank;
-  const rs = t.strides[r - 2], cs = t.strides[r - 1];
-  const nb = batchShape.length;
-  // Strides of t's batch dims aligned to batchShape (0 for broadcast dims).
-  const strides: number[] = [];
-  for (let i = 0; i < nb; i++) {
-    const ti = i - (nb - (r - 2));
-    strides.push(ti < 0 || t.shape[ti] === 1 ? 0 : t.strides[ti]);
-  }
+function batchView(t: Tensor, batchShape: readonly number[]): { bs: number; rs: number; cs: number } | null {
+  const rs = t.strides[t.rank - 2], cs = t.strides[t.rank - 1];
+  const strides = batchStrides(t, batchShape);
   // The batch must be a single arithmetic progression (all stride 0, or mergeable dims).
   const dims = batchShape.map((d, i) => [d, strides[i]]).filter(([d]) => d !== 1);
-  if (dims.length === 0) return { bs: 0, rs, cs };
   if (dims.every(([, s]) => s === 0)) return { bs: 0, rs, cs };
   for (let i = 0; i < dims.length - 1; i++) if (dims[i][1] !== dims[i + 1][1] * dims[i + 1][0]) return null;
   return { bs: dims[dims.length - 1][1], rs, cs };
 }
 
+/** A dense [...batchShape, rows, cols] copy of t (broadcast batch dims materialised). No autograd. */
+function denseBatch(t: Tensor, batchShape: readonly number[]): Tensor {
+  const r = t.rank;
+  const view = t.view([...batchShape, t.shape[r - 2], t.shape[r - 1]], [...batchStrides(t, batchShape), t.strides[r - 2], t.strides[r - 1]], t.offset);
+  const out = empty(view.shape);
+  copyInto(view, out);
+  view.dispose();
+  return out;
+}
+
 /** C = alpha · A·B with no autograd. Inputs are rank ≥ 2 (use reshape for vectors). */
-export function matmulRaw(a: Tensor, b: Tensor, alpha = 1): Tensor {
+export function matmulRaw(a: Tensor, b: Tensor, alpha = 1, variant: MatmulVariant = 'auto'): Tensor {
   if (a.rank < 2 || b.rank < 2) throw new Error(`matmul: operands must have rank ≥ 2, got ${fmt(a.shape)} and ${fmt(b.shape)}.`);
   if (a.dtype !== 'f32' || b.dtype !== 'f32') throw new Error('matmul: operands must be f32.');
   const M = a.shape[a.rank - 2], K = a.shape[a.rank - 1], N = b.shape[b.rank - 1];
@@ -42,10 +84,12 @@ export function matmulRaw(a: Tensor, b: Tensor, alpha = 1): Tensor {
   if (out.size === 0) return out;
   let A = a, B = b;
   let av = batchView(A, batchShape);
-  if (!av) { A = contiguous(a); av = batchView(A, batchShape)!; }
+  // Batch dims that no single stride describes (e.g. [2, 1] against [2, 3]): copy them out densely.
+  if (!av) { A = denseBatch(a, batchShape); av = batchView(A, batchShape)!; }
   let bv = batchView(B, batchShape);
-  if (!bv) { B = contiguous(b); bv = batchView(B, batchShape)!; }
-  const TM = 4, TN = 4, WGX = 8, WGY = 8;
+  if (!bv) { B = denseBatch(b, batchShape); bv = batchView(B, batchShape)!; }
+  const kind = resolveVariant(variant);
+  const TM = blockEdge(M), TN = blockEdge(N), WG = 8;
   const maxZ = runtime().limits.maxComputeWorkgroupsPerDimension;
   // Very large batches are split into chunks of the z grid limit.
   for (let b0 = 0; b0 < batch; b0 += maxZ) {
@@ -56,42 +100,66 @@ export function matmulRaw(a: Tensor, b: Tensor, alpha = 1): Tensor {
       .u32(B.offset + b0 * bv.bs, bv.bs, bv.rs, bv.cs)
       .u32(M * N)
       .f32(alpha)
-      .u32(0, 0);
-    const outView = b0 === 0 ? out : out.view([nb, M, N], [M * N, N, 1], b0 * M * N);
-    launch(MATMUL, p, [A, B, outView], [Math.ceil(N / (TN * WGX)), Math.ceil(M / (TM * WGY)), nb], { WGX, WGY });
-    if (outView !== out) outView.dispose();
+      .u32(b0 * M * N, 0);
+    if (kind === 'tiled') {
+      // Coalesce the slab loads along whichever operand index is contiguous.
+      const constants = { A_K_FAST: av.rs === 1 && av.cs !== 1 ? 0 : 1, B_N_FAST: bv.rs === 1 && bv.cs !== 1 ? 0 : 1 };
+      launch(TILED, p, [A, B, out], [Math.ceil(N / TILED_BN), Math.ceil(M / TILED_BM), nb], constants);
+    } else {
+      launch(registerKernel(TM, TN), p, [A, B, out], [Math.ceil(N / (TN * WG)), Math.ceil(M / (TM * WG)), nb], { WGX: WG, WGY: WG });
+    }
   }
   if (A !== a) A.dispose();
   if (B !== b) B.dispose();
   return out;
 }
 
-/** Matrix product with autograd; batch dimensions broadcast. */
-export function matmul(a: Tensor, b: Tensor): Tensor {
-  if (b.rank === 2 && a.rank > 2) {
-    // [..., M, K] · [K, N]: one big 2-D product (and a 2-D weight gradient, no batch sum).
-    const K = a.shape[a.rank - 1];
-    const a2 = reshape(a, [-1, K]);
-    const o2 = matmul(a2, b);
-    const out = reshape(o2, [...a.shape.slice(0, -1), b.shape[1]]);
-    a2.dispose();
-    o2.dispose();
-    return out;
-  }
-  const out = matmulRaw(a, b);
+/** Matrix product with autograd; batch dimensions broadcast. `variant` applies to the backward products too. */
+export function matmul(a: Tensor, b: Tensor, variant: MatmulVariant = 'auto'): Tensor {
+  if (b.rank === 2 && a.rank > 2) return matmulRows(a, b, variant);
+  const out = matmulRaw(a, b, 1, variant);
   return record(out, 'matmul', [a, b], (g) => {
     let ga: Tensor | null = null, gb: Tensor | null = null;
     if (a.requiresGrad) {
       const bt = transpose(b);
-      const full = matmulRaw(g, bt);
+      const full = matmulRaw(g, bt, 1, variant);
       bt.dispose();
       ga = sumBatch(full, a);
     }
     if (b.requiresGrad) {
       const at = transpose(a);
-      const full = matmulRaw(at, g);
+      const full = matmulRaw(at, g, 1, variant);
       at.dispose();
       gb = sumBatch(full, b);
+    }
+    return [ga, gb];
+  });
+}
+
+/**
+ * [..., M, K] · [K, N] (a linear layer): one 2-D product over all rows, and a weight gradient that is
+ * one 2-D product too (no per-batch products summed afterwards).
+ */
+function matmulRows(a: Tensor, b: Tensor, variant: MatmulVariant): Tensor {
+  const K = a.shape[a.rank - 1], N = b.shape[1];
+  const rows = (t: Tensor, cols: number) => noGrad(() => reshape(t, [-1, cols])); // [R, cols], no tape entry
+  const a2 = rows(a, K);
+  const o2 = matmulRaw(a2, b, 1, variant);
+  a2.dispose();
+  const out = noGrad(() => reshape(o2, [...a.shape.slice(0, -1), N])); // a view: o2 is dense
+  o2.dispose();
+  return record(out, 'matmul', [a, b], (g) => {
+    let ga: Tensor | null = null, gb: Tensor | null = null;
+    if (a.requiresGrad) {
+      const bt = transpose(b);
+      ga = matmulRaw(g, bt, 1, variant); // [..., M, N] · [N, K] → [..., M, K]
+      bt.dispose();
+    }
+    if (b.requiresGrad) {
+      const a2 = rows(a, K), g2 = rows(g, N);
+      const a2t = transpose(a2);
+      gb = matmulRaw(a2t, g2, 1, variant); // [K, R] · [R, N]
+      for (const t of [a2, g2, a2t]) t.dispose();
     }
     return [ga, gb];
   });

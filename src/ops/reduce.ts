@@ -6,19 +6,44 @@ import { record, recordNonDifferentiable } from '../autograd/tape.js';
 import { runtime } from '../device/runtime.js';
 import { empty, sizeOf, type Tensor } from '../tensor/tensor.js';
 import { axisIndex } from './broadcast.js';
-import { grid1d, kernel, launch, Params } from './launch.js';
+import { fmt, grid1d, kernel, launch, Params } from './launch.js';
 import { contiguous, expand, permute, reshape } from './layout.js';
-import { equal, mul, mulScalar } from './elementwise.js';
+import { div, equal, mul, mulScalar } from './elementwise.js';
 
 const REDUCE_THREAD = kernel('reduce', reduceSrc, 'per_thread');
 const REDUCE_GROUP = kernel('reduce', reduceSrc, 'per_group');
 const OPS = { sum: 0, max: 1, min: 2, argmax: 3, argmin: 4 } as const;
-type ReduceOp = keyof typeof OPS;
+export type ReduceOp = keyof typeof OPS;
 
 function normAxes(t: Tensor, axes: number | readonly number[] | undefined, op: string): number[] {
+  t.assertAlive();
+  if (t.dtype !== 'f32') throw new Error(`${op}: expects an f32 tensor, got ${t.dtype} ${fmt(t.shape)}.`);
   if (axes === undefined) return [...Array(t.rank).keys()];
   const list = typeof axes === 'number' ? [axes] : [...axes];
-  return [...new Set(list.map((a) => axisIndex(a, t.rank, op)))].sort((a, b) => a - b);
+  // A scalar has no axes; axis 0 or -1 of it means "the scalar itself" (as in PyTorch).
+  if (t.rank === 0) {
+    const bad = list.find((a) => a !== 0 && a !== -1);
+    if (bad !== undefined) throw new Error(`${op}: axis ${bad} is out of range for a scalar (shape []).`);
+    return [];
+  }
+  return [...new Set(list.map((a) => axisIndex(a, t.rank, op, t.shape)))].sort((a, b) => a - b);
+}
+
+/** Which kernel reduces the rows: 'auto' picks by shape and adapter (see launchReduce). */
+export type ReduceSchedule = 'auto' | 'per_thread' | 'per_group';
+
+/** Reduces the dense [rows, len] matrix `x` into `out` ([rows] elements, f32 or i32 for arg ops). */
+function launchReduce(x: Tensor, out: Tensor, rows: number, len: number, op: ReduceOp, scale: number, schedule: ReduceSchedule): void {
+  const p = new Params().u32(rows, len).f32(scale).u32(0);
+  const constants = { OP: OPS[op], WG: 64 };
+  if (schedule === 'auto') {
+    // Few long rows: a workgroup per row (tree in shared memory). Many rows: a thread per row (no
+    // barriers), once there are enough rows to fill the device's cores.
+    const cores = runtime().isCpu ? 64 : 4096;
+    schedule = rows < cores && len >= 256 ? 'per_group' : 'per_thread';
+  }
+  if (schedule === 'per_group') launch(REDUCE_GROUP, p, [x, out], grid1d(rows, 1), constants);
+  else launch(REDUCE_THREAD, p, [x, out], grid1d(rows, 64), constants);
 }
 
 /** Runs the raw row reduction; returns the result with reduced axes removed (or kept as 1). */
@@ -27,17 +52,30 @@ function reduceRaw(t: Tensor, axes: number[], op: ReduceOp, keepDims: boolean, s
   const outShape = keepDims ? t.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : kept.map((a) => t.shape[a]);
   const rows = sizeOf(kept.map((a) => t.shape[a]));
   const len = sizeOf(axes.map((a) => t.shape[a]));
-  if (len === 0 && op !== 'sum') throw new Error(`${op}: cannot reduce over an empty axis of [${t.shape}].`);
+  if (len === 0 && op !== 'sum') throw new Error(`${op}: cannot reduce over an empty axis of ${fmt(t.shape)}.`);
+  const out = empty(outShape, op.startsWith('arg') ? 'i32' : 'f32');
+  if (rows === 0) return out;
   const perm = permute(t, [...kept, ...axes]);
   const dense = contiguous(perm);
   perm.dispose();
-  const out = empty(outShape, op.startsWith('arg') ? 'i32' : 'f32');
-  const p = new Params().u32(rows, len).f32(scale).u32(0);
-  const constants = { OP: OPS[op], WG: 64 };
-  // Few long rows: a workgroup per row. Many rows: a thread per row (no barriers).
-  const cores = runtime().isCpu ? 64 : 4096;
-  if (rows < cores && len >= 256) launch(REDUCE_GROUP, p, [dense, out], grid1d(rows, 1), constants);
-  else launch(REDUCE_THREAD, p, [dense, out], grid1d(rows, 64), constants);
+  launchReduce(dense, out, rows, len, op, scale, 'auto');
+  dense.dispose();
+  return out;
+}
+
+/**
+ * Reduces each row of a [rows, len] tensor to [rows] with an explicit kernel schedule (for tests
+ * and benches that must exercise both; ops use 'auto'). No autograd.
+ */
+export function reduceRows(x: Tensor, op: ReduceOp, schedule: ReduceSchedule = 'auto'): Tensor {
+  if (x.rank !== 2) throw new Error(`reduceRows: expects a [rows, len] tensor, got ${fmt(x.shape)}.`);
+  normAxes(x, 1, op);
+  const [rows, len] = x.shape;
+  if (len === 0 && op !== 'sum') throw new Error(`${op}: cannot reduce over an empty axis of ${fmt(x.shape)}.`);
+  const out = empty([rows], op.startsWith('arg') ? 'i32' : 'f32');
+  if (rows === 0) return out;
+  const dense = contiguous(x);
+  launchReduce(dense, out, rows, len, op, 1, schedule);
   dense.dispose();
   return out;
 }
@@ -69,23 +107,28 @@ function minmax(op: 'max' | 'min', t: Tensor, axes?: number | readonly number[],
   const ax = normAxes(t, axes, op);
   const out = reduceRaw(t, ax, op, keepDims);
   return record(out, op, [t], (g) => {
-    // The gradient goes to every element equal to the extreme (ties share it, as in a subgradient).
+    // The gradient goes to the elements equal to the extreme; k tied elements get g/k each (a
+    // subgradient, as PyTorch's amax), so the total is g whichever way the tie is broken.
     const ob = broadcastBack(out, t, ax, keepDims);
     const mask = equal(t, ob);
-    const gb = broadcastBack(g, t, ax, keepDims);
-    const r = mul(mask, gb);
-    ob.dispose(); mask.dispose(); gb.dispose();
+    const count = sumAxes(mask, ax, keepDims);
+    const share = div(g, count);
+    const sb = broadcastBack(share, t, ax, keepDims);
+    const r = mul(mask, sb);
+    ob.dispose(); mask.dispose(); count.dispose(); share.dispose(); sb.dispose();
     return [r];
   });
 }
 export const max = (t: Tensor, axes?: number | readonly number[], keepDims = false) => minmax('max', t, axes, keepDims);
 export const min = (t: Tensor, axes?: number | readonly number[], keepDims = false) => minmax('min', t, axes, keepDims);
 
+/** Index of the largest element along `axis` (i32; ties → the lowest index). Not differentiable. */
 export function argmax(t: Tensor, axis = -1, keepDims = false): Tensor {
-  return recordNonDifferentiable(reduceRaw(t, [axisIndex(axis, t.rank, 'argmax')], 'argmax', keepDims), 'argmax', [t]);
+  return recordNonDifferentiable(reduceRaw(t, normAxes(t, axis, 'argmax'), 'argmax', keepDims), 'argmax', [t]);
 }
+/** Index of the smallest element along `axis` (i32; ties → the lowest index). Not differentiable. */
 export function argmin(t: Tensor, axis = -1, keepDims = false): Tensor {
-  return recordNonDifferentiable(reduceRaw(t, [axisIndex(axis, t.rank, 'argmin')], 'argmin', keepDims), 'argmin', [t]);
+  return recordNonDifferentiable(reduceRaw(t, normAxes(t, axis, 'argmin'), 'argmin', keepDims), 'argmin', [t]);
 }
 
 /** Expands a reduced gradient back over the reduced axes of `t` (dense result). */

@@ -1,0 +1,77 @@
+// matmul bench: C = A·B for dense f32 A: [M, K], B: [K, N]; cases are named MxKxN.
+// Peers: `naive` (shaders/matmul_naive.wgsl, one invocation per output) and TF.js `tf.matMul`
+// on its WebGPU backend, all on the same adapter. Metric: GFLOP/s = 2·M·K·N / seconds.
+
+import naiveSrc from '../shaders/matmul_naive.wgsl';
+import { runtime } from '../src/device/runtime.js';
+import { kernel, launch, Params } from '../src/ops/launch.js';
+import { matmulRaw } from '../src/ops/matmul.js';
+import { empty, tensor, type Tensor } from '../src/tensor/tensor.js';
+import { Rng } from '../kernels-test/reference.js';
+import { timeGpu, timePeer, type Bench, type BenchResult } from './harness.js';
+import { loadTf } from './tfjs.js';
+
+const NAIVE = kernel('matmul_naive', naiveSrc);
+
+/**
+ * numpy/OpenBLAS sgemm on the CPU cores of this project's machines (2-core AMD EPYC), measured
+ * with numpy at 1024³ (see /work/shared/notes/webgpu-on-cpu.md): the ceiling a CPU rasteriser
+ * (lavapipe, llvmpipe) competes against. Only quoted when the adapter is a CPU rasteriser.
+ */
+const NATIVE_BLAS_GFLOPS = 200;
+
+function parseCase(c: string): [number, number, number] {
+  const dims = c.split('x').map(Number);
+  if (dims.length !== 3 || dims.some((d) => !Number.isInteger(d) || d <= 0)) throw new Error(`matmul bench: bad case '${c}' (want MxKxN).`);
+  return dims as [number, number, number];
+}
+
+function naive(a: Tensor, b: Tensor, M: number, K: number, N: number): Tensor {
+  const c = empty([M, N]);
+  launch(NAIVE, new Params().u32(M, N, K, 0), [a, b, c], [Math.ceil(N / 8), Math.ceil(M / 8)]);
+  return c;
+}
+
+export const bench: Bench = {
+  name: 'matmul',
+  cases: ['1024x1024x1024', '512x512x512', '4096x256x768', '64x4096x4096'],
+  async run(caseName, opts): Promise<BenchResult> {
+    const [M, K, N] = parseCase(caseName);
+    const flop = 2 * M * K * N;
+    const rng = new Rng(1);
+    const ha = rng.array(M * K), hb = rng.array(K * N);
+    const a = tensor(ha, [M, K]), b = tensor(hb, [K, N]);
+    const sOurs = await timeGpu(() => matmulRaw(a, b).dispose(), opts.minSeconds);
+    const sNaive = await timeGpu(() => naive(a, b, M, K, N).dispose(), opts.minSeconds);
+    a.dispose();
+    b.dispose();
+
+    let tfGflops: number | null = null;
+    const tf = opts.peers ? await loadTf() : null;
+    if (tf) {
+      const ta = tf.tensor2d(ha, [M, K]), tb = tf.tensor2d(hb, [K, N]);
+      // Sync on a one-element slice of the product: waits for the matmul without timing a big readback.
+      const s = await timePeer(async () => {
+        const corner = tf.tidy(() => tf.slice(tf.matMul(ta, tb), [0, 0], [1, 1]));
+        await corner.data();
+        corner.dispose();
+      }, opts.minSeconds);
+      ta.dispose();
+      tb.dispose();
+      tfGflops = flop / s / 1e9;
+    }
+    const ours = flop / sOurs / 1e9;
+    const notes: Record<string, number | string> = { 'ms/call': sOurs * 1e3 };
+    if (runtime().isCpu) {
+      notes['share of native BLAS'] = `${((100 * ours) / NATIVE_BLAS_GFLOPS).toFixed(1)}% of ~${NATIVE_BLAS_GFLOPS} GFLOP/s (numpy/OpenBLAS, measured on this machine class)`;
+    }
+    return {
+      bench: 'matmul',
+      case: caseName,
+      metric: 'GFLOP/s',
+      ours,
+      vs: { naive: flop / sNaive / 1e9, 'tfjs-webgpu': tfGflops },
+      notes,
+    };
+  },
+};

@@ -1,0 +1,94 @@
+// `node build.mjs`: bundles vqgpu with esbuild.
+//   Node:    src/cli.ts → dist/node/cli.mjs, bench/index.ts → dist/node/bench.mjs (ESM; npm packages stay external)
+//   Browser: src/index.ts → dist/web/vqgpu.js (ESM; fails if any Node-only module would be bundled)
+// Entries whose source does not exist yet are skipped. `.wgsl` files are imported as text.
+import { existsSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const root = dirname(fileURLToPath(import.meta.url));
+const t0 = Date.now();
+const at = (p) => join(root, p);
+
+const common = {
+  bundle: true,
+  format: 'esm',
+  sourcemap: true,
+  loader: { '.wgsl': 'text' },
+  logLevel: 'warning',
+  absWorkingDir: root,
+};
+
+// Modules that exist only in Node: any that reach the browser bundle are an error. (src/device/gpu.ts
+// loads `webgpu` through `import(variable)`, which esbuild leaves alone and never resolves.)
+const NODE_ONLY = new Set([
+  ...builtinModules,
+  ...builtinModules.map((m) => `node:${m}`),
+  'webgpu',
+  'pngjs',
+]);
+const nodeOnlyGuard = {
+  name: 'vqgpu-no-node-modules-in-browser',
+  setup(build) {
+    build.onResolve({ filter: /^[^./]/ }, (args) => {
+      const base = args.path.startsWith('node:') ? args.path : args.path.split('/')[0];
+      if (NODE_ONLY.has(args.path) || NODE_ONLY.has(base) || args.path.startsWith('node:')) {
+        const from = args.importer ? relative(root, args.importer) : '(entry)';
+        return {
+          errors: [{ text: `Node-only module '${args.path}' imported by ${from} would end up in the browser bundle; keep Node code out of src/ paths reachable from src/index.ts (or load it through import(variable)).` }],
+        };
+      }
+      return undefined;
+    });
+  },
+};
+
+const builds = [];
+const nodeEntries = [
+  ['src/cli.ts', 'cli'],
+  ['bench/index.ts', 'bench'],
+].filter(([src]) => existsSync(at(src)));
+if (nodeEntries.length) {
+  builds.push({
+    label: `node: ${nodeEntries.map(([s, o]) => `${s} → dist/node/${o}.mjs`).join(', ')}`,
+    options: {
+      ...common,
+      platform: 'node',
+      target: 'node20',
+      packages: 'external',
+      entryPoints: Object.fromEntries(nodeEntries.map(([src, out]) => [out, at(src)])),
+      outdir: at('dist/node'),
+      outExtension: { '.js': '.mjs' },
+    },
+  });
+}
+if (existsSync(at('src/index.ts'))) {
+  builds.push({
+    label: 'browser: src/index.ts → dist/web/vqgpu.js',
+    options: {
+      ...common,
+      platform: 'browser',
+      target: 'es2022',
+      entryPoints: { vqgpu: at('src/index.ts') },
+      outdir: at('dist/web'),
+      external: ['webgpu'],
+      plugins: [nodeOnlyGuard],
+    },
+  });
+}
+
+if (!builds.length) {
+  console.log('[build] nothing to build yet (no src/cli.ts, bench/index.ts or src/index.ts)');
+  process.exit(0);
+}
+try {
+  await Promise.all(builds.map((b) => esbuild.build(b.options)));
+} catch {
+  // esbuild has already printed the errors
+  console.error('[build] FAILED');
+  process.exit(1);
+}
+for (const b of builds) console.log(`[build] ${b.label}`);
+console.log(`[build] done in ${Date.now() - t0} ms`);

@@ -1,0 +1,199 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as vq from '../src/index.js';
+import { gradcheck } from './gradcheck.js';
+import { firstMismatch, Rng } from './reference.js';
+import { attentionBackward, attentionForward, type AttentionShape } from './reference-attention.js';
+
+beforeAll(async () => {
+  await vq.init();
+});
+afterAll(() => vq.forceAttentionRows(0));
+
+// [B, H, T, d, causal]: T of 1, odd, not a multiple of any block, more rows than one workgroup.
+const SHAPES: [number, number, number, number, boolean][] = [
+  [1, 1, 1, 8, false],
+  [1, 1, 1, 8, true],
+  [1, 2, 5, 16, true],
+  [2, 1, 33, 32, false],
+  [2, 1, 33, 32, true],
+  [1, 3, 150, 16, true],
+  [2, 2, 100, 64, true],
+  [1, 1, 100, 64, false],
+  [1, 1, 20, 128, true],
+];
+
+function shapeOf(B: number, H: number, tq: number, tk: number, d: number, causal: boolean): AttentionShape {
+  return { heads: B * H, tq, tk, d, causal, scale: 1 / Math.sqrt(d) };
+}
+
+function check(got: ArrayLike<number>, want: ArrayLike<number>, what: string, atol: number, rtol = 1e-3): void {
+  const bad = firstMismatch(got, want, atol, rtol);
+  if (bad >= 0) expect.fail(`${what}: element ${bad} is ${got[bad]}, expected ${want[bad]}`);
+}
+
+/** Forward and backward of the op (dO = R) against the float64 reference. */
+async function compare(B: number, H: number, tq: number, tk: number, d: number, causal: boolean, seed: number): Promise<void> {
+  const rng = new Rng(seed);
+  const s = shapeOf(B, H, tq, tk, d, causal);
+  const qd = rng.array(B * H * tq * d), kd = rng.array(B * H * tk * d), vd = rng.array(B * H * tk * d);
+  const R = rng.array(B * H * tq * d);
+  const q = vq.tensor(qd, [B, H, tq, d]), k = vq.tensor(kd, [B, H, tk, d]), v = vq.tensor(vd, [B, H, tk, d]);
+  for (const t of [q, k, v]) t.requiresGrad = true;
+  const out = vq.tidy(() => {
+    const o = vq.attention(q, k, v, { causal });
+    vq.backward(vq.sum(vq.mul(o, vq.tensor(R, o.shape))));
+    return o;
+  });
+  const name = `[${B}, ${H}, ${tq}/${tk}, ${d}]${causal ? ' causal' : ''}`;
+  const ref = attentionForward(qd, kd, vd, s);
+  check(await out.toArray(), ref.o, `O ${name}`, 2e-5);
+  const g = attentionBackward(qd, kd, vd, R, s);
+  check(await q.grad!.toArray(), g.dq, `dQ ${name}`, 1e-4);
+  check(await k.grad!.toArray(), g.dk, `dK ${name}`, 1e-4);
+  check(await v.grad!.toArray(), g.dv, `dV ${name}`, 1e-4);
+  for (const t of [q, k, v]) { t.grad!.dispose(); t.dispose(); }
+  out.dispose();
+}
+
+describe('attention', () => {
+  it('matches the float64 reference, forward and backward (automatic schedule)', async () => {
+    let seed = 1;
+    for (const [B, H, T, d, causal] of SHAPES) await compare(B, H, T, T, d, causal, seed++);
+  });
+
+  it('matches the reference with 1 and 3 rows per invocation (every schedule, on any adapter)', async () => {
+    for (const rows of [1, 3]) {
+      vq.forceAttentionRows(rows);
+      await compare(2, 1, 33, 33, 32, true, 40 + rows);
+      await compare(1, 2, 7, 7, 8, false, 50 + rows);
+    }
+    vq.forceAttentionRows(0);
+  });
+
+  it('handles more keys than queries (cross attention, causal aligned to the end)', async () => {
+    await compare(1, 2, 5, 12, 16, false, 60);
+    await compare(1, 2, 5, 12, 16, true, 61);
+  });
+
+  it('takes strided (non-contiguous) inputs', async () => {
+    const rng = new Rng(70);
+    const [B, T, H, d] = [2, 9, 3, 8];
+    const x = rng.array(B * T * H * d);
+    const out = vq.tidy(() => {
+      const bthd = vq.tensor(x, [B, T, H, d]);
+      const q = vq.transpose(bthd, 1, 2); // [B, H, T, d] view
+      return vq.attention(q, q, q, { causal: true });
+    });
+    // The same data made dense on the host.
+    const dense = new Float32Array(x.length);
+    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) for (let h = 0; h < H; h++) for (let c = 0; c < d; c++)
+      dense[((b * H + h) * T + t) * d + c] = x[((b * T + t) * H + h) * d + c];
+    check(await out.toArray(), attentionForward(dense, dense, dense, shapeOf(B, H, T, T, d, true)).o, 'O strided', 2e-5);
+    out.dispose();
+  });
+
+  it('gradients match finite differences (tiny shapes)', async () => {
+    const rng = new Rng(80);
+    for (const causal of [false, true]) {
+      const shape = [1, 2, 5, 4];
+      const n = 40;
+      await gradcheck((q, k, v) => vq.attention(q, k, v, { causal }), [
+        { data: rng.array(n), shape }, { data: rng.array(n), shape }, { data: rng.array(n), shape },
+      ]);
+    }
+  });
+
+  it('causal attention ignores the future', async () => {
+    const rng = new Rng(90);
+    const [B, H, T, d, t] = [1, 2, 24, 16, 13];
+    const qd = rng.array(B * H * T * d), kd = rng.array(B * H * T * d), vd = rng.array(B * H * T * d);
+    const k2 = Float32Array.from(kd), v2 = Float32Array.from(vd);
+    // Change key and value rows t.. of every head.
+    for (let h = 0; h < B * H; h++) for (let j = t; j < T; j++) for (let c = 0; c < d; c++) {
+      k2[(h * T + j) * d + c] += 3;
+      v2[(h * T + j) * d + c] -= 5;
+    }
+    const run = (kk: Float32Array, vv: Float32Array) =>
+      vq.tidy(() => vq.attention(vq.tensor(qd, [B, H, T, d]), vq.tensor(kk, [B, H, T, d]), vq.tensor(vv, [B, H, T, d]), { causal: true }));
+    const a = run(kd, vd), b = run(k2, v2);
+    const oa = await a.toArray(), ob = await b.toArray();
+    let changedLater = false;
+    for (let h = 0; h < B * H; h++) for (let i = 0; i < T; i++) for (let c = 0; c < d; c++) {
+      const idx = (h * T + i) * d + c;
+      if (i < t) expect(ob[idx]).toBe(oa[idx]);
+      else if (ob[idx] !== oa[idx]) changedLater = true;
+    }
+    expect(changedLater).toBe(true);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('backward is deterministic (bitwise equal across runs)', async () => {
+    const rng = new Rng(100);
+    const shape = [1, 2, 40, 16];
+    const data = [rng.array(1280), rng.array(1280), rng.array(1280)];
+    const grads = async () => {
+      const xs = data.map((x) => { const t = vq.tensor(x, shape); t.requiresGrad = true; return t; });
+      vq.tidy(() => vq.backward(vq.sum(vq.square(vq.attention(xs[0], xs[1], xs[2], { causal: true })))));
+      const out = await Promise.all(xs.map((t) => t.grad!.toArray()));
+      xs.forEach((t) => { t.grad!.dispose(); t.dispose(); });
+      return out;
+    };
+    const a = await grads(), b = await grads();
+    for (let i = 0; i < 3; i++) expect(Array.from(b[i])).toEqual(Array.from(a[i]));
+  });
+});
+
+describe('attentionDecode', () => {
+  it('equals the last row of the full causal forward for several cache lengths', async () => {
+    const rng = new Rng(110);
+    const [B, H, tmax, d] = [2, 3, 40, 32];
+    const kd = rng.array(B * H * tmax * d), vd = rng.array(B * H * tmax * d), qd = rng.array(B * H * tmax * d);
+    const kCache = vq.zeros([B, H, tmax, d]).keepAlive(), vCache = vq.zeros([B, H, tmax, d]).keepAlive();
+    const rows = (x: Float32Array, t0: number, t1: number) => {
+      const r = new Float32Array(B * H * (t1 - t0) * d);
+      for (let h = 0; h < B * H; h++) r.set(x.subarray((h * tmax + t0) * d, (h * tmax + t1) * d), h * (t1 - t0) * d);
+      return r;
+    };
+    // Fill the cache as a sampler would: a prompt of 5 rows, then one row per step.
+    let len = 0;
+    const lengths = new Set([5, 6, 17, 33, 40]);
+    const append = (n: number) => vq.tidy(() => {
+      vq.writeKV(kCache, vq.tensor(rows(kd, len, len + n), [B, H, n, d]), len);
+      vq.writeKV(vCache, vq.tensor(rows(vd, len, len + n), [B, H, n, d]), len);
+      len += n;
+    });
+    append(5);
+    while (len <= tmax) {
+      if (lengths.has(len)) {
+        const out = vq.tidy(() => vq.attentionDecode(vq.tensor(rows(qd, len - 1, len), [B, H, 1, d]), kCache, vCache, len));
+        expect(out.shape).toEqual([B, H, 1, d]);
+        const s = shapeOf(B, H, len, len, d, true);
+        const full = attentionForward(rows(qd, 0, len), rows(kd, 0, len), rows(vd, 0, len), s).o;
+        check(await out.toArray(), lastRows(full, B * H, len, d), `decode length ${len}`, 2e-5);
+        out.dispose();
+      }
+      if (len === tmax) break;
+      append(1);
+    }
+    kCache.dispose();
+    vCache.dispose();
+  });
+
+  it('rejects a length outside the cache', async () => {
+    const c = vq.zeros([1, 1, 4, 8]);
+    const q = vq.zeros([1, 1, 1, 8]);
+    expect(() => vq.attentionDecode(q, c, c, 5)).toThrow(/length 5/);
+    expect(() => vq.attentionDecode(q, c, c, 0)).toThrow(/length 0/);
+    expect(() => vq.writeKV(c, q, 4)).toThrow(/outside/);
+    c.dispose();
+    q.dispose();
+  });
+});
+
+/** Row len−1 of each head of a [heads, len, d] array. */
+function lastRows(x: Float64Array, heads: number, len: number, d: number): Float64Array {
+  const r = new Float64Array(heads * d);
+  for (let h = 0; h < heads; h++) r.set(x.subarray((h * len + len - 1) * d, (h * len + len) * d), h * d);
+  return r;
+}

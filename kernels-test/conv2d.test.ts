@@ -1,0 +1,168 @@
+// conv2d, conv2dUpsample2x and upsampleNearest2x against the float64 references in
+// reference-conv2d.ts: forward and all three gradients on random and awkward shapes, finite-difference
+// gradient checks, the k = 1 ↔ matmul identity, the naive bench peer, and the shape errors.
+
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as vq from '../src/index.js';
+import { naiveConv2d } from '../bench/conv2d.js';
+import { gradcheck } from './gradcheck.js';
+import { firstMismatch, Rng } from './reference.js';
+import * as ref from './reference-conv2d.js';
+import type { ConvShape } from './reference-conv2d.js';
+
+beforeAll(async () => {
+  await vq.init();
+});
+
+function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, what: string, atol = 1e-3, rtol = 1e-3): void {
+  expect(got.length, `${what}: length`).toBe(want.length);
+  const i = firstMismatch(got, want, atol, rtol);
+  if (i >= 0) expect.fail(`${what}: element ${i} is ${got[i]}, expected ${want[i]}`);
+}
+
+const describeShape = (s: ConvShape) =>
+  `N${s.N} ${s.Cin}→${s.Cout} ${s.H}×${s.W} k${s.KH}×${s.KW} s${s.stride} p${s.padding}`;
+
+/** Runs forward + backward on the GPU and checks y, dx, dw, dbias against the references. */
+async function checkConv(s: ConvShape, withBias: boolean, seed: number, useNaive = false): Promise<void> {
+  const rng = new Rng(seed);
+  const [Ho, Wo] = ref.convOutSize(s);
+  const xd = rng.array(s.N * s.Cin * s.H * s.W);
+  const wd = rng.array(s.Cout * s.Cin * s.KH * s.KW, 0.5);
+  const bd = withBias ? rng.array(s.Cout) : null;
+  const gd = rng.array(s.N * s.Cout * Ho * Wo);
+  const x = vq.tensor(xd, [s.N, s.Cin, s.H, s.W]);
+  const w = vq.tensor(wd, [s.Cout, s.Cin, s.KH, s.KW]);
+  const b = bd ? vq.tensor(bd, [s.Cout]) : null;
+  // All GPU work is recorded first and read back together (one wait, not one per tensor).
+  let outs: vq.Tensor[];
+  if (useNaive) {
+    const r = naiveConv2d(x, w, b, vq.tensor(gd, [s.N, s.Cout, Ho, Wo]), s.stride, s.padding);
+    outs = [r.y, r.dx, r.dw, ...(r.db ? [r.db] : [])];
+  } else {
+    for (const t of [x, w, b]) if (t) t.requiresGrad = true;
+    const out = vq.conv2d(x, w, b, { stride: s.stride, padding: s.padding });
+    expect(out.shape).toEqual([s.N, s.Cout, Ho, Wo]);
+    vq.backward(out, vq.tensor(gd, out.shape));
+    outs = [out, x.grad!, w.grad!, ...(b ? [b.grad!] : [])];
+  }
+  const [y, dx, dw, db] = (await Promise.all(outs.map((t) => t.toArray()))) as Float32Array[];
+  const what = describeShape(s);
+  expectClose(y, ref.conv2d(xd, wd, bd, s), `${what}: y`);
+  expectClose(dx, ref.conv2dGradInput(gd, wd, s), `${what}: dx`);
+  expectClose(dw, ref.conv2dGradWeight(gd, xd, s), `${what}: dw`);
+  if (bd) expectClose(db, ref.conv2dGradBias(gd, s), `${what}: dbias`);
+}
+
+const S = (N: number, Cin: number, Cout: number, H: number, W: number, K: number, stride: number, padding: number, KW = K): ConvShape =>
+  ({ N, Cin, Cout, H, W, KH: K, KW, stride, padding });
+
+// Awkward: C = 1 and 3, odd sizes, stride 2 with odd sizes, pad 0/1/2, k = 1/3/4 (and a non-square
+// kernel), Cout not a multiple of the 4-channel block, rows wider than a workgroup's pixels.
+const SHAPES: ConvShape[] = [
+  S(2, 3, 5, 7, 5, 3, 1, 1),
+  S(1, 1, 1, 7, 5, 3, 1, 0),
+  S(2, 1, 3, 9, 11, 3, 2, 1),
+  S(1, 3, 6, 8, 8, 4, 2, 1),
+  S(2, 5, 7, 7, 9, 4, 2, 2),
+  S(1, 4, 9, 6, 7, 1, 1, 0),
+  S(2, 6, 2, 5, 5, 1, 2, 0),
+  S(1, 2, 3, 5, 6, 3, 1, 2),
+  S(1, 3, 4, 6, 7, 2, 1, 1, 3),
+  S(1, 2, 5, 4, 4, 4, 1, 0),
+  S(3, 7, 5, 13, 70, 3, 1, 1),
+  S(1, 32, 33, 6, 5, 3, 1, 1),   // enough weight-gradient blocks that the reduction is not split
+];
+
+describe('conv2d', () => {
+  it('matches the reference: forward, dx, dw, dbias on awkward shapes', async () => {
+    await Promise.all(SHAPES.map((s, i) => checkConv(s, i % 2 === 0, i + 1)));
+  });
+
+  it('matches the reference without padding rows in the batch, bias off', async () => {
+    await checkConv(S(4, 8, 8, 8, 8, 3, 1, 1), false, 42);
+  });
+
+  it('k = 1, stride 1 is a matmul over channels', async () => {
+    const rng = new Rng(5);
+    const [N, Cin, Cout, H, W] = [2, 6, 5, 3, 7];
+    const x = vq.tensor(rng.array(N * Cin * H * W), [N, Cin, H, W]);
+    const w = vq.tensor(rng.array(Cout * Cin), [Cout, Cin, 1, 1]);
+    const y = vq.conv2d(x, w);
+    const m = vq.matmul(vq.reshape(w, [Cout, Cin]), vq.reshape(x, [N, Cin, H * W]));
+    expectClose(await y.toArray(), await m.toArray(), 'conv2d k=1 vs matmul', 1e-5, 1e-5);
+  });
+
+  it('passes finite-difference gradient checks (x, w, bias)', async () => {
+    const rng = new Rng(9);
+    const x = { data: rng.array(2 * 2 * 5 * 4), shape: [2, 2, 5, 4] };
+    const w = { data: rng.array(3 * 2 * 3 * 3, 0.5), shape: [3, 2, 3, 3] };
+    const b = { data: rng.array(3), shape: [3] };
+    await gradcheck((xt, wt, bt) => vq.conv2d(xt, wt, bt, { stride: 2, padding: 1 }), [x, w, b]);
+    await gradcheck((xt, wt, bt) => vq.conv2dUpsample2x(xt, wt, bt, { padding: 1 }), [x, w, b]);
+  });
+
+  it('rejects invalid shapes and options with one clear error', async () => {
+    const x = vq.zeros([1, 3, 5, 5]);
+    expect(() => vq.conv2d(x, vq.zeros([4, 2, 3, 3]))).toThrow(/conv2d: w has 2 input channels, x has 3/);
+    expect(() => vq.conv2d(vq.zeros([3, 5, 5]), vq.zeros([4, 3, 3, 3]))).toThrow(/expects x \[N, Cin, H, W\]/);
+    expect(() => vq.conv2d(x, vq.zeros([4, 3, 3, 3]), vq.zeros([3]))).toThrow(/bias must be \[4\]/);
+    expect(() => vq.conv2d(x, vq.zeros([4, 3, 7, 7]))).toThrow(/does not fit the padded 5×5 input/);
+    expect(() => vq.conv2d(x, vq.zeros([4, 3, 3, 3]), null, { stride: 0 })).toThrow(/stride must be an integer/);
+    expect(() => vq.conv2d(x, vq.zeros([4, 3, 3, 3]), null, { padding: 0.5 })).toThrow(/padding an integer/);
+  });
+
+  it('the naive bench peer matches the reference', async () => {
+    await Promise.all([checkConv(S(2, 3, 5, 7, 6, 3, 2, 1), true, 3, true), checkConv(S(1, 2, 3, 5, 5, 4, 1, 2), false, 4, true)]);
+  });
+});
+
+describe('upsampleNearest2x and conv2dUpsample2x', () => {
+  it('upsampleNearest2x forward and backward match the reference', async () => {
+    const rng = new Rng(11);
+    const [N, C, H, W] = [2, 3, 5, 7];
+    const xd = rng.array(N * C * H * W), gd = rng.array(N * C * 4 * H * W);
+    const x = vq.tensor(xd, [N, C, H, W]);
+    x.requiresGrad = true;
+    const y = vq.upsampleNearest2x(x);
+    expect(y.shape).toEqual([N, C, 2 * H, 2 * W]);
+    expectClose(await y.toArray(), ref.upsampleNearest2x(xd, N, C, H, W), 'upsample y', 0, 0);
+    vq.backward(y, vq.tensor(gd, y.shape));
+    expectClose(await x.grad!.toArray(), ref.upsampleNearest2xGrad(gd, N, C, H, W), 'upsample dx', 1e-6, 1e-6);
+  });
+
+  it('fused conv2dUpsample2x equals upsample then conv (y, dx, dw, dbias)', async () => {
+    const cases: [number, number, number, number, number, number, number][] = [
+      // N, Cin, Cout, H, W, K, padding
+      [2, 3, 5, 4, 3, 3, 1],
+      [1, 6, 3, 3, 5, 4, 1],
+      [1, 2, 7, 5, 4, 1, 0],
+      [2, 4, 4, 3, 3, 3, 2],
+    ];
+    await Promise.all(cases.map(async ([N, Cin, Cout, H, W, K, padding], i) => {
+      const rng = new Rng(20 + i);
+      const s = S(N, Cin, Cout, 2 * H, 2 * W, K, 1, padding);
+      const [Ho, Wo] = ref.convOutSize(s);
+      const xd = rng.array(N * Cin * H * W), wd = rng.array(Cout * Cin * K * K, 0.5), bd = rng.array(Cout);
+      const gd = rng.array(N * Cout * Ho * Wo);
+      const x = vq.tensor(xd, [N, Cin, H, W]), w = vq.tensor(wd, [Cout, Cin, K, K]), b = vq.tensor(bd, [Cout]);
+      for (const t of [x, w, b]) t.requiresGrad = true;
+      const y = vq.conv2dUpsample2x(x, w, b, { padding });
+      expect(y.shape).toEqual([N, Cout, Ho, Wo]);
+      vq.backward(y, vq.tensor(gd, y.shape));
+      const [yd, dx, dw, db] = await Promise.all([y, x.grad!, w.grad!, b.grad!].map((t) => t.toArray()));
+      const xu = ref.upsampleNearest2x(xd, N, Cin, H, W);
+      const what = `up2 ${describeShape(s)}`;
+      expectClose(yd, ref.conv2d(xu, wd, bd, s), `${what}: y`);
+      const dxu = ref.conv2dGradInput(gd, wd, s);
+      expectClose(dx, ref.upsampleNearest2xGrad(dxu, N, Cin, H, W), `${what}: dx`);
+      expectClose(dw, ref.conv2dGradWeight(gd, xu, s), `${what}: dw`);
+      expectClose(db, ref.conv2dGradBias(gd, s), `${what}: dbias`);
+    }));
+  });
+
+  it('conv2dUpsample2x rejects a stride', () => {
+    const x = vq.zeros([1, 2, 3, 3]);
+    expect(() => vq.conv2dUpsample2x(x, vq.zeros([2, 2, 3, 3]), null, { stride: 2 } as { padding?: number })).toThrow(/fused upsample convolution has stride 1/);
+  });
+});

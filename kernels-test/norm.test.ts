@@ -1,0 +1,88 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as vq from '../src/index.js';
+import { gradcheck } from './gradcheck.js';
+import { normRef } from './norm.reference.js';
+import { firstMismatch, Rng } from './reference.js';
+
+beforeAll(async () => {
+  await vq.init();
+});
+
+function close(got: Float32Array, want: Float32Array, what: string, atol = 1e-4, rtol = 1e-3): void {
+  const at = firstMismatch(got, want, atol, rtol);
+  expect(at, `${what}[${at}] = ${got[at]}, want ${want[at]}`).toBe(-1);
+}
+
+describe('layerNorm / groupNorm', () => {
+  /** Runs the op forward and backward with weight/bias (or without) and compares every output. */
+  async function run(shape: number[], groups: number | null, affine: boolean, seed = 1): Promise<void> {
+    const rng = new Rng(seed);
+    const size = shape.reduce((a, b) => a * b, 1);
+    const c = groups === null ? shape[shape.length - 1] : shape[1];
+    const n = groups === null ? size / c : shape[0];
+    const s = groups === null ? 1 : size / (n * c);
+    const xs = Float32Array.from(rng.array(size, 2), (v) => v + 3);
+    const gs = rng.array(size);
+    const ws = affine ? rng.array(c) : null, bs = affine ? rng.array(c) : null;
+    const want = normRef(xs, n, c, s, groups ?? 1, ws, bs, gs);
+    const x = vq.tensor(xs, shape);
+    x.requiresGrad = true;
+    const w = ws ? vq.tensor(ws) : undefined, b = bs ? vq.tensor(bs) : undefined;
+    if (w && b) w.requiresGrad = b.requiresGrad = true;
+    const y = groups === null ? vq.layerNorm(x, w, b) : vq.groupNorm(x, groups, w, b);
+    vq.backward(y, vq.tensor(gs, shape));
+    close((await y.toArray()) as Float32Array, want.y, 'y');
+    close((await x.grad!.toArray()) as Float32Array, want.dx, 'dx');
+    if (w && b) {
+      close((await w.grad!.toArray()) as Float32Array, want.dw, 'dw', 1e-3, 1e-3);
+      close((await b.grad!.toArray()) as Float32Array, want.db, 'db', 1e-3, 1e-3);
+    }
+  }
+
+  // [rows, D]: thread-per-row for many rows, workgroup-per-row for few long ones.
+  const lnShapes: number[][] = [[1, 1], [3, 5], [1, 300], [5, 1000], [2, 3, 77], [700, 64], [4100, 3]];
+  for (const shape of lnShapes) {
+    it(`layerNorm matches the reference on [${shape}]`, async () => {
+      await run(shape, null, true, shape.length);
+      await run(shape, null, false, 3);
+    });
+  }
+
+  const gnCases: [number[], number][] = [[[2, 6, 5, 3], 3], [[1, 4, 7], 1], [[3, 8, 1, 1], 8], [[2, 32, 16, 16], 8], [[1, 3, 40, 40], 3]];
+  for (const [shape, groups] of gnCases) {
+    it(`groupNorm matches the reference on [${shape}], ${groups} groups`, async () => {
+      await run(shape, groups, true, 5);
+      await run(shape, groups, false, 6);
+    });
+  }
+
+  it('weight and bias gradients are bit-reproducible', async () => {
+    const rng = new Rng(11);
+    const xs = rng.array(3000 * 40), gs = rng.array(3000 * 40);
+    const grads: Float32Array[] = [];
+    for (let k = 0; k < 2; k++) {
+      const x = vq.tensor(xs, [3000, 40]);
+      const w = vq.tensor(rng.array(40).fill(1.5));
+      w.requiresGrad = true;
+      vq.backward(vq.layerNorm(x, w), vq.tensor(gs, [3000, 40]));
+      grads.push((await w.grad!.toArray()) as Float32Array);
+    }
+    expect(Array.from(grads[1])).toEqual(Array.from(grads[0]));
+  });
+
+  it('gradients match finite differences', async () => {
+    const rng = new Rng(3);
+    const x = { data: rng.array(4 * 6, 2), shape: [4, 6] };
+    await gradcheck((x, w, b) => vq.layerNorm(x, w, b), [x, { data: rng.array(6), shape: [6] }, { data: rng.array(6), shape: [6] }], { eps: 1e-3 });
+    await gradcheck((x) => vq.layerNorm(x), [x], { eps: 1e-3 });
+    const gx = { data: rng.array(2 * 4 * 3, 2), shape: [2, 4, 3] };
+    await gradcheck((x, w, b) => vq.groupNorm(x, 2, w, b), [gx, { data: rng.array(4), shape: [4] }, { data: rng.array(4), shape: [4] }], { eps: 1e-3 });
+  });
+
+  it('rejects bad shapes', () => {
+    const x = vq.tensor(new Float32Array(12), [2, 6]);
+    expect(() => vq.layerNorm(x, vq.tensor(new Float32Array(5)))).toThrow(/weight must be f32 \[6\]/);
+    expect(() => vq.groupNorm(x, 4)).toThrow(/do not split into 4 groups/);
+    expect(() => vq.groupNorm(vq.tensor([1, 2]), 1)).toThrow(/expects \[N, C/);
+  });
+});

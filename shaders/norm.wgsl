@@ -1,0 +1,90 @@
+// Normalisation over the rows of a dense [rows, len] matrix with a per-channel affine map: the
+// forward pass of layerNorm and groupNorm.
+//   y = (x − mean_r) · rstd_r · w[ch] + b[ch],   rstd_r = 1 / sqrt(var_r + eps)   (biased variance)
+// and it saves stats[r] = (mean_r, rstd_r) for the backward pass.
+// Channel of column j of row r: ch = (r mod groups) · cpg + j / inner, which covers
+//   layerNorm  x [..., D]:         rows = Π leading dims, len = D, groups = 1, inner = 1, cpg = D
+//   groupNorm  x [N, C, *spatial]: rows = N·G, len = (C/G)·S, groups = G, inner = S, cpg = C/G
+// (a group of channels of one sample is a contiguous run of memory in channel-first layout).
+// Mean and variance take two passes over the row (no catastrophic cancellation of E[x²] − E[x]²).
+// Schedules as in reduce.wgsl: `per_thread` (a row per invocation) and `per_group` (a row per workgroup).
+// Without weight/bias (HAS_W/HAS_B false) the op binds x in their place; they are never read.
+
+struct Params { rows: u32, len: u32, groups: u32, inner: u32, cpg: u32, eps: f32, _p0: u32, _p1: u32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(3) var<storage, read> b: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+@group(0) @binding(5) var<storage, read_write> stats: array<f32>;   // [rows, 2]: mean, rstd
+
+override HAS_W: bool = true;
+override HAS_B: bool = true;
+override WG: u32 = 64u;
+
+fn write_row(r: u32, mean: f32, rstd: f32, j0: u32, step: u32) {
+  let base = r * p.len;
+  let ch0 = (r % p.groups) * p.cpg;
+  for (var j = j0; j < p.len; j += step) {
+    let ch = ch0 + j / p.inner;
+    var v = (x[base + j] - mean) * rstd;
+    if (HAS_W) { v *= w[ch]; }
+    if (HAS_B) { v += b[ch]; }
+    y[base + j] = v;
+  }
+}
+
+@compute @workgroup_size(WG)
+fn per_thread(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let r = gid.x + gid.y * nwg.x * WG;
+  if (r >= p.rows) { return; }
+  let base = r * p.len;
+  let n = f32(p.len);
+  var s = 0.0;
+  for (var j = 0u; j < p.len; j++) { s += x[base + j]; }
+  let mean = s / n;
+  var q = 0.0;
+  for (var j = 0u; j < p.len; j++) { let d = x[base + j] - mean; q += d * d; }
+  let rstd = inverseSqrt(q / n + p.eps);
+  stats[2u * r] = mean;
+  stats[2u * r + 1u] = rstd;
+  write_row(r, mean, rstd, 0u, 1u);
+}
+
+var<workgroup> red: array<f32, WG>;
+
+fn group_sum(t: u32, v: f32) -> f32 {
+  red[t] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (t < s) { red[t] += red[t + s]; }
+    workgroupBarrier();
+  }
+  let out = red[0];
+  workgroupBarrier(); // `red` is reused by the next sum
+  return out;
+}
+
+@compute @workgroup_size(WG)
+fn per_group(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
+             @builtin(num_workgroups) nwg: vec3<u32>) {
+  let r = wid.x + wid.y * nwg.x;   // uniform over the workgroup: every lane reaches every barrier
+  let t = lid.x;
+  let live = r < p.rows;
+  let base = select(0u, r * p.len, live);
+  let len = select(0u, p.len, live);
+  let n = f32(p.len);
+  var s = 0.0;
+  for (var j = t; j < len; j += WG) { s += x[base + j]; }
+  let mean = group_sum(t, s) / n;
+  var q = 0.0;
+  for (var j = t; j < len; j += WG) { let d = x[base + j] - mean; q += d * d; }
+  let rstd = inverseSqrt(group_sum(t, q) / n + p.eps);
+  if (!live) { return; }
+  if (t == 0u) {
+    stats[2u * r] = mean;
+    stats[2u * r + 1u] = rstd;
+  }
+  write_row(r, mean, rstd, t, WG);
+}

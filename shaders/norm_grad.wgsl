@@ -1,0 +1,71 @@
+// Input gradient of norm.wgsl (layerNorm / groupNorm), row by row. With x̂ = (x − mean)·rstd and
+// gy = g · w[ch] (g alone without a weight):
+//   dx = rstd · (gy − mean_j(gy) − x̂ · mean_j(gy · x̂))
+// Rows, channels and the two schedules are as in norm.wgsl. Without a weight the op binds x as w.
+
+struct Params { rows: u32, len: u32, groups: u32, inner: u32, cpg: u32, _p0: u32, _p1: u32, _p2: u32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(3) var<storage, read> g: array<f32>;
+@group(0) @binding(4) var<storage, read> stats: array<f32>;   // [rows, 2]: mean, rstd
+@group(0) @binding(5) var<storage, read_write> dx: array<f32>;
+
+override HAS_W: bool = true;
+override WG: u32 = 64u;
+
+fn gy(i: u32, ch: u32) -> f32 {
+  if (HAS_W) { return g[i] * w[ch]; }
+  return g[i];
+}
+
+// Σ_j gy and Σ_j gy·x̂ over columns j0, j0+step, ... of row r.
+fn row_sums(r: u32, j0: u32, step: u32, len: u32) -> vec2<f32> {
+  let base = r * p.len;
+  let ch0 = (r % p.groups) * p.cpg;
+  let mean = stats[2u * r];
+  let rstd = stats[2u * r + 1u];
+  var acc = vec2<f32>(0.0);
+  for (var j = j0; j < len; j += step) {
+    let v = gy(base + j, ch0 + j / p.inner);
+    acc += vec2<f32>(v, v * (x[base + j] - mean) * rstd);
+  }
+  return acc;
+}
+
+fn write_row(r: u32, sums: vec2<f32>, j0: u32, step: u32) {
+  let base = r * p.len;
+  let ch0 = (r % p.groups) * p.cpg;
+  let mean = stats[2u * r];
+  let rstd = stats[2u * r + 1u];
+  let m = sums / f32(p.len);
+  for (var j = j0; j < p.len; j += step) {
+    let xh = (x[base + j] - mean) * rstd;
+    dx[base + j] = rstd * (gy(base + j, ch0 + j / p.inner) - m.x - xh * m.y);
+  }
+}
+
+@compute @workgroup_size(WG)
+fn per_thread(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let r = gid.x + gid.y * nwg.x * WG;
+  if (r >= p.rows) { return; }
+  write_row(r, row_sums(r, 0u, 1u, p.len), 0u, 1u);
+}
+
+var<workgroup> red: array<vec2<f32>, WG>;
+
+@compute @workgroup_size(WG)
+fn per_group(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
+             @builtin(num_workgroups) nwg: vec3<u32>) {
+  let r = wid.x + wid.y * nwg.x;   // uniform over the workgroup
+  let t = lid.x;
+  let live = r < p.rows;
+  red[t] = select(vec2<f32>(0.0), row_sums(min(r, p.rows - 1u), t, WG, p.len), live);
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (t < s) { red[t] += red[t + s]; }
+    workgroupBarrier();
+  }
+  if (live) { write_row(r, red[0], t, WG); }
+}

@@ -1,0 +1,37 @@
+// Weight and bias gradients of norm.wgsl, deterministically (no float atomics): per channel c,
+//   dw[c] = Σ g · x̂,   db[c] = Σ g      over every sample n and position s of that channel,
+// viewing x as [N, C, S] (layerNorm: N = rows, C = D, S = 1; groupNorm: S = spatial size).
+// Pass 1 (this kernel): invocation (c, k) sums the items m = n·S + s of chunk k, m in
+// [k·chunk, (k+1)·chunk), in order, into part[0, k, c] and part[1, k, c]. The op then sums the
+// [2, chunks, C] partials over k with the row reduction: a fixed order, so results repeat bit-exactly.
+
+struct Params { n: u32, c: u32, s: u32, groups: u32, cpg: u32, chunk: u32, chunks: u32, _p0: u32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> g: array<f32>;
+@group(0) @binding(3) var<storage, read> stats: array<f32>;       // [N·groups, 2]: mean, rstd
+@group(0) @binding(4) var<storage, read_write> part: array<f32>;  // [2, chunks, C]
+
+override WG: u32 = 64u;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let c = gid.x;
+  let k = gid.y;
+  if (c >= p.c || k >= p.chunks) { return; }
+  let stat_group = c / p.cpg;
+  let end = min((k + 1u) * p.chunk, p.n * p.s);
+  var dw = 0.0;
+  var db = 0.0;
+  for (var m = k * p.chunk; m < end; m++) {
+    let n = m / p.s;
+    let i = (n * p.c + c) * p.s + (m - n * p.s);
+    let st = 2u * (n * p.groups + stat_group);
+    let gv = g[i];
+    dw += gv * (x[i] - stats[st]) * stats[st + 1u];
+    db += gv;
+  }
+  part[k * p.c + c] = dw;
+  part[(p.chunks + k) * p.c + c] = db;
+}

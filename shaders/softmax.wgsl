@@ -1,0 +1,73 @@
+// Softmax / log-softmax over the rows of a dense [rows, len] matrix (the op moves any other axis
+// last first). Numerically stable: every row is shifted by its maximum before exp.
+//   softmax:    y = exp(x - m) / s                s = Σ_j exp(x_j - m), m = max_j x_j
+//   logSoftmax: y = x - m - log(s)
+// Two schedules, as in reduce.wgsl: `per_thread` (one invocation per row, no barriers: many short
+// rows, and CPU rasterisers) and `per_group` (one workgroup per row, shared-memory trees: few long rows).
+
+struct Params { rows: u32, len: u32, _p0: u32, _p1: u32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+
+override LOG: bool = false;
+override WG: u32 = 64u;
+
+const BIG: f32 = 3.402823e38;
+
+// Writes row `r` given its maximum `m` and Σ exp(x - m) `s`, columns j0, j0+step, ...
+fn write_row(base: u32, m: f32, s: f32, j0: u32, step: u32) {
+  if (LOG) {
+    let shift = m + log(s);
+    for (var j = j0; j < p.len; j += step) { y[base + j] = x[base + j] - shift; }
+  } else {
+    let inv = 1.0 / s;
+    for (var j = j0; j < p.len; j += step) { y[base + j] = exp(x[base + j] - m) * inv; }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn per_thread(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let r = gid.x + gid.y * nwg.x * WG;
+  if (r >= p.rows) { return; }
+  let base = r * p.len;
+  var m = -BIG;
+  for (var j = 0u; j < p.len; j++) { m = max(m, x[base + j]); }
+  var s = 0.0;
+  for (var j = 0u; j < p.len; j++) { s += exp(x[base + j] - m); }
+  write_row(base, m, s, 0u, 1u);
+}
+
+var<workgroup> red: array<f32, WG>;
+
+// Tree reduction of `v` over the workgroup (max when `is_max`, else sum); every lane gets the result.
+fn group_reduce(t: u32, v: f32, is_max: bool) -> f32 {
+  red[t] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (t < s) { red[t] = select(red[t] + red[t + s], max(red[t], red[t + s]), is_max); }
+    workgroupBarrier();
+  }
+  let out = red[0];
+  workgroupBarrier(); // `red` is reused by the next reduction
+  return out;
+}
+
+@compute @workgroup_size(WG)
+fn per_group(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
+             @builtin(num_workgroups) nwg: vec3<u32>) {
+  // The row index is uniform over the workgroup, so every lane reaches every barrier.
+  let r = wid.x + wid.y * nwg.x;
+  let t = lid.x;
+  let live = r < p.rows;
+  let base = select(0u, r * p.len, live);
+  let len = select(0u, p.len, live);
+  var m = -BIG;
+  for (var j = t; j < len; j += WG) { m = max(m, x[base + j]); }
+  m = group_reduce(t, m, true);
+  var s = 0.0;
+  for (var j = t; j < len; j += WG) { s += exp(x[base + j] - m); }
+  s = group_reduce(t, s, false);
+  if (live) { write_row(base, m, s, t, WG); }
+}

@@ -1,0 +1,59 @@
+// Backward of softmax.wgsl over rows of dense [rows, len] matrices, from the forward output y and
+// the output gradient g:
+//   softmax:    dx = y ⊙ (g − Σ_j g_j y_j)
+//   logSoftmax: dx = g − exp(y) · Σ_j g_j        (exp(y) is the softmax)
+// Same two schedules as the forward kernel.
+
+struct Params { rows: u32, len: u32, _p0: u32, _p1: u32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> y: array<f32>;
+@group(0) @binding(2) var<storage, read> g: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
+
+override LOG: bool = false;
+override WG: u32 = 64u;
+
+// The row's contribution of column j to the inner sum.
+fn term(i: u32) -> f32 {
+  if (LOG) { return g[i]; }
+  return g[i] * y[i];
+}
+
+fn write_row(base: u32, dot: f32, j0: u32, step: u32) {
+  for (var j = j0; j < p.len; j += step) {
+    let i = base + j;
+    if (LOG) { dx[i] = g[i] - exp(y[i]) * dot; } else { dx[i] = y[i] * (g[i] - dot); }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn per_thread(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let r = gid.x + gid.y * nwg.x * WG;
+  if (r >= p.rows) { return; }
+  let base = r * p.len;
+  var dot = 0.0;
+  for (var j = 0u; j < p.len; j++) { dot += term(base + j); }
+  write_row(base, dot, 0u, 1u);
+}
+
+var<workgroup> red: array<f32, WG>;
+
+@compute @workgroup_size(WG)
+fn per_group(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>,
+             @builtin(num_workgroups) nwg: vec3<u32>) {
+  let r = wid.x + wid.y * nwg.x;
+  let t = lid.x;
+  let live = r < p.rows;
+  let base = select(0u, r * p.len, live);
+  let len = select(0u, p.len, live);
+  var acc = 0.0;
+  for (var j = t; j < len; j += WG) { acc += term(base + j); }
+  red[t] = acc;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s >>= 1u) {
+    if (t < s) { red[t] += red[t + s]; }
+    workgroupBarrier();
+  }
+  if (live) { write_row(base, red[0], t, WG); }
+}

@@ -1,0 +1,82 @@
+// The tokenizer's one typed config. It is saved inside every checkpoint (safetensors metadata), so
+// the checkpoint file alone rebuilds the model.
+
+export interface QuantizerConfig {
+  /** commitment weight β (on the encoder side) */
+  beta: number;
+  /** EMA codebook updates (true) or a learned codebook with the codebook loss (false) */
+  ema: boolean;
+  /** EMA decay */
+  decay: number;
+  /** Laplace smoothing of the EMA counts */
+  eps: number;
+  /** l2-normalise encoder outputs and codes before the search */
+  l2norm: boolean;
+  /** codes whose EMA count falls below this are restarted from recent encoder outputs */
+  restartBelow: number;
+}
+
+export interface DiscriminatorConfig {
+  /** channels of the first layer (doubling per layer) */
+  width: number;
+  /** strided 4×4 layers */
+  layers: number;
+}
+
+export interface TokenizerConfig {
+  kind: 'vqgpu-tokenizer';
+  version: 1;
+  /** image side in pixels */
+  size: number;
+  /** token grid side: size / grid must be a power of two */
+  grid: number;
+  /** number of codes K */
+  codebook: number;
+  /** code dimension D */
+  codeDim: number;
+  /** channels of the first level; level i has width·mult[i] */
+  width: number;
+  mult: number[];
+  /** residual blocks per level */
+  resBlocks: number;
+  /** group-norm groups */
+  groups: number;
+  quantizer: QuantizerConfig;
+  disc: DiscriminatorConfig;
+}
+
+export function defaultTokenizerConfig(o: Partial<TokenizerConfig> & { size: number; grid: number; codebook: number }): TokenizerConfig {
+  const levels = Math.log2(o.size / o.grid);
+  if (!Number.isInteger(levels) || levels < 1) {
+    throw new Error(`--size ${o.size} / --grid ${o.grid} must be a power of two ≥ 2 (e.g. --size 32 --grid 8).`);
+  }
+  if (!Number.isInteger(o.codebook) || o.codebook < 2 || o.codebook > 65536) {
+    throw new Error(`--codebook must be an integer in [2, 65536] (tokens are stored as uint16), got ${o.codebook}.`);
+  }
+  const mult = o.mult ?? Array.from({ length: levels }, (_, i) => Math.min(2 ** i, 4));
+  if (mult.length !== levels) throw new Error(`mult has ${mult.length} entries; ${levels} levels need one each.`);
+  return {
+    kind: 'vqgpu-tokenizer',
+    version: 1,
+    size: o.size,
+    grid: o.grid,
+    codebook: o.codebook,
+    codeDim: o.codeDim ?? 32,
+    width: o.width ?? 32,
+    mult,
+    resBlocks: o.resBlocks ?? 1,
+    groups: o.groups ?? 8,
+    quantizer: { beta: 0.25, ema: true, decay: 0.99, eps: 1e-5, l2norm: false, restartBelow: 0.03, ...o.quantizer },
+    disc: { width: 32, layers: 2, ...o.disc },
+  };
+}
+
+export function checkTokenizerConfig(c: unknown, source: string): TokenizerConfig {
+  const t = c as TokenizerConfig;
+  if (!t || t.kind !== 'vqgpu-tokenizer') {
+    const kind = (c as { kind?: string } | null)?.kind ?? 'unknown';
+    throw new Error(`${source} is not a tokenizer checkpoint (its config says kind '${kind}', expected 'vqgpu-tokenizer').`);
+  }
+  if (t.version !== 1) throw new Error(`${source}: tokenizer config version ${t.version} is not supported (expected 1).`);
+  return t;
+}

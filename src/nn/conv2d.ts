@@ -1,0 +1,38 @@
+// Conv2d module over ops/conv2d.ts: x [N, Cin, H, W] → [N, Cout, Ho, Wo]. Weight [Cout, Cin, K, K]
+// (PyTorch layout), initialised as PyTorch does: U(±1/√(Cin·K·K)). `upsample: true` convolves the
+// nearest-neighbour 2× upsample of x without materialising it (decoders).
+
+import { conv2d, conv2dUpsample2x } from '../ops/conv2d.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { initRng, uniform, type InitRng } from './init.js';
+import { Module } from './module.js';
+
+export interface Conv2dConfig {
+  kernel: number;
+  stride?: number;
+  padding?: number;
+  bias?: boolean;
+  /** convolve the nearest 2× upsample of the input (stride must be 1) */
+  upsample?: boolean;
+}
+
+export class Conv2d extends Module {
+  /** [Cout, Cin, K, K] */
+  readonly weight: Tensor;
+  /** [Cout] */
+  readonly bias: Tensor | null;
+
+  constructor(readonly inChannels: number, readonly outChannels: number, readonly cfg: Conv2dConfig, rng: InitRng = initRng()) {
+    super();
+    const k = cfg.kernel;
+    const bound = 1 / Math.sqrt(inChannels * k * k);
+    this.weight = this.param('weight', uniform([outChannels, inChannels, k, k], -bound, bound, rng));
+    this.bias = cfg.bias === false ? null : this.param('bias', uniform([outChannels], -bound, bound, rng));
+  }
+
+  forward(x: Tensor): Tensor {
+    const padding = this.cfg.padding ?? 0;
+    if (this.cfg.upsample) return conv2dUpsample2x(x, this.weight, this.bias, { padding });
+    return conv2d(x, this.weight, this.bias, { stride: this.cfg.stride ?? 1, padding });
+  }
+}

@@ -1,0 +1,41 @@
+// Linear: y = x·W + b for x [..., in] → y [..., out].
+// W is stored [in, out] (not PyTorch's [out, in]) so that the forward pass is a plain matmul with no
+// transposed view; import PyTorch weights with a transpose. Initialised as PyTorch does:
+// W, b ~ U(±1/√in).
+
+import { add } from '../ops/elementwise.js';
+import { fmt } from '../ops/launch.js';
+import { reshape } from '../ops/layout.js';
+import { matmul } from '../ops/matmul.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { uniform, type InitRng, initRng } from './init.js';
+import { Module } from './module.js';
+
+export class Linear extends Module {
+  /** [in, out] */
+  readonly weight: Tensor;
+  /** [out] */
+  readonly bias: Tensor | null;
+
+  constructor(readonly inFeatures: number, readonly outFeatures: number, bias = true, rng: InitRng = initRng()) {
+    super();
+    if (!(Number.isInteger(inFeatures) && inFeatures > 0 && Number.isInteger(outFeatures) && outFeatures > 0)) {
+      throw new Error(`Linear: features must be positive integers, got ${inFeatures} → ${outFeatures}.`);
+    }
+    const bound = 1 / Math.sqrt(inFeatures);
+    this.weight = this.param('weight', uniform([inFeatures, outFeatures], -bound, bound, rng));
+    this.bias = bias ? this.param('bias', uniform([outFeatures], -bound, bound, rng)) : null;
+  }
+
+  forward(x: Tensor): Tensor {
+    if (x.rank === 0 || x.shape[x.rank - 1] !== this.inFeatures) {
+      throw new Error(`Linear(${this.inFeatures} → ${this.outFeatures}): input ${fmt(x.shape)} must end in ${this.inFeatures}.`);
+    }
+    if (x.rank === 1) {
+      const y = this.forward(reshape(x, [1, this.inFeatures]));
+      return reshape(y, [this.outFeatures]);
+    }
+    const y = matmul(x, this.weight);
+    return this.bias ? add(y, this.bias) : y;
+  }
+}

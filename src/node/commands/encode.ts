@@ -1,0 +1,63 @@
+// vqgpu encode --run RUN --data ... --out CACHE: every image (both splits) → its token grid, stored
+// with the split, the label and the tokenizer's checksum (later stages refuse a cache made by
+// another tokenizer).
+
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { noGrad } from '../../autograd/tape.js';
+import { encodeTokenCache, type TokenCacheItem } from '../../data/token-cache.js';
+import { tidy } from '../../tensor/scope.js';
+import { tensor } from '../../tensor/tensor.js';
+import { parseFlags, type FlagSpec } from '../args.js';
+import { writeFileAtomicSync } from '../atomic-file.js';
+import { openDataSet } from '../dataset.js';
+import { ImageLoader } from '../image-loader.js';
+import { loadTokenizerRun } from '../tokenizer-run.js';
+
+export const ENCODE_FLAGS: Record<string, FlagSpec> = {
+  run: { type: 'string', help: 'tokenizer run folder', required: true },
+  data: { type: 'string', help: 'data set (default: the one it was trained on)' },
+  out: { type: 'string', help: 'token cache file to write', required: true },
+  batch: { type: 'int', help: 'images per batch', default: 64, min: 1 },
+};
+
+/** SHA-256 of a checkpoint file, shortened: identifies the tokenizer that made a cache. */
+export function fileChecksum(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16);
+}
+
+export async function encode(argv: string[]): Promise<void> {
+  const f = parseFlags(argv, ENCODE_FLAGS, 'encode');
+  const { state, config, ckpt } = await loadTokenizerRun(f.run as string);
+  const dataSpec = (f.data as string | undefined) ?? (ckpt.config as { data: string }).data;
+  const data = openDataSet(dataSpec);
+  const loader = new ImageLoader(data, { size: config.size, batch: Number(f.batch), split: 'all' });
+  const per = config.grid * config.grid;
+  const chunks: Int32Array[] = [];
+  const items: TokenCacheItem[] = [];
+  for (const b of loader.epoch()) {
+    const k = b.items.length;
+    const t = noGrad(() => tidy(() => state.vqvae.encode(tensor(b.images, [k, 3, config.size, config.size])).keepAlive()));
+    chunks.push((await t.toArray()) as Int32Array);
+    t.dispose();
+    for (const it of b.items) items.push({ key: it.key, split: it.heldout ? 'heldout' : 'train', label: it.label });
+  }
+  const tokens = new Uint16Array(items.length * per);
+  let at = 0;
+  for (const c of chunks) {
+    tokens.set(c, at);
+    at += c.length;
+  }
+  const bytes = encodeTokenCache({
+    header: {
+      version: 1, codebook: config.codebook, grid: config.grid,
+      tokenizer: { checksum: fileChecksum(ckpt.path), step: ckpt.step, path: f.run as string },
+      labels: data.labels, items,
+    },
+    tokens,
+  });
+  writeFileAtomicSync(f.out as string, bytes);
+  const held = items.filter((i) => i.split === 'heldout').length;
+  console.error(`encode: ${items.length} images (${held} held out) → ${config.grid}×${config.grid} tokens → ${f.out}`);
+  if (loader.bad.size) console.error(`warning: ${loader.bad.size} bad image file(s) were skipped.`);
+}

@@ -1,0 +1,169 @@
+// vqgpu train-tokenizer --data <emoji|DIR> --size 32 --grid 8 --codebook 256 [--code-dim D]
+//   [--steps N | --minutes M] [--checkpoint-every S] [--batch B] --out RUN [--resume]
+// Trains the VQ-VAE (+ discriminator) and writes atomic checkpoints, progress lines and figures.
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { runtime } from '../../device/runtime.js';
+import { imageGrid, joinPanels } from '../../data/figure.js';
+import { defaultTokenizerConfig, checkTokenizerConfig, type TokenizerConfig } from '../../models/tokenizer/config.js';
+import { usageStats } from '../../models/tokenizer/quantizer.js';
+import { manualSeed } from '../../nn/init.js';
+import { noGrad } from '../../autograd/tape.js';
+import { tensor } from '../../tensor/tensor.js';
+import { tidy } from '../../tensor/scope.js';
+import { DEFAULT_LOSS, TokenizerTrainer, type LossConfig } from '../../train/tokenizer-trainer.js';
+import { parseFlags, UsageError, type FlagSpec } from '../args.js';
+import { loadLatestCheckpoint, saveCheckpoint, restoreCheckpoint } from '../checkpoint.js';
+import { openDataSet } from '../dataset.js';
+import { ImageLoader } from '../image-loader.js';
+import { TokenizerState } from '../tokenizer-run.js';
+import { writePng } from '../write-image.js';
+import { evaluateTokenizer } from './eval-tokenizer.js';
+import { onInterrupt, progressLine } from '../progress.js';
+
+export const TRAIN_TOKENIZER_FLAGS: Record<string, FlagSpec> = {
+  data: { type: 'string', help: "'emoji', 'synthetic' or an image folder", default: 'emoji' },
+  size: { type: 'int', help: 'image side (pixels)', default: 32, min: 8, max: 1024 },
+  grid: { type: 'int', help: 'token grid side', default: 8, min: 1, max: 256 },
+  codebook: { type: 'int', help: 'number of codes', default: 256, min: 2, max: 65536 },
+  'code-dim': { type: 'int', help: 'code dimension', default: 32, min: 1, max: 256 },
+  width: { type: 'int', help: 'channels of the first level', default: 32, min: 4, max: 1024 },
+  'res-blocks': { type: 'int', help: 'residual blocks per level', default: 1, min: 0, max: 8 },
+  steps: { type: 'int', help: 'stop after this many steps', min: 1 },
+  minutes: { type: 'number', help: 'stop after this many minutes', min: 0 },
+  batch: { type: 'int', help: 'images per step', default: 16, min: 1, max: 4096 },
+  lr: { type: 'number', help: 'learning rate', default: DEFAULT_LOSS.lr, min: 0 },
+  'checkpoint-every': { type: 'int', help: 'steps between checkpoints', default: 500, min: 1 },
+  'log-every': { type: 'int', help: 'steps between progress lines', default: 50, min: 1 },
+  'figure-every': { type: 'int', help: 'steps between reconstruction figures', default: 500, min: 1 },
+  keep: { type: 'int', help: 'checkpoints kept', default: 3, min: 1 },
+  rec: { type: 'string', help: 'reconstruction loss', default: 'l1', choices: ['l1', 'l2'] },
+  perceptual: { type: 'number', help: 'perceptual (discriminator-feature) loss weight, 0 = off', default: DEFAULT_LOSS.perceptual, min: 0 },
+  adversarial: { type: 'number', help: 'adversarial loss weight, 0 = off', default: DEFAULT_LOSS.adversarial, min: 0 },
+  'adv-warmup': { type: 'int', help: 'steps before the adversarial loss starts', default: DEFAULT_LOSS.advWarmup, min: 0 },
+  'no-ema': { type: 'boolean', help: 'learned codebook with codebook loss instead of EMA updates' },
+  l2norm: { type: 'boolean', help: 'l2-normalised codes' },
+  'restart-every': { type: 'int', help: 'steps between dead-code restarts (0 = never)', default: 100, min: 0 },
+  seed: { type: 'int', help: 'random seed', default: 0 },
+  strict: { type: 'boolean', help: 'stop at the first bad image instead of skipping it' },
+  out: { type: 'string', help: 'run folder', required: true },
+  resume: { type: 'boolean', help: 'continue from the last checkpoint in --out' },
+};
+
+export async function trainTokenizer(argv: string[]): Promise<void> {
+  const f = parseFlags(argv, TRAIN_TOKENIZER_FLAGS, 'train-tokenizer');
+  if (f.steps === undefined && f.minutes === undefined) throw new UsageError('train-tokenizer: give --steps N or --minutes M.');
+  const out = f.out as string;
+  mkdirSync(out, { recursive: true });
+  const rt = runtime();
+
+  // Config: from the checkpoint on --resume (the file is the source of truth), else from flags.
+  const prior = f.resume ? await loadLatestCheckpoint(out) : null;
+  if (f.resume && !prior) console.error(`note: --resume given but ${out} has no checkpoint; starting fresh.`);
+  const saved = prior?.config as { tokenizer: TokenizerConfig; loss: LossConfig; data: string; batch: number; seed: number } | undefined;
+  manualSeed(Number(f.seed));
+  const config = saved
+    ? checkTokenizerConfig(saved.tokenizer, prior!.path)
+    : defaultTokenizerConfig({
+        size: Number(f.size), grid: Number(f.grid), codebook: Number(f.codebook), codeDim: Number(f['code-dim']),
+        width: Number(f.width), resBlocks: Number(f['res-blocks']),
+        quantizer: { ema: !f['no-ema'], l2norm: !!f.l2norm } as TokenizerConfig['quantizer'],
+      });
+  const loss: LossConfig = saved?.loss ?? {
+    ...DEFAULT_LOSS, rec: f.rec as 'l1' | 'l2', perceptual: Number(f.perceptual), adversarial: Number(f.adversarial),
+    advWarmup: Number(f['adv-warmup']), lr: Number(f.lr), discLr: Number(f.lr),
+  };
+  const dataSpec = saved?.data ?? (f.data as string);
+  const batch = saved?.batch ?? Number(f.batch);
+  const seed = saved?.seed ?? Number(f.seed);
+
+  const data = openDataSet(dataSpec);
+  const badFiles: string[] = [];
+  const loader = new ImageLoader(data, {
+    size: config.size, batch, split: 'train', seed, flip: true, strict: !!f.strict,
+    onBadFile: (p, why) => { badFiles.push(p); console.error(`warning: skipping ${why}`); },
+  });
+  const state = new TokenizerState(config);
+  const useDisc = loss.perceptual > 0 || loss.adversarial > 0;
+  const trainer = new TokenizerTrainer(state.vqvae, useDisc ? state.disc : null, loss);
+  if (prior) {
+    restoreCheckpoint(prior, { model: state, optimizers: { g: trainer.optG, ...(trainer.optD ? { d: trainer.optD } : {}) } });
+    trainer.step = prior.step;
+    const extra = prior.extra as { loader: { epoch: number; pos: number } };
+    loader.setState(extra.loader);
+    console.error(`resumed from ${prior.path} at step ${prior.step}`);
+  }
+  console.error(
+    `train-tokenizer: ${data.name} (${loader.items.length} training images), ${config.size}px → ${config.grid}×${config.grid} tokens, ` +
+      `${config.codebook} codes × ${config.codeDim}, ${state.vqvae.numParameters().toLocaleString()} parameters, batch ${batch}, ` +
+      `adapter: ${rt.report.description || rt.report.vendor}`,
+  );
+
+  const runConfig = { tokenizer: config, loss, data: dataSpec, batch, seed };
+  const save = async () => {
+    await saveCheckpoint(out, {
+      model: state, optimizers: { g: trainer.optG, ...(trainer.optD ? { d: trainer.optD } : {}) }, step: trainer.step,
+      config: runConfig, extra: { loader: loader.state },
+    }, { keep: Number(f.keep) });
+  };
+  const figure = async (name: string) => {
+    const b = loader.next();
+    const n = Math.min(8, b.items.length);
+    const recon = await noGrad(() => tidy(() => {
+      state.vqvae.eval();
+      const x = tensor(b.images.subarray(0, n * 3 * config.size * config.size), [n, 3, config.size, config.size]);
+      return state.vqvae.forward(x).recon.keepAlive();
+    })).toArray();
+    state.vqvae.train();
+    const scale = Math.max(1, Math.round(64 / config.size));
+    writePng(join(out, name), joinPanels([imageGrid(b.images, n, config.size, 1, 2, scale), imageGrid(recon as Float32Array, n, config.size, 1, 2, scale)], 'row', 4));
+  };
+
+  const stopAt = f.steps !== undefined ? Number(f.steps) : Infinity;
+  const deadline = f.minutes !== undefined ? Date.now() + Number(f.minutes) * 60_000 : Infinity;
+  let interrupted = false;
+  const unhook = onInterrupt(() => (interrupted = true));
+  const t0 = Date.now();
+  const startStep = trainer.step;
+  let lastLog = Date.now(), lastLogStep = trainer.step;
+  const every = (n: number) => n > 0 && trainer.step % n === 0;
+  try {
+    while (trainer.step < stopAt && Date.now() < deadline && !interrupted) {
+      const b = loader.next();
+      const x = tensor(b.images, [batch, 3, config.size, config.size]);
+      trainer.train(x, every(Number(f['restart-every'])));
+      x.dispose();
+      if (every(Number(f['log-every']))) {
+        const l = await trainer.takeLosses();
+        const u = usageStats(await state.vqvae.quantizer.takeUsage());
+        const now = Date.now();
+        const ips = ((trainer.step - lastLogStep) * batch) / ((now - lastLog) / 1000);
+        lastLog = now;
+        lastLogStep = trainer.step;
+        const left = Math.min(
+          stopAt === Infinity ? Infinity : ((stopAt - trainer.step) * batch) / ips,
+          deadline === Infinity ? Infinity : (deadline - now) / 1000,
+        );
+        console.log(progressLine(trainer.step, stopAt, {
+          rec: l.rec, perc: l.perc, vq: l.vq, adv: l.adv, disc: l.disc, 'img/s': ips, usage: u.usage, ppl: u.perplexity,
+        }, left));
+        const bad = Object.entries(l).find(([, v]) => !Number.isFinite(v));
+        if (bad) throw new Error(`loss part '${bad[0]}' became ${bad[1]} at step ${trainer.step}; the last good checkpoint in ${out} is kept.`);
+      }
+      if (every(Number(f['checkpoint-every']))) await save();
+      if (every(Number(f['figure-every']))) await figure(`recon-${String(trainer.step).padStart(6, '0')}.png`);
+    }
+  } finally {
+    unhook();
+  }
+  if (trainer.step > startStep || !prior) await save();
+  await figure('recon-final.png');
+  const secs = (Date.now() - t0) / 1000;
+  console.error(`done: step ${trainer.step} in ${secs.toFixed(0)} s${interrupted ? ' (interrupted, checkpoint written)' : ''}`);
+  if (badFiles.length) console.error(`warning: ${badFiles.length} bad image file(s) were skipped.`);
+  if (!interrupted) {
+    const m = await evaluateTokenizer(state.vqvae, data, { batch: 64 });
+    console.log(JSON.stringify({ step: trainer.step, ...m }));
+  }
+}

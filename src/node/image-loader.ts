@@ -1,0 +1,146 @@
+// Streams batches of preprocessed images ([B, 3, S, S] planar floats in [-1, 1]) from a data set.
+// Decoding happens on demand; preprocessed images are cached on the host up to a byte budget (the
+// GPU only ever holds one batch). Bad files are skipped once and reported (or, strict, fatal).
+// The order of an epoch and the flips are pure functions of (seed, epoch, item key), so the
+// loader's position {epoch, pos} is all a checkpoint needs to resume the same stream.
+
+import { readFileSync } from 'node:fs';
+import { flipInto, preprocess, type Planar } from '../data/image.js';
+import { hash32, type DataSet, type Item } from './dataset.js';
+import { decodeImage } from './decode-image.js';
+import { drawSynthetic } from '../data/synthetic.js';
+
+export interface LoaderOptions {
+  size: number;
+  batch: number;
+  split: 'train' | 'heldout' | 'all';
+  seed?: number;
+  /** random horizontal flips (training) */
+  flip?: boolean;
+  /** stop at the first bad file instead of skipping it */
+  strict?: boolean;
+  /** host cache budget for preprocessed images (bytes) */
+  cacheBytes?: number;
+  /** called once per bad file */
+  onBadFile?: (path: string, reason: string) => void;
+}
+
+export interface Batch {
+  /** [B, 3, S, S] */
+  images: Float32Array;
+  labels: Int32Array;
+  items: Item[];
+}
+
+export interface LoaderState {
+  epoch: number;
+  pos: number;
+}
+
+export class ImageLoader {
+  readonly items: Item[];
+  readonly bad = new Map<string, string>();
+  private cache = new Map<string, Float32Array>();
+  private cacheBytes = 0;
+  private order: Item[] = [];
+  state: LoaderState = { epoch: 0, pos: 0 };
+
+  constructor(readonly data: DataSet, readonly opts: LoaderOptions) {
+    this.items = data.items.filter((it) => opts.split === 'all' || (opts.split === 'heldout') === it.heldout);
+    if (!this.items.length) throw new Error(`Data set '${data.name}' has no ${opts.split} images.`);
+    if (!Number.isInteger(opts.size) || opts.size < 4) throw new Error(`--size must be an integer ≥ 4, got ${opts.size}.`);
+    if (!Number.isInteger(opts.batch) || opts.batch < 1) throw new Error(`--batch must be a positive integer, got ${opts.batch}.`);
+    this.reorder();
+  }
+
+  private reorder(): void {
+    const seed = this.opts.seed ?? 0;
+    const e = this.state.epoch;
+    // Training: a seeded shuffle per epoch. Evaluation: file order.
+    this.order = this.opts.split !== 'train'
+      ? [...this.items]
+      : [...this.items].sort((a, b) => hash32(`${seed}:${e}:${a.key}`) - hash32(`${seed}:${e}:${b.key}`) || (a.key < b.key ? -1 : 1));
+  }
+
+  setState(s: LoaderState): void {
+    this.state = { ...s };
+    this.reorder();
+  }
+
+  /** The preprocessed image of an item, or null if the file is bad. */
+  load(it: Item): Float32Array | null {
+    const hit = this.cache.get(it.key);
+    if (hit) return hit;
+    if (this.bad.has(it.path)) return null;
+    let img: Planar;
+    try {
+      img = it.path.startsWith('synthetic:')
+        ? drawSynthetic(Number(it.path.slice(10)), this.opts.size)
+        : preprocess(decodeImage(readFileSync(it.path), it.path), this.opts.size);
+    } catch (e) {
+      const reason = (e as Error).message;
+      if (this.opts.strict) throw new Error(`Bad image (strict mode): ${reason}`);
+      this.bad.set(it.path, reason);
+      this.opts.onBadFile?.(it.path, reason);
+      return null;
+    }
+    const budget = this.opts.cacheBytes ?? 1 << 30;
+    if (this.cacheBytes + img.data.byteLength <= budget) {
+      this.cache.set(it.key, img.data);
+      this.cacheBytes += img.data.byteLength;
+    }
+    return img.data;
+  }
+
+  /** The next batch (wrapping into a new epoch as needed). */
+  next(): Batch {
+    const { batch, size } = this.opts;
+    const per = 3 * size * size;
+    const images = new Float32Array(batch * per);
+    const labels = new Int32Array(batch);
+    const items: Item[] = [];
+    let guard = 0;
+    while (items.length < batch) {
+      if (this.state.pos >= this.order.length) {
+        this.state = { epoch: this.state.epoch + 1, pos: 0 };
+        this.reorder();
+        if (++guard > 2 && !items.length) throw new Error(`Every image of '${this.data.name}' failed to load (${this.bad.size} bad files).`);
+      }
+      const it = this.order[this.state.pos++];
+      const img = this.load(it);
+      if (!img) continue;
+      const k = items.length;
+      const flip = this.opts.flip && (hash32(`${this.opts.seed ?? 0}:${this.state.epoch}:${it.key}:flip`) & 1) === 1;
+      if (flip) flipInto(img, size, images, k * per);
+      else images.set(img, k * per);
+      labels[k] = it.label;
+      items.push(it);
+    }
+    return { images, labels, items };
+  }
+
+  /** Every item once, in order, in batches (the last may be short). For evaluation and encoding. */
+  *epoch(): Generator<Batch> {
+    const { batch, size } = this.opts;
+    const per = 3 * size * size;
+    let cur: { img: Float32Array; it: Item }[] = [];
+    const emit = (): Batch => {
+      const images = new Float32Array(cur.length * per);
+      const labels = new Int32Array(cur.length);
+      cur.forEach((c, k) => {
+        images.set(c.img, k * per);
+        labels[k] = c.it.label;
+      });
+      const b = { images, labels, items: cur.map((c) => c.it) };
+      cur = [];
+      return b;
+    };
+    for (const it of this.items) {
+      const img = this.load(it);
+      if (!img) continue;
+      cur.push({ img, it });
+      if (cur.length === batch) yield emit();
+    }
+    if (cur.length) yield emit();
+  }
+}

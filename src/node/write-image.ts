@@ -1,0 +1,23 @@
+// Writes figures: PNG (pngjs) and animated GIF (gifenc), atomically.
+
+import { PNG } from 'pngjs';
+import type { Canvas } from '../data/figure.js';
+import { writeFileAtomicSync } from './atomic-file.js';
+
+export function writePng(path: string, c: Canvas): void {
+  const png = new PNG({ width: c.width, height: c.height });
+  png.data = Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength);
+  writeFileAtomicSync(path, PNG.sync.write(png));
+}
+
+export async function writeGif(path: string, frames: Canvas[], delayMs = 100, lastDelayMs = 1500): Promise<void> {
+  const { GIFEncoder, quantize, applyPalette } = await import('gifenc');
+  const gif = GIFEncoder();
+  frames.forEach((f, i) => {
+    const palette = quantize(f.data, 256);
+    const index = applyPalette(f.data, palette);
+    gif.writeFrame(index, f.width, f.height, { palette, delay: i === frames.length - 1 ? lastDelayMs : delayMs });
+  });
+  gif.finish();
+  writeFileAtomicSync(path, gif.bytes());
+}

@@ -1,0 +1,217 @@
+// Fused multi-head scaled dot-product attention (attention.wgsl, attention_dq.wgsl,
+// attention_dkv.wgsl), flash-attention style: the T×T score matrix is never stored.
+//
+//   attention(q, k, v, { causal, scale })      q: [B, H, Tq, d], k, v: [B, H, Tk, d] → [B, H, Tq, d]
+//   attentionDecode(q, kCache, vCache, length) q: [B, H, n, d], caches [B, H, Tmax, d] → [B, H, n, d]
+//   writeKV(cache, rows, pos)                  rows [B, H, n, d] into cache[:, :, pos:pos+n, :]
+//
+// Forward keeps O and the per-row log-sum-exp L [B·H·Tq]; backward recomputes the scores tile by
+// tile from Q, K and L: a query pass (D = rowsum(dO ⊙ O), then dQ) and a key pass (dK, dV). Both
+// passes write each gradient element from one invocation: deterministic, no float atomics.
+// Memory: O + L + D + the three gradients, all linear in T.
+
+import fwdSrc from '../../shaders/attention.wgsl';
+import dqSrc from '../../shaders/attention_dq.wgsl';
+import dkvSrc from '../../shaders/attention_dkv.wgsl';
+import { record } from '../autograd/tape.js';
+import { runtime } from '../device/runtime.js';
+import { contiguousStrides, empty, type Shape, type Tensor } from '../tensor/tensor.js';
+import { fmt, grid1d, kernel, launch, Params, specialize } from './launch.js';
+import { contiguous, copyInto } from './layout.js';
+
+const FWD = kernel('attention', fwdSrc);
+const DQ = kernel('attention_dq', dqSrc);
+const DKV = kernel('attention_dkv', dkvSrc);
+
+const LOG2E = Math.log2(Math.E);
+/** Largest head dim: per-invocation state is a few private arrays of d floats. */
+export const MAX_HEAD_DIM = 256;
+
+export interface AttentionOptions {
+  /** query i attends to keys j ≤ i (aligned to the end when Tk > Tq) */
+  causal?: boolean;
+  /** score scale (default 1/√d) */
+  scale?: number;
+}
+
+/**
+ * Rows per invocation. On a CPU rasteriser more rows per invocation reuse each K/V load across
+ * rows (the lanes of a workgroup already share it); a GPU wants the parallelism of one row each.
+ */
+function rowsPerInvocation(d: number): number {
+  if (forcedRows) return forcedRows;
+  if (!runtime().isCpu) return 1;
+  return d <= 64 ? 2 : 1;
+}
+
+let forcedRows = 0;
+
+/**
+ * Forces the rows (queries, or keys in the key pass) per invocation, so tests and benches can run
+ * every schedule on any adapter; 0 restores the automatic choice.
+ */
+export function forceAttentionRows(rows: number): void {
+  if (!Number.isInteger(rows) || rows < 0 || rows > 8) throw new Error(`forceAttentionRows: ${rows} is not in 0..8.`);
+  forcedRows = rows;
+}
+
+interface Variant {
+  fwd: typeof FWD;
+  dq: typeof DQ;
+  dkv: typeof DKV;
+  rows: number;
+}
+const variants = new Map<string, Variant>();
+
+/** Shader variants sized for head dim `d` (private arrays need const sizes), built once per d. */
+function variant(d: number): Variant {
+  const rows = rowsPerInvocation(d);
+  const key = `${d}|${rows}`;
+  let v = variants.get(key);
+  if (!v) {
+    v = {
+      fwd: specialize(FWD, { D: d, RQ: rows }),
+      dq: specialize(DQ, { D: d, RQ: rows }),
+      dkv: specialize(DKV, { D: d, RK: rows }),
+      rows,
+    };
+    variants.set(key, v);
+  }
+  return v;
+}
+
+const WG = 64;
+
+function check4d(t: Tensor, what: string, op: string): void {
+  t.assertAlive();
+  if (t.rank !== 4 || t.dtype !== 'f32') throw new Error(`${op}: ${what} must be an f32 tensor [B, H, T, d], got ${t.dtype} ${fmt(t.shape)}.`);
+}
+
+function checkHeads(q: Shape, k: Shape, v: Shape, op: string): void {
+  const [B, H, , d] = q;
+  if (k[0] !== B || k[1] !== H || k[3] !== d || v[0] !== B || v[1] !== H || v[3] !== d || v[2] !== k[2]) {
+    throw new Error(`${op}: q ${fmt(q)}, k ${fmt(k)} and v ${fmt(v)} must share B, H and d, and k and v their length.`);
+  }
+  if (d < 1 || d > MAX_HEAD_DIM) throw new Error(`${op}: head dim ${d} is outside 1..${MAX_HEAD_DIM}.`);
+}
+
+/**
+ * O [B, H, Tq, d] with room for L [B·H·Tq] after it (at element out.size) in the same buffer: L
+ * then lives exactly as long as O, which backward reads anyway, and needs no lifetime of its own.
+ * Kernels get the one buffer and L's offset.
+ */
+function emptyWithLse(shape: Shape): Tensor {
+  const n = shape[0] * shape[1] * shape[2] * shape[3];
+  const flat = empty([n + shape[0] * shape[1] * shape[2]]);
+  const out = flat.view(shape, contiguousStrides(shape), 0);
+  flat.dispose();
+  return out;
+}
+
+/**
+ * Runs the forward kernel. K and V rows of a head are `kvRows`·d elements apart (Tk for plain
+ * attention, Tmax for a cache); only the first `tk` keys are read.
+ */
+function forwardRaw(q: Tensor, k: Tensor, v: Tensor, tk: number, kvRows: number, causal: boolean, scale: number): Tensor {
+  const [B, H, tq, d] = q.shape;
+  const out = emptyWithLse(q.shape);
+  if (out.size > 0 && tk > 0) {
+    const heads = B * H;
+    const vr = variant(d);
+    const blocks = Math.ceil(tq / vr.rows);
+    const p = new Params()
+      .u32(heads, tq, tk, blocks, tq * d, kvRows * d, Math.max(0, tk - tq))
+      .f32(scale * LOG2E)
+      .u32(out.size);
+    launch(vr.fwd, p, [q, k, v, out], grid1d(heads * blocks, WG), { WG, CAUSAL: causal ? 1 : 0 });
+  }
+  return out;
+}
+
+/**
+ * Scaled dot-product attention softmax(scale · q·kᵀ [+ causal mask]) · v over B·H heads, fused
+ * (never materialises the Tq×Tk scores). Autograd flows to q, k and v. Causal needs Tk ≥ Tq.
+ */
+export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
+  const op = 'attention';
+  check4d(q, 'q', op);
+  check4d(k, 'k', op);
+  check4d(v, 'v', op);
+  checkHeads(q.shape, k.shape, v.shape, op);
+  const [, , tq, d] = q.shape;
+  const tk = k.shape[2];
+  const causal = opts.causal ?? false;
+  const scale = opts.scale ?? 1 / Math.sqrt(d);
+  if (causal && tk < tq) throw new Error(`${op}: causal attention needs at least as many keys (${tk}) as queries (${tq}).`);
+  if (tk === 0 && tq > 0) throw new Error(`${op}: no keys to attend to (k is ${fmt(k.shape)}).`);
+  const qc = contiguous(q), kc = contiguous(k), vc = contiguous(v);
+  const out = forwardRaw(qc, kc, vc, tk, tk, causal, scale);
+  qc.dispose(); kc.dispose(); vc.dispose();
+  return record(out, op, [q, k, v], (g) => attentionBackward(q, k, v, out, g, causal, scale));
+}
+
+/** dQ, dK, dV from the output gradient g, recomputing the scores from q, k and out's L. */
+function attentionBackward(q: Tensor, k: Tensor, v: Tensor, out: Tensor, g: Tensor, causal: boolean, scale: number): Tensor[] {
+  const [B, H, tq, d] = q.shape;
+  const tk = k.shape[2];
+  const heads = B * H;
+  const dq = empty(q.shape), dk = empty(k.shape), dv = empty(k.shape);
+  if (q.size === 0 || k.size === 0) return [dq, dk, dv];
+  const qc = contiguous(q), kc = contiguous(k), vc = contiguous(v), gc = contiguous(g);
+  const delta = empty([heads * tq]);
+  const vr = variant(d);
+  const constants = { WG, CAUSAL: causal ? 1 : 0 };
+  const qBlocks = Math.ceil(tq / vr.rows), kBlocks = Math.ceil(tk / vr.rows);
+  const off = Math.max(0, tk - tq);
+  const pq = new Params().u32(heads, tq, tk, qBlocks, off).f32(scale, scale * LOG2E).u32(out.size);
+  // `out` twice: O, and L after it (read-only bindings may alias).
+  launch(vr.dq, pq, [qc, kc, vc, out, gc, out, delta, dq], grid1d(heads * qBlocks, WG), constants);
+  const pk = new Params().u32(heads, tq, tk, kBlocks, off).f32(scale, scale * LOG2E).u32(out.size);
+  launch(vr.dkv, pk, [qc, kc, vc, gc, out, delta, dk, dv], grid1d(heads * kBlocks, WG), constants);
+  for (const t of [qc, kc, vc, gc, delta]) t.dispose();
+  return [dq, dk, dv];
+}
+
+function checkCache(q: Tensor, kCache: Tensor, vCache: Tensor, op: string): void {
+  check4d(q, 'q', op);
+  check4d(kCache, 'kCache', op);
+  check4d(vCache, 'vCache', op);
+  checkHeads(q.shape, kCache.shape, vCache.shape, op);
+  if (!kCache.isContiguous || !vCache.isContiguous) throw new Error(`${op}: the caches must be dense [B, H, Tmax, d] tensors.`);
+}
+
+/**
+ * Decode step: the n newest queries (usually 1) against the first `length` rows of a key/value
+ * cache [B, H, Tmax, d]; query r sits at position length − n + r and sees keys ≤ its position.
+ * `length` is a per-dispatch uniform: a growing cache reuses the same pipelines. No autograd.
+ */
+export function attentionDecode(q: Tensor, kCache: Tensor, vCache: Tensor, length: number, opts: { scale?: number } = {}): Tensor {
+  const op = 'attentionDecode';
+  checkCache(q, kCache, vCache, op);
+  const tmax = kCache.shape[2], n = q.shape[2];
+  if (!Number.isInteger(length) || length < Math.max(1, n) || length > tmax) {
+    throw new Error(`${op}: length ${length} must be an integer in ${Math.max(1, n)}..${tmax} (the cache holds ${tmax} rows, q has ${n}).`);
+  }
+  const qc = contiguous(q);
+  const out = forwardRaw(qc, kCache, vCache, length, tmax, true, opts.scale ?? 1 / Math.sqrt(q.shape[3]));
+  qc.dispose();
+  return out;
+}
+
+/** Writes `rows` [B, H, n, d] into cache[:, :, pos:pos+n, :] (in place, no autograd). */
+export function writeKV(cache: Tensor, rows: Tensor, pos: number): void {
+  const op = 'writeKV';
+  check4d(cache, 'cache', op);
+  check4d(rows, 'rows', op);
+  const [B, H, tmax, d] = cache.shape;
+  const n = rows.shape[2];
+  if (rows.shape[0] !== B || rows.shape[1] !== H || rows.shape[3] !== d) {
+    throw new Error(`${op}: rows ${fmt(rows.shape)} do not match the cache ${fmt(cache.shape)} in B, H or d.`);
+  }
+  if (!Number.isInteger(pos) || pos < 0 || pos + n > tmax) {
+    throw new Error(`${op}: rows ${pos}..${pos + n - 1} fall outside the cache's ${tmax} rows.`);
+  }
+  const window = cache.view(rows.shape, cache.strides, cache.offset + pos * cache.strides[2]);
+  copyInto(rows, window);
+  window.dispose();
+}

@@ -1,0 +1,157 @@
+// Nearest-code search for vector quantisation, the per-code statistics of an EMA codebook update,
+// and the row gather (with a deterministic scatter-add backward) that a VQ layer builds its
+// straight-through estimator from.
+//
+//   nearestCode(z [..., D], E [K, D]) → index [...] (i32), dist [...] (f32), counts? [K], sums? [K, D]
+//
+// The search never materialises the N×K distance matrix (memory O(N + K·D)): scores
+// ‖e‖² − 2 z·e are reduced to an argmin as they are computed (codebook.wgsl, codebook_tiled.wgsl).
+// Two schedules, chosen per adapter class: `registers` for CPU rasterisers (no barriers; each
+// invocation streams the codebook through the CPU cache) and `tiled` for GPUs (codebook tiles in
+// workgroup memory). Both give the same indices bit for bit (identical per-score arithmetic).
+
+import searchSrc from '../../shaders/codebook.wgsl';
+import gatherSrc from '../../shaders/codebook_gather.wgsl';
+import normsSrc from '../../shaders/codebook_norms.wgsl';
+import statsSrc from '../../shaders/codebook_stats.wgsl';
+import tiledSrc from '../../shaders/codebook_tiled.wgsl';
+import { record, recordNonDifferentiable } from '../autograd/tape.js';
+import { runtime } from '../device/runtime.js';
+import { empty, type Tensor } from '../tensor/tensor.js';
+import { fmt, grid1d, kernel, launch, Params, specialize } from './launch.js';
+import { contiguous } from './layout.js';
+
+/**
+ * Register-blocked search: TM vectors per invocation, TN codes per register block. 4×8 measured
+ * best on lavapipe (wide TN: code loads are broadcasts across SIMD lanes, vector loads gathers).
+ */
+const REGISTERS = { TM: 4, TN: 8, WG: 64 };
+/** Tiled search: a (WGY·TM) × (WGX·TN) = 32 × 32 tile per workgroup of 64, BK dimensions per step. */
+const TILED = { TM: 4, TN: 4, WGX: 8, WGY: 8, BK: 16 };
+const WG = 64;
+
+const SEARCH_REGISTERS = specialize(kernel('codebook', searchSrc), { TM: REGISTERS.TM, TN: REGISTERS.TN });
+const SEARCH_TILED = specialize(kernel('codebook_tiled', tiledSrc), TILED);
+const NORMS = kernel('codebook_norms', normsSrc);
+const STATS = kernel('codebook_stats', statsSrc);
+const GATHER = kernel('codebook_gather', gatherSrc);
+
+export type CodebookSchedule = 'registers' | 'tiled';
+
+export interface NearestCodeOptions {
+  /** also return the per-code counts and sums of the assigned vectors (EMA codebook update) */
+  stats?: boolean;
+  /** force a schedule (tests, benches); default: `registers` on CPU rasterisers, `tiled` on GPUs */
+  schedule?: CodebookSchedule;
+}
+
+export interface NearestCode {
+  /** [...] i32: the nearest code of each vector (squared Euclidean; ties to the lowest index) */
+  index: Tensor;
+  /** [...] f32: the squared distance to that code, Σ(z − e)² */
+  dist: Tensor;
+  /** [K] f32: how many vectors chose each code (with `stats`) */
+  counts?: Tensor;
+  /** [K, D] f32: the sum of the vectors that chose each code (with `stats`) */
+  sums?: Tensor;
+}
+
+function checkCodebook(E: Tensor, op: string): void {
+  E.assertAlive();
+  if (E.dtype !== 'f32' || E.rank !== 2) throw new Error(`${op}: the codebook must be an f32 [K, D] tensor, got ${E.dtype} ${fmt(E.shape)}.`);
+  if (E.shape[0] < 1 || E.shape[1] < 1) throw new Error(`${op}: the codebook ${fmt(E.shape)} must have at least one code and one dimension.`);
+}
+
+function checkIndex(index: Tensor, op: string): void {
+  index.assertAlive();
+  if (index.dtype !== 'i32') throw new Error(`${op}: the index must be an i32 tensor, got ${index.dtype} ${fmt(index.shape)}.`);
+}
+
+/**
+ * Nearest code of every vector. z: [..., D] f32, E: [K, D] f32. Outputs have no gradient (the VQ
+ * layer builds the straight-through estimator from `gatherRows(E, index)` and `detach`).
+ */
+export function nearestCode(z: Tensor, E: Tensor, opts: NearestCodeOptions = {}): NearestCode {
+  checkCodebook(E, 'nearestCode');
+  z.assertAlive();
+  const [K, D] = E.shape;
+  if (z.dtype !== 'f32' || z.rank < 1 || z.shape[z.rank - 1] !== D) {
+    throw new Error(`nearestCode: vectors must be f32 [..., ${D}] to match the codebook ${fmt(E.shape)}, got ${z.dtype} ${fmt(z.shape)}.`);
+  }
+  const N = z.size / D;
+  const schedule = opts.schedule ?? (runtime().isCpu ? 'registers' : 'tiled');
+  const zc = contiguous(z), Ec = contiguous(E);
+  const index = empty(z.shape.slice(0, -1), 'i32');
+  const dist = empty(z.shape.slice(0, -1));
+  if (N > 0) {
+    const enorm = empty([K]);
+    const p = new Params().u32(K, D, 0, 0);
+    launch(NORMS, p, [Ec, enorm], grid1d(K, WG), { WG });
+    const ps = new Params().u32(N, K, D, 0);
+    if (schedule === 'registers') {
+      launch(SEARCH_REGISTERS, ps, [zc, Ec, enorm, index, dist], grid1d(N, REGISTERS.TM * REGISTERS.WG), { WG: REGISTERS.WG });
+    } else {
+      launch(SEARCH_TILED, ps, [zc, Ec, enorm, index, dist], grid1d(N, TILED.WGY * TILED.TM));
+    }
+    enorm.dispose();
+  }
+  const result: NearestCode = {
+    index: recordNonDifferentiable(index, 'nearestCode.index', [z, E]),
+    dist: recordNonDifferentiable(dist, 'nearestCode.dist', [z, E]),
+  };
+  if (opts.stats) {
+    const { counts, sums } = codeStats(zc, index, K);
+    result.counts = recordNonDifferentiable(counts, 'nearestCode.counts', [z, E]);
+    result.sums = recordNonDifferentiable(sums, 'nearestCode.sums', [z, E]);
+  }
+  if (zc !== z) zc.dispose();
+  if (Ec !== E) Ec.dispose();
+  return result;
+}
+
+/**
+ * Per-code statistics of an assignment, deterministic (bit-reproducible; see codebook_stats.wgsl):
+ * x: [..., D] f32, index: [...] i32 in [0, K) → counts [K] (#rows per code), sums [K, D] (Σ of the
+ * rows per code). Indices outside [0, K) are ignored. No autograd.
+ */
+export function codeStats(x: Tensor, index: Tensor, K: number): { counts: Tensor; sums: Tensor } {
+  x.assertAlive();
+  checkIndex(index, 'codeStats');
+  if (x.dtype !== 'f32' || x.rank < 1) throw new Error(`codeStats: rows must be an f32 [..., D] tensor, got ${x.dtype} ${fmt(x.shape)}.`);
+  const D = x.shape[x.rank - 1];
+  if (index.size * D !== x.size || D < 1) {
+    throw new Error(`codeStats: ${index.size} indices ${fmt(index.shape)} do not match the rows of ${fmt(x.shape)}.`);
+  }
+  if (!Number.isInteger(K) || K < 1) throw new Error(`codeStats: K must be a positive integer, got ${K}.`);
+  const xc = contiguous(x), ic = contiguous(index);
+  const counts = empty([K]);
+  const sums = empty([K, D]);
+  launch(STATS, new Params().u32(index.size, K, D, 0), [xc, ic, counts, sums], grid1d(K, WG), { WG });
+  if (xc !== x) xc.dispose();
+  if (ic !== index) ic.dispose();
+  return { counts, sums };
+}
+
+/**
+ * out[..., :] = E[index[...], :] — E: [K, D] f32, index: [...] i32 → [..., D]. The gradient with
+ * respect to E is a deterministic scatter-add of the output gradient's rows (codeStats' sums);
+ * index gets none. Indices outside [0, K) give zero rows.
+ */
+export function gatherRows(E: Tensor, index: Tensor): Tensor {
+  checkCodebook(E, 'gatherRows');
+  checkIndex(index, 'gatherRows');
+  const [K, D] = E.shape;
+  const N = index.size;
+  const out = empty([...index.shape, D]);
+  if (N > 0) {
+    const Ec = contiguous(E), ic = contiguous(index);
+    launch(GATHER, new Params().u32(N, K, D, 0), [Ec, ic, out], grid1d(N * D, WG), { WG });
+    if (Ec !== E) Ec.dispose();
+    if (ic !== index) ic.dispose();
+  }
+  return record(out, 'gatherRows', [E, index], (g) => {
+    const { counts, sums } = codeStats(g, index, K);
+    counts.dispose();
+    return [sums, null];
+  });
+}

@@ -1,0 +1,193 @@
+// 2-D convolution (PyTorch layout and semantics): conv2d(x [N, Cin, H, W], w [Cout, Cin, KH, KW],
+// bias? [Cout], { stride, padding }) → [N, Cout, Ho, Wo], and conv2dUpsample2x, the same
+// convolution applied to the nearest-neighbour 2× upsample of x without materialising it.
+//
+// Layout and algorithm (measured on lavapipe, 2-core EPYC, bench `conv2d` case B8_C64_H32_W32_K3,
+// forward + both gradients; see bench/conv2d.ts):
+//   - NCHW throughout, no layout conversion: the API, group norm and the rest of the engine are NCHW,
+//     and an implicit GEMM reads NCHW efficiently once its loops are ordered taps-outside,
+//     channels-inside: the zero-padding masks depend only on (tap, pixel), so they are computed once
+//     per tap and the inner loop over channels is mask-free loads + FMAs, just as it would be in
+//     NHWC. A transposition at the boundary would cost two extra passes over every activation.
+//   - Implicit GEMM, one TM×TN register block per invocation, no shared memory or barriers, for all
+//     three passes (shaders/conv2d.wgsl, conv2d_grad_input.wgsl, conv2d_grad_weight.wgsl):
+//       forward      rows Cout × columns output pixels,   K = Cin·KH·KW
+//       input grad   rows Cin  × columns input pixels,    K = Cout·KH·KW (stride phases skip taps)
+//       weight grad  rows Cout × columns Cin (per tap),   K = N·Ho·Wo, split-K into a deterministic
+//                    partial sum where the grid alone would not fill the device (no float atomics)
+//     im2col + the tiled matmul was slower on every pass: it writes and rereads a K×(N·Ho·Wo)
+//     buffer (9× the input for 3×3), which costs more than the matmul saves.
+//   Numbers: see the table at the end of this comment (filled in from bench runs).
+
+import convSrc from '../../shaders/conv2d.wgsl';
+import gradInputSrc from '../../shaders/conv2d_grad_input.wgsl';
+import gradWeightSrc from '../../shaders/conv2d_grad_weight.wgsl';
+import { record } from '../autograd/tape.js';
+import { runtime } from '../device/runtime.js';
+import { empty, type Tensor } from '../tensor/tensor.js';
+import { fmt, kernel, launch, Params, specialize } from './launch.js';
+import { contiguous } from './layout.js';
+import { sumAxes } from './reduce.js';
+
+// Register blocks: TM rows (channels) × TN columns per invocation, per pass.
+const FWD_TILE = { TM: 4, TN: 4 };
+const GI_TILE = { TM: 4, TN: 4 };
+const GW_TILE = { TM: 4, TN: 4 };
+const FWD = specialize(kernel('conv2d', convSrc), FWD_TILE);
+const GRAD_IN = specialize(kernel('conv2d_grad_input', gradInputSrc), GI_TILE);
+const GRAD_W = specialize(kernel('conv2d_grad_weight', gradWeightSrc), GW_TILE);
+/** invocations per workgroup: within every adapter's limit (compat mode guarantees 128) */
+const WG_SIZE = 64;
+
+export interface Conv2dOptions {
+  stride?: number;
+  padding?: number;
+}
+
+/** Everything the kernels need to know about one convolution. */
+export interface ConvGeometry {
+  N: number; Cin: number; H: number; W: number;   // x as stored
+  Cout: number; KH: number; KW: number;
+  stride: number; padding: number;
+  up: 1 | 2;                                     // 2: the convolution reads x upsampled 2×
+  Ho: number; Wo: number;
+}
+
+function isCount(v: number, min: number): boolean {
+  return Number.isInteger(v) && v >= min;
+}
+
+/** Validates shapes and options (one clear error) and derives the output size. */
+export function convGeometry(op: string, x: Tensor, w: Tensor, bias: Tensor | null, opts: Conv2dOptions, up: 1 | 2): ConvGeometry {
+  const stride = opts.stride ?? 1, padding = opts.padding ?? 0;
+  const shapes = `x ${fmt(x.shape)}, w ${fmt(w.shape)}${bias ? `, bias ${fmt(bias.shape)}` : ''}`;
+  const fail = (why: string): never => {
+    throw new Error(`${op}: ${why} (got ${shapes}, stride ${stride}, padding ${padding}).`);
+  };
+  for (const t of bias ? [x, w, bias] : [x, w]) {
+    t.assertAlive();
+    if (t.dtype !== 'f32') fail(`tensors must be f32, found ${t.dtype}`);
+  }
+  if (x.rank !== 4 || w.rank !== 4) fail('expects x [N, Cin, H, W] and w [Cout, Cin, KH, KW]');
+  const [N, Cin, H, W] = x.shape;
+  const [Cout, wCin, KH, KW] = w.shape;
+  if (wCin !== Cin) fail(`w has ${wCin} input channels, x has ${Cin}`);
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== Cout)) fail(`bias must be [${Cout}]`);
+  if (!isCount(stride, 1) || !isCount(padding, 0)) fail('stride must be an integer ≥ 1 and padding an integer ≥ 0');
+  if (up === 2 && stride !== 1) fail('the fused upsample convolution has stride 1');
+  if (N < 1 || Cin < 1 || Cout < 1 || KH < 1 || KW < 1) fail('every dimension must be ≥ 1');
+  const Ho = Math.floor((H * up + 2 * padding - KH) / stride) + 1;
+  const Wo = Math.floor((W * up + 2 * padding - KW) / stride) + 1;
+  if (H < 1 || W < 1 || Ho < 1 || Wo < 1) fail(`the ${KH}×${KW} kernel does not fit the padded ${H * up}×${W * up} input`);
+  return { N, Cin, H, W, Cout, KH, KW, stride, padding, up, Ho, Wo };
+}
+
+
+/** Workgroups for `blocks` column blocks: x (split into x·z past the grid limit) and `rowGroups` on y. */
+function grid(blocks: number, wg: number, rowGroups: number): [number, number, number] {
+  const groups = Math.ceil(blocks / wg);
+  const maxDim = runtime().limits.maxComputeWorkgroupsPerDimension;
+  const z = Math.ceil(groups / maxDim);
+  return [Math.ceil(groups / z), rowGroups, z];
+}
+
+/** Invocations per (1-D) workgroup: enough to cover the column blocks, at most WG_SIZE. */
+function workgroup(columnBlocks: number): number {
+  return Math.min(WG_SIZE, 2 ** Math.ceil(Math.log2(Math.max(1, columnBlocks))));
+}
+
+/** y = conv(x, w) + bias with no autograd. x, w, bias dense. */
+export function conv2dForward(x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry): Tensor {
+  const y = empty([g.N, g.Cout, g.Ho, g.Wo]);
+  const xblocks = Math.ceil(g.Wo / FWD_TILE.TN);
+  const blocks = g.N * g.Ho * xblocks;
+  const wg = workgroup(blocks);
+  const p = new Params().u32(g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, xblocks, blocks, g.KH, g.KW, g.stride, g.padding);
+  const consts = { UP: g.up, HAS_BIAS: bias ? 1 : 0, WG: wg };
+  // Without a bias any buffer fills its binding (the kernel does not read it).
+  launch(FWD, p, [x, w, bias ?? w, y], grid(blocks, wg, Math.ceil(g.Cout / FWD_TILE.TM)), consts);
+  return y;
+}
+
+/** dx [N, Cin, H, W] from the output gradient gy [N, Cout, Ho, Wo] (dense) and w. */
+export function conv2dGradInput(gy: Tensor, w: Tensor, g: ConvGeometry): Tensor {
+  const dx = empty([g.N, g.Cin, g.H, g.W]);
+  const mblocks = Math.ceil(Math.ceil(g.W / g.stride) / GI_TILE.TN);
+  const blocks = g.N * g.H * g.stride * mblocks;
+  const wg = workgroup(blocks);
+  const p = new Params().u32(g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, mblocks, blocks, g.KH, g.KW, g.stride, g.padding);
+  launch(GRAD_IN, p, [gy, w, dx], grid(blocks, wg, Math.ceil(g.Cin / GI_TILE.TM)), { UP: g.up, WG: wg });
+  return dx;
+}
+
+/** dw [Cout, Cin, KH, KW] from gy [N, Cout, Ho, Wo] and x (dense). Deterministic. */
+export function conv2dGradWeight(gy: Tensor, x: Tensor, g: ConvGeometry): Tensor {
+  const KK = g.KH * g.KW;
+  const ciBlocks = Math.ceil(g.Cin / GW_TILE.TN), coBlocks = Math.ceil(g.Cout / GW_TILE.TM);
+  const wg = workgroup(ciBlocks);
+  const invocations = ciBlocks * coBlocks * KK;
+  // Split the N·Ho rows of the reduction until the grid fills the device (each split keeps ≥ 4 rows).
+  const target = runtime().isCpu ? 256 : 32768;
+  const rows = g.N * g.Ho;
+  const maxZ = runtime().limits.maxComputeWorkgroupsPerDimension;
+  const splits = Math.max(1, Math.min(Math.ceil(target / invocations), Math.floor(rows / 4), Math.floor(maxZ / KK)));
+  const rowsPerSplit = Math.ceil(rows / splits);
+  const nsplit = Math.ceil(rows / rowsPerSplit);
+  const part = empty([nsplit, g.Cout, g.Cin, g.KH, g.KW]);
+  const p = new Params().u32(g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, rowsPerSplit, g.KH, g.KW, g.stride, g.padding);
+  launch(GRAD_W, p, [gy, x, part], [Math.ceil(ciBlocks / wg), coBlocks, KK * nsplit], { UP: g.up, WG: wg });
+  if (nsplit === 1) {
+    const dw = part.view([g.Cout, g.Cin, g.KH, g.KW], [g.Cin * KK, KK, g.KW, 1], 0);
+    part.dispose();
+    return dw;
+  }
+  const dw = sumAxes(part, [0], false);
+  part.dispose();
+  return dw;
+}
+
+/** Forward and the autograd record shared by conv2d and conv2dUpsample2x. */
+function convolve(op: string, x: Tensor, w: Tensor, bias: Tensor | null, geo: ConvGeometry): Tensor {
+  const xc = contiguous(x), wc = contiguous(w), bc = bias ? contiguous(bias) : null;
+  const y = conv2dForward(xc, wc, bc, geo);
+  xc.dispose();
+  wc.dispose();
+  bc?.dispose();
+  const inputs = bias ? [x, w, bias] : [x, w];
+  return record(y, op, inputs, (gy) => {
+    const gc = contiguous(gy);
+    let gx: Tensor | null = null, gw: Tensor | null = null, gb: Tensor | null = null;
+    if (x.requiresGrad) {
+      const wd = contiguous(w);
+      gx = conv2dGradInput(gc, wd, geo);
+      wd.dispose();
+    }
+    if (w.requiresGrad) {
+      const xd = contiguous(x);
+      gw = conv2dGradWeight(gc, xd, geo);
+      xd.dispose();
+    }
+    if (bias?.requiresGrad) gb = sumAxes(gc, [0, 2, 3], false);
+    gc.dispose();
+    return bias ? [gx, gw, gb] : [gx, gw];
+  });
+}
+
+/**
+ * 2-D convolution, PyTorch semantics: x [N, Cin, H, W], w [Cout, Cin, KH, KW], bias [Cout] →
+ * [N, Cout, Ho, Wo] with Ho = ⌊(H + 2·padding − KH) / stride⌋ + 1 (zero padding on every side).
+ */
+export function conv2d(x: Tensor, w: Tensor, bias?: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+  return convolve('conv2d', x, w, bias ?? null, convGeometry('conv2d', x, w, bias ?? null, opts, 1));
+}
+
+/**
+ * conv2d(upsampleNearest2x(x), w, bias, { padding }) with stride 1, fused: the convolution reads
+ * x through the 2× nearest-neighbour index map, so the 4× larger upsampled tensor never exists,
+ * and its gradient sums each 2×2 block inside the input-gradient kernel. x [N, Cin, H, W] →
+ * [N, Cout, 2H + 2·padding − KH + 1, …].
+ */
+export function conv2dUpsample2x(x: Tensor, w: Tensor, bias?: Tensor | null, opts: { padding?: number } = {}): Tensor {
+  const o = { padding: opts.padding, stride: (opts as Conv2dOptions).stride ?? 1 };
+  return convolve('conv2dUpsample2x', x, w, bias ?? null, convGeometry('conv2dUpsample2x', x, w, bias ?? null, o, 2));
+}

@@ -1,0 +1,37 @@
+// The choice between the two schedules of the row kernels (softmax, norm, categorical sampling):
+// `thread` (one invocation per row, no barriers) or `group` (one workgroup per row, a
+// shared-memory tree, coalesced reads along the row).
+
+import { runtime } from '../device/runtime.js';
+import type { Constants, KernelSource } from '../device/runtime.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { grid1d, launch, type Params } from './launch.js';
+
+export interface RowKernels {
+  thread: KernelSource;
+  group: KernelSource;
+}
+
+/**
+ * CPU rasterisers (llvmpipe runs a workgroup as SIMD lanes on one thread, where barriers are
+ * expensive): a workgroup per row only for few long rows, the rule of reduce.ts; measured on
+ * lavapipe, layerNorm [8192, 512] ran 2× faster with a thread per row. GPUs: a workgroup per row
+ * whenever rows are long enough to share (coalesced loads; a thread per row would leave most of the
+ * device idle unless there are hundreds of thousands of rows) — the usual GPU choice, not measured here.
+ */
+export function useGroupPerRow(rows: number, len: number): boolean {
+  const rt = runtime();
+  if (rt.isCpu) return rows < 64 && len >= 256;
+  return len >= 128 && rows < 1 << 18;
+}
+
+/** Launches the chosen schedule of `k` over `rows` rows of `len` (constants get WG added). */
+export function launchRows(k: RowKernels, rows: number, len: number, p: Params, tensors: Tensor[], constants: Constants = {}): void {
+  const rt = runtime();
+  if (useGroupPerRow(rows, len)) {
+    const wg = rt.isCpu ? 64 : Math.min(256, rt.limits.maxComputeInvocationsPerWorkgroup);
+    launch(k.group, p, tensors, grid1d(rows, 1), { ...constants, WG: wg });
+  } else {
+    launch(k.thread, p, tensors, grid1d(rows, 64), { ...constants, WG: 64 });
+  }
+}

@@ -1,0 +1,71 @@
+// softmax and logSoftmax along one axis (softmax.wgsl, softmax_grad.wgsl). The kernels work on
+// rows of a dense [rows, len] matrix; any other axis is permuted last and made dense first, and
+// the result is permuted back (a view).
+
+import softmaxSrc from '../../shaders/softmax.wgsl';
+import softmaxGradSrc from '../../shaders/softmax_grad.wgsl';
+import { noGrad, record } from '../autograd/tape.js';
+import { empty, type Tensor } from '../tensor/tensor.js';
+import { axisIndex } from './broadcast.js';
+import { fmt, kernel, Params } from './launch.js';
+import { contiguous, permute } from './layout.js';
+import { launchRows } from './row-schedule.js';
+
+const FWD = { thread: kernel('softmax', softmaxSrc, 'per_thread'), group: kernel('softmax', softmaxSrc, 'per_group') };
+const BWD = {
+  thread: kernel('softmax_grad', softmaxGradSrc, 'per_thread'),
+  group: kernel('softmax_grad', softmaxGradSrc, 'per_group'),
+};
+
+function softmaxAlong(x: Tensor, axis: number, log: boolean): Tensor {
+  const name = log ? 'logSoftmax' : 'softmax';
+  x.assertAlive();
+  if (x.dtype !== 'f32') throw new Error(`${name}: expects an f32 tensor, got ${x.dtype} ${fmt(x.shape)}.`);
+  if (x.rank === 0) throw new Error(`${name}: needs at least one axis, got a scalar.`);
+  const a = axisIndex(axis, x.rank, name);
+  const len = x.shape[a];
+  const rows = len ? x.size / len : 0;
+  // perm moves axis `a` last; inv undoes it.
+  const perm = [...Array(x.rank).keys()].filter((i) => i !== a).concat(a);
+  const inv = perm.map((_, i) => perm.indexOf(i));
+  const last = a === x.rank - 1;
+
+  const y = noGrad(() => {
+    const xp = last ? x : permute(x, perm);
+    const xc = contiguous(xp);
+    const out = empty(xc.shape);
+    if (out.size) launchRows(FWD, rows, len, new Params().u32(rows, len, 0, 0), [xc, out], { LOG: log ? 1 : 0 });
+    if (xp !== x) xp.dispose();
+    xc.dispose();
+    if (last) return out;
+    const back = permute(out, inv);
+    out.dispose();
+    return back;
+  });
+
+  return record(y, name, [x], (g) => {
+    // y and g in the kernel's [rows, len] layout (a view of y's storage when y is a permuted view).
+    const yp = last ? contiguous(y) : permute(y, perm);
+    const yc = contiguous(yp);
+    const gp = last ? g : permute(g, perm);
+    const gc = contiguous(gp);
+    const dx = empty(yc.shape);
+    if (dx.size) launchRows(BWD, rows, len, new Params().u32(rows, len, 0, 0), [yc, gc, dx], { LOG: log ? 1 : 0 });
+    for (const t of [yp, yc, gc]) t.dispose();
+    if (gp !== g) gp.dispose();
+    if (last) return [dx];
+    const back = permute(dx, inv);
+    dx.dispose();
+    return [back];
+  });
+}
+
+/** exp(x) / Σ exp(x) along `axis` (default: the last), shifted by the row maximum for stability. */
+export function softmax(x: Tensor, axis = -1): Tensor {
+  return softmaxAlong(x, axis, false);
+}
+
+/** log(softmax(x)) along `axis`, computed as x − max − log Σ exp(x − max) (no log of tiny values). */
+export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  return softmaxAlong(x, axis, true);
+}

@@ -1,0 +1,101 @@
+// Global gradient-norm clipping without readback (optim_grad_norm.wgsl, optim_scale.wgsl).
+// Each gradient contributes per-invocation partial sums of squares to a small buffer; one more
+// dispatch reduces them to the norm and the clip factor min(1, maxNorm / (norm + 1e-6)). The
+// optimizers read that factor inside their fused update; `clipGradNorm` applies it in place.
+
+import gradNormSrc from '../../shaders/optim_grad_norm.wgsl';
+import scaleSrc from '../../shaders/optim_scale.wgsl';
+import { keep } from '../tensor/scope.js';
+import { runtime } from '../device/runtime.js';
+import { empty, type Tensor } from '../tensor/tensor.js';
+import { grid1d, kernel, launch, Params } from '../ops/launch.js';
+
+const SUMSQ = kernel('optim_grad_norm', gradNormSrc, 'sumsq');
+const FINISH = kernel('optim_grad_norm', gradNormSrc, 'finish');
+const SCALE = kernel('optim_scale', scaleSrc);
+const WG = 64;
+/** Elements each sumsq invocation sums at least (when the gradient is small enough). */
+const PER_THREAD = 16;
+
+/** Dense f32 gradient check shared by the optimizers. */
+export function checkGrad(param: Tensor, grad: Tensor, who: string): void {
+  if (grad.dtype !== 'f32' || !grad.isContiguous || grad.size !== param.size) {
+    throw new Error(`${who}: the gradient of parameter '${param.name}' [${param.shape}] must be a dense f32 tensor of the same size, got ${grad}.`);
+  }
+}
+
+/**
+ * Workgroups of the sumsq dispatch for a gradient of n elements. Each invocation leaves one
+ * partial sum, so the cap bounds the partial buffer and the final (single-workgroup) reduction;
+ * a GPU gets more invocations per gradient than a CPU rasteriser, which has few cores to fill.
+ */
+function groupsFor(n: number): number {
+  const cap = runtime().isCpu ? 16 : 128;
+  return Math.max(1, Math.min(cap, Math.ceil(n / (WG * PER_THREAD))));
+}
+
+/**
+ * Reusable buffers for the global gradient norm: `norm` [1] and `scale` [1] are kept tensors that
+ * every `compute` overwrites (so a training loop allocates nothing once warm).
+ */
+export class GradNorm {
+  readonly norm: Tensor;
+  readonly scale: Tensor;
+  private partial: Tensor;
+
+  constructor() {
+    this.norm = keep(empty([1]));
+    this.scale = keep(empty([1]));
+    this.partial = keep(empty([WG]));
+  }
+
+  /** Records the norm of `grads` (dense f32) and the factor that clips it to `maxNorm`. */
+  compute(grads: readonly Tensor[], maxNorm: number): void {
+    if (!(maxNorm > 0)) throw new Error(`clipGradNorm: maxNorm must be positive, got ${maxNorm}.`);
+    let slots = 0;
+    for (const g of grads) slots += groupsFor(g.size) * WG;
+    if (slots > this.partial.size) {
+      this.partial.dispose();
+      this.partial = keep(empty([slots]));
+    }
+    let base = 0;
+    for (const g of grads) {
+      const groups = groupsFor(g.size);
+      launch(SUMSQ, new Params().u32(g.size, groups, base, 0).f32(0, 0, 0, 0), [g, this.partial], [groups], { WG });
+      base += groups * WG;
+    }
+    launch(FINISH, new Params().u32(slots, 0, 0, 0).f32(maxNorm, 0, 0, 0), [this.partial, this.norm, this.scale], [1], { WG });
+  }
+
+  dispose(): void {
+    this.norm.dispose();
+    this.scale.dispose();
+    this.partial.dispose();
+  }
+}
+
+/** x *= factor[0] in place (x dense f32, factor a [1] tensor on the GPU). */
+export function scaleInPlace(x: Tensor, factor: Tensor): void {
+  if (x.size === 0) return;
+  launch(SCALE, new Params().u32(x.size, 0, 0, 0), [factor, x], grid1d(x.size, WG), { WG });
+}
+
+/**
+ * Scales the gradients of `params` in place so that their global L2 norm is at most `maxNorm`
+ * (as torch.nn.utils.clip_grad_norm_). Returns the norm before clipping as a new [1] tensor (the
+ * caller disposes it; reading it waits for the GPU, so read it only when logging). Parameters
+ * without a gradient are skipped. Optimizers built with `{ clipNorm }` do the same without the
+ * extra pass over the gradients.
+ */
+export function clipGradNorm(params: readonly Tensor[], maxNorm: number): Tensor {
+  const grads = params.filter((p) => p.grad).map((p) => {
+    checkGrad(p, p.grad!, 'clipGradNorm');
+    return p.grad!;
+  });
+  const gn = new GradNorm();
+  gn.compute(grads, maxNorm);
+  for (const g of grads) scaleInPlace(g, gn.scale);
+  const norm = gn.norm.view([1], [1], 0); // outlives gn's handle on the same storage
+  gn.dispose();
+  return norm;
+}

@@ -1,0 +1,213 @@
+// The optimizer base: parameter groups, per-parameter state created on the first step (and kept),
+// optional global-norm clipping read by the update kernels on the GPU, learning-rate schedules
+// evaluated on the host, and state dicts for checkpoints. A subclass supplies one fused kernel
+// launch per parameter (`update`); a warm `step()` records only those dispatches (plus 1 + #params
+// for clipping) and allocates nothing.
+
+import { zeros } from '../ops/creation.js';
+import { copyInto } from '../ops/layout.js';
+import { fmt, sameShape } from '../ops/launch.js';
+import { keep } from '../tensor/scope.js';
+import { tensor, type Tensor } from '../tensor/tensor.js';
+import { checkGrad, GradNorm } from './clip.js';
+
+/** The learning rate for a 0-based step index (see schedule.ts). */
+export type LrSchedule = (step: number) => number;
+
+export interface ParamGroup {
+  params: readonly Tensor[];
+  /** overrides the optimizer's weight decay for these parameters (e.g. 0 for biases and norms) */
+  weightDecay?: number;
+  /** multiplies the learning rate for these parameters */
+  lrScale?: number;
+}
+
+export interface OptimizerOptions {
+  /** a constant or a schedule of the step index */
+  lr: number | LrSchedule;
+  weightDecay?: number;
+  /** clip gradients to this global L2 norm before every step (on the GPU, no readback) */
+  clipNorm?: number;
+}
+
+export interface OptimizerState {
+  /** completed steps */
+  step: number;
+  /** `<param index>.<state name>` → tensor shaped like the parameter */
+  tensors: Record<string, Tensor>;
+}
+
+/** What a subclass's kernel needs for one parameter. */
+export interface UpdateArgs {
+  param: Tensor;
+  grad: Tensor;
+  /** this parameter's state tensors, by name (zeros when `fresh`) */
+  state: Record<string, Tensor>;
+  /** true on the first update of this parameter since its state was created */
+  fresh: boolean;
+  /** [1] f32 on the GPU: the clip factor, or 1 */
+  gradScale: Tensor;
+  lr: number;
+  weightDecay: number;
+}
+
+interface Slot {
+  param: Tensor;
+  weightDecay: number;
+  lrScale: number;
+  state: Record<string, Tensor> | null;
+  fresh: boolean;
+}
+
+export abstract class Optimizer {
+  lr: number | LrSchedule;
+  clipNorm: number | null;
+  /** completed steps; bias corrections and schedules use it */
+  stepCount = 0;
+  private slots: Slot[];
+  private norm: GradNorm | null = null;
+  private one: Tensor | null = null;
+
+  /** names of the per-parameter state tensors this optimizer keeps (may depend on its options) */
+  protected abstract readonly stateNames: readonly string[];
+  protected abstract update(args: UpdateArgs): void;
+
+  constructor(params: readonly Tensor[] | readonly ParamGroup[], opts: OptimizerOptions, readonly name: string) {
+    const groups: readonly ParamGroup[] = params.length && !('params' in params[0])
+      ? [{ params: params as readonly Tensor[] }]
+      : (params as readonly ParamGroup[]);
+    const wd = opts.weightDecay ?? 0;
+    this.slots = [];
+    const seen = new Set<Tensor>();
+    for (const g of groups) {
+      for (const p of g.params) {
+        if (seen.has(p)) throw new Error(`${name}: parameter '${p.name}' ${fmt(p.shape)} is listed twice.`);
+        seen.add(p);
+        if (p.dtype !== 'f32' || !p.isContiguous) throw new Error(`${name}: parameter '${p.name}' must be a dense f32 tensor, got ${p}.`);
+        this.slots.push({ param: p, weightDecay: g.weightDecay ?? wd, lrScale: g.lrScale ?? 1, state: null, fresh: true });
+      }
+    }
+    if (!this.slots.length) throw new Error(`${name}: no parameters to optimize.`);
+    this.lr = opts.lr;
+    this.clipNorm = opts.clipNorm ?? null;
+  }
+
+  get params(): Tensor[] {
+    return this.slots.map((s) => s.param);
+  }
+
+  /** The learning rate the next `step()` uses. */
+  get currentLr(): number {
+    return typeof this.lr === 'number' ? this.lr : this.lr(this.stepCount);
+  }
+
+  /**
+   * The global gradient norm of the last step (before clipping), a kept [1] tensor overwritten by
+   * every step; null unless `clipNorm` is set. `await opt.gradNorm.item()` waits for the GPU.
+   */
+  get gradNorm(): Tensor | null {
+    return this.norm?.norm ?? null;
+  }
+
+  /** One update of every parameter that has a gradient (others are skipped, their state untouched). */
+  step(): void {
+    const lr = this.currentLr;
+    if (!Number.isFinite(lr)) throw new Error(`${this.name}: learning rate ${lr} at step ${this.stepCount} is not finite.`);
+    this.stepCount++;
+    const active = this.slots.filter((s) => s.param.grad);
+    for (const s of active) checkGrad(s.param, s.param.grad!, this.name);
+    let gradScale: Tensor;
+    if (this.clipNorm !== null) {
+      this.norm ??= new GradNorm();
+      this.norm.compute(active.map((s) => s.param.grad!), this.clipNorm);
+      gradScale = this.norm.scale;
+    } else {
+      gradScale = this.one ??= keep(tensor([1]));
+    }
+    for (const s of active) {
+      const state = (s.state ??= this.createState(s.param));
+      this.update({ param: s.param, grad: s.param.grad!, state, fresh: s.fresh, gradScale, lr: lr * s.lrScale, weightDecay: s.weightDecay });
+      s.fresh = false;
+    }
+  }
+
+  /** Releases every parameter's gradient (the next backward allocates new ones from the pool). */
+  zeroGrad(): void {
+    for (const s of this.slots) {
+      s.param.grad?.dispose();
+      s.param.grad = null;
+    }
+  }
+
+  private createState(param: Tensor): Record<string, Tensor> {
+    const state: Record<string, Tensor> = {};
+    for (const n of this.stateNames) state[n] = keep(zeros(param.shape));
+    return state;
+  }
+
+  /** The live state (not copies): the step count and `<index>.<name>` tensors of stepped parameters. */
+  stateDict(): OptimizerState {
+    const tensors: Record<string, Tensor> = {};
+    this.slots.forEach((s, i) => {
+      if (s.state) for (const n of this.stateNames) tensors[`${i}.${n}`] = s.state[n];
+    });
+    return { step: this.stepCount, tensors };
+  }
+
+  /**
+   * Copies `state` (from `stateDict()` of an optimizer of the same kind over parameters of the same
+   * shapes, in the same order) into this one. The caller keeps ownership of `state.tensors`.
+   */
+  loadStateDict(state: OptimizerState): void {
+    if (!Number.isSafeInteger(state.step) || state.step < 0) throw new Error(`${this.name}.loadStateDict: step ${state.step} is not a non-negative integer.`);
+    const byParam = new Map<number, Record<string, Tensor>>();
+    const problems: string[] = [];
+    for (const [key, t] of Object.entries(state.tensors)) {
+      const m = /^(\d+)\.(.+)$/.exec(key);
+      const i = m ? Number(m[1]) : -1;
+      if (!m || i >= this.slots.length || !this.stateNames.includes(m[2])) {
+        problems.push(`unexpected key '${key}'`);
+        continue;
+      }
+      const p = this.slots[i].param;
+      if (!sameShape(t.shape, p.shape) || t.dtype !== 'f32') {
+        problems.push(`'${key}' is ${t.dtype}${fmt(t.shape)}, parameter ${i} is f32${fmt(p.shape)}`);
+        continue;
+      }
+      if (!byParam.has(i)) byParam.set(i, {});
+      byParam.get(i)![m[2]] = t;
+    }
+    for (const [i, s] of byParam) {
+      const missing = this.stateNames.filter((n) => !s[n]);
+      if (missing.length) problems.push(`parameter ${i} lacks ${missing.map((n) => `'${i}.${n}'`).join(', ')}`);
+    }
+    if (problems.length) throw new Error(`${this.name}.loadStateDict: ${problems.join('; ')}.`);
+    this.slots.forEach((s, i) => {
+      const src = byParam.get(i);
+      if (!src) {
+        // No state saved for it (it had never been stepped): start fresh.
+        if (s.state) for (const t of Object.values(s.state)) t.dispose();
+        s.state = null;
+        s.fresh = true;
+        return;
+      }
+      s.state ??= this.createState(s.param);
+      for (const n of this.stateNames) copyInto(src[n], s.state[n]);
+      s.fresh = false;
+    });
+    this.stepCount = state.step;
+  }
+
+  /** Frees the state tensors and clipping buffers (not the parameters). */
+  dispose(): void {
+    for (const s of this.slots) {
+      if (s.state) for (const t of Object.values(s.state)) t.dispose();
+      s.state = null;
+      s.fresh = true;
+    }
+    this.norm?.dispose();
+    this.norm = null;
+    this.one?.dispose();
+    this.one = null;
+  }
+}

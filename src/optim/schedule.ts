@@ -1,0 +1,30 @@
+// Learning-rate schedules: functions of the 0-based step index, evaluated on the host and passed
+// to the update kernels as uniforms (a schedule never touches the GPU).
+
+import type { LrSchedule } from './optimizer.js';
+
+export interface WarmupCosineOptions {
+  /** peak learning rate, reached at the end of warm-up */
+  base: number;
+  /** linear warm-up steps: step s < warmupSteps uses base·(s+1)/warmupSteps */
+  warmupSteps: number;
+  /** the cosine reaches `min` at this step and stays there */
+  totalSteps: number;
+  /** final learning rate (default 0) */
+  min?: number;
+}
+
+/** Linear warm-up to `base`, then half a cosine down to `min` at `totalSteps`. */
+export function warmupCosine({ base, warmupSteps, totalSteps, min = 0 }: WarmupCosineOptions): LrSchedule {
+  if (!(warmupSteps >= 0 && Number.isInteger(warmupSteps))) throw new Error(`warmupCosine: warmupSteps must be a non-negative integer, got ${warmupSteps}.`);
+  if (!(totalSteps >= warmupSteps && Number.isInteger(totalSteps))) {
+    throw new Error(`warmupCosine: totalSteps (${totalSteps}) must be an integer ≥ warmupSteps (${warmupSteps}).`);
+  }
+  if (!(base >= min && min >= 0)) throw new Error(`warmupCosine: need base ≥ min ≥ 0, got base ${base}, min ${min}.`);
+  return (step: number) => {
+    if (step < warmupSteps) return (base * (step + 1)) / warmupSteps;
+    const span = totalSteps - warmupSteps;
+    const progress = span > 0 ? Math.min(1, (step - warmupSteps) / span) : 1;
+    return min + (base - min) * 0.5 * (1 + Math.cos(Math.PI * progress));
+  };
+}

@@ -1,0 +1,144 @@
+// One training step of the tokenizer (browser-safe; the CLI drives it). Per step, inside one tidy:
+//   generator: L = rec + w_perc·perc + vq + λ·w_adv·adv   (adv only after the warm-up)
+//     rec  = mean |x − x̂|  (or squared)
+//     perc = Σ_l mean |D_l(x) − D_l(x̂)|   the discriminator's activations as perceptual features
+//     adv  = −mean D(x̂)                    hinge generator loss
+//     λ    = ‖∇_W rec‖ / (‖∇_W adv‖ + 1e-4), W the decoder's last conv weight (VQGAN's adaptive weight),
+//            computed on the GPU (no readback) from two partial backward passes.
+//   discriminator (after the warm-up, or whenever perc is on): hinge loss
+//     mean relu(1 − D(x)) + mean relu(1 + D(sg(x̂)))
+// Loss parts accumulate on the GPU; the host reads them only at log time.
+
+import { backward, grad, noGrad } from '../autograd/tape.js';
+import { AdamW } from '../optim/adam.js';
+import { full, zeros } from '../ops/creation.js';
+import { detach } from '../ops/detach.js';
+import { abs, add, addScalar, clamp, div, mul, mulScalar, neg, relu, sqrt, square, sub } from '../ops/elementwise.js';
+import { concat, reshape } from '../ops/layout.js';
+import { mean, sum } from '../ops/reduce.js';
+import { keep, tidy } from '../tensor/scope.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { Discriminator } from '../models/tokenizer/discriminator.js';
+import type { VQVAE } from '../models/tokenizer/vqvae.js';
+
+export interface LossConfig {
+  rec: 'l1' | 'l2';
+  /** weight of the perceptual (discriminator-feature) loss; 0 turns it off */
+  perceptual: number;
+  /** weight of the adversarial loss; 0 turns the discriminator off */
+  adversarial: number;
+  /** steps before the adversarial loss and the discriminator start */
+  advWarmup: number;
+  /** use the adaptive weight λ (else λ = 1) */
+  adaptive: boolean;
+  lr: number;
+  discLr: number;
+  /** global gradient-norm clip (0: off) */
+  clip: number;
+}
+
+export const DEFAULT_LOSS: LossConfig = {
+  rec: 'l1',
+  perceptual: 0.1,
+  adversarial: 0.1,
+  advWarmup: 2000,
+  adaptive: true,
+  lr: 2e-4,
+  discLr: 2e-4,
+  clip: 1,
+};
+
+/** Names of the logged loss parts, in accumulator order. */
+export const LOSS_PARTS = ['rec', 'perc', 'vq', 'adv', 'disc', 'lambda'] as const;
+
+export class TokenizerTrainer {
+  readonly optG: AdamW;
+  readonly optD: AdamW | null;
+  /** [LOSS_PARTS.length] running sums since the last `takeLosses()` */
+  private acc: Tensor;
+  private accSteps = 0;
+  step = 0;
+
+  constructor(readonly model: VQVAE, readonly disc: Discriminator | null, readonly loss: LossConfig) {
+    const clipNorm = loss.clip > 0 ? loss.clip : undefined;
+    this.optG = new AdamW(model.parameters(), { lr: loss.lr, betas: [0.5, 0.9], weightDecay: 0, clipNorm });
+    this.optD = disc ? new AdamW(disc.parameters(), { lr: loss.discLr, betas: [0.5, 0.9], weightDecay: 0 }) : null;
+    this.acc = keep(zeros([LOSS_PARTS.length]));
+  }
+
+  private usesDisc(): boolean {
+    return !!this.disc && (this.loss.perceptual > 0 || this.loss.adversarial > 0);
+  }
+
+  /** One step on a batch x [N, 3, S, S]; `restart` allows dead-code restarts this step. */
+  train(x: Tensor, restart: boolean): void {
+    const advOn = !!this.disc && this.loss.adversarial > 0 && this.step >= this.loss.advWarmup;
+    tidy(() => {
+      this.model.train();
+      const out = this.model.forward(x);
+      const diff = sub(x, out.recon);
+      const rec = this.loss.rec === 'l1' ? mean(abs(diff)) : mean(square(diff));
+      let total = add(rec, out.loss);
+      let perc: Tensor = full([], 0);
+      let adv: Tensor = full([], 0);
+      let lambda: Tensor = full([], 0);
+      if (this.usesDisc()) {
+        const d = this.disc!;
+        d.setTrainable(false);
+        const real = noGrad(() => d.forward(x));
+        const fake = d.forward(out.recon);
+        if (this.loss.perceptual > 0) {
+          perc = fake.features.map((f, i) => mean(abs(sub(f, real.features[i])))).reduce((a, b) => add(a, b));
+          total = add(total, mulScalar(perc, this.loss.perceptual));
+        }
+        if (advOn) {
+          adv = neg(mean(fake.logits));
+          lambda = this.loss.adaptive ? this.adaptiveWeight(rec, adv) : full([], 1);
+          total = add(total, mulScalar(mul(lambda, adv), this.loss.adversarial));
+        }
+        d.setTrainable(true);
+      }
+      backward(total);
+      this.optG.step();
+      this.optG.zeroGrad();
+      this.model.quantizer.emaUpdate(out, restart, this.step);
+
+      let discLoss: Tensor = full([], 0);
+      if (advOn) {
+        // Hinge loss on real images and detached reconstructions.
+        const d = this.disc!;
+        const lr = d.forward(x).logits, lf = d.forward(detach(out.recon)).logits;
+        discLoss = add(mean(relu(addScalar(neg(lr), 1))), mean(relu(addScalar(lf, 1))));
+        backward(discLoss);
+        this.optD!.step();
+        this.optD!.zeroGrad();
+      }
+      const parts = concat([rec, perc, out.loss, adv, discLoss, lambda].map((t) => reshape(detach(t), [1])), 0);
+      const next = add(this.acc, parts);
+      this.acc.dispose();
+      this.acc = keep(next);
+    });
+    this.accSteps++;
+    this.step++;
+  }
+
+  /** λ = ‖∇_W rec‖ / (‖∇_W adv‖ + 1e-4), clamped to [0, 1e4], detached; W = decoder.out.weight. */
+  private adaptiveWeight(rec: Tensor, adv: Tensor): Tensor {
+    const w = this.model.decoder.out.weight;
+    const [gr] = grad(rec, [w]);
+    const [ga] = grad(adv, [w]);
+    return noGrad(() => clamp(div(sqrt(sum(square(gr))), addScalar(sqrt(sum(square(ga))), 1e-4)), 0, 1e4));
+  }
+
+  /** Mean loss parts since the last call (reads back: call at log time). */
+  async takeLosses(): Promise<Record<(typeof LOSS_PARTS)[number], number>> {
+    const v = (await this.acc.toArray()) as Float32Array;
+    const n = Math.max(this.accSteps, 1);
+    const out = Object.fromEntries(LOSS_PARTS.map((k, i) => [k, v[i] / n])) as Record<(typeof LOSS_PARTS)[number], number>;
+    const z = keep(zeros([LOSS_PARTS.length]));
+    this.acc.dispose();
+    this.acc = z;
+    this.accSteps = 0;
+    return out;
+  }
+}
