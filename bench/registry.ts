@@ -7,3 +7,4 @@ export { bench as softmax } from './softmax.js';
 export { bench as norm } from './norm.js';
 export { bench as optim } from './optim.js';
 export { bench as codebook } from './codebook.js';
+export { bench as xent } from './xent.js';

@@ -149,8 +149,8 @@ describe('nearestCode', () => {
     expect(r.index.dtype).toBe('i32');
     expect(r.dist.shape).toEqual([2, 3, 5]);
     expect(() => vq.backward(vq.sum(r.dist))).toThrow(/no gradient/);
-    expect(() => vq.nearestCode(z, vq.tensor(rng.array(12), [4, 3]))).toThrow(/\[\.\.\., 3\]/);
-    expect(() => vq.nearestCode(z, vq.tensor(rng.array(4), [4]))).toThrow(/\[K, D\]/);
+    expect(() => vq.tidy(() => vq.nearestCode(z, vq.tensor(rng.array(12), [4, 3])))).toThrow(/\[\.\.\., 3\]/);
+    expect(() => vq.tidy(() => vq.nearestCode(z, vq.tensor(rng.array(4), [4])))).toThrow(/\[K, D\]/);
     for (const t of [z, E, r.index, r.dist]) t.dispose();
   });
 });
@@ -192,26 +192,27 @@ describe('codeStats', () => {
   });
 });
 
-describe('gatherRows', () => {
-  it('gathers rows; its gradient is the scatter-add of the output gradient', async () => {
-    const K = 9, D = 5;
+describe('gatherRows (the VQ layer\'s quantised vectors)', () => {
+  it('gathers the chosen codes: their distance to z is the reported one; gradient to E by scatter-add', async () => {
+    const N = 50, K = 9, D = 6;
     const rng = new Rng(29);
-    const e = rng.array(K * D);
-    const index = Int32Array.from({ length: 2 * 13 }, () => rng.int(K));
-    index[3] = index[4] = 2; // repeated rows accumulate
-    const R = rng.array(index.length * D);
-    const E = vq.tensor(e, [K, D]);
+    const hz = rng.array(N * D), hE = rng.array(K * D), R = rng.array(N * D);
+    const E = vq.tensor(hE, [K, D]);
     E.requiresGrad = true;
-    const q = vq.tidy(() => {
-      const idx = vq.tensor(index, [2, 13]);
-      const out = vq.gatherRows(E, idx);
-      vq.backward(vq.sum(vq.mul(out, vq.tensor(R, [2, 13, D]))));
-      return vq.detach(out);
+    const r = vq.tidy(() => {
+      const z = vq.tensor(hz, [5, 10, D]);
+      const { index, dist } = vq.nearestCode(z, E);
+      const q = vq.gatherRows(E, index);
+      vq.backward(vq.sum(vq.mul(q, vq.tensor(R, [5, 10, D]))));
+      return { q: vq.detach(q), dist, check: vq.sum(vq.square(vq.sub(vq.detach(q), z)), -1) };
     });
-    expect(q.shape).toEqual([2, 13, D]);
-    expect(Array.from(await q.toArray())).toEqual(Array.from(ref.gatherRows(e, index, D)));
-    const want = ref.codeStats(R, index, index.length, K, D).sums;
-    expect(firstMismatch(await E.grad!.toArray(), want, 1e-5, 1e-5)).toBe(-1);
-    for (const t of [E, E.grad!, q]) t.dispose();
+    expect(r.q.shape).toEqual([5, 10, D]);
+    const want = ref.nearestCode(hz, hE, N, K, D);
+    expect(Array.from(await r.q.toArray())).toEqual(Array.from(ref.gatherRows(hE, want.index, D)));
+    expect(firstMismatch(await r.check.toArray(), await r.dist.toArray(), 1e-5, 1e-5)).toBe(-1);
+    const grad = ref.codeStats(R, want.index, N, K, D).sums;
+    expect(firstMismatch(await E.grad!.toArray(), grad, 1e-5, 1e-5)).toBe(-1);
+    expect(() => vq.tidy(() => vq.gatherRows(E, vq.tensor([1.5], [1])))).toThrow(/i32/);
+    for (const t of [...Object.values(r), E, E.grad!]) t.dispose();
   });
 });

@@ -14,8 +14,29 @@ export interface Tol {
 
 /** Asserts `t` has the shape and (within tolerance) the values of `ref`; `label` names the case. */
 export async function expectTensor(t: vq.Tensor, ref: Host, label: string, tol: Tol = {}): Promise<void> {
+  compare(t, await t.toArray(), { t, ref, label, tol });
+}
+
+export interface Check {
+  t: vq.Tensor;
+  ref: Host;
+  label: string;
+  tol?: Tol;
+}
+
+/**
+ * expectTensor for many results with all readbacks in flight at once (a browser resolves each
+ * mapAsync on its next event-loop turn, so one-by-one reads cost ~100 ms each there); then
+ * disposes the results.
+ */
+export async function expectAll(checks: Check[]): Promise<void> {
+  const data = await Promise.all(checks.map((c) => c.t.toArray()));
+  checks.forEach((c, k) => compare(c.t, data[k], c));
+  for (const c of checks) c.t.dispose();
+}
+
+function compare(t: vq.Tensor, got: ArrayLike<number>, { ref, label, tol = {} }: Check): void {
   expect(t.shape, `${label}: shape`).toEqual(ref.shape);
-  const got = await t.toArray();
   const i = firstMismatch(got, ref.data, tol.atol ?? 1e-5, tol.rtol ?? 1e-4);
   if (i >= 0) {
     expect.fail(`${label}: element ${i} of [${ref.shape}] is ${got[i]}, expected ${ref.data[i]} (${got.length} vs ${ref.data.length} values)`);

@@ -4,7 +4,7 @@
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as vq from '../src/index.js';
-import { expectTensor, layouts, randomHost, upload } from './expect-tensor.js';
+import { expectAll, expectTensor, layouts, randomHost, upload, type Check } from './expect-tensor.js';
 import { gradcheck } from './gradcheck.js';
 import { Rng } from './reference.js';
 import { broadcastTo, concat, host, pad, permute, slice } from './reference-layout.js';
@@ -36,7 +36,7 @@ describe('views and copies', () => {
         ['contiguous', vq.contiguous(x), r],
         ['clone', vq.clone(x), r],
       ];
-      for (const [name, y, want] of cases) await expectTensor(y, want, `${name} of ${l.name} [3, 4, 5]`);
+      await expectAll(cases.map(([name, t, ref]) => ({ t, ref, label: `${name} of ${l.name} [3, 4, 5]` })));
       // clone never aliases; contiguous of a dense tensor is a view.
       const c = vq.clone(x);
       expect(c.storage).not.toBe(x.storage);
@@ -62,7 +62,7 @@ describe('views and copies', () => {
       ['slice of a slice', vq.slice(vq.slice(x, 0, 1, 5), 2, 2, 6), slice(slice(h, 0, 1, 5), 2, 2, 6)],
       ['slice of a transpose', vq.slice(vq.transpose(x), 1, 2, 5), slice(permute(h, [0, 2, 1]), 1, 2, 5)],
     ];
-    for (const [name, y, want] of cases) await expectTensor(y, want, name);
+    await expectAll(cases.map(([label, t, ref]) => ({ t, ref, label })));
     const col = randomHost(rng, [5, 1, 7]);
     const c = upload(col);
     await expectTensor(vq.expand(c, [5, 6, 7]), broadcastTo(col, [5, 6, 7]), 'expand [5, 1, 7] → [5, 6, 7]');
@@ -76,22 +76,22 @@ describe('views and copies', () => {
       const sb = [2, 3, 4];
       sb[axis] = 1 + axis; // a different size along the concat axis
       const c = randomHost(rng, sb);
+      const checks: Check[] = [];
       for (const la of layouts(a)) {
         const tb = upload(b), tc = upload(c);
-        const y = vq.concat([la.tensor, tc, tb], axis);
-        await expectTensor(y, concat([la.ref, c, b], axis), `concat on axis ${axis} with ${la.name} first`);
-        const yn = vq.concat([tc, la.tensor], axis - 3);
-        await expectTensor(yn, concat([c, la.ref], axis), `concat on axis ${axis - 3}`);
-        for (const t of [tb, tc, y, yn, la.tensor]) t.dispose();
+        checks.push({ t: vq.concat([la.tensor, tc, tb], axis), ref: concat([la.ref, c, b], axis), label: `concat on axis ${axis} with ${la.name} first` });
+        checks.push({ t: vq.concat([tc, la.tensor], axis - 3), ref: concat([c, la.ref], axis), label: `concat on axis ${axis - 3}` });
+        for (const t of [tb, tc, la.tensor]) t.dispose();
       }
+      await expectAll(checks);
     }
+    const checks: Check[] = [];
     for (const l of layouts(randomHost(rng, [3, 5]))) {
-      const y = vq.pad(l.tensor, [[1, 2], [0, 3]], -1.5);
-      await expectTensor(y, pad(l.ref, [[1, 2], [0, 3]], -1.5), `pad of ${l.name}`);
-      const y1 = vq.pad(l.tensor, [[2, 0]]);
-      await expectTensor(y1, pad(l.ref, [[2, 0]], 0), `pad of the first axis only of ${l.name}`);
-      for (const t of [y, y1, l.tensor]) t.dispose();
+      checks.push({ t: vq.pad(l.tensor, [[1, 2], [0, 3]], -1.5), ref: pad(l.ref, [[1, 2], [0, 3]], -1.5), label: `pad of ${l.name}` });
+      checks.push({ t: vq.pad(l.tensor, [[2, 0]]), ref: pad(l.ref, [[2, 0]], 0), label: `pad of the first axis only of ${l.name}` });
+      l.tensor.dispose();
     }
+    await expectAll(checks);
   });
 
   it('copies i32 data bit-exactly (negative and small values are f32 NaN/denormal patterns)', async () => {

@@ -56,6 +56,16 @@ describe('layerNorm / groupNorm', () => {
     });
   }
 
+  it('normalises a non-contiguous view (transposed input)', async () => {
+    const rng = new Rng(12);
+    const xs = rng.array(6 * 9); // stored [9, 6], normalised as its transpose [6, 9]
+    const xt = new Float32Array(xs.length);
+    for (let i = 0; i < 6; i++) for (let j = 0; j < 9; j++) xt[i * 9 + j] = xs[j * 6 + i];
+    const want = normRef(xt, 6, 9, 1, 1, null, null, new Float32Array(xs.length)).y;
+    const y = vq.layerNorm(vq.transpose(vq.tensor(xs, [9, 6])));
+    close((await y.toArray()) as Float32Array, want, 'y');
+  });
+
   it('weight and bias gradients are bit-reproducible', async () => {
     const rng = new Rng(11);
     const xs = rng.array(3000 * 40), gs = rng.array(3000 * 40);

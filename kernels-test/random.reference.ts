@@ -30,3 +30,23 @@ export function philoxStream(seed: number, counter: number, n: number): Uint32Ar
   }
   return out;
 }
+
+/**
+ * Gumbel-max samples of sampleCategorical for a generator at (seed, counter): row r, column j
+ * uses word j mod 4 of block counter + r·⌈len/4⌉ + ⌊j/4⌋. Scores in float64 (the GPU's are f32:
+ * near-ties may differ, vanishingly rarely for continuous random logits).
+ */
+export function categoricalRef(logits: Float32Array, rows: number, len: number, seed: number, counter: number, temperature: number): Int32Array {
+  const qn = Math.ceil(len / 4);
+  const out = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const words = philoxStream(seed, counter + r * qn, 4 * qn);
+    let best = -Infinity;
+    for (let j = 0; j < len; j++) {
+      const u = ((words[j] >>> 8) + 0.5) / 16777216;
+      const s = logits[r * len + j] / temperature - Math.log(-Math.log(u));
+      if (s > best) (best = s), (out[r] = j);
+    }
+  }
+  return out;
+}

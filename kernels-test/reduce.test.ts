@@ -5,7 +5,7 @@
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as vq from '../src/index.js';
-import { expectTensor, layouts, randomHost, upload } from './expect-tensor.js';
+import { expectAll, expectTensor, layouts, randomHost, upload, type Check } from './expect-tensor.js';
 import { gradcheck } from './gradcheck.js';
 import { Rng } from './reference.js';
 import { reduce, type ReduceRefOp } from './reference-reduce.js';
@@ -29,15 +29,16 @@ describe('reductions', () => {
     const axesCases: (number[] | undefined)[] = [[0], [1], [-1], [2], [0, 2], [2, 0, 1], undefined, [1, 2]];
     const h = randomHost(rng, [3, 5, 67], ints);
     for (const l of layouts(h)) {
+      const checks: Check[] = [];
       for (const op of ['sum', 'mean', 'max', 'min'] as const) {
         for (const [k, axes] of axesCases.entries()) {
           const keep = k % 2 === 1;
           const norm = axes?.map((a) => (a + 3) % 3);
-          const y = OPS[op](l.tensor, axes, keep);
-          await expectTensor(y, reduce(l.ref, op, norm, keep), `${op} over ${axes ? `[${axes}]` : 'all'} (keepDims ${keep}) of ${l.name}`);
-          y.dispose();
+          const label = `${op} over ${axes ? `[${axes}]` : 'all'} (keepDims ${keep}) of ${l.name}`;
+          checks.push({ t: OPS[op](l.tensor, axes, keep), ref: reduce(l.ref, op, norm, keep), label });
         }
       }
+      await expectAll(checks);
       l.tensor.dispose();
     }
   });
@@ -45,16 +46,17 @@ describe('reductions', () => {
   it('argmax/argmin along each axis take the lowest index among ties', async () => {
     const h = randomHost(rng, [4, 6, 33], ints);
     for (const l of layouts(h)) {
+      const checks: Check[] = [];
       for (const op of ['argmax', 'argmin'] as const) {
         for (const axis of [0, 1, 2, -1]) {
           for (const keep of [false, true]) {
             const y = OPS[op](l.tensor, axis, keep);
             expect(y.dtype).toBe('i32');
-            await expectTensor(y, reduce(l.ref, op, [(axis + 3) % 3], keep), `${op} axis ${axis} (keepDims ${keep}) of ${l.name}`);
-            y.dispose();
+            checks.push({ t: y, ref: reduce(l.ref, op, [(axis + 3) % 3], keep), label: `${op} axis ${axis} (keepDims ${keep}) of ${l.name}` });
           }
         }
       }
+      await expectAll(checks);
       l.tensor.dispose();
     }
   });
@@ -80,15 +82,15 @@ describe('reductions', () => {
     for (const [rows, len] of shapes) {
       const h = randomHost(rng, [rows, len], ints);
       const x = upload(h);
+      const checks: Check[] = [];
       for (const schedule of ['per_thread', 'per_group'] as const) {
         for (const op of ['sum', 'max', 'min', 'argmax', 'argmin'] as const) {
           // Over 65535 rows the per-group schedule needs a 2-D grid: one op shows it indexes rows right.
           if (rows > 65535 && (schedule === 'per_thread' || op !== 'argmax')) continue;
-          const y = vq.reduceRows(x, op, schedule);
-          await expectTensor(y, reduce(h, op, [1]), `${op} ${schedule} [${rows}, ${len}]`);
-          y.dispose();
+          checks.push({ t: vq.reduceRows(x, op, schedule), ref: reduce(h, op, [1]), label: `${op} ${schedule} [${rows}, ${len}]` });
         }
       }
+      await expectAll(checks);
       x.dispose();
     }
   });

@@ -22,8 +22,8 @@ struct Params { N: u32, K: u32, D: u32, _p: u32 }
 @group(0) @binding(5) var<storage, read_write> out_dist: array<f32>;
 
 // Block sizes size private arrays, so they are `const`; launch.ts `specialize()` rewrites them.
-const TM: u32 = 4u;   // vectors per invocation
-const TN: u32 = 8u;   // codes per register block
+const TM: u32 = 8u;    // vectors per invocation
+const TN: u32 = 16u;   // codes per register block
 override WG: u32 = 64u;
 // Initial best score: the largest finite f32, which any real score beats (NaN scores never do:
 // a vector with NaNs gets index 0).

@@ -1,14 +1,15 @@
 // Per-code sums of the rows assigned to each code, deterministically (no atomics):
 //   x: [N, D], index: [N] (i32, in [0, K))  →  counts: [K], sums: [K, D]
 //   counts[k] = #{n : index[n] = k},  sums[k] = Σ_{n : index[n] = k} x[n]
-// With x = z these are the statistics of an EMA codebook update; with x = the gradient of
-// gathered rows, `sums` is the scatter-add backward of gatherRows.
+// With x = z (and the index from the search) these are the statistics of an EMA codebook update.
 //
 // One invocation per code scans the whole index vector in ascending n and adds the matching rows
 // in that order: every sum is a fixed sequence of f32 additions, so results are bit-reproducible
 // run to run and across schedules (what resumable training needs), with no float atomics, no
-// sort and no N×K or blocks×K×D scratch. The price is K·N index comparisons, 1/D of the search's
-// K·N·D multiply-adds; all invocations of a workgroup read the same index[n] together (a
+// sort and no N×K or blocks×K×D scratch. (A stable counting sort by code would cut the scan to
+// O(N) but needs per-block histograms and several passes; atomics for the sums would make the
+// order, and so the rounding, vary between runs.) The price is K·N index comparisons, 1/D of the
+// search's K·N·D multiply-adds; all invocations of a workgroup read the same index[n] together (a
 // broadcast load), and each row of x is added once in total.
 
 struct Params { N: u32, K: u32, D: u32, _p: u32 }

@@ -12,6 +12,9 @@ const COMMANDS: Record<string, Command> = {
   'train-tokenizer': { summary: 'train the VQ-VAE tokenizer', gpu: true, run: async (a) => (await import('./node/commands/train-tokenizer.js')).trainTokenizer(a) },
   'eval-tokenizer': { summary: 'held-out PSNR and codebook usage of a tokenizer run', gpu: true, run: async (a) => (await import('./node/commands/eval-tokenizer.js')).evalTokenizer(a) },
   encode: { summary: 'images → token cache', gpu: true, run: async (a) => (await import('./node/commands/encode.js')).encode(a) },
+  'train-prior': { summary: 'train a prior (ar, diffusion or mask) on a token cache', gpu: true, run: async (a) => (await import('./node/commands/train-prior.js')).trainPrior(a) },
+  'eval-prior': { summary: 'held-out bits per token of a prior', gpu: true, run: async (a) => (await import('./node/commands/eval-prior.js')).evalPrior(a) },
+  sample: { summary: 'new images, completions, reverse-diffusion figures', gpu: true, run: async (a) => (await import('./node/commands/sample.js')).sample(a) },
 };
 
 function usage(): string {

@@ -105,12 +105,62 @@ export function backward(loss: Tensor, grad?: Tensor): void {
   });
 }
 
-/** Visits `order` (reverse topological), turning each node's output gradient into its inputs'. */
-function walk(order: Tensor[], grads: Map<number, Tensor>, grad: Tensor | undefined): void {
+/**
+ * Gradients of a scalar `output` with respect to `wrt` (leaves or intermediate tensors), returned
+ * rather than accumulated into `.grad`, with the graph retained so that `backward` can follow.
+ * Only the part of the graph between `output` and `wrt` is visited (e.g. VQGAN's adaptive weight:
+ * the gradient norms of two losses at the decoder's last layer). A tensor `output` does not reach
+ * gets a gradient of null.
+ */
+export function grad(output: Tensor, wrt: Tensor[]): (Tensor | null)[] {
+  if (!output.requiresGrad) throw new Error('grad(): the output does not require a gradient.');
+  if (output.size !== 1) throw new Error(`grad(): the output must be a scalar, got [${output.shape.join(', ')}].`);
+  if (!kernels) throw new Error('grad(): ops are not loaded (import vqgpu, not only its tape).');
+  const { ones } = kernels;
+  return noGrad(() => {
+    const targets = new Set(wrt.map((t) => t.id));
+    const order = topoOrder(output);
+    // Keep only tensors from which some target is reachable (order lists inputs after outputs).
+    const relevant = new Set<number>();
+    for (let i = order.length - 1; i >= 0; i--) {
+      const t = order[i];
+      if (targets.has(t.id) || t.node?.inputs.some((x) => relevant.has(x.id))) relevant.add(t.id);
+    }
+    const grads = new Map<number, Tensor>();
+    const sink = new Map<number, Tensor>();
+    grads.set(output.id, ones(output));
+    try {
+      walk(order.filter((t) => relevant.has(t.id)), grads, undefined, { sink: targets, out: sink, relevant });
+    } finally {
+      for (const g of grads.values()) g.dispose();
+    }
+    return wrt.map((t) => sink.get(t.id) ?? null);
+  });
+}
+
+interface PartialWalk {
+  /** ids whose gradient is collected into `out` (and not propagated further) */
+  sink: Set<number>;
+  out: Map<number, Tensor>;
+  /** ids worth propagating into */
+  relevant: Set<number>;
+}
+
+/**
+ * Visits `order` (reverse topological), turning each node's output gradient into its inputs'.
+ * With `partial`, gradients stop at (and are collected for) the sink tensors and the graph is kept.
+ */
+function walk(order: Tensor[], grads: Map<number, Tensor>, grad: Tensor | undefined, partial?: PartialWalk): void {
   const { add, clone } = kernels!;
   for (const t of order) {
     const g = grads.get(t.id);
     if (!g) continue;
+    if (partial?.sink.has(t.id)) {
+      grads.delete(t.id);
+      partial.out.set(t.id, g.isContiguous ? g : clone(g));
+      if (!g.isContiguous) g.dispose();
+      continue;
+    }
     if (!t.node) {
       // a leaf
       grads.delete(t.id);
@@ -133,7 +183,7 @@ function walk(order: Tensor[], grads: Map<number, Tensor>, grad: Tensor | undefi
     if (g !== grad) g.dispose();
     node.inputs.forEach((inp, i) => {
       const ig = inGrads[i];
-      if (!ig || !inp.requiresGrad) {
+      if (!ig || !inp.requiresGrad || (partial && !partial.relevant.has(inp.id))) {
         ig?.dispose();
         return;
       }
@@ -147,6 +197,6 @@ function walk(order: Tensor[], grads: Map<number, Tensor>, grad: Tensor | undefi
         ig.dispose();
       } else grads.set(inp.id, ig);
     });
-    t.node = null;
+    if (!partial) t.node = null;
   }
 }

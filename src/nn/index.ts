@@ -1,6 +1,7 @@
 // Modules, layers and initialisers.
 export { Module, parameter, checkStateDict } from './module.js';
 export { Linear } from './linear.js';
+export { Conv2d, type Conv2dConfig } from './conv2d.js';
 export { Embedding } from './embedding.js';
 export { LayerNorm, GroupNorm } from './norm.js';
 export { Dropout } from './dropout.js';

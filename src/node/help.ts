@@ -3,11 +3,19 @@ import { helpText, type FlagSpec } from './args.js';
 import { ENCODE_FLAGS } from './commands/encode.js';
 import { EVAL_TOKENIZER_FLAGS } from './commands/eval-tokenizer.js';
 import { TRAIN_TOKENIZER_FLAGS } from './commands/train-tokenizer.js';
+import { TRAIN_PRIOR_FLAGS } from './commands/train-prior.js';
+import { EVAL_PRIOR_FLAGS } from './commands/eval-prior.js';
+import { SAMPLE_FLAGS } from './commands/sample.js';
+import { DEMO_FLAGS } from './commands/demo.js';
 
 const FLAGS: Record<string, [string, Record<string, FlagSpec>]> = {
   'train-tokenizer': ['train the VQ-VAE tokenizer (with its discriminator)', TRAIN_TOKENIZER_FLAGS],
   'eval-tokenizer': ['held-out PSNR, L1, codebook usage and perplexity as one JSON line', EVAL_TOKENIZER_FLAGS],
   encode: ['images → token cache (uint16 grids + JSON header)', ENCODE_FLAGS],
+  'train-prior': ['train a prior (ar, diffusion or mask) on a token cache', TRAIN_PRIOR_FLAGS],
+  'eval-prior': ['held-out bits per token (and the unigram baseline) as one JSON line', EVAL_PRIOR_FLAGS],
+  sample: ['new images, completions, reverse-diffusion strips and GIFs', SAMPLE_FLAGS],
+  demo: ['the quick-start demo', DEMO_FLAGS],
 };
 
 export function commandHelp(name: string): string {

@@ -1,6 +1,7 @@
 // Nearest-code search for vector quantisation, the per-code statistics of an EMA codebook update,
-// and the row gather (with a deterministic scatter-add backward) that a VQ layer builds its
-// straight-through estimator from.
+// and `gatherRows(E, index)`, the quantised vectors a VQ layer builds its straight-through
+// estimator from (with `detach`); it is ops/embedding.ts's lookup, whose backward is already a
+// deterministic scatter-add into E's gradient.
 //
 //   nearestCode(z [..., D], E [K, D]) → index [...] (i32), dist [...] (f32), counts? [K], sums? [K, D]
 //
@@ -11,21 +12,22 @@
 // workgroup memory). Both give the same indices bit for bit (identical per-score arithmetic).
 
 import searchSrc from '../../shaders/codebook.wgsl';
-import gatherSrc from '../../shaders/codebook_gather.wgsl';
 import normsSrc from '../../shaders/codebook_norms.wgsl';
 import statsSrc from '../../shaders/codebook_stats.wgsl';
 import tiledSrc from '../../shaders/codebook_tiled.wgsl';
-import { record, recordNonDifferentiable } from '../autograd/tape.js';
+import { recordNonDifferentiable } from '../autograd/tape.js';
 import { runtime } from '../device/runtime.js';
 import { empty, type Tensor } from '../tensor/tensor.js';
+import { embedding } from './embedding.js';
 import { fmt, grid1d, kernel, launch, Params, specialize } from './launch.js';
 import { contiguous } from './layout.js';
 
 /**
- * Register-blocked search: TM vectors per invocation, TN codes per register block. 4×8 measured
- * best on lavapipe (wide TN: code loads are broadcasts across SIMD lanes, vector loads gathers).
+ * Register-blocked search: TM vectors per invocation, TN codes per register block. 8×16 measured
+ * best on lavapipe among 1–16 × 4–32 (~1.5× 4×8; code loads are uniform across SIMD lanes, so a
+ * wide TN is cheap, while each vector load is a per-lane gather).
  */
-const REGISTERS = { TM: 4, TN: 8, WG: 64 };
+const REGISTERS = { TM: 8, TN: 16, WG: 64 };
 /** Tiled search: a (WGY·TM) × (WGX·TN) = 32 × 32 tile per workgroup of 64, BK dimensions per step. */
 const TILED = { TM: 4, TN: 4, WGX: 8, WGY: 8, BK: 16 };
 const WG = 64;
@@ -34,7 +36,6 @@ const SEARCH_REGISTERS = specialize(kernel('codebook', searchSrc), { TM: REGISTE
 const SEARCH_TILED = specialize(kernel('codebook_tiled', tiledSrc), TILED);
 const NORMS = kernel('codebook_norms', normsSrc);
 const STATS = kernel('codebook_stats', statsSrc);
-const GATHER = kernel('codebook_gather', gatherSrc);
 
 export type CodebookSchedule = 'registers' | 'tiled';
 
@@ -133,25 +134,12 @@ export function codeStats(x: Tensor, index: Tensor, K: number): { counts: Tensor
 }
 
 /**
- * out[..., :] = E[index[...], :] — E: [K, D] f32, index: [...] i32 → [..., D]. The gradient with
- * respect to E is a deterministic scatter-add of the output gradient's rows (codeStats' sums);
- * index gets none. Indices outside [0, K) give zero rows.
+ * out[..., :] = E[index[...], :] — E: [K, D] f32, index: [...] i32 → [..., D], differentiable in E
+ * (deterministic scatter-add; no float atomics). The same op as `embedding(index, E)`, under the
+ * name and argument order of the codebook API; an index outside [0, K) gives a zero row.
  */
 export function gatherRows(E: Tensor, index: Tensor): Tensor {
   checkCodebook(E, 'gatherRows');
   checkIndex(index, 'gatherRows');
-  const [K, D] = E.shape;
-  const N = index.size;
-  const out = empty([...index.shape, D]);
-  if (N > 0) {
-    const Ec = contiguous(E), ic = contiguous(index);
-    launch(GATHER, new Params().u32(N, K, D, 0), [Ec, ic, out], grid1d(N * D, WG), { WG });
-    if (Ec !== E) Ec.dispose();
-    if (ic !== index) ic.dispose();
-  }
-  return record(out, 'gatherRows', [E, index], (g) => {
-    const { counts, sums } = codeStats(g, index, K);
-    counts.dispose();
-    return [sums, null];
-  });
+  return embedding(index, E);
 }

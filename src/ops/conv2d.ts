@@ -23,19 +23,40 @@ import convSrc from '../../shaders/conv2d.wgsl';
 import gradInputSrc from '../../shaders/conv2d_grad_input.wgsl';
 import gradWeightSrc from '../../shaders/conv2d_grad_weight.wgsl';
 import { record } from '../autograd/tape.js';
-import { runtime } from '../device/runtime.js';
+import { runtime, type KernelSource } from '../device/runtime.js';
 import { empty, type Tensor } from '../tensor/tensor.js';
 import { fmt, kernel, launch, Params, specialize } from './launch.js';
 import { contiguous } from './layout.js';
 import { sumAxes } from './reduce.js';
 
-// Register blocks: TM rows (channels) × TN columns per invocation, per pass.
-const FWD_TILE = { TM: 4, TN: 4 };
-const GI_TILE = { TM: 4, TN: 4 };
-const GW_TILE = { TM: 4, TN: 4 };
-const FWD = specialize(kernel('conv2d', convSrc), FWD_TILE);
-const GRAD_IN = specialize(kernel('conv2d_grad_input', gradInputSrc), GI_TILE);
-const GRAD_W = specialize(kernel('conv2d_grad_weight', gradWeightSrc), GW_TILE);
+// Register blocks: TM rows (channels) × TN columns per invocation, the same for all three passes.
+// On a CPU rasteriser the gathered loads of the lane-varying operand dominate, so a large block that
+// amortises them over many FMAs wins even with its accumulators spilled (forward, 64→64 channels:
+// 16×8 ≈ 2.2× 4×4; 32×8 and 16×16 lose again). A GPU wants fewer registers per invocation.
+const CPU_TILE = { TM: 16, TN: 8 };
+const GPU_TILE = { TM: 8, TN: 4 };
+
+interface ConvKernels { tile: { TM: number; TN: number }; fwd: KernelSource; gradIn: KernelSource; gradW: KernelSource }
+let kernelsFor: { cpu: boolean; k: ConvKernels } | null = null;
+
+/** The three kernels specialised for this adapter class. */
+function convKernels(): ConvKernels {
+  const cpu = runtime().isCpu;
+  if (kernelsFor?.cpu !== cpu) {
+    const tile = cpu ? CPU_TILE : GPU_TILE;
+    kernelsFor = {
+      cpu,
+      k: {
+        tile,
+        fwd: specialize(kernel('conv2d', convSrc), tile),
+        gradIn: specialize(kernel('conv2d_grad_input', gradInputSrc), tile),
+        gradW: specialize(kernel('conv2d_grad_weight', gradWeightSrc), tile),
+      },
+    };
+  }
+  return kernelsFor.k;
+}
+
 /** invocations per workgroup: within every adapter's limit (compat mode guarantees 128) */
 const WG_SIZE = 64;
 
@@ -98,32 +119,35 @@ function workgroup(columnBlocks: number): number {
 
 /** y = conv(x, w) + bias with no autograd. x, w, bias dense. */
 export function conv2dForward(x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry): Tensor {
+  const { fwd, tile } = convKernels();
   const y = empty([g.N, g.Cout, g.Ho, g.Wo]);
-  const xblocks = Math.ceil(g.Wo / FWD_TILE.TN);
+  const xblocks = Math.ceil(g.Wo / tile.TN);
   const blocks = g.N * g.Ho * xblocks;
   const wg = workgroup(blocks);
   const p = new Params().u32(g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, xblocks, blocks, g.KH, g.KW, g.stride, g.padding);
   const consts = { UP: g.up, HAS_BIAS: bias ? 1 : 0, WG: wg };
   // Without a bias any buffer fills its binding (the kernel does not read it).
-  launch(FWD, p, [x, w, bias ?? w, y], grid(blocks, wg, Math.ceil(g.Cout / FWD_TILE.TM)), consts);
+  launch(fwd, p, [x, w, bias ?? w, y], grid(blocks, wg, Math.ceil(g.Cout / tile.TM)), consts);
   return y;
 }
 
 /** dx [N, Cin, H, W] from the output gradient gy [N, Cout, Ho, Wo] (dense) and w. */
 export function conv2dGradInput(gy: Tensor, w: Tensor, g: ConvGeometry): Tensor {
+  const { gradIn, tile } = convKernels();
   const dx = empty([g.N, g.Cin, g.H, g.W]);
-  const mblocks = Math.ceil(Math.ceil(g.W / g.stride) / GI_TILE.TN);
+  const mblocks = Math.ceil(Math.ceil(g.W / g.stride) / tile.TN);
   const blocks = g.N * g.H * g.stride * mblocks;
   const wg = workgroup(blocks);
   const p = new Params().u32(g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, mblocks, blocks, g.KH, g.KW, g.stride, g.padding);
-  launch(GRAD_IN, p, [gy, w, dx], grid(blocks, wg, Math.ceil(g.Cin / GI_TILE.TM)), { UP: g.up, WG: wg });
+  launch(gradIn, p, [gy, w, dx], grid(blocks, wg, Math.ceil(g.Cin / tile.TM)), { UP: g.up, WG: wg });
   return dx;
 }
 
 /** dw [Cout, Cin, KH, KW] from gy [N, Cout, Ho, Wo] and x (dense). Deterministic. */
 export function conv2dGradWeight(gy: Tensor, x: Tensor, g: ConvGeometry): Tensor {
+  const { gradW, tile } = convKernels();
   const KK = g.KH * g.KW;
-  const ciBlocks = Math.ceil(g.Cin / GW_TILE.TN), coBlocks = Math.ceil(g.Cout / GW_TILE.TM);
+  const ciBlocks = Math.ceil(g.Cin / tile.TN), coBlocks = Math.ceil(g.Cout / tile.TM);
   const wg = workgroup(ciBlocks);
   const invocations = ciBlocks * coBlocks * KK;
   // Split the N·Ho rows of the reduction until the grid fills the device (each split keeps ≥ 4 rows).
@@ -135,7 +159,7 @@ export function conv2dGradWeight(gy: Tensor, x: Tensor, g: ConvGeometry): Tensor
   const nsplit = Math.ceil(rows / rowsPerSplit);
   const part = empty([nsplit, g.Cout, g.Cin, g.KH, g.KW]);
   const p = new Params().u32(g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, rowsPerSplit, g.KH, g.KW, g.stride, g.padding);
-  launch(GRAD_W, p, [gy, x, part], [Math.ceil(ciBlocks / wg), coBlocks, KK * nsplit], { UP: g.up, WG: wg });
+  launch(gradW, p, [gy, x, part], [Math.ceil(ciBlocks / wg), coBlocks, KK * nsplit], { UP: g.up, WG: wg });
   if (nsplit === 1) {
     const dw = part.view([g.Cout, g.Cin, g.KH, g.KW], [g.Cin * KK, KK, g.KW, 1], 0);
     part.dispose();

@@ -16,3 +16,4 @@ export * from './embedding.js';
 export * from './gather.js';
 export * from './random.js';
 export * from './dropout.js';
+export * from './xent.js';

@@ -15,6 +15,7 @@ const REDUCE_GROUP = kernel('reduce', reduceSrc, 'per_group');
 const OPS = { sum: 0, max: 1, min: 2, argmax: 3, argmin: 4 } as const;
 export type ReduceOp = keyof typeof OPS;
 
+/** Checks `t` (alive, f32) and normalises `axes` (default: all) to sorted, unique, non-negative axes. */
 function normAxes(t: Tensor, axes: number | readonly number[] | undefined, op: string): number[] {
   t.assertAlive();
   if (t.dtype !== 'f32') throw new Error(`${op}: expects an f32 tensor, got ${t.dtype} ${fmt(t.shape)}.`);

@@ -60,7 +60,10 @@ function softmaxAlong(x: Tensor, axis: number, log: boolean): Tensor {
   });
 }
 
-/** exp(x) / Σ exp(x) along `axis` (default: the last), shifted by the row maximum for stability. */
+/**
+ * exp(x) / Σ exp(x) along `axis` (default: the last), shifted by the row maximum for stability.
+ * Masked entries may be −∞ (they get 0); a row with every entry −∞ gives NaN, as 0/0 should.
+ */
 export function softmax(x: Tensor, axis = -1): Tensor {
   return softmaxAlong(x, axis, false);
 }

@@ -79,7 +79,7 @@ export async function trainCharLM(lm: CharLM, text: string, o: { steps: number; 
     last?.dispose();
     last = keep(loss);
     if (step % logEvery === 0 || step === o.steps) {
-      const entry = { step, loss: await last.item() };
+      const entry = { step, loss: await last!.item() };
       logs.push(entry);
       o.onLog?.(entry);
     }

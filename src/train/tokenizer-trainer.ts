@@ -127,6 +127,7 @@ export class TokenizerTrainer {
     const w = this.model.decoder.out.weight;
     const [gr] = grad(rec, [w]);
     const [ga] = grad(adv, [w]);
+    if (!gr || !ga) throw new Error('adaptive weight: the losses do not reach the decoder\'s last layer.');
     return noGrad(() => clamp(div(sqrt(sum(square(gr))), addScalar(sqrt(sum(square(ga))), 1e-4)), 0, 1e4));
   }
 

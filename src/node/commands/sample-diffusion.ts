@@ -1,0 +1,83 @@
+// The diffusion/mask half of `vqgpu sample`: runs the sampler, decodes the recorded steps, and
+// writes a GIF of the reverse process (first frame: the random tokens decoded) or a PNG strip of
+// the 3×3 grid at chosen steps followed by the final grid (the seed's Figs. 5–7). Masked positions
+// of the mask prior are drawn as grey cells.
+
+import type { Canvas } from '../../data/figure.js';
+import { joinPanels } from '../../data/figure.js';
+import { maskToken, type PriorConfig } from '../../models/prior/config.js';
+import type { Prior } from '../../models/prior/prior.js';
+import type { VQVAE } from '../../models/tokenizer/vqvae.js';
+import { concat } from '../../ops/layout.js';
+import { sampleDiffusion, sampleMask } from '../../sample/diffusion.js';
+import { tensor, type Tensor } from '../../tensor/tensor.js';
+import { writeGif, writePng } from '../write-image.js';
+import { decodeTokens, gridOf, type Completion } from './sample.js';
+
+export interface DiffusionFigureOptions {
+  n: number;
+  start: Int32Array;
+  steps: number;
+  out: string;
+  completion: Completion | null;
+  temperature: number;
+  topK: number;
+  topP: number;
+  seed: number;
+}
+
+/** The bidirectional prior as a logits function of content tokens [B, L] (conditioning prepended). */
+export function priorLogits(prior: Prior, start: Int32Array): (x: Tensor) => Tensor {
+  return (x: Tensor) => prior.contentLogits(concat([tensor(start, [start.length, 1]), x], 1));
+}
+
+/** Greys out the token cells whose code is the mask token. */
+function greyMasked(c: Canvas, tokens: Int32Array, n: number, config: PriorConfig, size: number): void {
+  const G = config.grid, L = G * G, cols = Math.ceil(Math.sqrt(n));
+  const scale = Math.max(1, Math.round(64 / size)), cell = (size / G) * scale, gap = 2, tile = size * scale;
+  const mask = maskToken(config);
+  for (let b = 0; b < n; b++) {
+    const x0 = gap + (b % cols) * (tile + gap), y0 = gap + Math.floor(b / cols) * (tile + gap);
+    for (let i = 0; i < L; i++) {
+      if (tokens[b * L + i] !== mask) continue;
+      const cx = x0 + (i % G) * cell, cy = y0 + Math.floor(i / G) * cell;
+      for (let y = cy; y < cy + cell; y++) for (let x = cx; x < cx + cell; x++) c.data.fill(160, (y * c.width + x) * 4, (y * c.width + x) * 4 + 3);
+    }
+  }
+}
+
+export async function sampleDiffusionFigure(prior: Prior, vqvae: VQVAE, o: DiffusionFigureOptions): Promise<{ tokens: Int32Array; evals: number }> {
+  const config = prior.config;
+  const L = config.grid ** 2, size = vqvae.config.size;
+  const frames: Int32Array[] = [];
+  const fixedMask = o.completion ? new Uint8Array(o.n * L) : undefined;
+  const given = o.completion ? o.completion.originals : undefined;
+  if (fixedMask) for (let b = 0; b < o.n; b++) fixedMask.fill(1, b * L, b * L + o.completion!.prefixLength);
+  const common = {
+    steps: o.steps, seed: o.seed, codebook: config.codebook, temperature: o.temperature, topK: o.topK, topP: o.topP,
+    fixedMask, given, onStep: (_: number, t: Int32Array) => void frames.push(Int32Array.from(t)),
+  };
+  const fn = priorLogits(prior, o.start);
+  const shape = { batch: o.n, length: L };
+  const r = config.prior === 'mask' ? await sampleMask(fn, shape, { ...common, maskToken: maskToken(config) }) : await sampleDiffusion(fn, shape, common);
+
+  const render = async (t: Int32Array): Promise<Canvas> => {
+    const safe = t.map((v) => (v >= config.codebook ? 0 : v));
+    const c = gridOf(await decodeTokens(vqvae, safe, o.n), o.n, size);
+    if (config.prior === 'mask') greyMasked(c, t, o.n, config, size);
+    return c;
+  };
+  if (o.out.toLowerCase().endsWith('.gif')) {
+    const canvases: Canvas[] = [];
+    for (const t of frames) canvases.push(await render(t));
+    await writeGif(o.out, canvases, 150, 2000);
+  } else {
+    // A strip at ~6 evenly spaced steps (first and last included), then the final grid.
+    const k = Math.min(6, frames.length);
+    const picks = [...new Set(Array.from({ length: k }, (_, i) => Math.round((i * (frames.length - 1)) / Math.max(1, k - 1))))];
+    const panels: Canvas[] = [];
+    for (const i of picks) panels.push(await render(frames[i]));
+    writePng(o.out, joinPanels(panels, 'row', 12));
+  }
+  return r;
+}

@@ -1,0 +1,129 @@
+// vqgpu train-prior --kind ar|diffusion|mask --tokens CACHE [--layers L --dim D --heads H]
+//   [--steps N | --minutes M] --out RUN [--resume]
+// Trains a prior on the token cache's training split; logs loss, tokens/s, the held-out loss and the
+// time left; writes atomic checkpoints holding the config, optimizer state, step and RNG state.
+
+import { mkdirSync } from 'node:fs';
+import { splitTokens } from '../../data/token-cache.js';
+import { checkPriorConfig, makePriorConfig, type PriorConfig, type PriorKind } from '../../models/prior/config.js';
+import { NoiseRng } from '../../models/prior/noise.js';
+import { Prior } from '../../models/prior/prior.js';
+import { manualSeed } from '../../nn/init.js';
+import { makeBatch, PriorTrainer } from '../../train/prior-trainer.js';
+import { parseFlags, UsageError, type FlagSpec } from '../args.js';
+import { loadLatestCheckpoint, restoreCheckpoint, saveCheckpoint } from '../checkpoint.js';
+import { checkCacheMatchesPrior, readTokenCache } from '../prior-run.js';
+import { onInterrupt, progressLine } from '../progress.js';
+import { heldoutLoss } from './eval-prior.js';
+
+export const TRAIN_PRIOR_FLAGS: Record<string, FlagSpec> = {
+  kind: { type: 'string', help: 'prior kind', default: 'ar', choices: ['ar', 'diffusion', 'mask'] },
+  tokens: { type: 'string', help: 'token cache (from `vqgpu encode`)', required: true },
+  layers: { type: 'int', help: 'transformer blocks', default: 4, min: 1, max: 64 },
+  dim: { type: 'int', help: 'model width', default: 128, min: 8, max: 4096 },
+  heads: { type: 'int', help: 'attention heads', default: 4, min: 1, max: 64 },
+  dropout: { type: 'number', help: 'dropout', default: 0.1, min: 0, max: 0.9 },
+  'extra-noise': { type: 'number', help: 'diffusion: further fraction replaced to make x_b from x_a', default: 0.1, min: 0, max: 1 },
+  'class-cond': { type: 'boolean', help: "condition on the cache's labels (class tokens)" },
+  steps: { type: 'int', help: 'stop after this many steps', min: 1 },
+  minutes: { type: 'number', help: 'stop after this many minutes', min: 0 },
+  batch: { type: 'int', help: 'sequences per step', default: 32, min: 1, max: 4096 },
+  lr: { type: 'number', help: 'peak learning rate', default: 1e-3, min: 0 },
+  warmup: { type: 'int', help: 'warm-up steps', default: 100, min: 0 },
+  'checkpoint-every': { type: 'int', help: 'steps between checkpoints', default: 500, min: 1 },
+  'log-every': { type: 'int', help: 'steps between progress lines', default: 50, min: 1 },
+  'eval-every': { type: 'int', help: 'steps between held-out evaluations', default: 500, min: 1 },
+  keep: { type: 'int', help: 'checkpoints kept', default: 3, min: 1 },
+  seed: { type: 'int', help: 'random seed', default: 0 },
+  out: { type: 'string', help: 'run folder', required: true },
+  resume: { type: 'boolean', help: 'continue from the last checkpoint in --out' },
+};
+
+interface RunConfig {
+  prior: PriorConfig;
+  batch: number;
+  lr: number;
+  warmup: number;
+  totalSteps: number;
+  seed: number;
+}
+
+export async function trainPrior(argv: string[]): Promise<void> {
+  const f = parseFlags(argv, TRAIN_PRIOR_FLAGS, 'train-prior');
+  if (f.steps === undefined && f.minutes === undefined) throw new UsageError('train-prior: give --steps N or --minutes M.');
+  const out = f.out as string;
+  const cachePath = f.tokens as string;
+  const cache = readTokenCache(cachePath);
+  mkdirSync(out, { recursive: true });
+  const priorCkpt = f.resume ? await loadLatestCheckpoint(out) : null;
+  const saved = priorCkpt?.config as RunConfig | undefined;
+  const totalSteps = Number(f.steps ?? 0);
+  manualSeed(Number(f.seed));
+  const run: RunConfig = saved
+    ? { ...saved, prior: checkPriorConfig(saved.prior, priorCkpt!.path), totalSteps: Math.max(saved.totalSteps, totalSteps) }
+    : {
+        prior: makePriorConfig({
+          prior: f.kind as PriorKind, codebook: cache.header.codebook, grid: cache.header.grid,
+          classes: f['class-cond'] ? cache.header.labels.length : 0, tokenizerChecksum: cache.header.tokenizer.checksum,
+          dim: Number(f.dim), layers: Number(f.layers), heads: Number(f.heads), dropout: Number(f.dropout), extraNoise: Number(f['extra-noise']),
+        }),
+        batch: Number(f.batch), lr: Number(f.lr), warmup: Number(f.warmup), totalSteps: totalSteps || 5000, seed: Number(f.seed),
+      };
+  checkCacheMatchesPrior(cache, cachePath, run.prior, out);
+  const train = splitTokens(cache, 'train');
+  const held = splitTokens(cache, 'heldout');
+  if (!train.count) throw new Error(`token cache '${cachePath}' has no training items.`);
+  const prior = new Prior(run.prior);
+  const trainer = new PriorTrainer(prior, { lr: run.lr, totalSteps: run.totalSteps, warmup: run.warmup });
+  const rng = new NoiseRng(run.seed * 7919 + 1);
+  if (priorCkpt) {
+    restoreCheckpoint(priorCkpt, { model: prior, optimizer: trainer.opt });
+    trainer.step = priorCkpt.step;
+    rng.state = (priorCkpt.rng as { noise: number }).noise;
+    console.error(`resumed from ${priorCkpt.path} at step ${priorCkpt.step}`);
+  }
+  const L = cache.header.grid ** 2, B = run.batch;
+  console.error(
+    `train-prior: ${run.prior.prior} prior, ${prior.numParameters().toLocaleString()} parameters, ${train.count} training grids of ${L} tokens ` +
+      `(${held.count} held out), codebook ${run.prior.codebook}, batch ${B}`,
+  );
+  const save = () => saveCheckpoint(out, { model: prior, optimizer: trainer.opt, step: trainer.step, rng: { noise: rng.state }, config: run }, { keep: Number(f.keep) });
+
+  const stopAt = f.steps !== undefined ? Number(f.steps) : Infinity;
+  const deadline = f.minutes !== undefined ? Date.now() + Number(f.minutes) * 60_000 : Infinity;
+  let interrupted = false;
+  const unhook = onInterrupt(() => (interrupted = true));
+  const every = (n: number) => trainer.step % n === 0;
+  let lastT = Date.now(), lastStep = trainer.step;
+  const startStep = trainer.step;
+  const x = new Int32Array(B * L), labels = new Int32Array(B);
+  try {
+    while (trainer.step < stopAt && Date.now() < deadline && !interrupted) {
+      for (let b = 0; b < B; b++) {
+        const i = rng.int(train.count);
+        x.set(train.tokens.subarray(i * L, (i + 1) * L), b * L);
+        labels[b] = train.labels[i];
+      }
+      trainer.train(makeBatch(run.prior, x, labels, rng));
+      if (every(Number(f['log-every']))) {
+        const loss = await trainer.takeLoss();
+        const now = Date.now();
+        const tps = ((trainer.step - lastStep) * B * L) / ((now - lastT) / 1000);
+        lastT = now;
+        lastStep = trainer.step;
+        const left = Math.min(stopAt === Infinity ? Infinity : ((stopAt - trainer.step) * B * L) / tps, deadline === Infinity ? Infinity : (deadline - now) / 1000);
+        console.log(progressLine(trainer.step, stopAt, { loss, 'bits/tok': loss / Math.LN2, 'tok/s': tps }, left));
+        if (!Number.isFinite(loss)) throw new Error(`the loss became ${loss} at step ${trainer.step}; the last good checkpoint in ${out} is kept.`);
+      }
+      if (every(Number(f['eval-every'])) && held.count) {
+        const h = await heldoutLoss(prior, held, run.prior);
+        console.log(`held-out: step ${trainer.step} | loss ${h.loss.toFixed(4)} | bits/tok ${(h.loss / Math.LN2).toFixed(4)}`);
+      }
+      if (every(Number(f['checkpoint-every']))) await save();
+    }
+  } finally {
+    unhook();
+  }
+  if (trainer.step > startStep || !priorCkpt) await save();
+  console.error(`done: step ${trainer.step}${interrupted ? ' (interrupted, checkpoint written)' : ''}`);
+}

@@ -1,0 +1,102 @@
+// One training step of a prior (browser-safe): builds the inputs/targets of its kind from a batch
+// of token grids, runs the fused cross-entropy, and steps AdamW. Loss sums stay on the GPU until
+// `takeLoss()` (log time).
+
+import { backward, noGrad } from '../autograd/tape.js';
+import { conditionToken, maskToken, type PriorConfig } from '../models/prior/config.js';
+import { diffusionPair, maskBatch, NoiseRng } from '../models/prior/noise.js';
+import type { Prior } from '../models/prior/prior.js';
+import { AdamW } from '../optim/adam.js';
+import { warmupCosine } from '../optim/schedule.js';
+import { zeros } from '../ops/creation.js';
+import { add } from '../ops/elementwise.js';
+import { reshape } from '../ops/layout.js';
+import { crossEntropy } from '../ops/xent.js';
+import { keep, tidy } from '../tensor/scope.js';
+import { tensor, type Tensor } from '../tensor/tensor.js';
+
+export const IGNORE = -100;
+
+export interface PriorBatch {
+  /** [B, L+1] (AR: [B, L]) */
+  inputs: Int32Array;
+  /** [B, L] with IGNORE where no loss applies */
+  targets: Int32Array;
+  B: number;
+}
+
+/** The inputs and targets of a prior's objective for token grids x [B, L] with labels [B]. */
+export function makeBatch(c: PriorConfig, x: Int32Array, labels: Int32Array, rng: NoiseRng): PriorBatch {
+  const B = labels.length, L = x.length / B;
+  const cond = (b: number) => conditionToken(c, labels[b]);
+  if (c.prior === 'ar') {
+    const inputs = new Int32Array(B * L);
+    for (let b = 0; b < B; b++) {
+      inputs[b * L] = cond(b);
+      inputs.set(x.subarray(b * L, b * L + L - 1), b * L + 1);
+    }
+    return { inputs, targets: x, B };
+  }
+  const withCond = (body: Int32Array) => {
+    const inputs = new Int32Array(B * (L + 1));
+    for (let b = 0; b < B; b++) {
+      inputs[b * (L + 1)] = cond(b);
+      inputs.set(body.subarray(b * L, (b + 1) * L), b * (L + 1) + 1);
+    }
+    return inputs;
+  };
+  if (c.prior === 'diffusion') {
+    const { xa, xb } = diffusionPair(x, B, c.codebook, c.extraNoise, rng);
+    return { inputs: withCond(xb), targets: xa, B };
+  }
+  const { input, target } = maskBatch(x, B, maskToken(c), rng, IGNORE);
+  return { inputs: withCond(input), targets: target, B };
+}
+
+/** Mean cross-entropy (nats) of a batch, as a GPU scalar (with the autograd graph). */
+export function batchLoss(prior: Prior, batch: PriorBatch): Tensor {
+  const L = batch.targets.length / batch.B;
+  const inputs = tensor(batch.inputs, [batch.B, batch.inputs.length / batch.B]);
+  const logits = prior.contentLogits(inputs); // [B, L, K]
+  return crossEntropy(reshape(logits, [batch.B * L, -1]), tensor(batch.targets, [batch.B * L]), { ignoreIndex: IGNORE });
+}
+
+export class PriorTrainer {
+  readonly opt: AdamW;
+  private acc: Tensor;
+  private accSteps = 0;
+  step = 0;
+
+  constructor(readonly prior: Prior, o: { lr: number; totalSteps: number; warmup: number; weightDecay?: number }) {
+    this.opt = new AdamW(prior.parameters(), {
+      lr: warmupCosine({ base: o.lr, warmupSteps: o.warmup, totalSteps: Math.max(o.totalSteps, o.warmup + 1), min: o.lr / 10 }),
+      weightDecay: o.weightDecay ?? 0.01, clipNorm: 1,
+    });
+    this.acc = keep(zeros([]));
+  }
+
+  train(batch: PriorBatch): void {
+    this.prior.train();
+    tidy(() => {
+      const loss = batchLoss(this.prior, batch);
+      backward(loss);
+      this.opt.step();
+      this.opt.zeroGrad();
+      const next = add(this.acc, noGrad(() => reshape(loss, [])));
+      this.acc.dispose();
+      this.acc = keep(next);
+    });
+    this.accSteps++;
+    this.step++;
+  }
+
+  /** Mean training loss (nats per token) since the last call; reads back. */
+  async takeLoss(): Promise<number> {
+    const v = await this.acc.item();
+    const n = Math.max(1, this.accSteps);
+    this.acc.dispose();
+    this.acc = keep(zeros([]));
+    this.accSteps = 0;
+    return v / n;
+  }
+}
