@@ -4,9 +4,10 @@
 //   loss_r = (1−ε)(lse − x_t) + ε·mean_j(lse − x_j) = log s + (1−ε)(m − x_t) − ε·mean_j(x_j − m)
 //   ∂loss_r/∂x_j = exp(x_j − lse) − (1−ε)[j = t] − ε/V
 // (the shifted forms keep every term O(spread of the row), so logits of ±1e4 lose nothing).
-// Writes loss_r and lse_r (the per-row gradient factor); with STORE_GRAD also the gradient row,
-// unscaled, which xent_scale.wgsl later multiplies by the upstream gradient / count. Without
-// STORE_GRAD, xent_grad.wgsl recomputes the row from x and lse in the backward pass instead.
+// Writes loss_r and lse_r, the row's gradient factor: xent_grad.wgsl rebuilds the gradient row
+// from x and lse in the backward pass, scaled by the upstream gradient (measured against writing
+// the unscaled gradient row here and scaling it in place later: that moves 4 more bytes per logit
+// and holds an N×V buffer between the passes, and was 0–45% slower on lavapipe).
 // Row status: t == ignore_index → loss 0, lse 0, gradient 0. t outside [0, V) otherwise → loss NaN
 // (so the mean is NaN: the bug shows at the next readback), gradient 0; x is never read outside
 // the row.
@@ -21,40 +22,22 @@ struct Params { rows: u32, len: u32, ignore_index: i32, smoothing: f32, nan: f32
 @group(0) @binding(2) var<storage, read> targets: array<i32>;
 @group(0) @binding(3) var<storage, read_write> loss: array<f32>;
 @group(0) @binding(4) var<storage, read_write> lse: array<f32>;
-// [rows, len] with STORE_GRAD; otherwise a one-element placeholder that is never written.
-@group(0) @binding(5) var<storage, read_write> grad: array<f32>;
 
-override STORE_GRAD: bool = false;
 override WG: u32 = 64u;
 
 const BIG: f32 = 3.402823e38;
 
-// A row's statistics once its maximum `m`, s = Σ exp(x − m) and sx = Σ (x − m) are known.
-// The invocation with `lead` writes loss and lse; lanes j0, j0+step, ... write the gradient.
-fn finish_row(r: u32, t: i32, m: f32, s: f32, sx: f32, lead: bool, j0: u32, step: u32) {
-  let base = r * p.len;
+// Writes row r's loss and lse once its maximum `m`, s = Σ exp(x − m) and sx = Σ (x − m) are known.
+fn finish_row(r: u32, t: i32, m: f32, s: f32, sx: f32) {
   let ignored = t == p.ignore_index;
   let valid = !ignored && t >= 0 && u32(t) < p.len;
   let eps = p.smoothing;
   // Invalid rows have s = 0: keep log(0) out of every expression.
   let log_s = log(select(1.0, s, valid));
-  if (lead) {
-    var l = select(p.nan, 0.0, ignored);
-    if (valid) { l = log_s + (1.0 - eps) * (m - x[base + u32(t)]) - eps * sx / f32(p.len); }
-    loss[r] = l;
-    lse[r] = select(0.0, m + log_s, valid);
-  }
-  if (STORE_GRAD) {
-    if (valid) {
-      let shift = m + log_s;
-      let off = eps / f32(p.len);
-      for (var j = j0; j < p.len; j += step) {
-        grad[base + j] = exp(x[base + j] - shift) - off - select(0.0, 1.0 - eps, j == u32(t));
-      }
-    } else {
-      for (var j = j0; j < p.len; j += step) { grad[base + j] = 0.0; }
-    }
-  }
+  var l = select(p.nan, 0.0, ignored);
+  if (valid) { l = log_s + (1.0 - eps) * (m - x[r * p.len + u32(t)]) - eps * sx / f32(p.len); }
+  loss[r] = l;
+  lse[r] = select(0.0, m + log_s, valid);
 }
 
 @compute @workgroup_size(WG)
@@ -74,7 +57,7 @@ fn per_thread(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     s += exp(d);
     sx += d;
   }
-  finish_row(r, t, m, s, sx, true, 0u, 1u);
+  finish_row(r, t, m, s, sx);
 }
 
 var<workgroup> red: array<vec2<f32>, WG>;
@@ -112,5 +95,5 @@ fn per_group(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id
     acc += vec2(exp(d), d);
   }
   acc = group_reduce(lane, acc, false);
-  if (live) { finish_row(r, t, m, acc.x, acc.y, lane == 0u, lane, WG); }
+  if (live && lane == 0u) { finish_row(r, t, m, acc.x, acc.y); }
 }

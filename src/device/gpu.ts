@@ -55,7 +55,9 @@ export interface AcquiredDevice {
 }
 
 export async function acquireDevice(): Promise<AcquiredDevice> {
-  const inBrowser = typeof navigator !== 'undefined' && !!(navigator as Navigator).gpu;
+  // Node first (a peer library such as TF.js may have installed a navigator.gpu shim there).
+  const isNode = typeof process !== 'undefined' && !!(process as { versions?: { node?: string } }).versions?.node;
+  const inBrowser = !isNode && typeof navigator !== 'undefined' && !!(navigator as Navigator).gpu;
   const gpu = inBrowser ? (navigator as Navigator).gpu : await nodeGPU();
   let adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter && inBrowser) {

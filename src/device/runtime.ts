@@ -143,7 +143,7 @@ export class Runtime {
     const pipeline = this.pipeline(kernel, constants);
     const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: this.stageUniform(params) }];
     for (let i = 0; i < buffers.length; i++) entries.push({ binding: i + 1, resource: { buffer: buffers[i] } });
-    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const bindGroup = this.device.createBindGroup({ label: kernel.name, layout: pipeline.getBindGroupLayout(0), entries });
     this.lastLabel = kernel.name;
     if (this.debug) this.device.pushErrorScope('validation');
     if (!this.pass) {

@@ -29,7 +29,7 @@ export interface LoadedTokenizer {
 export async function loadTokenizerRun(dir: string): Promise<LoadedTokenizer> {
   const probe = await loadLatestCheckpoint(dir);
   if (!probe) throw new Error(`'${dir}' holds no checkpoint (expected a run folder made by \`vqgpu train-tokenizer --out ${dir}\`).`);
-  const config = checkTokenizerConfig(probe.config, probe.path);
+  const config = checkTokenizerConfig((probe.config as { tokenizer?: unknown } | undefined)?.tokenizer, probe.path);
   const state = new TokenizerState(config);
   const { restoreCheckpoint } = await import('./checkpoint.js');
   restoreCheckpoint(probe, { model: state });

@@ -11,7 +11,9 @@ export function writePng(path: string, c: Canvas): void {
 }
 
 export async function writeGif(path: string, frames: Canvas[], delayMs = 100, lastDelayMs = 1500): Promise<void> {
-  const { GIFEncoder, quantize, applyPalette } = await import('gifenc');
+  // gifenc is CommonJS: under Node its exports arrive as the default export.
+  const mod = (await import('gifenc')) as typeof import('gifenc') & { default?: typeof import('gifenc') };
+  const { GIFEncoder, quantize, applyPalette } = mod.default ?? mod;
   const gif = GIFEncoder();
   frames.forEach((f, i) => {
     const palette = quantize(f.data, 256);

@@ -1,13 +1,12 @@
 // Fused softmax cross-entropy over logits [N, V] and i32 targets [N] (xent*.wgsl). The forward
-// kernel makes one pass per row: log-sum-exp, the row's loss and the row's gradient factor (its
-// log-sum-exp, or the whole unscaled gradient row); a one-workgroup kernel then reduces the rows
-// deterministically and counts the non-ignored ones on the GPU. Backward scales by the upstream
-// gradient, a GPU tensor: nothing is ever read back.
+// kernel makes one pass per row: the row's log-sum-exp, its loss, and its log-sum-exp stored as the
+// gradient factor; a one-workgroup kernel then reduces the rows deterministically and counts the
+// non-ignored ones on the GPU. Backward rebuilds each gradient row from the logits and the stored
+// log-sum-exp, scaled by the upstream gradient (a GPU tensor): nothing is ever read back.
 
 import xentSrc from '../../shaders/xent.wgsl';
 import xentGradSrc from '../../shaders/xent_grad.wgsl';
 import xentReduceSrc from '../../shaders/xent_reduce.wgsl';
-import xentScaleSrc from '../../shaders/xent_scale.wgsl';
 import { isGradEnabled, record } from '../autograd/tape.js';
 import { runtime } from '../device/runtime.js';
 import { empty, type Tensor } from '../tensor/tensor.js';
@@ -21,7 +20,6 @@ const perRow = (name: string, src: string) => ({
 });
 const FWD = perRow('xent', xentSrc);
 const GRAD = perRow('xent_grad', xentGradSrc);
-const SCALE = perRow('xent_scale', xentScaleSrc);
 const REDUCE = kernel('xent_reduce', xentReduceSrc, 'main');
 
 export type XentReduction = 'mean' | 'sum' | 'none';
@@ -36,49 +34,36 @@ export interface CrossEntropyOptions {
 }
 
 /**
- * How the kernels run, for tests and benches that must exercise every variant ('auto' picks by
- * adapter and shape, see pickRows / pickGrad).
- *   rows: an invocation per row ('per_thread') or a workgroup per row ('per_group').
- *   grad: 'stored' writes the unscaled gradient rows in the forward kernel and scales them in place
- *         in backward; 'recompute' stores only each row's log-sum-exp and rebuilds the rows in backward.
+ * How the kernels run, for tests and benches that must exercise every variant: an invocation per
+ * row ('per_thread') or a workgroup of `groupSize` lanes per row ('per_group'). 'auto' (default)
+ * picks by adapter and shape (pickSchedule).
  */
 export interface XentSchedule {
   rows?: 'auto' | RowSchedule;
-  grad?: 'auto' | 'stored' | 'recompute';
-  /** the backward kernel's rows (default: as forward) */
-  bwdRows?: 'auto' | RowSchedule;
-  /** lanes per workgroup of 'per_group' (a power of two ≤ the device's limit) */
+  /** lanes per workgroup of 'per_group': a power of two ≤ the device's limit */
   groupSize?: number;
 }
 
-/** Largest power of two ≤ min(256, the device's invocation limit); 64 on CPU rasterisers. */
-function groupSize(): number {
+function pickSchedule(s: XentSchedule, rows: number, len: number): Required<XentSchedule> {
   const rt = runtime();
-  if (rt.isCpu) return 64;
+  if (rt.isCpu) {
+    // llvmpipe runs a workgroup's lanes as 8-wide SIMD on one thread: a workgroup of 8 is one
+    // vector, so its barriers are nearly free and its loads contiguous. Measured on lavapipe
+    // (bench/xent.ts notes): 8 lanes per row beat 64 by up to 2.5× and match or beat an invocation
+    // per row from V ≈ 1024 up (V = 16384: ~10–20% faster). Few rows also want a workgroup each
+    // to spread over the cores.
+    const auto: RowSchedule = len >= 512 || rows < 128 ? 'per_group' : 'per_thread';
+    return { rows: s.rows && s.rows !== 'auto' ? s.rows : auto, groupSize: s.groupSize ?? 8 };
+  }
+  // GPU: lanes striding one row read coalesced memory, while an invocation per row reads with
+  // stride V; only rows too short to share stay per thread. (Not measured on a GPU yet.)
   const cap = Math.min(256, rt.limits.maxComputeInvocationsPerWorkgroup);
-  return 2 ** Math.floor(Math.log2(cap));
+  const auto: RowSchedule = len >= 128 ? 'per_group' : 'per_thread';
+  return { rows: s.rows && s.rows !== 'auto' ? s.rows : auto, groupSize: s.groupSize ?? 2 ** Math.floor(Math.log2(cap)) };
 }
 
-function pickRows(s: XentSchedule['rows'], rows: number, len: number): RowSchedule {
-  if (s && s !== 'auto') return s;
-  // GPU: lanes of a workgroup striding one row read coalesced memory, while an invocation per row
-  // reads with stride V; only rows too short to share stay per thread. CPU rasterisers run a
-  // workgroup as SIMD lanes of one thread, where barriers cost more than they save unless there
-  // are too few rows to fill the cores (as in reduce.ts).
-  if (!runtime().isCpu) return len >= 128 ? 'per_group' : 'per_thread';
-  return rows < 64 && len >= 256 ? 'per_group' : 'per_thread';
-}
-
-function pickGrad(s: XentSchedule['grad']): 'stored' | 'recompute' {
-  if (s && s !== 'auto') return s;
-  // Recompute moves less memory (read x + write dx in backward, against an extra N×V write in
-  // forward and a read-modify-write in backward) and holds no N×V buffer between the passes; the
-  // exp count is the same. Measured on lavapipe in bench/xent.ts (notes 'stored'/'recompute').
-  return 'recompute';
-}
-
-function launchRows(k: typeof FWD, s: XentSchedule, p: Params, tensors: Tensor[], rows: number, constants: Record<string, number>): void {
-  if (s.rows === 'per_group') launch(k.per_group, p, tensors, grid1d(rows, 1), { ...constants, WG: s.groupSize ?? groupSize() });
+function launchRows(k: typeof FWD, s: Required<XentSchedule>, p: Params, tensors: Tensor[], rows: number, constants: Record<string, number> = {}): void {
+  if (s.rows === 'per_group') launch(k.per_group, p, tensors, grid1d(rows, 1), { ...constants, WG: s.groupSize });
   else launch(k.per_thread, p, tensors, grid1d(rows, 64), { ...constants, WG: 64 });
 }
 
@@ -119,51 +104,38 @@ export function crossEntropyWith(logits: Tensor, targets: Tensor, opts: CrossEnt
   validate(logits, targets, opts);
   const { ignoreIndex = -100, labelSmoothing = 0, reduction = 'mean' } = opts;
   const [N, V] = logits.shape;
-  const sched: XentSchedule = { ...schedule, rows: pickRows(schedule.rows, N, V) };
-  const bsched: XentSchedule = { ...sched, rows: schedule.bwdRows && schedule.bwdRows !== 'auto' ? schedule.bwdRows : sched.rows };
-  const wantGrad = isGradEnabled() && logits.requiresGrad;
-  const stored = wantGrad && pickGrad(schedule.grad) === 'stored';
+  const sched = pickSchedule(schedule, N, V);
 
   const xc = contiguous(logits);
   const tc = contiguous(targets);
-  const rowLoss = empty([N]); // [N]
+  const rowLoss = empty([N]); // [N] loss per row
   const lse = empty([N]); // [N] log-sum-exp per row (0 for ignored / out-of-range rows)
-  const gradRows = stored ? empty([N, V]) : empty([1]); // unscaled ∂loss_r/∂x, or a placeholder
   const fwdParams = new Params().u32(N, V).i32(ignoreIndex).f32(labelSmoothing, NaN).u32(0, 0, 0);
-  if (N) launchRows(FWD, sched, fwdParams, [xc, tc, rowLoss, lse, gradRows], N, { STORE_GRAD: stored ? 1 : 0 });
+  if (N) launchRows(FWD, sched, fwdParams, [xc, tc, rowLoss, lse], N);
 
   let out = rowLoss;
-  let norm: Tensor | null = null; // [1] backward factor per unit of upstream gradient
+  let norm: Tensor | null = null; // [1] backward factor per unit of upstream gradient (1/count or 1)
   if (reduction !== 'none') {
     out = empty([]);
     norm = empty([1]);
     const p = new Params().u32(N).i32(ignoreIndex).u32(0, 0);
-    launch(REDUCE, p, [rowLoss, tc, out, norm], [1], { MEAN: reduction === 'mean' ? 1 : 0, WG: groupSize() });
+    const wg = runtime().isCpu ? 64 : sched.groupSize;
+    launch(REDUCE, p, [rowLoss, tc, out, norm], [1], { MEAN: reduction === 'mean' ? 1 : 0, WG: wg });
     rowLoss.dispose();
   }
-  if (!wantGrad) {
-    for (const t of [xc, tc, lse, gradRows]) t.dispose();
+  if (!isGradEnabled() || !logits.requiresGrad) {
+    for (const t of [xc, tc, lse]) t.dispose();
     norm?.dispose();
     return out;
   }
-  // What backward reads stays alive in the enclosing scope (as in gatherLast).
-  if (stored) for (const t of [xc, tc, lse]) t.dispose();
-  else gradRows.dispose();
 
+  // xc, tc, lse and norm stay alive in the enclosing scope for the backward pass (as in gatherLast).
   return record(out, 'crossEntropy', [logits, targets], (g) => {
     const gc = contiguous(g); // [] or [N]
-    const factor = [gc, norm ?? gc]; // 'none' never reads the second binding
-    const constants = { PER_ROW: norm ? 0 : 1 };
-    let dx: Tensor;
-    if (stored) {
-      const p = new Params().u32(N, V, 0, 0);
-      if (N) launchRows(SCALE, bsched, p, [...factor, gradRows], N, constants);
-      dx = gradRows;
-    } else {
-      dx = empty([N, V]);
-      const p = new Params().u32(N, V).i32(ignoreIndex).f32(labelSmoothing);
-      if (N) launchRows(GRAD, bsched, p, [...factor, xc, tc, lse, dx], N, constants);
-    }
+    const dx = empty([N, V]);
+    const p = new Params().u32(N, V).i32(ignoreIndex).f32(labelSmoothing);
+    // 'none' scales row r by g[r] and never reads the norm binding (g stands in for it).
+    if (N) launchRows(GRAD, sched, p, [gc, norm ?? gc, xc, tc, lse, dx], N, { PER_ROW: norm ? 0 : 1 });
     gc.dispose();
     return [dx, null];
   });

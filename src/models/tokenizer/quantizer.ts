@@ -15,7 +15,7 @@ import { nearestCode, gatherRows } from '../../ops/codebook.js';
 import { full, zeros } from '../../ops/creation.js';
 import { add, addScalar, mul, mulScalar, rsqrt, square, sub } from '../../ops/elementwise.js';
 import { grid1d, kernel, launch, Params } from '../../ops/launch.js';
-import { contiguous, permute, reshape } from '../../ops/layout.js';
+import { clone, contiguous, permute, reshape } from '../../ops/layout.js';
 import { mean, sum } from '../../ops/reduce.js';
 import { detach } from '../../ops/detach.js';
 import { keep } from '../../tensor/scope.js';
@@ -60,7 +60,7 @@ export class VectorQuantizer extends Module {
       // The EMA codebook is state, not a trained parameter.
       this.codebook = this.buffer('codebook', init);
       this.emaN = this.buffer('ema_count', full([K], 1));
-      this.emaM = this.buffer('ema_sum', contiguous(init).keepAlive());
+      this.emaM = this.buffer('ema_sum', clone(init));
     } else {
       this.codebook = this.param('codebook', init);
     }
