@@ -9,27 +9,25 @@
 // For TM output channels, only TN gathered loads of x feed TM·TN FMAs per input channel.
 // Loop order: taps (ky, kx) outside, input channels inside. The zero-padding masks depend only on
 // the tap and the pixel, so they are computed once per tap and reused over all Cin channels.
-// xv is the input as the convolution sees it: with UP = 2 it is the nearest-neighbour 2× upsample of
+// xv is the input as the convolution sees it: with up = 2 it is the nearest-neighbour 2× upsample of
 // the stored x (xv[.., iy, ix] = x[.., iy/2, ix/2]), which fuses upsample + conv without a buffer.
 
 struct Params {
   N: u32, Cin: u32, H: u32, W: u32,             // x: [N, Cin, H, W] as stored
   Cout: u32, Ho: u32, Wo: u32, xblocks: u32,    // y: [N, Cout, Ho, Wo]; xblocks = ceil(Wo / TN)
   blocks: u32, KH: u32, KW: u32, STRIDE: u32,   // N·Ho·xblocks pixel blocks; the kernel's size; stride
-  PAD: u32, _p0: u32, _p1: u32, _p2: u32,       // zero padding on every side
+  PAD: u32, up: u32, has_bias: u32, _p0: u32,   // zero padding on every side; 1, or 2 to read x upsampled 2×
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<f32>;      // [Cout, Cin, KH, KW]
-@group(0) @binding(3) var<storage, read> bias: array<f32>;   // [Cout] (any buffer when HAS_BIAS is false)
+@group(0) @binding(3) var<storage, read> bias: array<f32>;   // [Cout] (any buffer when has_bias is 0)
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
 // Register-block sizes size private arrays, so they are `const`; conv2d.ts `specialize()`s them.
 const TM: u32 = 4u;   // output channels per invocation
 const TN: u32 = 4u;   // output pixels per invocation
-override UP: u32 = 1u;          // 1, or 2 for the fused nearest 2× upsample of x
-override HAS_BIAS: bool = false;
 override WG: u32 = 64u;         // invocations (pixel blocks) per workgroup
 
 @compute @workgroup_size(WG)
@@ -42,8 +40,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
   let row = blk / p.xblocks;               // n·Ho + oy
   let oy = row % p.Ho;
   let n = row / p.Ho;
-  let Hv = i32(p.H * UP);                  // the convolved input's size
-  let Wv = i32(p.W * UP);
+  let Hv = i32(p.H * p.up);                // the convolved input's size
+  let Wv = i32(p.W * p.up);
+  let up_shift = p.up - 1u;                // virtual → stored coordinate: >> up_shift
   let KK = p.KH * p.KW;
   let plane = p.H * p.W;
 
@@ -52,7 +51,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
   for (var i = 0u; i < TM; i++) {
     let co = min(co0 + i, p.Cout - 1u);
     wrow[i] = co * p.Cin * KK;
-    let b = select(0.0, bias[co], HAS_BIAS);
+    let b = select(0.0, bias[co], p.has_bias != 0u);
     for (var j = 0u; j < TN; j++) { acc[i][j] = b; }
   }
   let xbase = n * p.Cin * plane;
@@ -60,7 +59,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
   for (var ky = 0u; ky < p.KH; ky++) {
     let iy = i32(oy * p.STRIDE + ky) - i32(p.PAD);
     if (iy < 0 || iy >= Hv) { continue; }  // a padding row: contributes zero
-    let xrow = xbase + (u32(iy) / UP) * p.W;
+    let xrow = xbase + (u32(iy) >> up_shift) * p.W;
     for (var kx = 0u; kx < p.KW; kx++) {
       // Per pixel: where its tap reads in channel 0, and whether that is inside the image.
       var xoff: array<u32, TN>;
@@ -68,7 +67,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
       for (var j = 0u; j < TN; j++) {
         let ix = i32((ox0 + j) * p.STRIDE + kx) - i32(p.PAD);
         ok[j] = ix >= 0 && ix < Wv && ox0 + j < p.Wo;
-        xoff[j] = xrow + u32(clamp(ix, 0, Wv - 1)) / UP;
+        xoff[j] = xrow + (u32(clamp(ix, 0, Wv - 1)) >> up_shift);
       }
       var woff = ky * p.KW + kx;
       var xc = 0u;

@@ -14,7 +14,7 @@ struct Params {
   N: u32, Cin: u32, H: u32, W: u32,             // dx: [N, Cin, H, W]
   Cout: u32, Ho: u32, Wo: u32, mblocks: u32,    // g: [N, Cout, Ho, Wo]; mblocks = ceil(ceil(W / S) / TN)
   blocks: u32, KH: u32, KW: u32, STRIDE: u32,   // N·H·S·mblocks pixel blocks; the kernel's size; stride
-  PAD: u32, _p0: u32, _p1: u32, _p2: u32,       // zero padding on every side
+  PAD: u32, UP: u32, _p0: u32, _p1: u32,        // zero padding on every side; UP: 1, or 2 when fused
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -24,7 +24,6 @@ struct Params {
 
 const TM: u32 = 4u;   // input channels per invocation
 const TN: u32 = 4u;   // input pixels per invocation
-override UP: u32 = 1u;
 override WG: u32 = 64u;
 
 @compute @workgroup_size(WG)
@@ -52,21 +51,21 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
   }
   let gbase = n * p.Cout * gplane;
 
-  for (var sy = 0u; sy < UP; sy++) {
+  for (var sy = 0u; sy < p.UP; sy++) {
     for (var ky = 0u; ky < p.KH; ky++) {
-      let ty = i32(y * UP + sy + p.PAD) - i32(ky);
+      let ty = i32(y * p.UP + sy + p.PAD) - i32(ky);
       if (ty < 0 || ty % S != 0 || ty / S >= i32(p.Ho)) { continue; }
       let grow = gbase + u32(ty / S) * p.Wo;
-      for (var sx = 0u; sx < UP; sx++) {
+      for (var sx = 0u; sx < p.UP; sx++) {
         for (var kx = 0u; kx < p.KW; kx++) {
           // t0 = (virtual column of pixel 0) + P - kx; pixel j's is t0 + UP·S·j.
-          let t0 = i32(UP * q + sx + p.PAD) - i32(kx) + i32(UP * p.STRIDE * m * TN);
+          let t0 = i32(p.UP * q + sx + p.PAD) - i32(kx) + i32(p.UP * p.STRIDE * m * TN);
           if (((t0 % S) + S) % S != 0) { continue; }   // wrong phase for this tap
           let ox0 = t0 / S;                             // exact
           var goff: array<u32, TN>;
           var ok: array<bool, TN>;
           for (var j = 0u; j < TN; j++) {
-            let ox = ox0 + i32(UP * j);
+            let ox = ox0 + i32(p.UP * j);
             ok[j] = ox >= 0 && ox < i32(p.Wo) && q + p.STRIDE * (m * TN + j) < p.W;
             goff[j] = grow + u32(clamp(ox, 0, i32(p.Wo) - 1));
           }

@@ -7,12 +7,13 @@
 // shares the output channels (grid y), so the g loads are uniform (broadcast) loads.
 // Split-K (for GPUs with many cores): split s of `splits` sums rows (n, oy) in
 // [s·rows_per_split, (s+1)·rows_per_split) into its own slice of dw_part [splits, Cout, Cin, KH, KW];
-// conv2d.ts sums the slices in a fixed order. xv: as in conv2d.wgsl (UP = 2 reads x upsampled 2×).
+// conv2d.ts sums the slices in a fixed order. xv: as in conv2d.wgsl (up = 2 reads x upsampled 2×).
 
 struct Params {
   N: u32, Cin: u32, H: u32, W: u32,                  // x: [N, Cin, H, W] as stored
   Cout: u32, Ho: u32, Wo: u32, rows_per_split: u32,  // g: [N, Cout, Ho, Wo]
   KH: u32, KW: u32, STRIDE: u32, PAD: u32,           // the kernel's size, stride, zero padding
+  up: u32, _p0: u32, _p1: u32, _p2: u32,             // 1, or 2 to read x upsampled 2×
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -22,7 +23,6 @@ struct Params {
 
 const TM: u32 = 4u;   // output channels per invocation
 const TN: u32 = 4u;   // input channels per invocation
-override UP: u32 = 1u;
 override WG: u32 = 64u;    // invocations along input channels
 
 /** The range [lo, hi) of output positions o with 0 ≤ o·S - P + k < size_v, within [0, n_out). */
@@ -47,8 +47,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
   if (ci0 >= p.Cin || co0 >= p.Cout) { return; }
   let plane = p.H * p.W;
   let gplane = p.Ho * p.Wo;
-  let oxr = valid_range(kx, p.W * UP, p.Wo);
-  let oyr = valid_range(ky, p.H * UP, p.Ho);
+  let up_shift = p.up - 1u;                // virtual → stored coordinate
+  let oxr = valid_range(kx, p.W * p.up, p.Wo);
+  let oyr = valid_range(ky, p.H * p.up, p.Ho);
 
   var acc: array<array<f32, TN>, TM>;
   for (var i = 0u; i < TM; i++) { for (var j = 0u; j < TN; j++) { acc[i][j] = 0.0; } }
@@ -58,13 +59,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
     let oy = r % p.Ho;
     let n = r / p.Ho;
     if (i32(oy) < oyr.x || i32(oy) >= oyr.y) { continue; }
-    let xr = ((oy * p.STRIDE + ky - p.PAD) / UP) * p.W;
+    let xr = ((oy * p.STRIDE + ky - p.PAD) >> up_shift) * p.W;
     var grow: array<u32, TM>;
     var xrow: array<u32, TN>;
     for (var i = 0u; i < TM; i++) { grow[i] = (n * p.Cout + min(co0 + i, p.Cout - 1u)) * gplane + oy * p.Wo; }
     for (var j = 0u; j < TN; j++) { xrow[j] = (n * p.Cin + min(ci0 + j, p.Cin - 1u)) * plane + xr; }
     for (var ox = u32(oxr.x); ox < u32(oxr.y); ox++) {
-      let xi = (ox * p.STRIDE + kx - p.PAD) / UP;
+      let xi = (ox * p.STRIDE + kx - p.PAD) >> up_shift;
       var gv: array<f32, TM>;
       var xv: array<f32, TN>;
       for (var i = 0u; i < TM; i++) { gv[i] = g[grow[i] + ox]; }

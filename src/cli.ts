@@ -8,7 +8,8 @@ type Command = { summary: string; run: (argv: string[]) => Promise<void>; gpu: b
 
 const COMMANDS: Record<string, Command> = {
   info: { summary: 'print the WebGPU adapter and its limits', gpu: true, run: async () => (await import('./node/commands/info.js')).info() },
-  demo: { summary: 'the main demo (see README)', gpu: true, run: async (a) => (await import('./node/commands/demo.js')).demo(a) },
+  demo: { summary: 'the whole pipeline on the emoji set: tokenizer, priors, figures', gpu: true, run: async (a) => (await import('./node/commands/demo.js')).demo(a) },
+  'demo-text': { summary: 'a character-level transformer learns a paragraph (engine demo)', gpu: true, run: async (a) => (await import('./node/commands/demo-text.js')).demoText(a) },
   'train-tokenizer': { summary: 'train the VQ-VAE tokenizer', gpu: true, run: async (a) => (await import('./node/commands/train-tokenizer.js')).trainTokenizer(a) },
   'eval-tokenizer': { summary: 'held-out PSNR and codebook usage of a tokenizer run', gpu: true, run: async (a) => (await import('./node/commands/eval-tokenizer.js')).evalTokenizer(a) },
   encode: { summary: 'images → token cache', gpu: true, run: async (a) => (await import('./node/commands/encode.js')).encode(a) },

@@ -7,6 +7,7 @@ import { TRAIN_PRIOR_FLAGS } from './commands/train-prior.js';
 import { EVAL_PRIOR_FLAGS } from './commands/eval-prior.js';
 import { SAMPLE_FLAGS } from './commands/sample.js';
 import { DEMO_FLAGS } from './commands/demo.js';
+import { DEMO_TEXT_FLAGS } from './commands/demo-text.js';
 
 const FLAGS: Record<string, [string, Record<string, FlagSpec>]> = {
   'train-tokenizer': ['train the VQ-VAE tokenizer (with its discriminator)', TRAIN_TOKENIZER_FLAGS],
@@ -15,7 +16,8 @@ const FLAGS: Record<string, [string, Record<string, FlagSpec>]> = {
   'train-prior': ['train a prior (ar, diffusion or mask) on a token cache', TRAIN_PRIOR_FLAGS],
   'eval-prior': ['held-out bits per token (and the unigram baseline) as one JSON line', EVAL_PRIOR_FLAGS],
   sample: ['new images, completions, reverse-diffusion strips and GIFs', SAMPLE_FLAGS],
-  demo: ['the quick-start demo', DEMO_FLAGS],
+  demo: ['the quick-start demo: the whole pipeline on the emoji set', DEMO_FLAGS],
+  'demo-text': ['a character-level transformer learns a paragraph', DEMO_TEXT_FLAGS],
 };
 
 export function commandHelp(name: string): string {

@@ -33,7 +33,7 @@ import { sumAxes } from './reduce.js';
 // On a CPU rasteriser the gathered loads of the lane-varying operand dominate, so a large block that
 // amortises them over many FMAs wins even with its accumulators spilled (forward, 64→64 channels:
 // 16×8 ≈ 2.2× 4×4; 32×8 and 16×16 lose again). A GPU wants fewer registers per invocation.
-const CPU_TILE = { TM: 16, TN: 8 };
+const CPU_TILE = { TM: 8, TN: 8 };
 const GPU_TILE = { TM: 8, TN: 4 };
 
 interface ConvKernels { tile: { TM: number; TN: number }; fwd: KernelSource; gradIn: KernelSource; gradW: KernelSource }
@@ -112,9 +112,13 @@ function grid(blocks: number, wg: number, rowGroups: number): [number, number, n
   return [Math.ceil(groups / z), rowGroups, z];
 }
 
-/** Invocations per (1-D) workgroup: enough to cover the column blocks, at most WG_SIZE. */
-function workgroup(columnBlocks: number): number {
-  return Math.min(WG_SIZE, 2 ** Math.ceil(Math.log2(Math.max(1, columnBlocks))));
+/**
+ * Invocations per workgroup of the weight gradient, whose lanes span input-channel blocks only
+ * (64 channels are 8 blocks): one SIMD vector on a CPU rasteriser, one warp on a GPU. Fixed per
+ * adapter class, like WG_SIZE for the other two passes: every variant is a slow shader compile.
+ */
+function gradWeightWorkgroup(): number {
+  return runtime().isCpu ? 8 : 32;
 }
 
 /** y = conv(x, w) + bias with no autograd. x, w, bias dense. */
@@ -123,11 +127,10 @@ export function conv2dForward(x: Tensor, w: Tensor, bias: Tensor | null, g: Conv
   const y = empty([g.N, g.Cout, g.Ho, g.Wo]);
   const xblocks = Math.ceil(g.Wo / tile.TN);
   const blocks = g.N * g.Ho * xblocks;
-  const wg = workgroup(blocks);
-  const p = new Params().u32(g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, xblocks, blocks, g.KH, g.KW, g.stride, g.padding);
-  const consts = { UP: g.up, HAS_BIAS: bias ? 1 : 0, WG: wg };
+  const wg = WG_SIZE;
+  const p = new Params().u32(g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, xblocks, blocks, g.KH, g.KW, g.stride, g.padding, g.up, bias ? 1 : 0);
   // Without a bias any buffer fills its binding (the kernel does not read it).
-  launch(fwd, p, [x, w, bias ?? w, y], grid(blocks, wg, Math.ceil(g.Cout / tile.TM)), consts);
+  launch(fwd, p, [x, w, bias ?? w, y], grid(blocks, wg, Math.ceil(g.Cout / tile.TM)), { WG: wg });
   return y;
 }
 
@@ -137,9 +140,9 @@ export function conv2dGradInput(gy: Tensor, w: Tensor, g: ConvGeometry): Tensor 
   const dx = empty([g.N, g.Cin, g.H, g.W]);
   const mblocks = Math.ceil(Math.ceil(g.W / g.stride) / tile.TN);
   const blocks = g.N * g.H * g.stride * mblocks;
-  const wg = workgroup(blocks);
-  const p = new Params().u32(g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, mblocks, blocks, g.KH, g.KW, g.stride, g.padding);
-  launch(gradIn, p, [gy, w, dx], grid(blocks, wg, Math.ceil(g.Cin / tile.TM)), { UP: g.up, WG: wg });
+  const wg = WG_SIZE;
+  const p = new Params().u32(g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, mblocks, blocks, g.KH, g.KW, g.stride, g.padding, g.up);
+  launch(gradIn, p, [gy, w, dx], grid(blocks, wg, Math.ceil(g.Cin / tile.TM)), { WG: wg });
   return dx;
 }
 
@@ -148,7 +151,7 @@ export function conv2dGradWeight(gy: Tensor, x: Tensor, g: ConvGeometry): Tensor
   const { gradW, tile } = convKernels();
   const KK = g.KH * g.KW;
   const ciBlocks = Math.ceil(g.Cin / tile.TN), coBlocks = Math.ceil(g.Cout / tile.TM);
-  const wg = workgroup(ciBlocks);
+  const wg = gradWeightWorkgroup();
   const invocations = ciBlocks * coBlocks * KK;
   // Split the N·Ho rows of the reduction until the grid fills the device (each split keeps ≥ 4 rows).
   const target = runtime().isCpu ? 256 : 32768;
@@ -158,8 +161,8 @@ export function conv2dGradWeight(gy: Tensor, x: Tensor, g: ConvGeometry): Tensor
   const rowsPerSplit = Math.ceil(rows / splits);
   const nsplit = Math.ceil(rows / rowsPerSplit);
   const part = empty([nsplit, g.Cout, g.Cin, g.KH, g.KW]);
-  const p = new Params().u32(g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, rowsPerSplit, g.KH, g.KW, g.stride, g.padding);
-  launch(gradW, p, [gy, x, part], [Math.ceil(ciBlocks / wg), coBlocks, KK * nsplit], { UP: g.up, WG: wg });
+  const p = new Params().u32(g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, rowsPerSplit, g.KH, g.KW, g.stride, g.padding, g.up);
+  launch(gradW, p, [gy, x, part], [Math.ceil(ciBlocks / wg), coBlocks, KK * nsplit], { WG: wg });
   if (nsplit === 1) {
     const dw = part.view([g.Cout, g.Cin, g.KH, g.KW], [g.Cin * KK, KK, g.KW, 1], 0);
     part.dispose();

@@ -1,43 +1,64 @@
-// vqgpu demo: the main job of the README's quick start. Until the image pipeline is complete it
-// shows the engine end to end: a small character-level transformer (fused attention, AdamW, KV-cache
-// sampling) learns a public-domain paragraph; the loss is compared with the uniform baseline.
+// vqgpu demo: the README's main job, the whole two-stage pipeline on the emoji set:
+//   train the tokenizer (32×32 → 8×8 tokens, 256 codes) → held-out PSNR → token cache →
+//   train the AR prior → held-out bits per token → 3×3 samples and top-half completions →
+//   a mask (MaskGIT-style) prior → its samples and reverse-process GIF.
+// Each stage reuses a finished run in --out, so running it again continues or re-renders.
+// Time budget: --minutes (default 12) split over the training stages.
 
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { runtime } from '../../device/runtime.js';
-import { buildCharLM, sampleCharLM, trainCharLM } from '../../train/char-lm.js';
 import { parseFlags, type FlagSpec } from '../args.js';
-
-// Lewis Carroll, Alice's Adventures in Wonderland (1865), chapter 1: public domain.
-export const ALICE =
-  'Alice was beginning to get very tired of sitting by her sister on the bank, and of having nothing to do: ' +
-  'once or twice she had peeped into the book her sister was reading, but it had no pictures or conversations ' +
-  "in it, 'and what is the use of a book,' thought Alice 'without pictures or conversations?' So she was " +
-  'considering in her own mind (as well as she could, for the hot day made her feel very sleepy and stupid), ' +
-  'whether the pleasure of making a daisy-chain would be worth the trouble of getting up and picking the daisies, ' +
-  'when suddenly a White Rabbit with pink eyes ran close by her. There was nothing so very remarkable in that; ' +
-  "nor did Alice think it so very much out of the way to hear the Rabbit say to itself, 'Oh dear! Oh dear! " +
-  "I shall be late!' ";
+import { encode } from './encode.js';
+import { evalPrior } from './eval-prior.js';
+import { sample } from './sample.js';
+import { trainPrior } from './train-prior.js';
+import { trainTokenizer } from './train-tokenizer.js';
 
 export const DEMO_FLAGS: Record<string, FlagSpec> = {
-  steps: { type: 'int', help: 'training steps', default: 300, min: 1 },
+  out: { type: 'string', help: 'folder for the runs and figures', default: 'runs/demo' },
+  minutes: { type: 'number', help: 'training time budget over all stages', default: 12, min: 0.5 },
+  data: { type: 'string', help: "image data set ('emoji', 'synthetic' or a folder)", default: 'emoji' },
   seed: { type: 'int', help: 'random seed', default: 0 },
 };
 
+const stage = (s: string) => console.error(`\n== ${s}`);
+
 export async function demo(argv: string[]): Promise<void> {
   const f = parseFlags(argv, DEMO_FLAGS, 'demo');
+  const out = f.out as string, minutes = Number(f.minutes), seed = String(f.seed);
   const r = runtime().report;
-  console.log(`adapter: ${[r.vendor, r.architecture, r.description].filter(Boolean).join(' / ') || '(unnamed)'} (${r.host})`);
-  const lm = buildCharLM(ALICE, { seed: Number(f.seed) });
-  const uniform = Math.log(lm.vocab.length);
-  console.log(`char transformer: ${lm.model.numParameters().toLocaleString()} parameters, vocabulary ${lm.vocab.length} (uniform loss ${uniform.toFixed(3)} nats)`);
-  const t0 = performance.now();
-  const steps = Number(f.steps);
-  const logs = await trainCharLM(lm, ALICE, {
-    steps, logEvery: 50, seed: Number(f.seed) + 1,
-    onLog: (l) => console.log(`step ${l.step}/${steps}  loss ${l.loss.toFixed(3)}  (${((performance.now() - t0) / 1000).toFixed(1)} s)`),
-  });
-  const final = logs[logs.length - 1].loss;
-  const secs = (performance.now() - t0) / 1000;
-  const tokens = steps * 16 * lm.model.config.seqLen;
-  console.log(`trained ${steps} steps in ${secs.toFixed(1)} s (${Math.round(tokens / secs).toLocaleString()} tokens/s); loss ${final.toFixed(3)} vs uniform ${uniform.toFixed(3)}`);
-  console.log(`sample: ${JSON.stringify(await sampleCharLM(lm, 'Alice ', 58, 0.5, Number(f.seed)))}`);
+  console.error(`vqgpu demo on ${[r.vendor, r.description].filter(Boolean).join(' / ')} (${r.host}); figures go to ${out}/`);
+  const tok = join(out, 'tokenizer'), cache = join(out, 'tokens.bin'), ar = join(out, 'prior-ar'), mask = join(out, 'prior-mask');
+
+  stage(`1/4 tokenizer: emoji 32×32 → 8×8 tokens, 256 codes (${(minutes * 0.5).toFixed(1)} min)`);
+  await trainTokenizer([
+    '--data', f.data as string, '--size', '32', '--grid', '8', '--codebook', '256', '--minutes', String(minutes * 0.5),
+    '--batch', '16', '--adv-warmup', '1500', '--checkpoint-every', '250', '--log-every', '50', '--seed', seed, '--out', tok,
+    ...(existsSync(join(tok, 'latest.json')) ? ['--resume'] : []),
+  ]);
+
+  stage('2/4 token cache');
+  await encode(['--run', tok, '--out', cache]);
+
+  stage(`3/4 autoregressive prior (${(minutes * 0.3).toFixed(1)} min)`);
+  await trainPrior([
+    '--kind', 'ar', '--tokens', cache, '--layers', '4', '--dim', '128', '--heads', '4', '--minutes', String(minutes * 0.3),
+    '--batch', '32', '--eval-every', '200', '--log-every', '50', '--seed', seed, '--out', ar,
+    ...(existsSync(join(ar, 'latest.json')) ? ['--resume'] : []),
+  ]);
+  await evalPrior(['--prior', ar, '--tokens', cache]);
+  await sample(['--tokenizer', tok, '--prior', ar, '--n', '9', '--temperature', '1', '--top-k', '64', '--seed', seed, '--out', join(out, 'samples-ar.png')]);
+  await sample(['--tokenizer', tok, '--prior', ar, '--n', '9', '--prefix-rows', '4', '--tokens', cache, '--seed', seed, '--out', join(out, 'completion-half.png')]);
+
+  stage(`4/4 mask (MaskGIT-style) prior (${(minutes * 0.2).toFixed(1)} min)`);
+  await trainPrior([
+    '--kind', 'mask', '--tokens', cache, '--layers', '4', '--dim', '128', '--heads', '4', '--minutes', String(minutes * 0.2),
+    '--batch', '32', '--eval-every', '200', '--log-every', '50', '--seed', seed, '--out', mask,
+    ...(existsSync(join(mask, 'latest.json')) ? ['--resume'] : []),
+  ]);
+  await evalPrior(['--prior', mask, '--tokens', cache]);
+  await sample(['--tokenizer', tok, '--prior', mask, '--n', '9', '--steps', '12', '--temperature', '1', '--seed', seed, '--out', join(out, 'reverse-mask.gif')]);
+  await sample(['--tokenizer', tok, '--prior', mask, '--n', '9', '--steps', '12', '--temperature', '1', '--seed', seed, '--out', join(out, 'reverse-mask.png')]);
+  console.error(`\ndemo done: figures in ${out}/ (tokenizer/recon-final.png, samples-ar.png, completion-half.png, reverse-mask.gif/.png)`);
 }
