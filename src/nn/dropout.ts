@@ -2,8 +2,8 @@
 // 1/(1−p) (so evaluation needs no rescaling); in eval mode, or with p = 0, it is the identity.
 // The mask comes from a GPU generator (ops/random.ts): reproducible from its seed, no readback.
 
-import { mul } from '../ops/elementwise.js';
-import { bernoulli, defaultGenerator, type Generator } from '../ops/random.js';
+import { dropout } from '../ops/dropout.js';
+import { defaultGenerator, type Generator } from '../ops/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Module } from './module.js';
 
@@ -15,8 +15,6 @@ export class Dropout extends Module {
 
   forward(x: Tensor): Tensor {
     if (!this.training || this.p === 0) return x;
-    // mask ∈ {0, 1/(1−p)}; p = 1 drops everything
-    const mask = bernoulli(x.shape, this.generator, 1 - this.p, this.p < 1 ? 1 / (1 - this.p) : 0);
-    return mul(x, mask);
+    return dropout(x, this.p, this.generator);
   }
 }

@@ -14,9 +14,9 @@ import fwdSrc from '../../shaders/attention.wgsl';
 import dqSrc from '../../shaders/attention_dq.wgsl';
 import dkvSrc from '../../shaders/attention_dkv.wgsl';
 import { record } from '../autograd/tape.js';
-import { runtime } from '../device/runtime.js';
+import { runtime, type KernelSource } from '../device/runtime.js';
 import { contiguousStrides, empty, type Shape, type Tensor } from '../tensor/tensor.js';
-import { fmt, grid1d, kernel, launch, Params, specialize } from './launch.js';
+import { fmt, kernel, launch, Params, specialize } from './launch.js';
 import { contiguous, copyInto } from './layout.js';
 
 const FWD = kernel('attention', fwdSrc);
@@ -70,9 +70,9 @@ function variant(d: number): Variant {
   let v = variants.get(key);
   if (!v) {
     v = {
-      fwd: specialize(FWD, { D: d, RQ: rows }),
-      dq: specialize(DQ, { D: d, RQ: rows }),
-      dkv: specialize(DKV, { D: d, RK: rows }),
+      fwd: specialize(FWD, { D4: d / 4, RQ: rows }),
+      dq: specialize(DQ, { D4: d / 4, RQ: rows }),
+      dkv: specialize(DKV, { D4: d / 4, RK: rows }),
       rows,
     };
     variants.set(key, v);
@@ -81,6 +81,17 @@ function variant(d: number): Variant {
 }
 
 const WG = 64;
+
+/**
+ * Launches `k` on a grid of `blocks` row blocks × `heads` heads: the head is workgroup_id.y (plus
+ * the params' h0 when the heads exceed the grid's y limit), so each workgroup stays in one head.
+ */
+function launchPerHead(k: KernelSource, params: (h0: number) => Params, tensors: Tensor[], blocks: number, heads: number, causal: boolean): void {
+  const maxY = runtime().limits.maxComputeWorkgroupsPerDimension;
+  for (let h0 = 0; h0 < heads; h0 += maxY) {
+    launch(k, params(h0), tensors, [blocks, Math.min(maxY, heads - h0)], { WG, CAUSAL: causal ? 1 : 0 });
+  }
+}
 
 function check4d(t: Tensor, what: string, op: string): void {
   t.assertAlive();
@@ -92,7 +103,7 @@ function checkHeads(q: Shape, k: Shape, v: Shape, op: string): void {
   if (k[0] !== B || k[1] !== H || k[3] !== d || v[0] !== B || v[1] !== H || v[3] !== d || v[2] !== k[2]) {
     throw new Error(`${op}: q ${fmt(q)}, k ${fmt(k)} and v ${fmt(v)} must share B, H and d, and k and v their length.`);
   }
-  if (d < 1 || d > MAX_HEAD_DIM) throw new Error(`${op}: head dim ${d} is outside 1..${MAX_HEAD_DIM}.`);
+  if (d < 4 || d > MAX_HEAD_DIM || d % 4) throw new Error(`${op}: head dim ${d} must be a multiple of 4 in 4..${MAX_HEAD_DIM}.`);
 }
 
 /**
@@ -116,14 +127,10 @@ function forwardRaw(q: Tensor, k: Tensor, v: Tensor, tk: number, kvRows: number,
   const [B, H, tq, d] = q.shape;
   const out = emptyWithLse(q.shape);
   if (out.size > 0 && tk > 0) {
-    const heads = B * H;
     const vr = variant(d);
-    const blocks = Math.ceil(tq / vr.rows);
-    const p = new Params()
-      .u32(heads, tq, tk, blocks, tq * d, kvRows * d, Math.max(0, tk - tq))
-      .f32(scale * LOG2E)
-      .u32(out.size);
-    launch(vr.fwd, p, [q, k, v, out], grid1d(heads * blocks, WG), { WG, CAUSAL: causal ? 1 : 0 });
+    const p = (h0: number) =>
+      new Params().u32(h0, tq, tk, (kvRows * d) / 4, Math.max(0, tk - tq)).f32(scale * LOG2E).u32(out.size, 0);
+    launchPerHead(vr.fwd, p, [q, k, v, out], Math.ceil(tq / (WG * vr.rows)), B * H, causal);
   }
   return out;
 }
@@ -160,14 +167,11 @@ function attentionBackward(q: Tensor, k: Tensor, v: Tensor, out: Tensor, g: Tens
   const qc = contiguous(q), kc = contiguous(k), vc = contiguous(v), gc = contiguous(g);
   const delta = empty([heads * tq]);
   const vr = variant(d);
-  const constants = { WG, CAUSAL: causal ? 1 : 0 };
-  const qBlocks = Math.ceil(tq / vr.rows), kBlocks = Math.ceil(tk / vr.rows);
   const off = Math.max(0, tk - tq);
-  const pq = new Params().u32(heads, tq, tk, qBlocks, off).f32(scale, scale * LOG2E).u32(out.size);
+  const p = (h0: number) => new Params().u32(h0, tq, tk, off).f32(scale, scale * LOG2E).u32(out.size, 0);
   // `out` twice: O, and L after it (read-only bindings may alias).
-  launch(vr.dq, pq, [qc, kc, vc, out, gc, out, delta, dq], grid1d(heads * qBlocks, WG), constants);
-  const pk = new Params().u32(heads, tq, tk, kBlocks, off).f32(scale, scale * LOG2E).u32(out.size);
-  launch(vr.dkv, pk, [qc, kc, vc, gc, out, delta, dk, dv], grid1d(heads * kBlocks, WG), constants);
+  launchPerHead(vr.dq, p, [qc, kc, vc, out, gc, out, delta, dq], Math.ceil(tq / (WG * vr.rows)), heads, causal);
+  launchPerHead(vr.dkv, p, [qc, kc, vc, gc, out, delta, dk, dv], Math.ceil(tk / (WG * vr.rows)), heads, causal);
   for (const t of [qc, kc, vc, gc, delta]) t.dispose();
   return [dq, dk, dv];
 }

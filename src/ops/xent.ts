@@ -1,6 +1,6 @@
 // Fused softmax cross-entropy over logits [N, V] and i32 targets [N] (xent*.wgsl). The forward
-// kernel makes one pass per row: the row's log-sum-exp, its loss, and its log-sum-exp stored as the
-// gradient factor; a one-workgroup kernel then reduces the rows deterministically and counts the
+// kernel makes one pass per row, writing the row's loss and its log-sum-exp (kept as the gradient
+// factor); a one-workgroup kernel then reduces the rows deterministically and counts the
 // non-ignored ones on the GPU. Backward rebuilds each gradient row from the logits and the stored
 // log-sum-exp, scaled by the upstream gradient (a GPU tensor): nothing is ever read back.
 
@@ -49,9 +49,9 @@ function pickSchedule(s: XentSchedule, rows: number, len: number): Required<Xent
   if (rt.isCpu) {
     // llvmpipe runs a workgroup's lanes as 8-wide SIMD on one thread: a workgroup of 8 is one
     // vector, so its barriers are nearly free and its loads contiguous. Measured on lavapipe
-    // (bench/xent.ts notes): 8 lanes per row beat 64 by up to 2.5× and match or beat an invocation
-    // per row from V ≈ 1024 up (V = 16384: ~10–20% faster). Few rows also want a workgroup each
-    // to spread over the cores.
+    // (bench/xent.ts notes, a loaded 2-core machine): 8 lanes per row beat 64 by up to 2.5×, and
+    // are within ±10% of an invocation per row at V = 1024 and 16384 (either way across runs).
+    // Long rows take the workgroup (contiguous loads); so do few rows, to spread over the cores.
     const auto: RowSchedule = len >= 512 || rows < 128 ? 'per_group' : 'per_thread';
     return { rows: s.rows && s.rows !== 'auto' ? s.rows : auto, groupSize: s.groupSize ?? 8 };
   }

@@ -52,7 +52,7 @@ export async function trainCharLM(lm: CharLM, text: string, o: { steps: number; 
   const ids = lm.encode(text);
   if (ids.length < T + 2) throw new Error(`trainCharLM: the text (${ids.length} chars) is shorter than a window (${T + 1}).`);
   const opt = new AdamW(model.parameters(), {
-    lr: warmupCosine({ base: o.lr ?? 3e-3, warmupSteps: Math.min(50, o.steps / 10), totalSteps: o.steps, min: 1e-4 }),
+    lr: warmupCosine({ base: o.lr ?? 3e-3, warmupSteps: Math.min(50, Math.floor(o.steps / 10)), totalSteps: o.steps, min: 1e-4 }),
     weightDecay: 0.01, clipNorm: 1,
   });
   let seed = (o.seed ?? 1) >>> 0;

@@ -18,7 +18,7 @@ import { grid1d, kernel, launch, Params } from '../../ops/launch.js';
 import { clone, contiguous, permute, reshape } from '../../ops/layout.js';
 import { mean, sum } from '../../ops/reduce.js';
 import { detach } from '../../ops/detach.js';
-import { keep } from '../../tensor/scope.js';
+import { keep, tidy } from '../../tensor/scope.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { QuantizerConfig } from './config.js';
 
@@ -69,7 +69,13 @@ export class VectorQuantizer extends Module {
 
   /** Codes of z (no gradient): [N, D, G, G] → [N, G, G] i32. */
   encodeIndices(ze: Tensor): Tensor {
-    return noGrad(() => nearestCode(this.flatten(ze), this.searchBook()).index);
+    const [N, , G1, G2] = ze.shape;
+    return noGrad(() => tidy(() => reshape(nearestCode(this.flatten(ze), this.searchBook()).index, [N, G1, G2])));
+  }
+
+  /** The code vectors of tokens [...] i32 → [..., D], as the decoder sees them in `forward` (l2-normalised when on). */
+  lookup(tokens: Tensor): Tensor {
+    return gatherRows(this.searchBook(), tokens);
   }
 
   private flatten(ze: Tensor): Tensor {

@@ -2,7 +2,6 @@
 // images [N, 3, S, S] in [-1, 1] ⇄ tokens [N, G, G] (i32 indices into the codebook).
 
 import { Module } from '../../nn/module.js';
-import { gatherRows } from '../../ops/codebook.js';
 import { permute } from '../../ops/layout.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { TokenizerConfig } from './config.js';
@@ -40,7 +39,7 @@ export class VQVAE extends Module {
 
   /** tokens [N, G, G] i32 → images [N, 3, S, S] */
   decode(tokens: Tensor): Tensor {
-    const codes = gatherRows(this.quantizer.codebook, tokens); // [N, G, G, D]
+    const codes = this.quantizer.lookup(tokens); // [N, G, G, D]
     return this.decoder.forward(permute(codes, [0, 3, 1, 2]));
   }
 }

@@ -9,6 +9,7 @@ import { checkPriorConfig, makePriorConfig, type PriorConfig, type PriorKind } f
 import { NoiseRng } from '../../models/prior/noise.js';
 import { Prior } from '../../models/prior/prior.js';
 import { manualSeed } from '../../nn/init.js';
+import { defaultGenerator, type GeneratorState } from '../../ops/random.js';
 import { makeBatch, PriorTrainer } from '../../train/prior-trainer.js';
 import { parseFlags, UsageError, type FlagSpec } from '../args.js';
 import { loadLatestCheckpoint, restoreCheckpoint, saveCheckpoint } from '../checkpoint.js';
@@ -59,6 +60,7 @@ export async function trainPrior(argv: string[]): Promise<void> {
   const saved = priorCkpt?.config as RunConfig | undefined;
   const totalSteps = Number(f.steps ?? 0);
   manualSeed(Number(f.seed));
+  defaultGenerator().manualSeed(Number(f.seed));
   const run: RunConfig = saved
     ? { ...saved, prior: checkPriorConfig(saved.prior, priorCkpt!.path), totalSteps: Math.max(saved.totalSteps, totalSteps) }
     : {
@@ -79,7 +81,9 @@ export async function trainPrior(argv: string[]): Promise<void> {
   if (priorCkpt) {
     restoreCheckpoint(priorCkpt, { model: prior, optimizer: trainer.opt });
     trainer.step = priorCkpt.step;
-    rng.state = (priorCkpt.rng as { noise: number }).noise;
+    const saved = priorCkpt.rng as { noise: number; gpu: GeneratorState };
+    rng.state = saved.noise;
+    defaultGenerator().setState(saved.gpu); // dropout masks continue where they stopped
     console.error(`resumed from ${priorCkpt.path} at step ${priorCkpt.step}`);
   }
   const L = cache.header.grid ** 2, B = run.batch;
@@ -87,7 +91,7 @@ export async function trainPrior(argv: string[]): Promise<void> {
     `train-prior: ${run.prior.prior} prior, ${prior.numParameters().toLocaleString()} parameters, ${train.count} training grids of ${L} tokens ` +
       `(${held.count} held out), codebook ${run.prior.codebook}, batch ${B}`,
   );
-  const save = () => saveCheckpoint(out, { model: prior, optimizer: trainer.opt, step: trainer.step, rng: { noise: rng.state }, config: run }, { keep: Number(f.keep) });
+  const save = () => saveCheckpoint(out, { model: prior, optimizer: trainer.opt, step: trainer.step, rng: { noise: rng.state, gpu: defaultGenerator().getState() }, config: run }, { keep: Number(f.keep) });
 
   const stopAt = f.steps !== undefined ? Number(f.steps) : Infinity;
   const deadline = f.minutes !== undefined ? Date.now() + Number(f.minutes) * 60_000 : Infinity;
