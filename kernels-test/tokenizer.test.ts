@@ -114,7 +114,7 @@ describe('TokenizerTrainer', () => {
     const x = vq.tensor(images, [n, 3, size, size]);
     const before = await reconL1(model, images, n, size);
     const steps = 150;
-    for (let s = 0; s < steps; s++) trainer.train(x, s > 0 && s % 50 === 0);
+    for (let s = 0; s < steps; s++) { trainer.train(x, s > 0 && s % 50 === 0); if (s % 10 === 0) { await trainer.takeLosses(); console.log("step", s); } }
     const l = await trainer.takeLosses();
     const after = await reconL1(model, images, n, size);
     x.dispose();

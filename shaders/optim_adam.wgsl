@@ -20,7 +20,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read> grad: array<f32>;
 @group(0) @binding(3) var<storage, read_write> exp_avg: array<f32>;
 @group(0) @binding(4) var<storage, read_write> exp_avg_sq: array<f32>;
-@group(0) @binding(5) var<storage, read> grad_scale: array<f32>;   // [1]: clip factor (or 1)
+@group(0) @binding(5) var<storage, read> grad_scale: array<f32>;   // [1]: clip factor (or 1); 0 = skip the step
 
 override DECOUPLED: bool = true;   // AdamW
 override WG: u32 = 64u;
@@ -28,9 +28,11 @@ override WG: u32 = 64u;
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * WG;
-  if (i >= p.n) { return; }
+  let s = grad_scale[0];
+  // 0: the gradients were not finite (optim_grad_norm.wgsl); leave parameter and moments as they are.
+  if (i >= p.n || s == 0.0) { return; }
   var w = param[i];
-  var g = grad[i] * grad_scale[0];
+  var g = grad[i] * s;
   if (DECOUPLED) {
     w = w * p.decay;
   } else {

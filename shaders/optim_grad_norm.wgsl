@@ -3,10 +3,13 @@
 //           squares of a strided share of the gradient to partial[base + invocation]. No barriers
 //           (CPU rasterisers run barrier code per invocation, ~10× slower; see notes/webgpu-on-cpu.md).
 //   finish: one workgroup sums partial[0 .. count) → norm[0] = √total,
-//           scale[0] = min(1, max_norm / (norm + 1e-6)), the factor optimizer kernels multiply by.
+//           scale[0] = min(1, max_norm / (norm + 1e-6)) (or 1 when p.clip = 0), the factor optimizer
+//           kernels multiply by. A non-finite norm (NaN or Inf anywhere in the gradients) sets
+//           scale[0] = 0, which the update kernels read as "skip this step", and adds 1 to
+//           skipped[0], a running count the host reads at log time.
 // Both reduce in a fixed order, so the norm is deterministic run to run.
 
-struct Params { n: u32, groups: u32, base: u32, _p0: u32, max_norm: f32, _p1: f32, _p2: f32, _p3: f32 }
+struct Params { n: u32, groups: u32, base: u32, clip: u32, max_norm: f32, _p1: f32, _p2: f32, _p3: f32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 
@@ -27,10 +30,14 @@ fn sumsq(@builtin(global_invocation_id) gid: vec3<u32>) {
   partial[p.base + t] = s;
 }
 
-// ---- finish: bindings 1 = partials (count = p.n), 2 = norm, 3 = scale
+// ---- finish: bindings 1 = partials (count = p.n), 2 = norm, 3 = scale, 4 = skipped
 @group(0) @binding(1) var<storage, read> partials: array<f32>;
 @group(0) @binding(2) var<storage, read_write> norm: array<f32>;
 @group(0) @binding(3) var<storage, read_write> scale: array<f32>;
+@group(0) @binding(4) var<storage, read_write> skipped: array<f32>;
+
+// By the bits, not by comparisons: WGSL lets compilers assume floats are finite.
+fn is_finite(x: f32) -> bool { return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u; }
 
 var<workgroup> acc: array<f32, WG>;
 
@@ -48,6 +55,11 @@ fn finish(@builtin(local_invocation_id) lid: vec3<u32>) {
   if (t == 0u) {
     let nrm = sqrt(acc[0]);
     norm[0] = nrm;
-    scale[0] = min(1.0, p.max_norm / (nrm + 1e-6));
+    if (is_finite(nrm)) {
+      scale[0] = select(1.0, min(1.0, p.max_norm / (nrm + 1e-6)), p.clip == 1u);
+    } else {
+      scale[0] = 0.0;
+      skipped[0] = skipped[0] + 1.0;
+    }
   }
 }

@@ -14,7 +14,7 @@ struct Params {
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read_write> param: array<f32>;
 @group(0) @binding(2) var<storage, read> grad: array<f32>;
-@group(0) @binding(3) var<storage, read> grad_scale: array<f32>;   // [1]: clip factor (or 1)
+@group(0) @binding(3) var<storage, read> grad_scale: array<f32>;   // [1]: clip factor (or 1); 0 = skip the step
 @group(0) @binding(4) var<storage, read_write> momentum_buffer: array<f32>;
 
 override NESTEROV: bool = false;
@@ -29,14 +29,14 @@ fn direction(i: u32) -> f32 {
 @compute @workgroup_size(WG)
 fn plain(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = index(gid, nwg);
-  if (i >= p.n) { return; }
+  if (i >= p.n || grad_scale[0] == 0.0) { return; }   // 0: non-finite gradients, skip
   param[i] = param[i] - p.lr * direction(i);
 }
 
 @compute @workgroup_size(WG)
 fn momentum(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = index(gid, nwg);
-  if (i >= p.n) { return; }
+  if (i >= p.n || grad_scale[0] == 0.0) { return; }   // 0: non-finite gradients, skip
   var d = direction(i);
   var b = d;
   if (p.first == 0u) { b = p.momentum * momentum_buffer[i] + (1.0 - p.dampening) * d; }

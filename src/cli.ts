@@ -15,6 +15,7 @@ const COMMANDS: Record<string, Command> = {
   encode: { summary: 'images → token cache', gpu: true, run: async (a) => (await import('./node/commands/encode.js')).encode(a) },
   'train-prior': { summary: 'train a prior (ar, diffusion or mask) on a token cache', gpu: true, run: async (a) => (await import('./node/commands/train-prior.js')).trainPrior(a) },
   'eval-prior': { summary: 'held-out bits per token of a prior', gpu: true, run: async (a) => (await import('./node/commands/eval-prior.js')).evalPrior(a) },
+  compare: { summary: 'priors side by side: evaluations, s/image, held-out loss, Fréchet distance', gpu: true, run: async (a) => (await import('./node/commands/compare.js')).compare(a) },
   sample: { summary: 'new images, completions, reverse-diffusion figures', gpu: true, run: async (a) => (await import('./node/commands/sample.js')).sample(a) },
 };
 
@@ -41,7 +42,8 @@ async function main(argv: string[]): Promise<number> {
   try {
     if (cmd.gpu) await init();
     await cmd.run(rest);
-    return 0;
+    // a command may set a non-zero code without failing (130: interrupted, checkpoint written)
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     const err = e as Error;
     if (err instanceof UsageError) {

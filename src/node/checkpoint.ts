@@ -221,3 +221,32 @@ export async function loadLatestCheckpoint(dir: string, targets: RestoreTargets 
   if (failures.length) throw new Error(`loadLatestCheckpoint(${dir}): no readable checkpoint.\n${failures.join('\n')}`);
   return null;
 }
+
+/** The kinds of run folder the CLI writes; the checkpoint's config says which one it is. */
+export type RunKind = 'tokenizer' | 'prior';
+
+/** What a checkpoint's config says it is, in words: "a tokenizer run (16 codes, 4×4 tokens of 16 px)". */
+export function describeRun(config: unknown): { kind: RunKind | null; text: string } {
+  const c = (config ?? {}) as { tokenizer?: { kind?: string; codebook?: number; grid?: number; size?: number }; prior?: { kind?: string; prior?: string; codebook?: number; grid?: number } };
+  if (c.tokenizer?.kind === 'vqgpu-tokenizer') {
+    const t = c.tokenizer;
+    return { kind: 'tokenizer', text: `a tokenizer run (${t.codebook} codes, ${t.grid}×${t.grid} tokens of ${t.size} px images)` };
+  }
+  if (c.prior?.kind === 'vqgpu-prior') {
+    const p = c.prior;
+    return { kind: 'prior', text: `a prior run (${p.prior} prior over ${p.codebook} codes on ${p.grid}×${p.grid})` };
+  }
+  return { kind: null, text: 'a checkpoint of unknown kind (no tokenizer or prior config)' };
+}
+
+const MADE_BY: Record<RunKind, string> = { tokenizer: 'vqgpu train-tokenizer', prior: 'vqgpu train-prior' };
+
+/**
+ * Refuses a checkpoint of the wrong kind (a prior given where a tokenizer is needed, or the other
+ * way), naming both sides: what `what` (e.g. "--run /tmp/x") is and what was expected.
+ */
+export function expectRunKind(ckpt: LoadedCheckpoint, want: RunKind, what: string): void {
+  const d = describeRun(ckpt.config);
+  if (d.kind === want) return;
+  throw new Error(`${what} is ${d.text} (${ckpt.path}), but a ${want} run made by \`${MADE_BY[want]}\` is needed here.`);
+}

@@ -6,6 +6,7 @@ import { TRAIN_TOKENIZER_FLAGS } from './commands/train-tokenizer.js';
 import { TRAIN_PRIOR_FLAGS } from './commands/train-prior.js';
 import { EVAL_PRIOR_FLAGS } from './commands/eval-prior.js';
 import { SAMPLE_FLAGS } from './commands/sample.js';
+import { COMPARE_FLAGS } from './commands/compare.js';
 import { DEMO_FLAGS } from './commands/demo.js';
 import { DEMO_TEXT_FLAGS } from './commands/demo-text.js';
 
@@ -15,6 +16,7 @@ const FLAGS: Record<string, [string, Record<string, FlagSpec>]> = {
   encode: ['images → token cache (uint16 grids + JSON header)', ENCODE_FLAGS],
   'train-prior': ['train a prior (ar, diffusion or mask) on a token cache', TRAIN_PRIOR_FLAGS],
   'eval-prior': ['held-out bits per token (and the unigram baseline) as one JSON line', EVAL_PRIOR_FLAGS],
+  compare: ['priors side by side on the same cache: evaluations, s/image, held-out loss, Fréchet distance', COMPARE_FLAGS],
   sample: ['new images, completions, reverse-diffusion strips and GIFs', SAMPLE_FLAGS],
   demo: ['the quick-start demo: the whole pipeline on the emoji set', DEMO_FLAGS],
   'demo-text': ['a character-level transformer learns a paragraph', DEMO_TEXT_FLAGS],

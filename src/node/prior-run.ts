@@ -5,7 +5,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { checkPriorConfig, type PriorConfig } from '../models/prior/config.js';
 import { Prior } from '../models/prior/prior.js';
 import { decodeTokenCache, type TokenCache } from '../data/token-cache.js';
-import { loadLatestCheckpoint, restoreCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
+import { expectRunKind, loadLatestCheckpoint, restoreCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
 
 export function readTokenCache(path: string): TokenCache {
   try {
@@ -25,6 +25,7 @@ export interface LoadedPrior {
 export async function loadPriorRun(dir: string): Promise<LoadedPrior> {
   const probe = await loadLatestCheckpoint(dir);
   if (!probe) throw new Error(`'${dir}' holds no checkpoint (expected a run folder made by \`vqgpu train-prior --out ${dir}\`).`);
+  expectRunKind(probe, 'prior', `'${dir}'`);
   const config = checkPriorConfig((probe.config as { prior?: unknown } | undefined)?.prior, probe.path);
   const prior = new Prior(config);
   restoreCheckpoint(probe, { model: prior });

@@ -2,22 +2,12 @@
 // module), their optimizers, the config, and the loop's position. Loading needs only the folder:
 // the config inside the checkpoint rebuilds the model.
 
-import { Module } from '../nn/module.js';
 import { checkTokenizerConfig, type TokenizerConfig } from '../models/tokenizer/config.js';
-import { Discriminator } from '../models/tokenizer/discriminator.js';
-import { VQVAE } from '../models/tokenizer/vqvae.js';
-import { loadLatestCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
+import { expectRunKind, loadLatestCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
+import { TokenizerState } from '../models/tokenizer/state.js';
 
-/** What a tokenizer checkpoint holds: `vqvae.*` and (when trained with one) `disc.*`. */
-export class TokenizerState extends Module {
-  readonly vqvae: VQVAE;
-  readonly disc: Discriminator;
-  constructor(readonly config: TokenizerConfig) {
-    super();
-    this.vqvae = this.child('vqvae', new VQVAE(config));
-    this.disc = this.child('disc', new Discriminator(config.disc, config.groups));
-  }
-}
+// The checkpoint module lives with the models (browser-safe); re-exported for the Node commands.
+export { TokenizerState };
 
 export interface LoadedTokenizer {
   state: TokenizerState;
@@ -29,6 +19,7 @@ export interface LoadedTokenizer {
 export async function loadTokenizerRun(dir: string): Promise<LoadedTokenizer> {
   const probe = await loadLatestCheckpoint(dir);
   if (!probe) throw new Error(`'${dir}' holds no checkpoint (expected a run folder made by \`vqgpu train-tokenizer --out ${dir}\`).`);
+  expectRunKind(probe, 'tokenizer', `'${dir}'`);
   const config = checkTokenizerConfig((probe.config as { tokenizer?: unknown } | undefined)?.tokenizer, probe.path);
   const state = new TokenizerState(config);
   const { restoreCheckpoint } = await import('./checkpoint.js');

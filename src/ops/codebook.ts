@@ -24,8 +24,8 @@ import { contiguous } from './layout.js';
 
 /**
  * Register-blocked search: TM vectors per invocation, TN codes per register block. 8×16 measured
- * best on lavapipe among 1–16 × 4–32 (~1.5× 4×8; code loads are uniform across SIMD lanes, so a
- * wide TN is cheap, while each vector load is a per-lane gather).
+ * best on lavapipe among 1–16 × 4–32 (~1.5× 4×8 in CPU time on a busy machine): code loads are
+ * uniform across SIMD lanes, so a wide TN is cheap, while each vector load is a per-lane gather.
  */
 const REGISTERS = { TM: 8, TN: 16, WG: 64 };
 /** Tiled search: a (WGY·TM) × (WGX·TN) = 32 × 32 tile per workgroup of 64, BK dimensions per step. */

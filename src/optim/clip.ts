@@ -2,12 +2,15 @@
 // Each gradient contributes per-invocation partial sums of squares to a small buffer; one more
 // dispatch reduces them to the norm and the clip factor min(1, maxNorm / (norm + 1e-6)). The
 // optimizers read that factor inside their fused update; `clipGradNorm` applies it in place.
+// A non-finite norm (NaN/Inf in any gradient) makes the factor 0, which the update kernels read as
+// "skip this step", and counts the step in `skipped` (read by the host at log time).
 
 import gradNormSrc from '../../shaders/optim_grad_norm.wgsl';
 import scaleSrc from '../../shaders/optim_scale.wgsl';
 import { keep } from '../tensor/scope.js';
 import { runtime } from '../device/runtime.js';
 import { empty, type Tensor } from '../tensor/tensor.js';
+import { zeros } from '../ops/creation.js';
 import { grid1d, kernel, launch, Params } from '../ops/launch.js';
 
 const SUMSQ = kernel('optim_grad_norm', gradNormSrc, 'sumsq');
@@ -36,22 +39,29 @@ function groupsFor(n: number): number {
 
 /**
  * Reusable buffers for the global gradient norm: `norm` [1] and `scale` [1] are kept tensors that
- * every `compute` overwrites (so a training loop allocates nothing once warm).
+ * every `compute` overwrites (so a training loop allocates nothing once warm); `skipped` [1] counts
+ * the computes whose norm was not finite (scale 0) since construction.
  */
 export class GradNorm {
   readonly norm: Tensor;
   readonly scale: Tensor;
+  readonly skipped: Tensor;
   private partial: Tensor;
 
   constructor() {
     this.norm = keep(empty([1]));
     this.scale = keep(empty([1]));
+    this.skipped = keep(zeros([1]));
     this.partial = keep(empty([WG]));
   }
 
-  /** Records the norm of `grads` (dense f32) and the factor that clips it to `maxNorm`. */
+  /**
+   * Records the norm of `grads` (dense f32) and the factor that clips it to `maxNorm` (Infinity:
+   * no clipping, factor 1; either way 0 when the norm is not finite).
+   */
   compute(grads: readonly Tensor[], maxNorm: number): void {
     if (!(maxNorm > 0)) throw new Error(`clipGradNorm: maxNorm must be positive, got ${maxNorm}.`);
+    const clip = Number.isFinite(maxNorm) ? 1 : 0;
     let slots = 0;
     for (const g of grads) slots += groupsFor(g.size) * WG;
     if (slots > this.partial.size) {
@@ -64,12 +74,13 @@ export class GradNorm {
       launch(SUMSQ, new Params().u32(g.size, groups, base, 0).f32(0, 0, 0, 0), [g, this.partial], [groups], { WG });
       base += groups * WG;
     }
-    launch(FINISH, new Params().u32(slots, 0, 0, 0).f32(maxNorm, 0, 0, 0), [this.partial, this.norm, this.scale], [1], { WG });
+    launch(FINISH, new Params().u32(slots, 0, 0, clip).f32(clip ? maxNorm : 0, 0, 0, 0), [this.partial, this.norm, this.scale, this.skipped], [1], { WG });
   }
 
   dispose(): void {
     this.norm.dispose();
     this.scale.dispose();
+    this.skipped.dispose();
     this.partial.dispose();
   }
 }
@@ -84,8 +95,8 @@ export function scaleInPlace(x: Tensor, factor: Tensor): void {
  * Scales the gradients of `params` in place so that their global L2 norm is at most `maxNorm`
  * (as torch.nn.utils.clip_grad_norm_). Returns the norm before clipping as a new [1] tensor (the
  * caller disposes it; reading it waits for the GPU, so read it only when logging). Parameters
- * without a gradient are skipped. Optimizers built with `{ clipNorm }` do the same without the
- * extra pass over the gradients.
+ * without a gradient are skipped; non-finite gradients (NaN/Inf norm) are zeroed. Optimizers built
+ * with `{ clipNorm }` do the same without the extra pass over the gradients, and skip such steps.
  */
 export function clipGradNorm(params: readonly Tensor[], maxNorm: number): Tensor {
   const grads = params.filter((p) => p.grad).map((p) => {

@@ -1,6 +1,8 @@
 // The optimizer base: parameter groups, per-parameter state created on the first step (and kept),
 // optional global-norm clipping read by the update kernels on the GPU, learning-rate schedules
-// evaluated on the host, and state dicts for checkpoints. A subclass supplies one fused kernel
+// evaluated on the host, and state dicts for checkpoints. Whenever the global gradient norm is
+// computed (clipNorm set, or skipNonFinite), a step whose gradients hold a NaN or Inf is skipped on
+// the GPU (parameters and state untouched) and counted, with no readback. A subclass supplies one fused kernel
 // launch per parameter (`update`); a warm `step()` records only those dispatches (plus 1 + #params
 // for clipping) and allocates nothing.
 
@@ -9,7 +11,7 @@ import { copyInto } from '../ops/layout.js';
 import { fmt, sameShape } from '../ops/launch.js';
 import { keep } from '../tensor/scope.js';
 import { tensor, type Tensor } from '../tensor/tensor.js';
-import { checkGrad, GradNorm } from './clip.js';
+import { checkGrad, GradNorm, scaleInPlace } from './clip.js';
 
 /** The learning rate for a 0-based step index (see schedule.ts). */
 export type LrSchedule = (step: number) => number;
@@ -28,7 +30,16 @@ export interface OptimizerOptions {
   weightDecay?: number;
   /** clip gradients to this global L2 norm before every step (on the GPU, no readback) */
   clipNorm?: number;
+  /** skip (and count) steps with non-finite gradients even without clipping (always on with clipNorm) */
+  skipNonFinite?: boolean;
 }
+
+/**
+ * TEST HOOK (fault injection), off unless set: the optimizer step whose 1-based number equals
+ * `nanGradAtStep` first turns its first gradient into NaN, as a diverging loss would. The CLI sets
+ * it from the environment variable VQGPU_TEST_NAN_STEP; nothing else should.
+ */
+export const faultInjection = { nanGradAtStep: 0 };
 
 export interface OptimizerState {
   /** completed steps */
@@ -62,7 +73,9 @@ interface Slot {
 export abstract class Optimizer {
   lr: number | LrSchedule;
   clipNorm: number | null;
-  /** completed steps; bias corrections and schedules use it */
+  /** compute the gradient norm even without clipping, to skip steps with non-finite gradients */
+  skipNonFinite: boolean;
+  /** completed steps (skipped ones included); bias corrections and schedules use it */
   stepCount = 0;
   private slots: Slot[];
   private norm: GradNorm | null = null;
@@ -90,6 +103,7 @@ export abstract class Optimizer {
     if (!this.slots.length) throw new Error(`${name}: no parameters to optimize.`);
     this.lr = opts.lr;
     this.clipNorm = opts.clipNorm ?? null;
+    this.skipNonFinite = opts.skipNonFinite ?? false;
   }
 
   get params(): Tensor[] {
@@ -109,6 +123,14 @@ export abstract class Optimizer {
     return this.norm?.norm ?? null;
   }
 
+  /**
+   * Steps skipped so far because their gradients held a NaN or Inf (counted on the GPU; reading
+   * waits for it, so call at log time). Always 0 when the norm is not computed.
+   */
+  async skippedSteps(): Promise<number> {
+    return this.norm ? (await this.norm.skipped.item()) : 0;
+  }
+
   /** One update of every parameter that has a gradient (others are skipped, their state untouched). */
   step(): void {
     const lr = this.currentLr;
@@ -116,10 +138,11 @@ export abstract class Optimizer {
     this.stepCount++;
     const active = this.slots.filter((s) => s.param.grad);
     for (const s of active) checkGrad(s.param, s.param.grad!, this.name);
+    if (faultInjection.nanGradAtStep === this.stepCount && active.length) poison(active[0].param.grad!);
     let gradScale: Tensor;
-    if (this.clipNorm !== null) {
+    if (this.clipNorm !== null || this.skipNonFinite) {
       this.norm ??= new GradNorm();
-      this.norm.compute(active.map((s) => s.param.grad!), this.clipNorm);
+      this.norm.compute(active.map((s) => s.param.grad!), this.clipNorm ?? Infinity);
       gradScale = this.norm.scale;
     } else {
       gradScale = this.one ??= keep(tensor([1]));
@@ -210,4 +233,11 @@ export abstract class Optimizer {
     this.one?.dispose();
     this.one = null;
   }
+}
+
+/** The fault-injection hook's poison: g ← g · NaN. */
+function poison(g: Tensor): void {
+  const nan = tensor([NaN]);
+  scaleInPlace(g, nan);
+  nan.dispose();
 }

@@ -8,7 +8,8 @@
 //   faster. Given tokens (completion) are held fixed.
 // sampleMask — MaskGIT parallel decoding: start fully masked; each step samples every masked
 //   position, keeps the most confident ones and re-masks the rest so that ⌊L·cos(π/2·s/S)⌋ stay
-//   masked after step s; confidence = log p(sample) + τ·(1 − s/S)·Gumbel noise (annealed, τ =
+//   masked after step s (fewer where that would unmask nothing: every step unmasks at least one
+//   token, so a run takes at most L evaluations); confidence = log p(sample) + τ·(1 − s/S)·Gumbel noise (annealed, τ =
 //   `confidenceTemperature`). Given tokens are never masked.
 // Every step's tokens are reported (figures and GIFs of the reverse process).
 

@@ -1,0 +1,113 @@
+// The priors learn a synthetic token language: a first-order Markov chain over K = 8 codes with a
+// known transition matrix, in sequences of L = 16 (a 4×4 grid). The AR prior's held-out
+// cross-entropy must come close to the chain's true entropy (and never beat it: an off-by-one in
+// the input/target alignment would let it see the token it predicts); the diffusion and mask
+// priors' training losses must fall on the same data.
+
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as vq from '../src/index.js';
+import { makePriorConfig, type PriorKind } from '../src/models/prior/config.js';
+import { NoiseRng } from '../src/models/prior/noise.js';
+import { Prior } from '../src/models/prior/prior.js';
+import { manualSeed } from '../src/nn/init.js';
+import { batchLoss, makeBatch, PriorTrainer } from '../src/train/prior-trainer.js';
+
+beforeAll(async () => {
+  await vq.init();
+});
+
+const K = 8, G = 4, L = G * G;
+
+/** Row i: 0.7 on i+1, 0.2 on i+3, the remaining 0.1 spread over the other six codes (mod K). */
+const P: number[][] = Array.from({ length: K }, (_, i) => {
+  const row = new Array(K).fill(0.1 / 6);
+  row[(i + 1) % K] = 0.7;
+  row[(i + 3) % K] = 0.2;
+  return row;
+});
+// Every column also sums to 1 (doubly stochastic), so the uniform x_0 is stationary.
+const rowEntropy = (r: number[]) => -r.reduce((s, p) => s + p * Math.log2(p), 0);
+const H_RATE = rowEntropy(P[0]); // bits per token after the first (all rows are permutations of row 0)
+const H_FIRST = Math.log2(K);
+
+function sampleChains(n: number, rng: NoiseRng): Int32Array {
+  const x = new Int32Array(n * L);
+  for (let b = 0; b < n; b++) {
+    let s = rng.int(K);
+    for (let i = 0; i < L; i++) {
+      x[b * L + i] = s;
+      let u = rng.next(), next = 0;
+      while (next < K - 1 && u >= P[s][next]) u -= P[s][next++];
+      s = next;
+    }
+  }
+  return x;
+}
+
+function makePrior(kind: PriorKind): Prior {
+  manualSeed(1);
+  return new Prior(makePriorConfig({ prior: kind, codebook: K, grid: G, classes: 0, tokenizerChecksum: 'test', dim: 32, layers: 1, heads: 2 }));
+}
+
+function disposePrior(p: Prior): void {
+  for (const t of p.parameters()) t.dispose();
+}
+
+/** Trains `steps` steps of batch B on fresh chains; returns the per-step losses (nats) read in chunks of `every`. */
+async function train(prior: Prior, steps: number, lr: number, rng: NoiseRng, every = 10): Promise<number[]> {
+  const B = 32, trainer = new PriorTrainer(prior, { lr, totalSteps: steps, warmup: 20 });
+  const labels = new Int32Array(B).fill(-1), losses: number[] = [];
+  for (let s = 1; s <= steps; s++) {
+    trainer.train(makeBatch(prior.config, sampleChains(B, rng), labels, rng));
+    if (s % every === 0) losses.push(await trainer.takeLoss());
+  }
+  trainer.opt.dispose();
+  return losses;
+}
+
+describe('prior', () => {
+  it('the AR prior learns a Markov chain to near its entropy rate', async () => {
+    const prior = makePrior('ar');
+    const rng = new NoiseRng(5);
+    const losses = await train(prior, 250, 1e-2, rng, 50);
+    prior.eval();
+    // held-out: per-position cross-entropy in bits from the content logits
+    const N = 256, x = sampleChains(N, new NoiseRng(1234));
+    const batch = makeBatch(prior.config, x, new Int32Array(N).fill(-1), rng);
+    const lg = vq.noGrad(() => vq.tidy(() => prior.contentLogits(vq.tensor(batch.inputs, [N, L])).keepAlive()));
+    expect(lg.shape).toEqual([N, L, K]);
+    const logits = (await lg.toArray()) as Float32Array;
+    lg.dispose();
+    let first = 0, rest = 0;
+    for (let b = 0; b < N; b++) {
+      for (let i = 0; i < L; i++) {
+        const row = logits.subarray((b * L + i) * K, (b * L + i + 1) * K);
+        const m = Math.max(...row);
+        const lse = m + Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0));
+        const bits = (lse - row[x[b * L + i]]) / Math.LN2;
+        if (i === 0) first += bits;
+        else rest += bits;
+      }
+    }
+    first /= N;
+    rest /= N * (L - 1);
+    const info = `positions ≥ 1: ${rest.toFixed(3)} bits (entropy rate ${H_RATE.toFixed(3)}), position 0: ${first.toFixed(3)} bits (${H_FIRST}); training losses ${losses.map((l) => l.toFixed(3)).join(' ')} nats`;
+    expect(rest, info).toBeLessThan(H_RATE + 0.15);
+    expect(rest, info).toBeGreaterThan(H_RATE - 0.08); // cannot beat the chain (sampling sd ≈ 0.025 bits)
+    expect(Math.abs(first - H_FIRST), info).toBeLessThan(0.15);
+    // batchLoss (the training objective, nats) agrees with the host computation
+    const loss = vq.noGrad(() => vq.tidy(() => batchLoss(prior, batch).keepAlive()));
+    expect(await loss.item()).toBeCloseTo(((first + (L - 1) * rest) / L) * Math.LN2, 3);
+    loss.dispose();
+    disposePrior(prior);
+  });
+
+  it.each(['diffusion', 'mask'] as const)('the %s prior\'s training loss falls', async (kind) => {
+    const prior = makePrior(kind);
+    const losses = await train(prior, 80, 1e-2, new NoiseRng(8), 10);
+    const info = losses.map((l) => l.toFixed(3)).join(' ');
+    expect(losses[0], info).toBeGreaterThan(Math.log(K) - 0.3); // starts near uniform
+    expect(losses[losses.length - 1], info).toBeLessThan(losses[0] - 0.25);
+    disposePrior(prior);
+  });
+});
