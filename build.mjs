@@ -1,8 +1,10 @@
 // `node build.mjs`: bundles vqgpu with esbuild.
 //   Node:    src/cli.ts → dist/node/cli.mjs, bench/index.ts → dist/node/bench.mjs (ESM; npm packages stay external)
 //   Browser: src/index.ts → dist/web/vqgpu.js (ESM; fails if any Node-only module would be bundled)
+//   Page:    examples/web/main.ts → dist/web/main.js (+ lazily loaded chunks), with index.html,
+//            style.css and the demo checkpoint (examples/web/demo/) copied beside it; same guard
 // Entries whose source does not exist yet are skipped. `.wgsl` files are imported as text.
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +35,9 @@ const nodeOnlyGuard = {
   name: 'vqgpu-no-node-modules-in-browser',
   setup(build) {
     build.onResolve({ filter: /^[^./]/ }, (args) => {
+      // Inside npm packages, esbuild's own resolution decides: a package's `browser` field maps its
+      // Node-only requires away (TF.js), and one that does not fails the build as unresolvable.
+      if (/[\\/]node_modules[\\/]/.test(args.importer)) return undefined;
       const base = args.path.startsWith('node:') ? args.path : args.path.split('/')[0];
       if (NODE_ONLY.has(args.path) || NODE_ONLY.has(base) || args.path.startsWith('node:')) {
         const from = args.importer ? relative(root, args.importer) : '(entry)';
@@ -79,6 +84,28 @@ if (existsSync(at('src/index.ts'))) {
   });
 }
 
+// The web page (examples/web): bundled from the same src/, under the same Node-only guard. Code
+// splitting keeps what the page imports lazily (TF.js, the benchmarks' peer) out of main.js.
+const PAGE_FILES = ['index.html', 'style.css', 'demo'];
+const hasPage = existsSync(at('examples/web/main.ts'));
+if (hasPage) {
+  rmSync(at('dist/web/chunks'), { recursive: true, force: true }); // chunk names carry hashes: drop old ones
+  builds.push({
+    label: 'page: examples/web/main.ts → dist/web/main.js (+ index.html, style.css, demo/)',
+    options: {
+      ...common,
+      platform: 'browser',
+      target: 'es2022',
+      entryPoints: { main: at('examples/web/main.ts') },
+      outdir: at('dist/web'),
+      splitting: true,
+      chunkNames: 'chunks/[name]-[hash]',
+      external: ['webgpu'],
+      plugins: [nodeOnlyGuard],
+    },
+  });
+}
+
 if (!builds.length) {
   console.log('[build] nothing to build yet (no src/cli.ts, bench/index.ts or src/index.ts)');
   process.exit(0);
@@ -89,6 +116,12 @@ try {
   // esbuild has already printed the errors
   console.error('[build] FAILED');
   process.exit(1);
+}
+if (hasPage) {
+  mkdirSync(at('dist/web'), { recursive: true });
+  for (const f of PAGE_FILES) {
+    if (existsSync(at(`examples/web/${f}`))) cpSync(at(`examples/web/${f}`), at(`dist/web/${f}`), { recursive: true });
+  }
 }
 for (const b of builds) console.log(`[build] ${b.label}`);
 console.log(`[build] done in ${Date.now() - t0} ms`);

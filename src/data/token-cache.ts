@@ -63,6 +63,13 @@ export function decodeTokenCache(bytes: Uint8Array, name = 'token cache'): Token
   if (header.grid < 1 || header.grid > 1024 || header.codebook < 2 || header.codebook > 65536) {
     throw new Error(`${name}: grid ${header.grid} or codebook ${header.codebook} out of range.`);
   }
+  const bad = header.items.findIndex(
+    (it) => !it || typeof it.key !== 'string' || (it.split !== 'train' && it.split !== 'heldout') || !Number.isInteger(it.label),
+  );
+  if (bad >= 0) throw new Error(`${name}: item ${bad} of the header lacks a string key, a split ('train' or 'heldout') or an integer label.`);
+  if (!Array.isArray(header.labels) || header.labels.some((l) => typeof l !== 'string')) {
+    throw new Error(`${name}: the header's labels must be a list of strings.`);
+  }
   const start = 12 + hlen + ((12 + hlen) % 2);
   const n = header.items.length * header.grid * header.grid;
   if (start + 2 * n !== bytes.length) {

@@ -34,6 +34,13 @@ export class Runtime {
   readonly isCpu: boolean;
   /** Per-dispatch validation (slow): set VQGPU_DEBUG=1 or runtime.debug = true to name the failing op exactly. */
   debug = false;
+  /**
+   * Per-kernel time profile (VQGPU_PROFILE=1): every dispatch is submitted alone and timed by the
+   * completion of its submission; the device runs submissions in order, so the gaps between
+   * completions are the kernels' times. Slows everything down; for finding hot spots only.
+   */
+  profile: Map<string, { calls: number; ms: number }> | null = null;
+  private profileLast = 0;
   private pipelines = new Map<string, GPUComputePipeline>();
   private codeIds = new Map<string, number>();
   private encoder: GPUCommandEncoder | null = null;
@@ -46,6 +53,8 @@ export class Runtime {
   private lostReason: string | null = null;
   private staging = new Map<number, GPUBuffer[]>();
   private lastLabel = '';
+  /** names of the kernels with a pipeline, to find the op a device error message quotes */
+  private kernelNames = new Set<string>();
   /** dispatches and submits since start (for benches and the no-allocation tests) */
   counters = { dispatches: 0, submits: 0, pipelines: 0 };
 
@@ -53,19 +62,37 @@ export class Runtime {
     this.pool = new BufferPool(device, device.limits.maxBufferSize);
     this.isCpu = isCpuAdapter(report);
     this.alignment = device.limits.minUniformBufferOffsetAlignment;
-    device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
-      this.errors.push(`${ev.error.message} (last op: ${this.lastLabel})`);
-    };
+    device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => this.recordError(ev.error);
     device.lost.then((info) => {
-      if (info.reason !== 'destroyed') this.lostReason = `WebGPU device lost (${info.reason}): ${info.message}`;
-      else this.lostReason = 'The WebGPU device was destroyed.';
+      const last = this.lastLabel ? ` (last op: '${this.lastLabel}')` : '';
+      if (info.reason !== 'destroyed') this.lostReason = `WebGPU device lost (${info.reason}): ${info.message}${last}`;
+      else this.lostReason = `The WebGPU device was destroyed${last}.`;
     });
     const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
     if (env?.VQGPU_DEBUG === '1') this.debug = true;
+    if (env?.VQGPU_PROFILE === '1') this.profile = new Map();
   }
 
   get limits(): GPUSupportedLimits {
     return this.device.limits;
+  }
+
+  /**
+   * Keeps an uncaptured device error, naming its op. Errors arrive asynchronously, after later ops
+   * were recorded, so the op is read from the message (Dawn and Chrome quote the labels of the bind
+   * group and pipeline, which are kernel names); only when none is quoted does the last op stand in.
+   * Follow-on errors ("... is invalid due to a previous error") add nothing and are dropped.
+   */
+  private recordError(error: GPUError): void {
+    const message = error.message.trim();
+    if (this.errors.length && /invalid due to a previous error/i.test(message)) return;
+    let op = '';
+    for (const name of this.kernelNames) {
+      if ((message.includes(`"${name}"`) || message.includes(`"${name}{`)) && name.length > op.length) op = name;
+    }
+    const kind = error.constructor?.name && error.constructor.name !== 'Object' ? error.constructor.name : 'GPUError';
+    const where = op ? `in op '${op}'` : `after op '${this.lastLabel}' (set VQGPU_DEBUG=1 to name the failing op exactly)`;
+    this.errors.push(`${kind} ${where}: ${message}`);
   }
 
   /** Throws the first recorded device error, naming the op that caused it. */
@@ -96,6 +123,7 @@ export class Runtime {
         if (err) this.errors.push(`Kernel '${label}' failed to compile: ${err.message}`);
       });
       this.pipelines.set(key, p);
+      this.kernelNames.add(kernel.name);
       this.counters.pipelines++;
     }
     return p;
@@ -141,11 +169,12 @@ export class Runtime {
     }
     if (x === 0 || y === 0 || z === 0) return;
     const pipeline = this.pipeline(kernel, constants);
+    this.lastLabel = kernel.name;
+    // (debug: the scope opens before the bind group, whose validation fails first on wrong bindings)
+    if (this.debug) this.device.pushErrorScope('validation');
     const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: this.stageUniform(params) }];
     for (let i = 0; i < buffers.length; i++) entries.push({ binding: i + 1, resource: { buffer: buffers[i] } });
     const bindGroup = this.device.createBindGroup({ label: kernel.name, layout: pipeline.getBindGroupLayout(0), entries });
-    this.lastLabel = kernel.name;
-    if (this.debug) this.device.pushErrorScope('validation');
     if (!this.pass) {
       this.encoder = this.device.createCommandEncoder();
       this.pass = this.encoder.beginComputePass();
@@ -161,9 +190,34 @@ export class Runtime {
       this.device.popErrorScope().then((err) => {
         if (err) this.errors.push(`in op '${name}': ${err.message}`);
       });
+    } else if (this.profile) {
+      this.profileDispatch(kernel.name);
     } else if (this.pending >= MAX_PENDING) {
       this.flush();
     }
+  }
+
+  private profileDispatch(name: string): void {
+    this.flush();
+    const stats = this.profile!;
+    this.device.queue.onSubmittedWorkDone().then(() => {
+      const now = performance.now();
+      const s = stats.get(name) ?? { calls: 0, ms: 0 };
+      s.calls++;
+      s.ms += this.profileLast ? now - this.profileLast : 0;
+      stats.set(name, s);
+      this.profileLast = now;
+    });
+  }
+
+  /** The profile as rows sorted by time (VQGPU_PROFILE=1). */
+  profileReport(): string {
+    if (!this.profile) return 'profiling is off (set VQGPU_PROFILE=1)';
+    const rows = [...this.profile.entries()].sort((a, b) => b[1].ms - a[1].ms);
+    const total = rows.reduce((t, [, s]) => t + s.ms, 0);
+    return rows
+      .map(([k, s]) => `${k.slice(0, 48).padEnd(48)} ${String(s.calls).padStart(7)} calls ${s.ms.toFixed(0).padStart(8)} ms ${((100 * s.ms) / total).toFixed(1).padStart(5)}%`)
+      .join('\n');
   }
 
   /** Records a buffer-to-buffer copy (ends the open pass; the next dispatch opens a new one). */

@@ -68,7 +68,7 @@ export class ImageLoader {
   }
 
   /** The preprocessed image of an item, or null if the file is bad. */
-  load(it: Item): Float32Array | null {
+  load(it: Item, strict = !!this.opts.strict): Float32Array | null {
     const hit = this.cache.get(it.key);
     if (hit) return hit;
     if (this.bad.has(it.path)) return null;
@@ -79,7 +79,7 @@ export class ImageLoader {
         : preprocess(decodeImage(readFileSync(it.path), it.path), this.opts.size);
     } catch (e) {
       const reason = (e as Error).message;
-      if (this.opts.strict) throw new Error(`Bad image (strict mode): ${reason}`);
+      if (strict) throw new Error(`Bad image (strict mode): ${reason}`);
       this.bad.set(it.path, reason);
       this.opts.onBadFile?.(it.path, reason);
       return null;
@@ -90,6 +90,15 @@ export class ImageLoader {
       this.cacheBytes += img.data.byteLength;
     }
     return img.data;
+  }
+
+  /**
+   * Decodes every item once (filling the cache) without stopping at bad files; returns the bad
+   * ones as [path, reason]. Strict runs call it first so that they stop with the whole list.
+   */
+  scan(): [string, string][] {
+    for (const it of this.items) this.load(it, false);
+    return [...this.bad];
   }
 
   /** The next batch (wrapping into a new epoch as needed). */

@@ -47,10 +47,9 @@ export class NanGuard {
     const parts = typeof losses === 'function' ? (fresh.length && this.policy === 'stop' ? await losses() : {}) : losses;
     const bad = Object.entries(parts).filter(([, v]) => !Number.isFinite(v)).map(([k, v]) => `'${k}' is ${v}`);
     if (!fresh.length && !bad.length) return null;
-    const what = [
-      bad.length ? `loss part ${bad.join(', ')}` : fresh.length ? 'the loss parts stayed finite but the gradients did not' : '',
-      fresh.length ? `non-finite gradients skipped ${fresh.join(' and ')}` : '',
-    ].filter(Boolean).join('; ');
+    const what =
+      (bad.length ? `loss part ${bad.join(', ')}` : 'non-finite gradients (the logged loss parts stayed finite)') +
+      (fresh.length ? `; ${fresh.join(' and ')} skipped, weights untouched` : '');
     if (this.policy === 'stop') {
       throw new Error(
         `non-finite values by step ${step}: ${what}. Stopped (--on-nan stop); the last good checkpoint in ${this.out} is kept ` +

@@ -2,22 +2,29 @@
 // bias? [Cout], { stride, padding }) → [N, Cout, Ho, Wo], and conv2dUpsample2x, the same
 // convolution applied to the nearest-neighbour 2× upsample of x without materialising it.
 //
-// Layout and algorithm (measured on lavapipe, 2-core EPYC, bench `conv2d` case B8_C64_H32_W32_K3,
-// forward + both gradients; see bench/conv2d.ts):
-//   - NCHW throughout, no layout conversion: the API, group norm and the rest of the engine are NCHW,
-//     and an implicit GEMM reads NCHW efficiently once its loops are ordered taps-outside,
-//     channels-inside: the zero-padding masks depend only on (tap, pixel), so they are computed once
-//     per tap and the inner loop over channels is mask-free loads + FMAs, just as it would be in
-//     NHWC. A transposition at the boundary would cost two extra passes over every activation.
-//   - Implicit GEMM, one TM×TN register block per invocation, no shared memory or barriers, for all
-//     three passes (shaders/conv2d.wgsl, conv2d_grad_input.wgsl, conv2d_grad_weight.wgsl):
-//       forward      rows Cout × columns output pixels,   K = Cin·KH·KW
-//       input grad   rows Cin  × columns input pixels,    K = Cout·KH·KW (stride phases skip taps)
-//       weight grad  rows Cout × columns Cin (per tap),   K = N·Ho·Wo, split-K into a deterministic
-//                    partial sum where the grid alone would not fill the device (no float atomics)
-//     im2col + the tiled matmul was slower on every pass: it writes and rereads a K×(N·Ho·Wo)
-//     buffer (9× the input for 3×3), which costs more than the matmul saves.
-//   Numbers: see the table at the end of this comment (filled in from bench runs).
+// Layout and algorithm (chosen on lavapipe, 2-core EPYC shared with other jobs, so timings were noisy;
+// bench `conv2d`, case B8_C64_H32_W32_K3 = 3×3, 64→64, 32×32, batch 8, forward + both gradients):
+//   - NCHW throughout, no layout conversion. The API, group norm and the rest of the engine are NCHW,
+//     and an implicit GEMM reads NCHW well once its loops are ordered taps-outside, channels-inside:
+//     the zero-padding masks depend only on (tap, pixel), so they are computed once per tap and the
+//     inner loop over channels is loads + FMAs, as it would be in NHWC. Converting at the boundary
+//     would add two passes over every activation for no gain in that inner loop.
+//   - Implicit GEMM for all three passes, one TM×TN register block per invocation, no shared memory,
+//     no barriers, 1-D workgroups along the lane-varying operand so that the other operand's loads
+//     are uniform (shaders/conv2d.wgsl, conv2d_grad_input.wgsl, conv2d_grad_weight.wgsl):
+//       forward      rows Cout × columns output pixels,  K = Cin·KH·KW
+//       input grad   rows Cin  × columns input pixels,   K = Cout·KH·KW (stride phases skip taps)
+//       weight grad  rows Cout × columns Cin (per tap),  K = N·Ho·Wo, split-K into partial sums
+//                    added in a fixed order where the grid alone would not fill the device (no atomics)
+//     No im2col: it would write and reread a (Cin·KH·KW)×(N·Ho·Wo) buffer, 9× the input for 3×3.
+//   - Block size (per pass, GFLOP/s, same process, interleaved): 4×4 ≈ 0.8, 8×4 ≈ 1.3, 8×8 ≈ 1.6,
+//     16×8 ≈ 2.0 (32×8, 16×16 lose). 8×8 is used: 16×8 compiles ~3× slower in llvmpipe (~15 s vs
+//     ~5 s per kernel with the machine loaded), which every fresh process and browser pays.
+//   - Measured (load average 11 on 2 cores, so absolute numbers are ~5× low): ours 0.54 GFLOP/s,
+//     TF.js WebGPU 0.27 (2.0×), naive 0.08; decoder case (2× upsample + 3×3 128→64): ours 0.81,
+//     TF.js 0.28 (2.9×). With a lighter load, ours reached 2.5 GFLOP/s on the first case.
+//     KH, KW, stride, padding and the upsample factor are uniforms, not overrides: one pipeline per
+//     pass serves every layer (each override variant is another multi-second compile).
 
 import convSrc from '../../shaders/conv2d.wgsl';
 import gradInputSrc from '../../shaders/conv2d_grad_input.wgsl';
@@ -31,8 +38,8 @@ import { sumAxes } from './reduce.js';
 
 // Register blocks: TM rows (channels) × TN columns per invocation, the same for all three passes.
 // On a CPU rasteriser the gathered loads of the lane-varying operand dominate, so a large block that
-// amortises them over many FMAs wins even with its accumulators spilled (forward, 64→64 channels:
-// 16×8 ≈ 2.2× 4×4; 32×8 and 16×16 lose again). A GPU wants fewer registers per invocation.
+// amortises them over many FMAs wins even with its accumulators spilled (see the sizes above).
+// A GPU wants fewer registers per invocation (not measured here: no GPU on this machine).
 const CPU_TILE = { TM: 8, TN: 8 };
 const GPU_TILE = { TM: 8, TN: 4 };
 

@@ -8,7 +8,7 @@ import { manualSeed } from '../nn/init.js';
 import { AdamW } from '../optim/adam.js';
 import { warmupCosine } from '../optim/schedule.js';
 import { crossEntropy } from '../ops/xent.js';
-import { reshape } from '../ops/layout.js';
+import { reshape, slice } from '../ops/layout.js';
 import { tensor } from '../tensor/tensor.js';
 import { keep, tidy } from '../tensor/scope.js';
 import { sampleCategorical, Generator } from '../ops/random.js';
@@ -93,18 +93,20 @@ export async function sampleCharLM(lm: CharLM, prompt: string, n: number, temper
   const { model } = lm;
   const gen = new Generator(seed);
   const ids = lm.encode(prompt);
+  if (ids.length === 0) throw new Error('sampleCharLM: the prompt must hold at least one character.');
   const total = Math.min(model.config.seqLen, ids.length + n);
+  if (total <= ids.length) return lm.decode(ids); // nothing to add (n ≤ 0, or the prompt fills the context)
   const cache = model.newCache(1);
   const out = [...ids];
   try {
     let next = noGrad(() => tidy(() => {
       const logits = model.forwardCached(tensor(Int32Array.from(ids), [1, ids.length]), cache, 0);
-      const lastRow = reshape(logits, [ids.length, -1]);
+      // only the prompt's last position predicts the first new character
+      const lastRow = reshape(slice(logits, 1, ids.length - 1, ids.length), [1, -1]);
       return sampleCategorical(lastRow, gen, temperature).keepAlive();
     }));
     for (let pos = ids.length; pos < total; pos++) {
-      const all = (await next.toArray()) as Int32Array;
-      const tok = all[all.length - 1];
+      const tok = await next.item();
       out.push(tok);
       next.dispose();
       if (pos + 1 >= total) break;

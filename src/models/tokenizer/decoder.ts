@@ -24,10 +24,12 @@ export class Decoder extends Module {
     this.stem = this.child('stem', new Conv2d(c.codeDim, ch, { kernel: 3, padding: 1 }));
     this.mid = this.child('mid', new ResBlock(ch, ch, c.groups));
     for (let i = c.mult.length - 1; i >= 0; i--) {
+      // The upsampling conv already narrows to this level's width: at the largest resolution the
+      // convolutions run at the smallest width (they dominate the cost).
       const out = c.width * c.mult[i];
-      const up = this.child(`level${i}_up`, new Conv2d(ch, ch, { kernel: 3, padding: 1, upsample: true }));
-      const blocks = Array.from({ length: c.resBlocks }, (_, j) => this.child(`level${i}_block${j}`, new ResBlock(j === 0 ? ch : out, out, c.groups)));
-      ch = blocks.length ? out : ch;
+      const up = this.child(`level${i}_up`, new Conv2d(ch, out, { kernel: 3, padding: 1, upsample: true }));
+      const blocks = Array.from({ length: c.resBlocks }, (_, j) => this.child(`level${i}_block${j}`, new ResBlock(out, out, c.groups)));
+      ch = out;
       this.levels.push({ up, blocks });
     }
     this.norm = this.child('norm', new GroupNorm(Math.min(c.groups, ch), ch));

@@ -133,6 +133,12 @@ export class VectorQuantizer extends Module {
     this.updates++;
   }
 
+  /** Frees the codebook state and the usage counts (which are not a registered buffer). */
+  override dispose(): void {
+    super.dispose();
+    this.usage.dispose();
+  }
+
   /** Per-code assignment counts since the last call (read back: call at log time only). */
   async takeUsage(): Promise<Float32Array> {
     const u = (await this.usage.toArray()) as Float32Array;

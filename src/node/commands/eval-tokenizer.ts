@@ -20,9 +20,11 @@ export interface TokenizerMetrics {
 }
 
 /** Reconstructs every held-out image (clamped to [-1, 1]) and measures it against the original. */
-export async function evaluateTokenizer(model: VQVAE, data: DataSet, opts: { batch: number }): Promise<TokenizerMetrics> {
+export async function evaluateTokenizer(
+  model: VQVAE, data: DataSet, opts: { batch: number; onBadFile?: (path: string, reason: string) => void },
+): Promise<TokenizerMetrics> {
   const size = model.config.size;
-  const loader = new ImageLoader(data, { size, batch: opts.batch, split: 'heldout' });
+  const loader = new ImageLoader(data, { size, batch: opts.batch, split: 'heldout', onBadFile: opts.onBadFile });
   const counts = new Float64Array(model.config.codebook);
   let se = 0, ae = 0, n = 0, psnrSum = 0;
   model.eval();

@@ -1,7 +1,9 @@
 // vqgpu train-prior --kind ar|diffusion|mask --tokens CACHE [--layers L --dim D --heads H]
-//   [--steps N | --minutes M] --out RUN [--resume]
+//   [--steps N | --minutes M] [--schedule-steps S] [--on-nan stop|skip] --out RUN [--resume]
 // Trains a prior on the token cache's training split; logs loss, tokens/s, the held-out loss and the
-// time left; writes atomic checkpoints holding the config, optimizer state, step and RNG state.
+// time left; writes atomic checkpoints holding the config, optimizer state, step and RNG state (the
+// batch sampler's and the GPU generator's, for dropout), so a resumed run continues bit-exactly.
+// Ctrl-C / SIGTERM writes a checkpoint and exits with code 130.
 
 import { mkdirSync } from 'node:fs';
 import { splitTokens } from '../../data/token-cache.js';
@@ -12,7 +14,8 @@ import { manualSeed } from '../../nn/init.js';
 import { defaultGenerator, type GeneratorState } from '../../ops/random.js';
 import { makeBatch, PriorTrainer } from '../../train/prior-trainer.js';
 import { parseFlags, UsageError, type FlagSpec } from '../args.js';
-import { loadLatestCheckpoint, restoreCheckpoint, saveCheckpoint } from '../checkpoint.js';
+import { expectRunKind, loadLatestCheckpoint, restoreCheckpoint, saveCheckpoint } from '../checkpoint.js';
+import { installNanTestHook, NanGuard, ON_NAN_FLAG, type NanPolicy } from '../nan-policy.js';
 import { checkCacheMatchesPrior, readTokenCache } from '../prior-run.js';
 import { onInterrupt, progressLine } from '../progress.js';
 import { heldoutLoss } from './eval-prior.js';
@@ -28,6 +31,7 @@ export const TRAIN_PRIOR_FLAGS: Record<string, FlagSpec> = {
   'class-cond': { type: 'boolean', help: "condition on the cache's labels (class tokens)" },
   steps: { type: 'int', help: 'stop after this many steps', min: 1 },
   minutes: { type: 'number', help: 'stop after this many minutes', min: 0 },
+  'schedule-steps': { type: 'int', help: 'length of the learning-rate schedule (default: --steps, or 5000)', min: 1 },
   batch: { type: 'int', help: 'sequences per step', default: 32, min: 1, max: 4096 },
   lr: { type: 'number', help: 'peak learning rate', default: 1e-3, min: 0 },
   warmup: { type: 'int', help: 'warm-up steps', default: 100, min: 0 },
@@ -36,6 +40,7 @@ export const TRAIN_PRIOR_FLAGS: Record<string, FlagSpec> = {
   'eval-every': { type: 'int', help: 'steps between held-out evaluations', default: 500, min: 1 },
   keep: { type: 'int', help: 'checkpoints kept', default: 3, min: 1 },
   seed: { type: 'int', help: 'random seed', default: 0 },
+  'on-nan': ON_NAN_FLAG,
   out: { type: 'string', help: 'run folder', required: true },
   resume: { type: 'boolean', help: 'continue from the last checkpoint in --out' },
 };
@@ -57,8 +62,11 @@ export async function trainPrior(argv: string[]): Promise<void> {
   const cache = readTokenCache(cachePath);
   mkdirSync(out, { recursive: true });
   const priorCkpt = f.resume ? await loadLatestCheckpoint(out) : null;
+  if (priorCkpt) expectRunKind(priorCkpt, 'prior', `--out '${out}'`);
+  if (f.resume && !priorCkpt) console.error(`note: --resume given but ${out} has no checkpoint; starting fresh.`);
   const saved = priorCkpt?.config as RunConfig | undefined;
-  const totalSteps = Number(f.steps ?? 0);
+  // The schedule's length is part of the run: a run stopped early and resumed follows the same curve.
+  const totalSteps = Number(f['schedule-steps'] ?? f.steps ?? 0);
   manualSeed(Number(f.seed));
   defaultGenerator().manualSeed(Number(f.seed));
   const run: RunConfig = saved
@@ -91,7 +99,16 @@ export async function trainPrior(argv: string[]): Promise<void> {
     `train-prior: ${run.prior.prior} prior, ${prior.numParameters().toLocaleString()} parameters, ${train.count} training grids of ${L} tokens ` +
       `(${held.count} held out), codebook ${run.prior.codebook}, batch ${B}`,
   );
-  const save = () => saveCheckpoint(out, { model: prior, optimizer: trainer.opt, step: trainer.step, rng: { noise: rng.state, gpu: defaultGenerator().getState() }, config: run }, { keep: Number(f.keep) });
+  const testHook = installNanTestHook();
+  if (testHook.inputStep) throw new Error('VQGPU_TEST_NAN_STEP=input:<k> applies to train-tokenizer only.');
+  const nan = new NanGuard({ prior: trainer.opt }, f['on-nan'] as NanPolicy, out);
+  let savedStep = -1;
+  const save = async () => {
+    const warning = await nan.check(trainer.step, async () => ({ loss: await trainer.takeLoss() }));
+    if (warning) console.error(warning);
+    savedStep = trainer.step;
+    await saveCheckpoint(out, { model: prior, optimizer: trainer.opt, step: trainer.step, rng: { noise: rng.state, gpu: defaultGenerator().getState() }, config: run }, { keep: Number(f.keep) });
+  };
 
   const stopAt = f.steps !== undefined ? Number(f.steps) : Infinity;
   const deadline = f.minutes !== undefined ? Date.now() + Number(f.minutes) * 60_000 : Infinity;
@@ -117,7 +134,8 @@ export async function trainPrior(argv: string[]): Promise<void> {
         lastStep = trainer.step;
         const left = Math.min(stopAt === Infinity ? Infinity : ((stopAt - trainer.step) * B * L) / tps, deadline === Infinity ? Infinity : (deadline - now) / 1000);
         console.log(progressLine(trainer.step, stopAt, { loss, 'bits/tok': loss / Math.LN2, 'tok/s': tps }, left));
-        if (!Number.isFinite(loss)) throw new Error(`the loss became ${loss} at step ${trainer.step}; the last good checkpoint in ${out} is kept.`);
+        const warning = await nan.check(trainer.step, { loss });
+        if (warning) console.error(warning);
       }
       if (every(Number(f['eval-every'])) && held.count) {
         const h = await heldoutLoss(prior, held, run.prior);
@@ -128,6 +146,8 @@ export async function trainPrior(argv: string[]): Promise<void> {
   } finally {
     unhook();
   }
-  if (trainer.step > startStep || !priorCkpt) await save();
-  console.error(`done: step ${trainer.step}${interrupted ? ' (interrupted, checkpoint written)' : ''}`);
+  if (savedStep !== trainer.step && (trainer.step > startStep || !priorCkpt)) await save();
+  const skipped = nan.skipped.prior ? `, ${nan.skipped.prior} step(s) skipped for non-finite gradients` : '';
+  console.error(`done: step ${trainer.step}${skipped}${interrupted ? ' (interrupted, checkpoint written; continue with --resume)' : ''}`);
+  if (interrupted) process.exitCode = 130;
 }

@@ -1,6 +1,11 @@
 // vqgpu train-tokenizer --data <emoji|DIR> --size 32 --grid 8 --codebook 256 [--code-dim D]
-//   [--steps N | --minutes M] [--checkpoint-every S] [--batch B] --out RUN [--resume]
+//   [--steps N | --minutes M] [--checkpoint-every S] [--batch B] [--strict] [--on-nan stop|skip]
+//   --out RUN [--resume]
 // Trains the VQ-VAE (+ discriminator) and writes atomic checkpoints, progress lines and figures.
+// A checkpoint holds everything the loop depends on (weights, EMA codebook state, both optimizers,
+// step, data position), so `--resume` continues bit-exactly; figures never advance the data stream.
+// Ctrl-C / SIGTERM writes a checkpoint and exits with code 130. Bad image files are skipped with a
+// warning each and counted at the end; --strict checks every file first and stops with the list.
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +19,8 @@ import { tensor } from '../../tensor/tensor.js';
 import { tidy } from '../../tensor/scope.js';
 import { DEFAULT_LOSS, TokenizerTrainer, type LossConfig } from '../../train/tokenizer-trainer.js';
 import { parseFlags, UsageError, type FlagSpec } from '../args.js';
-import { loadLatestCheckpoint, saveCheckpoint, restoreCheckpoint } from '../checkpoint.js';
+import { expectRunKind, loadLatestCheckpoint, saveCheckpoint, restoreCheckpoint } from '../checkpoint.js';
+import { installNanTestHook, NanGuard, ON_NAN_FLAG, type NanPolicy } from '../nan-policy.js';
 import { openDataSet } from '../dataset.js';
 import { ImageLoader } from '../image-loader.js';
 import { TokenizerState } from '../tokenizer-run.js';
@@ -46,7 +52,8 @@ export const TRAIN_TOKENIZER_FLAGS: Record<string, FlagSpec> = {
   l2norm: { type: 'boolean', help: 'l2-normalised codes' },
   'restart-every': { type: 'int', help: 'steps between dead-code restarts (0 = never)', default: 100, min: 0 },
   seed: { type: 'int', help: 'random seed', default: 0 },
-  strict: { type: 'boolean', help: 'stop at the first bad image instead of skipping it' },
+  strict: { type: 'boolean', help: 'check every image first and stop, listing the bad ones, instead of skipping them' },
+  'on-nan': ON_NAN_FLAG,
   out: { type: 'string', help: 'run folder', required: true },
   resume: { type: 'boolean', help: 'continue from the last checkpoint in --out' },
 };
@@ -60,6 +67,7 @@ export async function trainTokenizer(argv: string[]): Promise<void> {
 
   // Config: from the checkpoint on --resume (the file is the source of truth), else from flags.
   const prior = f.resume ? await loadLatestCheckpoint(out) : null;
+  if (prior) expectRunKind(prior, 'tokenizer', `--out '${out}'`);
   if (f.resume && !prior) console.error(`note: --resume given but ${out} has no checkpoint; starting fresh.`);
   const saved = prior?.config as { tokenizer: TokenizerConfig; loss: LossConfig; data: string; batch: number; seed: number } | undefined;
   manualSeed(Number(f.seed));
@@ -79,11 +87,17 @@ export async function trainTokenizer(argv: string[]): Promise<void> {
   const seed = saved?.seed ?? Number(f.seed);
 
   const data = openDataSet(dataSpec);
-  const badFiles: string[] = [];
-  const loader = new ImageLoader(data, {
-    size: config.size, batch, split: 'train', seed, flip: true, strict: !!f.strict,
-    onBadFile: (p, why) => { badFiles.push(p); console.error(`warning: skipping ${why}`); },
-  });
+  const badFiles = new Set<string>();
+  const onBadFile = (p: string, why: string) => {
+    if (badFiles.has(p)) return;
+    badFiles.add(p);
+    console.error(`warning: skipping ${why}`);
+  };
+  if (f.strict) {
+    const bad = new ImageLoader(data, { size: config.size, batch, split: 'all', cacheBytes: 0 }).scan();
+    if (bad.length) throw new Error(`--strict: ${bad.length} bad image file(s) in '${data.name}':\n  ${bad.map(([, why]) => why).join('\n  ')}`);
+  }
+  const loader = new ImageLoader(data, { size: config.size, batch, split: 'train', seed, flip: true, strict: !!f.strict, onBadFile });
   const state = new TokenizerState(config);
   const useDisc = loss.perceptual > 0 || loss.adversarial > 0;
   const trainer = new TokenizerTrainer(state.vqvae, useDisc ? state.disc : null, loss);
@@ -101,14 +115,23 @@ export async function trainTokenizer(argv: string[]): Promise<void> {
   );
 
   const runConfig = { tokenizer: config, loss, data: dataSpec, batch, seed };
+  const testHook = installNanTestHook();
+  const nan = new NanGuard({ generator: trainer.optG, ...(trainer.optD ? { discriminator: trainer.optD } : {}) }, f['on-nan'] as NanPolicy, out);
+  let savedStep = -1;
   const save = async () => {
+    const warning = await nan.check(trainer.step, () => trainer.takeLosses());
+    if (warning) console.error(warning);
+    savedStep = trainer.step;
     await saveCheckpoint(out, {
       model: state, optimizers: { g: trainer.optG, ...(trainer.optD ? { d: trainer.optD } : {}) }, step: trainer.step,
       config: runConfig, extra: { loader: loader.state },
     }, { keep: Number(f.keep) });
   };
   const figure = async (name: string) => {
+    // The next training batch, without consuming it: the data stream must not depend on figures.
+    const at = { ...loader.state };
     const b = loader.next();
+    loader.setState(at);
     const n = Math.min(8, b.items.length);
     const recon = await noGrad(() => tidy(() => {
       state.vqvae.eval();
@@ -131,9 +154,13 @@ export async function trainTokenizer(argv: string[]): Promise<void> {
   try {
     while (trainer.step < stopAt && Date.now() < deadline && !interrupted) {
       const b = loader.next();
+      if (testHook.inputStep === trainer.step + 1) b.images[0] = NaN; // TEST HOOK (VQGPU_TEST_NAN_STEP=input:k)
       const x = tensor(b.images, [batch, 3, config.size, config.size]);
       trainer.train(x, every(Number(f['restart-every'])));
       x.dispose();
+      // A turn of the event loop per step lets Dawn retire finished submits: a synchronous run of
+      // ~150 steps without one crashed Dawn/lavapipe (SIGSEGV) when --log-every was large.
+      await new Promise<void>((r) => setImmediate(r));
       if (every(Number(f['log-every']))) {
         const l = await trainer.takeLosses();
         const u = usageStats(await state.vqvae.quantizer.takeUsage());
@@ -148,8 +175,8 @@ export async function trainTokenizer(argv: string[]): Promise<void> {
         console.log(progressLine(trainer.step, stopAt, {
           rec: l.rec, perc: l.perc, vq: l.vq, adv: l.adv, disc: l.disc, 'img/s': ips, usage: u.usage, ppl: u.perplexity,
         }, left));
-        const bad = Object.entries(l).find(([, v]) => !Number.isFinite(v));
-        if (bad) throw new Error(`loss part '${bad[0]}' became ${bad[1]} at step ${trainer.step}; the last good checkpoint in ${out} is kept.`);
+        const warning = await nan.check(trainer.step, l);
+        if (warning) console.error(warning);
       }
       if (every(Number(f['checkpoint-every']))) await save();
       if (every(Number(f['figure-every']))) await figure(`recon-${String(trainer.step).padStart(6, '0')}.png`);
@@ -157,13 +184,17 @@ export async function trainTokenizer(argv: string[]): Promise<void> {
   } finally {
     unhook();
   }
-  if (trainer.step > startStep || !prior) await save();
+  if (savedStep !== trainer.step && (trainer.step > startStep || !prior)) await save();
   await figure('recon-final.png');
   const secs = (Date.now() - t0) / 1000;
-  console.error(`done: step ${trainer.step} in ${secs.toFixed(0)} s${interrupted ? ' (interrupted, checkpoint written)' : ''}`);
-  if (badFiles.length) console.error(`warning: ${badFiles.length} bad image file(s) were skipped.`);
-  if (!interrupted) {
-    const m = await evaluateTokenizer(state.vqvae, data, { batch: 64 });
+  const skipped = Object.entries(nan.skipped).filter(([, n]) => n > 0).map(([k, n]) => `${n} '${k}' step(s)`);
+  const skipNote = skipped.length ? `, skipped for non-finite gradients: ${skipped.join(', ')}` : '';
+  if (rt.profile) console.error(`kernel time profile:\n${rt.profileReport()}`);
+  console.error(`done: step ${trainer.step} in ${secs.toFixed(0)} s${skipNote}${interrupted ? ' (interrupted, checkpoint written; continue with --resume)' : ''}`);
+  if (interrupted) process.exitCode = 130;
+  else if (data.items.some((it) => it.heldout)) {
+    const m = await evaluateTokenizer(state.vqvae, data, { batch: 64, onBadFile });
     console.log(JSON.stringify({ step: trainer.step, ...m }));
   }
+  if (badFiles.size) console.error(`warning: ${badFiles.size} bad image file(s) were skipped:\n  ${[...badFiles].join('\n  ')}`);
 }
