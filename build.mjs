@@ -1,10 +1,10 @@
-// `node build.mjs`: bundles vqgpu with esbuild.
+// `node build.mjs [node|browser|page ...]`: bundles vqgpu with esbuild (all targets, or the named ones).
 //   Node:    src/cli.ts → dist/node/cli.mjs, bench/index.ts → dist/node/bench.mjs (ESM; npm packages stay external)
 //   Browser: src/index.ts → dist/web/vqgpu.js (ESM; fails if any Node-only module would be bundled)
-//   Page:    examples/web/main.ts → dist/web/main.js (+ lazily loaded chunks), with index.html,
-//            style.css and the demo checkpoint (examples/web/demo/) copied beside it; same guard
+//   Page:    examples/web/main.ts → dist/web/main.js (same guard), with index.html, style.css, the
+//            demo checkpoint (examples/web/demo/) and TF.js's prebuilt modules (vendor/) beside it
 // Entries whose source does not exist yet are skipped. `.wgsl` files are imported as text.
-import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,6 +57,7 @@ const nodeEntries = [
 ].filter(([src]) => existsSync(at(src)));
 if (nodeEntries.length) {
   builds.push({
+    target: 'node',
     label: `node: ${nodeEntries.map(([s, o]) => `${s} → dist/node/${o}.mjs`).join(', ')}`,
     options: {
       ...common,
@@ -71,6 +72,7 @@ if (nodeEntries.length) {
 }
 if (existsSync(at('src/index.ts'))) {
   builds.push({
+    target: 'browser',
     label: 'browser: src/index.ts → dist/web/vqgpu.js',
     options: {
       ...common,
@@ -84,27 +86,41 @@ if (existsSync(at('src/index.ts'))) {
   });
 }
 
-// The web page (examples/web): bundled from the same src/, under the same Node-only guard. Code
-// splitting keeps what the page imports lazily (TF.js, the benchmarks' peer) out of main.js.
+// The web page (examples/web): bundled from the same src/, under the same Node-only guard. TF.js
+// (the benchmarks' peer, imported lazily by bench/tfjs.ts) is not bundled: its prebuilt ES modules
+// are copied to dist/web/vendor/ and index.html's import map points the bare names there, so the
+// build stays fast and the page loads TF.js only when a benchmark asks for it.
 const PAGE_FILES = ['index.html', 'style.css', 'demo'];
-const hasPage = existsSync(at('examples/web/main.ts'));
-if (hasPage) {
-  rmSync(at('dist/web/chunks'), { recursive: true, force: true }); // chunk names carry hashes: drop old ones
+const TFJS_VENDOR = {
+  'tf.fesm.min.js': 'node_modules/@tensorflow/tfjs/dist/tf.fesm.min.js',
+  'tf-backend-webgpu.fesm.min.js': 'node_modules/@tensorflow/tfjs-backend-webgpu/dist/tf-backend-webgpu.fesm.min.js',
+};
+if (existsSync(at('examples/web/main.ts'))) {
   builds.push({
-    label: 'page: examples/web/main.ts → dist/web/main.js (+ index.html, style.css, demo/)',
+    target: 'page',
+    label: 'page: examples/web/main.ts → dist/web/main.js (+ index.html, style.css, demo/, vendor/ TF.js)',
     options: {
       ...common,
       platform: 'browser',
       target: 'es2022',
       entryPoints: { main: at('examples/web/main.ts') },
       outdir: at('dist/web'),
-      splitting: true,
-      chunkNames: 'chunks/[name]-[hash]',
-      external: ['webgpu'],
+      external: ['webgpu', '@tensorflow/tfjs', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-webgpu'],
       plugins: [nodeOnlyGuard],
     },
   });
 }
+
+const TARGETS = ['node', 'browser', 'page'];
+const only = process.argv.slice(2);
+for (const t of only) {
+  if (!TARGETS.includes(t)) {
+    console.error(`[build] unknown target '${t}'; targets: ${TARGETS.join(', ')}`);
+    process.exit(2);
+  }
+}
+if (only.length) builds.splice(0, builds.length, ...builds.filter((b) => only.includes(b.target)));
+const buildsPage = builds.some((b) => b.target === 'page');
 
 if (!builds.length) {
   console.log('[build] nothing to build yet (no src/cli.ts, bench/index.ts or src/index.ts)');
@@ -117,11 +133,13 @@ try {
   console.error('[build] FAILED');
   process.exit(1);
 }
-if (hasPage) {
+if (buildsPage) {
   mkdirSync(at('dist/web'), { recursive: true });
   for (const f of PAGE_FILES) {
     if (existsSync(at(`examples/web/${f}`))) cpSync(at(`examples/web/${f}`), at(`dist/web/${f}`), { recursive: true });
   }
+  // (without TF.js installed the benchmarks' TF.js columns read "–")
+  for (const [name, src] of Object.entries(TFJS_VENDOR)) if (existsSync(at(src))) cpSync(at(src), at(`dist/web/vendor/${name}`));
 }
 for (const b of builds) console.log(`[build] ${b.label}`);
 console.log(`[build] done in ${Date.now() - t0} ms`);

@@ -12,6 +12,7 @@ import { grid1d, kernel, launch, Params } from '../src/ops/launch.js';
 import { upsampleNearest2xGrad } from '../src/ops/upsample.js';
 import { round3, timeGpu, timePeer, type Bench, type BenchResult } from './harness.js';
 import { loadTf } from './tfjs.js';
+import { runPasses } from './conv2d-passes.js';
 import { Rng } from '../kernels-test/reference.js';
 
 const NAIVE_FWD = kernel('conv2d_naive', naiveSrc, 'forward');
@@ -63,6 +64,7 @@ function permuteHost(src: Float32Array, shape: number[], perm: number[]): Float3
 }
 
 async function run(caseName: string, opts: { minSeconds: number; peers: boolean }): Promise<BenchResult> {
+  if (caseName === PASSES) return runPasses(caseName, opts.minSeconds);
   const c = CASES[caseName];
   const Hv = c.up ? 2 * c.H : c.H, Wv = c.up ? 2 * c.W : c.W;
   const Ho = Hv + 2 * c.pad - c.K + 1, Wo = Wv + 2 * c.pad - c.K + 1;
@@ -128,4 +130,7 @@ async function run(caseName: string, opts: { minSeconds: number; peers: boolean 
   return { bench: 'conv2d', case: caseName, metric: 'GFLOP/s', ours: flop / ours / 1e9, vs, notes };
 }
 
-export const bench: Bench = { name: 'conv2d', cases: Object.keys(CASES), run };
+/** Per-pass GFLOP/s over a tokenizer step's convolutions vs the matmul in the same process (conv2d-passes.ts). */
+const PASSES = 'tokenizer_passes';
+
+export const bench: Bench = { name: 'conv2d', cases: [...Object.keys(CASES), PASSES], run };

@@ -31,7 +31,8 @@ export function removeTempDirs(): void {
 }
 
 /** The tiny tokenizer of these tests: 64 synthetic 16 px images, 4×4 tokens, 16 codes. */
-export const TINY_TOKENIZER = ['--data', 'synthetic', '--size', '16', '--grid', '4', '--codebook', '16', '--code-dim', '8', '--width', '8', '--batch', '4'];
+export const TINY_TOKENIZER_MODEL = ['--size', '16', '--grid', '4', '--codebook', '16', '--code-dim', '8', '--width', '8', '--batch', '4'];
+export const TINY_TOKENIZER = ['--data', 'synthetic', ...TINY_TOKENIZER_MODEL];
 /** A tiny AR prior (dropout stays on: resuming must restore the GPU generator too). */
 export const TINY_PRIOR = ['--layers', '1', '--dim', '16', '--heads', '2', '--batch', '4', '--warmup', '2'];
 

@@ -132,3 +132,22 @@ describe('grad()', () => {
     x.dispose();
   });
 });
+
+describe('grad() through a target to another target', () => {
+  it('keeps propagating past an intermediate target: loss = sum((3x)²) gives d/dh = 2h and d/dx = 18x', async () => {
+    const xs = Float32Array.from([1, -2, 0.5]);
+    const x = leaf(xs, [3]);
+    const { h, g } = vq.tidy(() => {
+      const h = vq.mulScalar(x, 3);
+      return { h, g: grad(vq.sum(vq.square(h)), [h, x]) };
+    }) as unknown as { h: vq.Tensor; g: (vq.Tensor | null)[] };
+    expect(g[0]).not.toBeNull();
+    expect(g[1]).not.toBeNull();
+    await expectClose(g[0]!, Array.from(xs, (v) => 6 * v), 'd/dh');
+    await expectClose(g[1]!, Array.from(xs, (v) => 18 * v), 'd/dx');
+    expect(x.grad).toBeNull();
+    h.dispose();
+    for (const t of g) t?.dispose();
+    x.dispose();
+  });
+});

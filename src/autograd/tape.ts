@@ -156,10 +156,13 @@ function walk(order: Tensor[], grads: Map<number, Tensor>, grad: Tensor | undefi
     const g = grads.get(t.id);
     if (!g) continue;
     if (partial?.sink.has(t.id)) {
-      grads.delete(t.id);
-      partial.out.set(t.id, g.isContiguous ? g : clone(g));
-      if (!g.isContiguous) g.dispose();
-      continue;
+      // Collect a copy; keep propagating when another target lies further back.
+      partial.out.set(t.id, clone(g));
+      if (!t.node || !t.node.inputs.some((x) => partial.relevant.has(x.id))) {
+        grads.delete(t.id);
+        g.dispose();
+        continue;
+      }
     }
     if (!t.node) {
       // a leaf

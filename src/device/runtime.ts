@@ -282,6 +282,21 @@ export class Runtime {
     return out;
   }
 
+  /**
+   * Keeps at most about one step of work in flight: submits what is recorded, then waits for the
+   * work submitted at the previous call. Training loops call it once per step, so the CPU records
+   * step t+1 while the device runs step t, and Dawn's queue (and its staging memory) stays bounded;
+   * it also lets the event loop turn, which Dawn in Node needs to process its callbacks.
+   */
+  async throttle(): Promise<void> {
+    this.flush();
+    const previous = this.inflight;
+    this.inflight = this.device.queue.onSubmittedWorkDone();
+    if (previous) await previous;
+    this.checkHealthy();
+  }
+  private inflight: Promise<undefined> | null = null;
+
   /** Waits until all submitted work is done (benchmarks). */
   async sync(): Promise<void> {
     this.flush();

@@ -89,7 +89,9 @@ async function listCheckpoints(dir: string): Promise<{ file: string; step: numbe
   try {
     names = await readdir(dir);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return [];
+    if (code === 'ENOTDIR') throw new Error(`'${dir}' is a file, not a run folder (give the folder that holds the checkpoints, e.g. '${dirname(dir)}').`);
     throw e;
   }
   return names

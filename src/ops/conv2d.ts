@@ -180,6 +180,11 @@ export function conv2dGradWeight(gy: Tensor, x: Tensor, g: ConvGeometry): Tensor
   return dw;
 }
 
+/** dbias [Cout] = Σ_{n, y, x} gy[n, co, y, x] for the dense output gradient gy [N, Cout, Ho, Wo]. */
+export function conv2dBiasGrad(gy: Tensor): Tensor {
+  return sumAxes(gy, [0, 2, 3], false);
+}
+
 /** Forward and the autograd record shared by conv2d and conv2dUpsample2x. */
 function convolve(op: string, x: Tensor, w: Tensor, bias: Tensor | null, geo: ConvGeometry): Tensor {
   const xc = contiguous(x), wc = contiguous(w), bc = bias ? contiguous(bias) : null;
@@ -201,7 +206,7 @@ function convolve(op: string, x: Tensor, w: Tensor, bias: Tensor | null, geo: Co
       gw = conv2dGradWeight(gc, xd, geo);
       xd.dispose();
     }
-    if (bias?.requiresGrad) gb = sumAxes(gc, [0, 2, 3], false);
+    if (bias?.requiresGrad) gb = conv2dBiasGrad(gc);
     gc.dispose();
     return bias ? [gx, gw, gb] : [gx, gw];
   });

@@ -6,6 +6,7 @@
 // Tokens stay on the GPU between steps (filtering and sampling are kernels); one readback at the end.
 
 import { noGrad } from '../autograd/tape.js';
+import { runtime } from '../device/runtime.js';
 import { Generator, sampleCategorical } from '../ops/random.js';
 import { concat, copyInto, reshape, slice } from '../ops/layout.js';
 import { zeros } from '../ops/creation.js';
@@ -65,6 +66,7 @@ export async function sampleAR(logits: CachedLogits, shape: SampleShape, opts: A
       );
       tok?.dispose();
       tok = next;
+      await runtime().throttle();
       await opts.onStep?.(i + 1);
     }
     if (P > 0) {

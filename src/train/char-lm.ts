@@ -2,6 +2,7 @@
 // (used by `vqgpu demo` before the image pipeline exists, and by the tests). Browser-safe.
 
 import { backward, noGrad } from '../autograd/tape.js';
+import { runtime } from '../device/runtime.js';
 import { Transformer } from '../models/transformer/transformer.js';
 import type { TransformerConfig } from '../models/transformer/config.js';
 import { manualSeed } from '../nn/init.js';
@@ -78,6 +79,7 @@ export async function trainCharLM(lm: CharLM, text: string, o: { steps: number; 
     });
     last?.dispose();
     last = keep(loss);
+    await runtime().throttle();
     if (step % logEvery === 0 || step === o.steps) {
       const entry = { step, loss: await last!.item() };
       logs.push(entry);

@@ -5,7 +5,7 @@
 //     adv  = −mean D(x̂)                    hinge generator loss
 //     λ    = ‖∇_W rec‖ / (‖∇_W adv‖ + 1e-4), W the decoder's last conv weight (VQGAN's adaptive weight),
 //            computed on the GPU (no readback) from two partial backward passes.
-//   discriminator (after the warm-up, or whenever perc is on): hinge loss
+//   discriminator (from the start when perc is on, else after the warm-up): hinge loss
 //     mean relu(1 − D(x)) + mean relu(1 + D(sg(x̂)))
 // Loss parts accumulate on the GPU; the host reads them only at log time.
 
@@ -73,6 +73,9 @@ export class TokenizerTrainer {
   /** One step on a batch x [N, 3, S, S]; `restart` allows dead-code restarts this step. */
   train(x: Tensor, restart: boolean): void {
     const advOn = !!this.disc && this.loss.adversarial > 0 && this.step >= this.loss.advWarmup;
+    // The discriminator trains from the start when its features define the perceptual loss
+    // (random features would make that loss meaningless), else once the adversarial term starts.
+    const discOn = advOn || (!!this.disc && this.loss.perceptual > 0);
     tidy(() => {
       this.model.train();
       const out = this.model.forward(x);
@@ -93,7 +96,9 @@ export class TokenizerTrainer {
         }
         if (advOn) {
           adv = neg(mean(fake.logits));
-          lambda = this.loss.adaptive ? this.adaptiveWeight(rec, adv) : full([], 1);
+          // VQGAN's λ compares the adversarial gradient with that of the whole reconstruction term.
+          const nll = this.loss.perceptual > 0 ? add(rec, mulScalar(perc, this.loss.perceptual)) : rec;
+          lambda = this.loss.adaptive ? this.adaptiveWeight(nll, adv) : full([], 1);
           total = add(total, mulScalar(mul(lambda, adv), this.loss.adversarial));
         }
         d.setTrainable(true);
@@ -104,7 +109,7 @@ export class TokenizerTrainer {
       this.model.quantizer.emaUpdate(out, restart, this.step);
 
       let discLoss: Tensor = full([], 0);
-      if (advOn) {
+      if (discOn) {
         // Hinge loss on real images and detached reconstructions.
         const d = this.disc!;
         const lr = d.forward(x).logits, lf = d.forward(detach(out.recon)).logits;

@@ -6,6 +6,7 @@
 // Ctrl-C / SIGTERM writes a checkpoint and exits with code 130.
 
 import { mkdirSync } from 'node:fs';
+import { runtime } from '../../device/runtime.js';
 import { splitTokens } from '../../data/token-cache.js';
 import { checkPriorConfig, makePriorConfig, type PriorConfig, type PriorKind } from '../../models/prior/config.js';
 import { NoiseRng } from '../../models/prior/noise.js';
@@ -63,6 +64,7 @@ export async function trainPrior(argv: string[]): Promise<void> {
   mkdirSync(out, { recursive: true });
   const priorCkpt = f.resume ? await loadLatestCheckpoint(out) : null;
   if (priorCkpt) expectRunKind(priorCkpt, 'prior', `--out '${out}'`);
+  for (const why of priorCkpt?.skipped ?? []) console.error(`warning: skipped an unreadable checkpoint: ${why}`);
   if (f.resume && !priorCkpt) console.error(`note: --resume given but ${out} has no checkpoint; starting fresh.`);
   const saved = priorCkpt?.config as RunConfig | undefined;
   // The schedule's length is part of the run: a run stopped early and resumed follows the same curve.
@@ -126,6 +128,7 @@ export async function trainPrior(argv: string[]): Promise<void> {
         labels[b] = train.labels[i];
       }
       trainer.train(makeBatch(run.prior, x, labels, rng));
+      await runtime().throttle(); // at most one step in flight (see train-tokenizer)
       if (every(Number(f['log-every']))) {
         const loss = await trainer.takeLoss();
         const now = Date.now();

@@ -68,6 +68,7 @@ export async function trainTokenizer(argv: string[]): Promise<void> {
   // Config: from the checkpoint on --resume (the file is the source of truth), else from flags.
   const prior = f.resume ? await loadLatestCheckpoint(out) : null;
   if (prior) expectRunKind(prior, 'tokenizer', `--out '${out}'`);
+  for (const why of prior?.skipped ?? []) console.error(`warning: skipped an unreadable checkpoint: ${why}`);
   if (f.resume && !prior) console.error(`note: --resume given but ${out} has no checkpoint; starting fresh.`);
   const saved = prior?.config as { tokenizer: TokenizerConfig; loss: LossConfig; data: string; batch: number; seed: number } | undefined;
   manualSeed(Number(f.seed));
@@ -158,9 +159,9 @@ export async function trainTokenizer(argv: string[]): Promise<void> {
       const x = tensor(b.images, [batch, 3, config.size, config.size]);
       trainer.train(x, every(Number(f['restart-every'])));
       x.dispose();
-      // A turn of the event loop per step lets Dawn retire finished submits: a synchronous run of
-      // ~150 steps without one crashed Dawn/lavapipe (SIGSEGV) when --log-every was large.
-      await new Promise<void>((r) => setImmediate(r));
+      // At most one step in flight: bounds Dawn's queue (an unbounded run of ~150 steps without a
+      // wait crashed Dawn/lavapipe) and overlaps recording step t+1 with running step t.
+      await rt.throttle();
       if (every(Number(f['log-every']))) {
         const l = await trainer.takeLosses();
         const u = usageStats(await state.vqvae.quantizer.takeUsage());
