@@ -8,3 +8,4 @@ export { bench as norm } from './norm.js';
 export { bench as optim } from './optim.js';
 export { bench as codebook } from './codebook.js';
 export { bench as xent } from './xent.js';
+export { bench as attention } from './attention.js';

@@ -2,28 +2,27 @@
 // implicit GEMM without atomics (deterministic):
 //   dw[co, ci, ky, kx] = Σ_{n, oy, ox} g[n, co, oy, ox] · xv[n, ci, oy·S - P + ky, ox·S - P + kx]
 // Each invocation owns TM output channels × TN input channels of one tap (ky, kx). A workgroup
-// (1-D along input channels) shares the tap (grid z), so the range of pixels whose tap lands inside
-// the image is computed once and the inner loop over ox needs no padding masks at all; it also
-// shares the output channels (grid y), so the g loads are uniform (broadcast) loads.
-// Split-K (for GPUs with many cores): split s of `splits` sums rows (n, oy) in
-// [s·rows_per_split, (s+1)·rows_per_split) into its own slice of dw_part [splits, Cout, Cin, KH, KW];
-// conv2d.ts sums the slices in a fixed order. xv: as in conv2d.wgsl (up = 2 reads x upsampled 2×).
+// shares the tap (grid z), so the range of pixels whose tap lands inside the image is computed once
+// and the inner loop over ox needs no padding masks at all.
+// Split-K (to fill the device when Cout·Cin·KH·KW alone does not): split s of `splits` sums rows
+// (n, oy) in [s·rows_per_split, (s+1)·rows_per_split) into dw_part [Cout, Cin, KH, KW, splits], whose
+// rows conv2d.ts sums in a fixed order (a row reduction: the split index is innermost). xv: as in conv2d.wgsl (up = 2 reads x upsampled 2×).
 
 struct Params {
   N: u32, Cin: u32, H: u32, W: u32,                  // x: [N, Cin, H, W] as stored
   Cout: u32, Ho: u32, Wo: u32, rows_per_split: u32,  // g: [N, Cout, Ho, Wo]
   KH: u32, KW: u32, STRIDE: u32, PAD: u32,           // the kernel's size, stride, zero padding
-  up: u32, _p0: u32, _p1: u32, _p2: u32,             // 1, or 2 to read x upsampled 2×
+  up: u32, ci_blocks: u32, splits: u32, _p0: u32,    // 1, or 2 to read x upsampled 2×; ceil(Cin / TN)
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> g: array<f32>;
 @group(0) @binding(2) var<storage, read> x: array<f32>;
-@group(0) @binding(3) var<storage, read_write> dw_part: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dw_part: array<f32>;   // [Cout, Cin, KH, KW, splits]
 
 const TM: u32 = 4u;   // output channels per invocation
 const TN: u32 = 4u;   // input channels per invocation
-override WG: u32 = 64u;    // invocations along input channels
+override WG: u32 = 64u;    // invocations along channel-block pairs
 
 /** The range [lo, hi) of output positions o with 0 ≤ o·S - P + k < size_v, within [0, n_out). */
 fn valid_range(k: u32, size_v: u32, n_out: u32) -> vec2<i32> {
@@ -42,9 +41,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
   let split = wid.z / KK;
   let ky = tap / p.KW;
   let kx = tap % p.KW;
-  let ci0 = gid.x * TN;
-  let co0 = wid.y * TM;                    // uniform across the workgroup
-  if (ci0 >= p.Cin || co0 >= p.Cout) { return; }
+  // Lanes span (output, input) channel-block pairs: small layers (Cin = 3 or 32 is 1 or 4 blocks)
+  // still fill a SIMD vector.
+  let ci0 = (gid.x % p.ci_blocks) * TN;
+  let co0 = (gid.x / p.ci_blocks) * TM;
+  if (co0 >= p.Cout) { return; }
   let plane = p.H * p.W;
   let gplane = p.Ho * p.Wo;
   let up_shift = p.up - 1u;                // virtual → stored coordinate
@@ -81,7 +82,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
     if (co >= p.Cout) { break; }
     for (var j = 0u; j < TN; j++) {
       let ci = ci0 + j;
-      if (ci < p.Cin) { dw_part[((split * p.Cout + co) * p.Cin + ci) * KK + tap] = acc[i][j]; }
+      if (ci < p.Cin) { dw_part[(((co * p.Cin + ci) * KK + tap) * p.splits) + split] = acc[i][j]; }
     }
   }
 }

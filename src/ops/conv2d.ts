@@ -29,12 +29,15 @@
 import convSrc from '../../shaders/conv2d.wgsl';
 import gradInputSrc from '../../shaders/conv2d_grad_input.wgsl';
 import gradWeightSrc from '../../shaders/conv2d_grad_weight.wgsl';
+import biasGradSrc from '../../shaders/conv2d_bias_grad.wgsl';
+import packWeightSrc from '../../shaders/conv2d_pack_weight.wgsl';
+import windowSrc from '../../shaders/conv2d_window.wgsl';
 import { record } from '../autograd/tape.js';
 import { runtime, type KernelSource } from '../device/runtime.js';
 import { empty, type Tensor } from '../tensor/tensor.js';
-import { fmt, kernel, launch, Params, specialize } from './launch.js';
+import { fmt, grid1d, kernel, launch, Params, specialize } from './launch.js';
 import { contiguous } from './layout.js';
-import { sumAxes } from './reduce.js';
+import { reduceRows } from './reduce.js';
 
 // Register blocks: TM rows (channels) × TN columns per invocation, the same for all three passes.
 // On a CPU rasteriser the gathered loads of the lane-varying operand dominate, so a large block that
@@ -63,6 +66,14 @@ function convKernels(): ConvKernels {
   }
   return kernelsFor.k;
 }
+
+const biasGradKernel = kernel('conv2d_bias_grad', biasGradSrc);
+const packWeightKernel = kernel('conv2d_pack_weight', packWeightSrc);
+
+/** The row-window kernel (conv2d_window.wgsl) exists for this kernel width only: one more compile. */
+const WINDOW_KW = 3;
+const WINDOW_TILE = { TM: 8, TN: 8 };
+let windowKernel: KernelSource | null = null;
 
 /** invocations per workgroup: within every adapter's limit (compat mode guarantees 128) */
 const WG_SIZE = 64;
@@ -128,8 +139,46 @@ function gradWeightWorkgroup(): number {
   return runtime().isCpu ? 8 : 32;
 }
 
+/** Whether conv2d_window.wgsl computes this convolution (stride 1, the kernel width it was built for). */
+function windowFits(g: ConvGeometry): boolean {
+  return g.stride === 1 && g.KW === WINDOW_KW;
+}
+
+/**
+ * w [Cout, Cin, KH, KW] → wp [A·KH·KW, cols] for conv2d_window.wgsl: A = Cin and columns = output
+ * channels (flip false), or A = Cout, columns = input channels and the kernel flipped (flip true:
+ * the input gradient), the columns zero-padded to a multiple of the window kernel's TM.
+ */
+function packWeights(w: Tensor, g: ConvGeometry, flip: boolean): Tensor {
+  const [A, B] = flip ? [g.Cout, g.Cin] : [g.Cin, g.Cout];
+  const cols = Math.ceil(B / WINDOW_TILE.TM) * WINDOW_TILE.TM;
+  const total = A * g.KH * g.KW * cols;
+  const wp = empty([A * g.KH * g.KW, cols]);
+  const p = new Params().u32(A, B, g.KH, g.KW, cols, flip ? 1 : 0, total, g.Cin);
+  launch(packWeightKernel, p, [w, wp], grid1d(total, WG_SIZE), { WG: WG_SIZE });
+  return wp;
+}
+
+/** y = conv(x, wp) + bias by conv2d_window.wgsl, with wp from packWeights. */
+function windowConv(x: Tensor, wp: Tensor, bias: Tensor | null, g: ConvGeometry): Tensor {
+  windowKernel ??= specialize(kernel('conv2d_window', windowSrc), { ...WINDOW_TILE, KW: WINDOW_KW });
+  const { TM, TN } = WINDOW_TILE;
+  const y = empty([g.N, g.Cout, g.Ho, g.Wo]);
+  const xblocks = Math.ceil(g.Wo / TN);
+  const blocks = g.N * g.Ho * xblocks;
+  const p = new Params().u32(g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, xblocks, blocks, g.KH, g.padding, g.up, bias ? 1 : 0, wp.shape[1] / 4);
+  launch(windowKernel, p, [x, wp, bias ?? wp, y], grid(blocks, WG_SIZE, Math.ceil(g.Cout / TM)), { WG: WG_SIZE });
+  return y;
+}
+
 /** y = conv(x, w) + bias with no autograd. x, w, bias dense. */
 export function conv2dForward(x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry): Tensor {
+  if (windowFits(g)) {
+    const wp = packWeights(w, g, false);
+    const y = windowConv(x, wp, bias, g);
+    wp.dispose();
+    return y;
+  }
   const { fwd, tile } = convKernels();
   const y = empty([g.N, g.Cout, g.Ho, g.Wo]);
   const xblocks = Math.ceil(g.Wo / tile.TN);
@@ -143,6 +192,18 @@ export function conv2dForward(x: Tensor, w: Tensor, bias: Tensor | null, g: Conv
 
 /** dx [N, Cin, H, W] from the output gradient gy [N, Cout, Ho, Wo] (dense) and w. */
 export function conv2dGradInput(gy: Tensor, w: Tensor, g: ConvGeometry): Tensor {
+  // Stride 1 without the fused upsample: dx = gy convolved with the flipped kernel, channels swapped,
+  // padding KW - 1 - P (one padding for both axes: a square kernel, and P ≤ KW - 1).
+  if (windowFits(g) && g.up === 1 && g.KH === g.KW && g.padding <= g.KW - 1) {
+    const wp = packWeights(w, g, true);
+    const swapped: ConvGeometry = {
+      N: g.N, Cin: g.Cout, H: g.Ho, W: g.Wo, Cout: g.Cin, KH: g.KH, KW: g.KW,
+      stride: 1, padding: g.KH - 1 - g.padding, up: 1, Ho: g.H, Wo: g.W,
+    };
+    const dx = windowConv(gy, wp, null, swapped);
+    wp.dispose();
+    return dx;
+  }
   const { gradIn, tile } = convKernels();
   const dx = empty([g.N, g.Cin, g.H, g.W]);
   const mblocks = Math.ceil(Math.ceil(g.W / g.stride) / tile.TN);
@@ -167,22 +228,34 @@ export function conv2dGradWeight(gy: Tensor, x: Tensor, g: ConvGeometry): Tensor
   const splits = Math.max(1, Math.min(Math.ceil(target / invocations), Math.floor(rows / 4), Math.floor(maxZ / KK)));
   const rowsPerSplit = Math.ceil(rows / splits);
   const nsplit = Math.ceil(rows / rowsPerSplit);
-  const part = empty([nsplit, g.Cout, g.Cin, g.KH, g.KW]);
-  const p = new Params().u32(g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, rowsPerSplit, g.KH, g.KW, g.stride, g.padding, g.up);
-  launch(gradW, p, [gy, x, part], [Math.ceil(ciBlocks / wg), coBlocks, KK * nsplit], { WG: wg });
-  if (nsplit === 1) {
-    const dw = part.view([g.Cout, g.Cin, g.KH, g.KW], [g.Cin * KK, KK, g.KW, 1], 0);
-    part.dispose();
-    return dw;
-  }
-  const dw = sumAxes(part, [0], false);
+  const part = empty([g.Cout * g.Cin * KK, nsplit]);
+  const p = new Params().u32(g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, rowsPerSplit, g.KH, g.KW, g.stride, g.padding, g.up, ciBlocks, nsplit);
+  launch(gradW, p, [gy, x, part], [Math.ceil((ciBlocks * coBlocks) / wg), 1, KK * nsplit], { WG: wg });
+  const sums = nsplit === 1 ? part : reduceRows(part, 'sum');
+  const dw = sums.view([g.Cout, g.Cin, g.KH, g.KW], [g.Cin * KK, KK, g.KW, 1], 0);
+  if (sums !== part) sums.dispose();
   part.dispose();
   return dw;
 }
 
-/** dbias [Cout] = Σ_{n, y, x} gy[n, co, y, x] for the dense output gradient gy [N, Cout, Ho, Wo]. */
+/**
+ * dbias [Cout] = Σ_{n, y, x} gy[n, co, y, x] for the dense output gradient gy [N, Cout, Ho, Wo]:
+ * chunked plane sums (conv2d_bias_grad.wgsl) into part [Cout, N·chunks], then a row sum.
+ */
 export function conv2dBiasGrad(gy: Tensor): Tensor {
-  return sumAxes(gy, [0, 2, 3], false);
+  const [N, Cout, Ho, Wo] = gy.shape;
+  const HW = Ho * Wo;
+  // Enough invocations for every core (several workgroups per CPU thread), chunks of ≥ 64 elements.
+  const target = runtime().isCpu ? 512 : 16384;
+  const chunks = Math.max(1, Math.min(Math.ceil(target / (N * Cout)), Math.floor(HW / 64)));
+  const chunkLen = Math.ceil(HW / chunks);
+  const nchunks = Math.ceil(HW / chunkLen);
+  const total = Cout * N * nchunks;
+  const part = empty([Cout, N * nchunks]);
+  launch(biasGradKernel, new Params().u32(N, Cout, HW, nchunks, chunkLen, total), [gy, part], grid1d(total, WG_SIZE), { WG: WG_SIZE });
+  const db = reduceRows(part, 'sum');
+  part.dispose();
+  return db;
 }
 
 /** Forward and the autograd record shared by conv2d and conv2dUpsample2x. */
