@@ -2,6 +2,8 @@
 // as 3× the forward's 2·N·Cout·Ho·Wo·Cin·KH·KW.
 //   B8_C64_H32_W32_K3       batch 8, 64→64 channels, 32×32, 3×3, stride 1, padding 1
 //   B8_C128_H16_W16_K3_up2  a decoder step: nearest 2× upsample of 16×16, then 3×3 conv 128→64
+//   tokenizer_passes        every conv layer of a tokenizer step, each pass timed alone, against the
+//                           matmul at 512³ in the same process (bench/conv2d-passes.ts)
 // ours: conv2d / conv2dUpsample2x (fused) with autograd; peers: `naive` (one invocation per output
 // element, shaders/conv2d_naive.wgsl), `unfused` (up2 case: upsampleNearest2x then conv2d, ours),
 // and `tfjs-webgpu` (tf.conv2d + tf.grads on NHWC tensors, same adapter).

@@ -64,7 +64,7 @@ describe('attention', () => {
   it('matches the reference with 1 and 3 rows per invocation (every schedule, on any adapter)', async () => {
     for (const rows of [1, 3]) {
       vq.forceAttentionRows(rows);
-      await compare(2, 1, 33, 33, 32, true, 40 + rows);
+      await compare(2, 1, 70, 70, 8, true, 40 + rows);
       await compare(1, 2, 7, 7, 8, false, 50 + rows);
     }
     vq.forceAttentionRows(0);

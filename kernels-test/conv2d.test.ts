@@ -83,6 +83,17 @@ describe('conv2d', () => {
     await checkConv(S(4, 8, 8, 8, 8, 3, 1, 1), false, 42);
   });
 
+  it('bias gradient: chunked plane sums (planes of 1, 63, 923 elements; 1 to 40 channels)', async () => {
+    // 13×71 = 923 splits into chunks of 66 with a short last one; 1×1 and 7×9 planes are one chunk.
+    const cases: [number, number, number, number][] = [[2, 3, 13, 71], [5, 40, 7, 9], [3, 1, 1, 1]];
+    await Promise.all(cases.map(async ([N, Cout, Ho, Wo], i) => {
+      const gd = new Rng(60 + i).array(N * Cout * Ho * Wo);
+      const db = vq.conv2dBiasGrad(vq.tensor(gd, [N, Cout, Ho, Wo]));
+      const s = S(N, 1, Cout, Ho, Wo, 1, 1, 0);
+      expectClose(await db.toArray(), ref.conv2dGradBias(gd, s), `dbias N${N} C${Cout} ${Ho}×${Wo}`, 1e-4, 1e-4);
+    }));
+  });
+
   it('k = 1, stride 1 is a matmul over channels', async () => {
     const rng = new Rng(5);
     const [N, Cin, Cout, H, W] = [2, 6, 5, 3, 7];

@@ -57,7 +57,7 @@ export interface EmaState {
  * One EMA codebook step (van den Oord et al. 2017, appendix A.1, with Laplace smoothing):
  *   N_k ← d·N_k + (1−d)·count_k,  m_k ← d·m_k + (1−d)·sum_k,  n = Σ_k N_k,
  *   E_k ← m_k / ((N_k + ε) / (n + K·ε) · n).
- * With `restartBelow`, codes whose new N_k is below it are reported in `restarted` and left out of
+ * With `restartBelow`, codes whose new N_k is below restartBelow · n/K are reported in `restarted` and left out of
  * the update (their new rows depend on the kernel's hash; the caller checks them separately).
  */
 export function emaStep(
@@ -76,7 +76,7 @@ export function emaStep(
   const codebook = Float64Array.from(s.codebook);
   const restarted: number[] = [];
   for (let k = 0; k < K; k++) {
-    if (count[k] < restartBelow) {
+    if (count[k] < (restartBelow * n) / K) {
       restarted.push(k);
       continue;
     }

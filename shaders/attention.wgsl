@@ -9,8 +9,7 @@
 // its key loop bound is the same for the whole workgroup (rows mask the keys they may not see). So
 // every K/V address is workgroup-uniform: one load broadcast to all rows (on llvmpipe, where the
 // invocations are SIMD lanes of one CPU thread, a scalar load instead of a gather). No shared
-// memory and no barriers, which are expensive there. Loops over the head dim run over vec4s with a
-// const trip count so that the compiler unrolls them and keeps q and acc in registers.
+// memory and no barriers, which are expensive there. Loops over the head dim run over vec4s.
 //
 // The same kernel serves the decode path (new queries against a key/value cache): K/V rows of a
 // head are `kv_hs` vec4s apart (Tmax·D/4 for a cache) and only the first `tk` keys are read.
@@ -23,7 +22,7 @@ struct Params {
   causal_off: u32,  // causal: query i sees keys j ≤ i + causal_off (tk − tq)
   scale2: f32,      // scale · log2(e): scores in base 2, so the kernel uses exp2
   l_off: u32,       // where L starts in OL (heads·tq·D)
-  _p0: u32,
+  d4: u32,         // = D4, as a uniform: see the note at D4
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -34,7 +33,9 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> OL: array<f32>;
 
 // Private array sizes must be `const`: ops/attention.ts `specialize()`s these per variant.
-const D4: u32 = 16u;   // head dim / 4
+const D4: u32 = 16u;   // head dim / 4 (specialized); sizes the private arrays
+// Loops over the head dim run to the uniform p.d4 (= D4), not to the constant: with a constant trip
+// count the compiler unrolls them fully, and llvmpipe's LLVM then takes minutes to compile a kernel.
 const RQ: u32 = 1u;    // query rows per invocation
 override WG: u32 = 64u;
 override CAUSAL: u32 = 0u;
@@ -58,7 +59,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   var last: array<u32, RQ>;   // last key each row may see
   for (var r = 0u; r < RQ; r++) {
     let i = min(first + r * WG + lid.x, p.tq - 1u);
-    for (var c = 0u; c < D4; c++) { q[r][c] = Q[qbase + i * D4 + c] * p.scale2; acc[r][c] = vec4<f32>(0.0); }
+    for (var c = 0u; c < p.d4; c++) { q[r][c] = Q[qbase + i * D4 + c] * p.scale2; acc[r][c] = vec4<f32>(0.0); }
     m[r] = MASKED;
     l[r] = 0.0;
     last[r] = select(p.tk - 1u, min(i + p.causal_off, p.tk - 1u), CAUSAL != 0u);
@@ -74,7 +75,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       let kb = kvbase + min(j0 + jj, kend - 1u) * D4;
       var dot4: array<vec4<f32>, RQ>;
       for (var r = 0u; r < RQ; r++) { dot4[r] = vec4<f32>(0.0); }
-      for (var c = 0u; c < D4; c++) {
+      for (var c = 0u; c < p.d4; c++) {
         let kv = K[kb + c];
         for (var r = 0u; r < RQ; r++) { dot4[r] = fma(q[r][c], kv, dot4[r]); }
       }
@@ -96,7 +97,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     let vb1 = kvbase + min(j0 + 1u, kend - 1u) * D4;
     let vb2 = kvbase + min(j0 + 2u, kend - 1u) * D4;
     let vb3 = kvbase + min(j0 + 3u, kend - 1u) * D4;
-    for (var c = 0u; c < D4; c++) {
+    for (var c = 0u; c < p.d4; c++) {
       let v0 = V[vb0 + c];
       let v1 = V[vb1 + c];
       let v2 = V[vb2 + c];
@@ -113,7 +114,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     if (i >= p.tq) { break; }
     let inv = 1.0 / l[r];
     let ob = (h * p.tq + i) * D4 * 4u;
-    for (var c = 0u; c < D4; c++) {
+    for (var c = 0u; c < p.d4; c++) {
       let o = acc[r][c] * inv;
       OL[ob + 4u * c] = o.x;
       OL[ob + 4u * c + 1u] = o.y;

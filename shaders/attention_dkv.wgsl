@@ -6,7 +6,7 @@
 // accumulators in registers) and loops over the queries that see them; every dK/dV element is
 // written by exactly one invocation (deterministic, no atomics).
 // Schedule as attention.wgsl: one head per workgroup row, a workgroup-uniform query loop (Q/dO
-// loads are broadcasts), vec4 loops over the head dim with a const trip count, no barriers.
+// loads are broadcasts), vec4 loops over the head dim, no barriers.
 
 struct Params {
   h0: u32,          // first head of this dispatch
@@ -16,7 +16,7 @@ struct Params {
   scale: f32,
   scale2: f32,      // scale · log2(e)
   l_off: u32,       // L's offset in its buffer (it follows O there: heads·tq·D)
-  _p0: u32,
+  d4: u32,         // = D4, as a uniform: see the note at D4
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -29,7 +29,9 @@ struct Params {
 @group(0) @binding(7) var<storage, read_write> dK: array<vec4<f32>>;  // [heads, tk, D/4]
 @group(0) @binding(8) var<storage, read_write> dV: array<vec4<f32>>;  // [heads, tk, D/4]
 
-const D4: u32 = 16u;   // head dim / 4 (specialized)
+const D4: u32 = 16u;   // head dim / 4 (specialized); sizes the private arrays
+// Loops over the head dim run to the uniform p.d4 (= D4), not to the constant: with a constant trip
+// count the compiler unrolls them fully, and llvmpipe's LLVM then takes minutes to compile a kernel.
 const RK: u32 = 1u;    // key rows per invocation (specialized)
 override WG: u32 = 64u;
 override CAUSAL: u32 = 0u;
@@ -54,7 +56,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     // Rows past tk repeat row tk−1 (in-bounds loads); their stores are skipped.
     key[r] = min(first + r * WG + lid.x, p.tk - 1u);
     let rb = kvbase + key[r] * D4;
-    for (var c = 0u; c < D4; c++) {
+    for (var c = 0u; c < p.d4; c++) {
       k[r][c] = K[rb + c] * p.scale2;
       v[r][c] = V[rb + c];
       dk[r][c] = vec4<f32>(0.0);
@@ -70,7 +72,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     var s: array<vec4<f32>, RK>;
     var dp: array<vec4<f32>, RK>;
     for (var r = 0u; r < RK; r++) { s[r] = vec4<f32>(0.0); dp[r] = vec4<f32>(0.0); }
-    for (var c = 0u; c < D4; c++) {
+    for (var c = 0u; c < p.d4; c++) {
       let qv = Q[qb + c];
       let gv = dO[qb + c];
       for (var r = 0u; r < RK; r++) { s[r] = fma(k[r][c], qv, s[r]); dp[r] = fma(v[r][c], gv, dp[r]); }
@@ -84,7 +86,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       pr[r] = select(exp2(hsum(s[r]) - lse2), 0.0, masked);
       ds[r] = pr[r] * (hsum(dp[r]) - delta);
     }
-    for (var c = 0u; c < D4; c++) {
+    for (var c = 0u; c < p.d4; c++) {
       let qv = Q[qb + c];
       let gv = dO[qb + c];
       for (var r = 0u; r < RK; r++) {
@@ -98,6 +100,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     let j = first + r * WG + lid.x;
     if (j >= p.tk) { break; }
     let rb = kvbase + j * D4;
-    for (var c = 0u; c < D4; c++) { dK[rb + c] = dk[r][c] * p.scale; dV[rb + c] = dv[r][c]; }
+    for (var c = 0u; c < p.d4; c++) { dK[rb + c] = dk[r][c] * p.scale; dV[rb + c] = dv[r][c]; }
   }
 }

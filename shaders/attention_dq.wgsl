@@ -7,7 +7,7 @@
 // keys; every dQ element is written by exactly one invocation (deterministic, no atomics).
 // attention_dkv.wgsl then makes the key-side pass (dK, dV) reading the D written here.
 // Schedule as attention.wgsl: one head per workgroup row, a workgroup-uniform key loop (K/V loads
-// are broadcasts), vec4 loops over the head dim with a const trip count, no barriers.
+// are broadcasts), vec4 loops over the head dim, no barriers.
 
 struct Params {
   h0: u32,          // first head of this dispatch
@@ -17,7 +17,7 @@ struct Params {
   scale: f32,       // softmax scale (dQ = scale · dS·K)
   scale2: f32,      // scale · log2(e)
   l_off: u32,       // L's offset in its buffer (it follows O there: heads·tq·D)
-  _p0: u32,
+  d4: u32,         // = D4, as a uniform: see the note at D4
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -30,7 +30,9 @@ struct Params {
 @group(0) @binding(7) var<storage, read_write> Dsum: array<f32>;       // [heads, tq]
 @group(0) @binding(8) var<storage, read_write> dQ: array<vec4<f32>>;   // [heads, tq, D/4]
 
-const D4: u32 = 16u;   // head dim / 4 (specialized)
+const D4: u32 = 16u;   // head dim / 4 (specialized); sizes the private arrays
+// Loops over the head dim run to the uniform p.d4 (= D4), not to the constant: with a constant trip
+// count the compiler unrolls them fully, and llvmpipe's LLVM then takes minutes to compile a kernel.
 const RQ: u32 = 1u;    // query rows per invocation (specialized)
 override WG: u32 = 64u;
 override CAUSAL: u32 = 0u;
@@ -57,7 +59,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     let i = min(first + r * WG + lid.x, p.tq - 1u);
     let rb = qbase + i * D4;
     var dsum = vec4<f32>(0.0);
-    for (var c = 0u; c < D4; c++) {
+    for (var c = 0u; c < p.d4; c++) {
       q[r][c] = Q[rb + c] * p.scale2;
       g[r][c] = dO[rb + c];
       dsum = fma(g[r][c], O[rb + c], dsum);
@@ -75,7 +77,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     var s: array<vec4<f32>, RQ>;
     var dp: array<vec4<f32>, RQ>;
     for (var r = 0u; r < RQ; r++) { s[r] = vec4<f32>(0.0); dp[r] = vec4<f32>(0.0); }
-    for (var c = 0u; c < D4; c++) {
+    for (var c = 0u; c < p.d4; c++) {
       let kv = K[kb + c];
       let vv = V[kb + c];
       for (var r = 0u; r < RQ; r++) { s[r] = fma(q[r][c], kv, s[r]); dp[r] = fma(g[r][c], vv, dp[r]); }
@@ -85,7 +87,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       let pr = select(exp2(hsum(s[r]) - lse2[r]), 0.0, j > last[r]);
       ds[r] = pr * (hsum(dp[r]) - delta[r]);
     }
-    for (var c = 0u; c < D4; c++) {
+    for (var c = 0u; c < p.d4; c++) {
       let kv = K[kb + c];
       for (var r = 0u; r < RQ; r++) { dq[r][c] = fma(vec4<f32>(ds[r]), kv, dq[r][c]); }
     }
@@ -94,7 +96,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   for (var r = 0u; r < RQ; r++) {
     let i = first + r * WG + lid.x;
     if (i >= p.tq) { break; }
-    for (var c = 0u; c < D4; c++) { dQ[qbase + i * D4 + c] = dq[r][c] * p.scale; }
+    for (var c = 0u; c < p.d4; c++) { dQ[qbase + i * D4 + c] = dq[r][c] * p.scale; }
     Dsum[h * p.tq + i] = delta[r];
   }
 }

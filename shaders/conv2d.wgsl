@@ -4,8 +4,9 @@
 // Each invocation owns a TM×TN register block: TM output channels × TN consecutive pixels of one
 // output row. No shared memory, no barriers (on llvmpipe a workgroup's invocations are SIMD lanes
 // of one CPU thread, where barriers are expensive). Workgroups are 1-D along pixels and the channel
-// block comes from workgroup_id.y, so weight addresses are uniform across the workgroup: one
-// broadcast load on a CPU rasteriser, one broadcast in the cache on a GPU.
+// block comes from workgroup_id.y, so weight addresses are uniform across the workgroup (a broadcast
+// in the cache on a GPU; llvmpipe still loads them lane by lane, see ops/conv2d.ts).
+// conv2d.ts routes 3-wide stride-1 kernels to conv2d_window.wgsl; this kernel serves the rest.
 // For TM output channels, only TN gathered loads of x feed TM·TN FMAs per input channel.
 // Loop order: taps (ky, kx) outside, input channels inside. The zero-padding masks depend only on
 // the tap and the pixel, so they are computed once per tap and reused over all Cin channels.

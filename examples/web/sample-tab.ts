@@ -101,8 +101,13 @@ export class SampleTab {
     return c;
   }
 
-  private report(n: number, ms: number, evals: number, what: string): void {
-    this.ui.timing(`${n} ${what} in ${(ms / 1000).toFixed(2)} s · ${(ms / n).toFixed(0)} ms per image · ${evals} network evaluations · ${this.adapterName()}`);
+  /** kinds of run done at least once: the first one also compiles its GPU pipelines */
+  private warm = new Set<string>();
+
+  private report(kind: string, n: number, ms: number, evals: number, what: string): void {
+    const cold = this.warm.has(kind) ? '' : ' (first run: includes compiling the GPU pipelines)';
+    this.warm.add(kind);
+    this.ui.timing(`${n} ${what} in ${(ms / 1000).toFixed(2)} s${cold} · ${(ms / n).toFixed(0)} ms per image · ${evals} network evaluations · ${this.adapterName()}`);
   }
 
   private resetFrames(): void {
@@ -128,7 +133,7 @@ export class SampleTab {
     });
     const ms = performance.now() - t0;
     await this.show(vq, tokens, n);
-    this.report(n, ms, L, 'images');
+    this.report('ar', n, ms, L, 'images');
     return { tokens, ms };
   }
 
@@ -165,7 +170,7 @@ export class SampleTab {
     });
     sampling += performance.now() - t0;
     this.framesDone();
-    this.report(n, sampling, r.evals, `images (${r.frames.length} frames)`);
+    this.report(prior.config.prior, n, sampling, r.evals, `images (${r.frames.length} frames)`);
   }
 
   /** Completions of the chosen held-out emoji from its top rows: the original first, then 8 samples. */
@@ -221,6 +226,6 @@ export class SampleTab {
     const ms = performance.now() - t0;
     await this.show(vq, withOriginal(tokens), 9, undefined, rows);
     if (this.frames.length) this.framesDone();
-    this.report(8, ms, evals, `completions of ${rows} of ${G} rows`);
+    this.report(prior.config.prior, 8, ms, evals, `completions of ${rows} of ${G} rows`);
   }
 }

@@ -41,8 +41,9 @@ export interface AttentionOptions {
 function rowsPerInvocation(d: number): number {
   if (forcedRows) return forcedRows;
   if (!runtime().isCpu) return 1;
-  // Measured on lavapipe (T=512..1024, d=64): 4 rows ≈ 1.4× 2 rows ≈ 3× 1 row.
-  return d <= 64 ? 4 : 2;
+  // lavapipe, d=64, T=512: 2 rows ≈ 4 rows (within noise) ≈ 1.5–3× 1 row; more rows also cost
+  // LLVM compile time (seconds per variant on a cold shader cache).
+  return d <= 64 ? 2 : 1;
 }
 
 let forcedRows = 0;
@@ -130,7 +131,7 @@ function forwardRaw(q: Tensor, k: Tensor, v: Tensor, tk: number, kvRows: number,
   if (out.size > 0 && tk > 0) {
     const vr = variant(d);
     const p = (h0: number) =>
-      new Params().u32(h0, tq, tk, (kvRows * d) / 4, Math.max(0, tk - tq)).f32(scale * LOG2E).u32(out.size, 0);
+      new Params().u32(h0, tq, tk, (kvRows * d) / 4, Math.max(0, tk - tq)).f32(scale * LOG2E).u32(out.size, d / 4);
     launchPerHead(vr.fwd, p, [q, k, v, out], Math.ceil(tq / (WG * vr.rows)), B * H, causal);
   }
   return out;
@@ -169,7 +170,7 @@ function attentionBackward(q: Tensor, k: Tensor, v: Tensor, out: Tensor, g: Tens
   const delta = empty([heads * tq]);
   const vr = variant(d);
   const off = Math.max(0, tk - tq);
-  const p = (h0: number) => new Params().u32(h0, tq, tk, off).f32(scale, scale * LOG2E).u32(out.size, 0);
+  const p = (h0: number) => new Params().u32(h0, tq, tk, off).f32(scale, scale * LOG2E).u32(out.size, d / 4);
   // `out` twice: O, and L after it (read-only bindings may alias).
   launchPerHead(vr.dq, p, [qc, kc, vc, out, gc, out, delta, dq], Math.ceil(tq / (WG * vr.rows)), heads, causal);
   launchPerHead(vr.dkv, p, [qc, kc, vc, gc, out, delta, dk, dv], Math.ceil(tk / (WG * vr.rows)), heads, causal);

@@ -2,29 +2,39 @@
 // bias? [Cout], { stride, padding }) → [N, Cout, Ho, Wo], and conv2dUpsample2x, the same
 // convolution applied to the nearest-neighbour 2× upsample of x without materialising it.
 //
-// Layout and algorithm (chosen on lavapipe, 2-core EPYC shared with other jobs, so timings were noisy;
-// bench `conv2d`, case B8_C64_H32_W32_K3 = 3×3, 64→64, 32×32, batch 8, forward + both gradients):
-//   - NCHW throughout, no layout conversion. The API, group norm and the rest of the engine are NCHW,
-//     and an implicit GEMM reads NCHW well once its loops are ordered taps-outside, channels-inside:
-//     the zero-padding masks depend only on (tap, pixel), so they are computed once per tap and the
-//     inner loop over channels is loads + FMAs, as it would be in NHWC. Converting at the boundary
-//     would add two passes over every activation for no gain in that inner loop.
-//   - Implicit GEMM for all three passes, one TM×TN register block per invocation, no shared memory,
-//     no barriers, 1-D workgroups along the lane-varying operand so that the other operand's loads
-//     are uniform (shaders/conv2d.wgsl, conv2d_grad_input.wgsl, conv2d_grad_weight.wgsl):
+// Layout and algorithm (chosen on lavapipe, 2-core EPYC shared with other jobs, so timings were noisy):
+//   - NCHW throughout, no layout conversion (the rest of the engine is NCHW). Implicit GEMM for all
+//     passes, one TM×TN register block per invocation, no shared memory, no barriers; no im2col (it
+//     would write and reread a (Cin·KH·KW)×(N·Ho·Wo) buffer, 9× the input for 3×3):
 //       forward      rows Cout × columns output pixels,  K = Cin·KH·KW
 //       input grad   rows Cin  × columns input pixels,   K = Cout·KH·KW (stride phases skip taps)
 //       weight grad  rows Cout × columns Cin (per tap),  K = N·Ho·Wo, split-K into partial sums
 //                    added in a fixed order where the grid alone would not fill the device (no atomics)
-//     No im2col: it would write and reread a (Cin·KH·KW)×(N·Ho·Wo) buffer, 9× the input for 3×3.
-//   - Block size (per pass, GFLOP/s, same process, interleaved): 4×4 ≈ 0.8, 8×4 ≈ 1.3, 8×8 ≈ 1.6,
-//     16×8 ≈ 2.0 (32×8, 16×16 lose). 8×8 is used: 16×8 compiles ~3× slower in llvmpipe (~15 s vs
-//     ~5 s per kernel with the machine loaded), which every fresh process and browser pays.
-//   - Measured (load average 11 on 2 cores, so absolute numbers are ~5× low): ours 0.54 GFLOP/s,
-//     TF.js WebGPU 0.27 (2.0×), naive 0.08; decoder case (2× upsample + 3×3 128→64): ours 0.81,
-//     TF.js 0.28 (2.9×). With a lighter load, ours reached 2.5 GFLOP/s on the first case.
-//     KH, KW, stride, padding and the upsample factor are uniforms, not overrides: one pipeline per
-//     pass serves every layer (each override variant is another multi-second compile).
+//       bias grad    per-plane chunk sums, then a row sum (conv2d_bias_grad.wgsl)
+//   - What costs on llvmpipe (read from its x86 code, GALLIVM_DEBUG=asm): every storage-buffer load,
+//     even one whose address is the same for the whole workgroup, is a per-SIMD-lane scalar load with
+//     its own bounds check and branches (~10 instructions per lane), while an FMA is 2-3 (mul, add,
+//     exec-mask blend). So the kernels minimise loads per FMA: square-ish register blocks, the row
+//     window and vec4 weight loads of conv2d_window.wgsl (one bounds check per 4 floats), and lanes
+//     over whatever fills the SIMD vector (weight grad: channel-block pairs, not input channels only).
+//   - conv2d_window.wgsl (KW = 3, stride 1: every 3×3 layer of the tokenizer, fused 2× upsample
+//     included) runs the forward and, with the kernel flipped and channels swapped, the stride-1
+//     input gradient; weights are repacked per call (conv2d_pack_weight.wgsl, a few µs of work).
+//     Other shapes (4×4 stride 2, 1×1, the fused upsample's input gradient) use conv2d.wgsl and
+//     conv2d_grad_input.wgsl. Block 8×8 everywhere: 16×8 was ~1.25× faster per pass but compiles ~3×
+//     slower (~15 s per kernel under load); 16×4 and 32×2 lose (the "uniform" side is not cheaper).
+//   - Measured (dev A/B of old vs new kernels interleaved in one process, CPU-seconds so that other
+//     jobs' load (~15 on 2 cores) distorts less; the tokenizer's convolutions, bench conv2d
+//     tokenizer_passes; GFLOP per CPU-second): forward 5.00 → 5.50, input grad 3.99 → 4.21, weight
+//     grad 3.38 → 4.25 (Cin = 3/32 layers 1.4–3.9×: their 4 input-channel blocks half-filled an
+//     8-lane vector), bias grad 358 → 14 ms per step (it was a permute + strided copy + reduce);
+//     all passes 3.30 → 2.59 s per step (1.27×). Matmul 512³ in the same process: 2–6, median ~4.
+//     Tokenizer training step (VQGPU_PROFILE=1, 6 steps, same load): 109 s → 60 s; conv kernels +
+//     their copies 88 s → 45 s. Per layer, the window kernel gains 1.1–1.5× where the machine let
+//     the measurement settle; dispatches are many and small, so noise is ±30% per layer.
+//   - Not kept: replacing the `continue` on padding rows with masks (no gain).
+//     KH, stride, padding and the upsample factor are uniforms, not overrides: one pipeline per
+//     kernel serves every layer (each variant is another multi-second compile).
 
 import convSrc from '../../shaders/conv2d.wgsl';
 import gradInputSrc from '../../shaders/conv2d_grad_input.wgsl';

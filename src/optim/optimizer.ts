@@ -124,6 +124,15 @@ export abstract class Optimizer {
   }
 
   /**
+   * [1] on the GPU: the factor the last step scaled gradients by; 0 when that step was skipped for
+   * non-finite gradients (null when no norm is computed). Other state updates of the same step
+   * (e.g. an EMA codebook) read it to skip too.
+   */
+  get stepFactor(): Tensor | null {
+    return this.norm?.scale ?? null;
+  }
+
+  /**
    * Steps skipped so far because their gradients held a NaN or Inf (counted on the GPU; reading
    * waits for it, so call at log time). Always 0 when the norm is not computed.
    */

@@ -106,7 +106,7 @@ export class TokenizerTrainer {
       backward(total);
       this.optG.step();
       this.optG.zeroGrad();
-      this.model.quantizer.emaUpdate(out, restart, this.step);
+      this.model.quantizer.emaUpdate(out, restart, this.step, this.optG.stepFactor);
 
       let discLoss: Tensor = full([], 0);
       if (discOn) {

@@ -12,7 +12,7 @@ export interface QuantizerConfig {
   eps: number;
   /** l2-normalise encoder outputs and codes before the search */
   l2norm: boolean;
-  /** codes whose EMA count falls below this are restarted from recent encoder outputs */
+  /** codes whose EMA count falls below this fraction of the mean count restart from encoder outputs */
   restartBelow: number;
 }
 

@@ -59,7 +59,9 @@ export class VectorQuantizer extends Module {
     if (cfg.ema) {
       // The EMA codebook is state, not a trained parameter.
       this.codebook = this.buffer('codebook', init);
-      this.emaN = this.buffer('ema_count', full([K], 1));
+      // Counts start at 0: every code unused in the first batch is dead and restarts from the
+      // encoder's outputs at the first restart step (a data-dependent initialisation).
+      this.emaN = this.buffer('ema_count', full([K], 0));
       this.emaM = this.buffer('ema_sum', clone(init));
     } else {
       this.codebook = this.param('codebook', init);
@@ -113,22 +115,25 @@ export class VectorQuantizer extends Module {
    * The EMA codebook step (after the optimizer step, outside autograd). `restart` moves dead codes
    * to encoder outputs of this batch; `seed` varies which.
    */
-  emaUpdate(out: QuantizerOutput, restart: boolean, seed: number): void {
+  emaUpdate(out: QuantizerOutput, restart: boolean, seed: number, gate: Tensor | null = null): void {
     if (!this.cfg.ema || !out.counts || !out.sums) return;
     const K = this.K, D = this.D, M = out.flat.shape[0];
     noGrad(() => {
       const flat = contiguous(out.flat);
-      launch(EMA_ACC, new Params().u32(K, D).f32(this.cfg.decay).u32(0), [out.counts!, out.sums!, this.emaN!, this.emaM!], grid1d(K, 64), { WG: 64 });
+      // gate: the generator's step factor (0 = skipped step, the codebook must not move either)
+      const g = gate ?? full([1], 1);
+      launch(EMA_ACC, new Params().u32(K, D).f32(this.cfg.decay).u32(0), [out.counts!, out.sums!, this.emaN!, this.emaM!, g], grid1d(K, 64), { WG: 64 });
       const n = sum(this.emaN!);
       launch(
         EMA_NORM,
         new Params().u32(K, D, M, restart ? 1 : 0).f32(this.cfg.eps, this.cfg.restartBelow).u32(seed >>> 0, 0),
-        [flat, n, this.emaN!, this.emaM!, this.codebook],
+        [flat, n, this.emaN!, this.emaM!, this.codebook, g],
         grid1d(K, 64),
         { WG: 64 },
       );
       n.dispose();
       flat.dispose();
+      if (g !== gate) g.dispose();
     });
     this.updates++;
   }

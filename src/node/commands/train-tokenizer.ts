@@ -50,7 +50,7 @@ export const TRAIN_TOKENIZER_FLAGS: Record<string, FlagSpec> = {
   'adv-warmup': { type: 'int', help: 'steps before the adversarial loss starts', default: DEFAULT_LOSS.advWarmup, min: 0 },
   'no-ema': { type: 'boolean', help: 'learned codebook with codebook loss instead of EMA updates' },
   l2norm: { type: 'boolean', help: 'l2-normalised codes' },
-  'restart-every': { type: 'int', help: 'steps between dead-code restarts (0 = never)', default: 100, min: 0 },
+  'restart-every': { type: 'int', help: 'steps between dead-code restarts (0 = never)', default: 25, min: 0 },
   seed: { type: 'int', help: 'random seed', default: 0 },
   strict: { type: 'boolean', help: 'check every image first and stop, listing the bad ones, instead of skipping them' },
   'on-nan': ON_NAN_FLAG,
