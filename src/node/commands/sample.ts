@@ -14,6 +14,7 @@ import { parseFlags, UsageError, type FlagSpec } from '../args.js';
 import { checkCacheMatchesPrior, loadPriorRun, readTokenCache } from '../prior-run.js';
 import { loadTokenizerRun } from '../tokenizer-run.js';
 import { writePng } from '../write-image.js';
+import { fileChecksum } from './encode.js';
 import type { VQVAE } from '../../models/tokenizer/vqvae.js';
 import { sampleDiffusionFigure } from './sample-diffusion.js';
 
@@ -69,11 +70,16 @@ export async function sample(argv: string[]): Promise<void> {
   const f = parseFlags(argv, SAMPLE_FLAGS, 'sample');
   const out = f.out as string;
   if (!/\.(png|gif)$/i.test(out)) throw new UsageError(`sample: --out must end in .png or .gif, got '${out}'.`);
-  const { state } = await loadTokenizerRun(f.tokenizer as string);
+  const { state, ckpt: tokCkpt } = await loadTokenizerRun(f.tokenizer as string);
   const { prior, config } = await loadPriorRun(f.prior as string);
   const tc = state.config;
   if (tc.codebook !== config.codebook || tc.grid !== config.grid) {
     throw new Error(`prior '${f.prior}' was trained for ${config.codebook} codes on ${config.grid}×${config.grid}, tokenizer '${f.tokenizer}' has ${tc.codebook} codes on ${tc.grid}×${tc.grid}.`);
+  }
+  const tokSum = fileChecksum(tokCkpt.path);
+  if (tokSum !== config.tokenizerChecksum) {
+    // Same shape, another tokenizer (or the same one trained further after encoding): codes may mean other things.
+    console.error(`warning: prior '${f.prior}' was trained on tokens of tokenizer ${config.tokenizerChecksum}, but '${f.tokenizer}' is ${tokSum} (${tokCkpt.path}); the images may not match.`);
   }
   const n = Number(f.n), G = config.grid, L = G * G;
   const prefixLength = f['prefix-rows'] !== undefined ? Number(f['prefix-rows']) * G : f['prefix-tokens'] !== undefined ? Number(f['prefix-tokens']) : 0;
