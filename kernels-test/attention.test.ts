@@ -180,6 +180,27 @@ describe('attentionDecode', () => {
     vCache.dispose();
   });
 
+  it('takes several new queries (prefill): the last rows of the full causal forward', async () => {
+    const rng = new Rng(120);
+    const [B, H, tmax, d, len, n] = [1, 2, 24, 16, 19, 3];
+    const kd = rng.array(B * H * tmax * d), vd = rng.array(B * H * tmax * d), qd = rng.array(B * H * len * d);
+    const out = vq.tidy(() => {
+      // Queries len−n..len−1 of each head.
+      const qs = vq.slice(vq.tensor(qd, [B, H, len, d]), 2, len - n, len);
+      return vq.attentionDecode(qs, vq.tensor(kd, [B, H, tmax, d]), vq.tensor(vd, [B, H, tmax, d]), len);
+    });
+    const prefix = (x: Float32Array) => {
+      const r = new Float32Array(B * H * len * d);
+      for (let h = 0; h < B * H; h++) r.set(x.subarray(h * tmax * d, (h * tmax + len) * d), h * len * d);
+      return r;
+    };
+    const full = attentionForward(qd, prefix(kd), prefix(vd), shapeOf(B, H, len, len, d, true)).o;
+    const want = new Float64Array(B * H * n * d);
+    for (let h = 0; h < B * H; h++) want.set(full.subarray((h * len + len - n) * d, (h * len + len) * d), h * n * d);
+    check(await out.toArray(), want, 'prefill', 2e-5);
+    out.dispose();
+  });
+
   it('rejects a length outside the cache', async () => {
     const c = vq.zeros([1, 1, 4, 8]);
     const q = vq.zeros([1, 1, 1, 8]);

@@ -1,5 +1,6 @@
 // Fused multi-head scaled dot-product attention (attention.wgsl, attention_dq.wgsl,
-// attention_dkv.wgsl), flash-attention style: the T×T score matrix is never stored.
+// attention_dkv.wgsl, attention_decode.wgsl), flash-attention style: the T×T score matrix is
+// never stored.
 //
 //   attention(q, k, v, { causal, scale })      q: [B, H, Tq, d], k, v: [B, H, Tk, d] → [B, H, Tq, d]
 //   attentionDecode(q, kCache, vCache, length) q: [B, H, n, d], caches [B, H, Tmax, d] → [B, H, n, d]
@@ -13,6 +14,7 @@
 import fwdSrc from '../../shaders/attention.wgsl';
 import dqSrc from '../../shaders/attention_dq.wgsl';
 import dkvSrc from '../../shaders/attention_dkv.wgsl';
+import decodeSrc from '../../shaders/attention_decode.wgsl';
 import { record } from '../autograd/tape.js';
 import { runtime, type KernelSource } from '../device/runtime.js';
 import { contiguousStrides, empty, type Shape, type Tensor } from '../tensor/tensor.js';
@@ -22,6 +24,7 @@ import { contiguous, copyInto } from './layout.js';
 const FWD = kernel('attention', fwdSrc);
 const DQ = kernel('attention_dq', dqSrc);
 const DKV = kernel('attention_dkv', dkvSrc);
+const DECODE = kernel('attention_decode', decodeSrc);
 
 const LOG2E = Math.log2(Math.E);
 /** Largest head dim: per-invocation state is a few private arrays of d floats. */
@@ -58,9 +61,10 @@ export function forceAttentionRows(rows: number): void {
 }
 
 interface Variant {
-  fwd: typeof FWD;
-  dq: typeof DQ;
-  dkv: typeof DKV;
+  fwd: KernelSource;
+  dq: KernelSource;
+  dkv: KernelSource;
+  decode: KernelSource;
   rows: number;
 }
 const variants = new Map<string, Variant>();
@@ -75,6 +79,7 @@ function variant(d: number): Variant {
       fwd: specialize(FWD, { D4: d / 4, RQ: rows }),
       dq: specialize(DQ, { D4: d / 4, RQ: rows }),
       dkv: specialize(DKV, { D4: d / 4, RK: rows }),
+      decode: specialize(DECODE, { D4: d / 4 }),
       rows,
     };
     variants.set(key, v);
@@ -198,9 +203,28 @@ export function attentionDecode(q: Tensor, kCache: Tensor, vCache: Tensor, lengt
   if (!Number.isInteger(length) || length < Math.max(1, n) || length > tmax) {
     throw new Error(`${op}: length ${length} must be an integer in ${Math.max(1, n)}..${tmax} (the cache holds ${tmax} rows, q has ${n}).`);
   }
+  const scale = opts.scale ?? 1 / Math.sqrt(q.shape[3]);
   const qc = contiguous(q);
-  const out = forwardRaw(qc, kCache, vCache, length, tmax, true, opts.scale ?? 1 / Math.sqrt(q.shape[3]));
+  const out = n === 1 ? decodeRaw(qc, kCache, vCache, length, scale) : forwardRaw(qc, kCache, vCache, length, tmax, true, scale);
   qc.dispose();
+  return out;
+}
+
+/** One query per head: a workgroup per head splits the cached keys over its invocations. */
+function decodeRaw(q: Tensor, kCache: Tensor, vCache: Tensor, length: number, scale: number): Tensor {
+  const [B, H, , d] = q.shape;
+  const out = empty(q.shape);
+  const heads = B * H;
+  const lim = runtime().limits;
+  // The widest workgroup (≤ 64) whose partial accumulators (d + 2 floats each) fit workgroup memory.
+  let wg = Math.min(64, lim.maxComputeInvocationsPerWorkgroup);
+  while (wg > 1 && wg * (d + 2) * 4 > lim.maxComputeWorkgroupStorageSize) wg /= 2;
+  const kernel = variant(d).decode;
+  const maxX = lim.maxComputeWorkgroupsPerDimension;
+  for (let h0 = 0; h0 < heads; h0 += maxX) {
+    const p = new Params().u32(h0, length, (kCache.shape[2] * d) / 4).f32(scale * LOG2E).u32(d / 4, 0, 0, 0);
+    launch(kernel, p, [q, kCache, vCache, out], [Math.min(maxX, heads - h0)], { WG: wg });
+  }
   return out;
 }
 
