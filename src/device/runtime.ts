@@ -62,11 +62,14 @@ export class Runtime {
     this.pool = new BufferPool(device, device.limits.maxBufferSize);
     this.isCpu = isCpuAdapter(report);
     this.alignment = device.limits.minUniformBufferOffsetAlignment;
+    this.failure = Promise.resolve();
+    this.armFailure();
     device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => this.recordError(ev.error);
     device.lost.then((info) => {
       const last = this.lastLabel ? ` (last op: '${this.lastLabel}')` : '';
       if (info.reason !== 'destroyed') this.lostReason = `WebGPU device lost (${info.reason}): ${info.message}${last}`;
       else this.lostReason = `The WebGPU device was destroyed${last}.`;
+      this.fail();
     });
     const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
     if (env?.VQGPU_DEBUG === '1') this.debug = true;
@@ -93,6 +96,23 @@ export class Runtime {
     const kind = error.constructor?.name && error.constructor.name !== 'Object' ? error.constructor.name : 'GPUError';
     const where = op ? `in op '${op}'` : `after op '${this.lastLabel}' (set VQGPU_DEBUG=1 to name the failing op exactly)`;
     this.errors.push(`${kind} ${where}: ${message}`);
+    this.fail();
+  }
+
+  /**
+   * Settles when the device reports an error or is lost. Waits on the GPU race against it: after
+   * a validation error the failed submit's mapAsync/onSubmittedWorkDone may never resolve, and a
+   * wait must end with the error rather than hang.
+   */
+  private failure: Promise<void>;
+  private fail: () => void = () => {};
+
+  private async guarded<T>(wait: Promise<T>): Promise<T> {
+    const failed = Symbol('failed');
+    const r = await Promise.race([wait, this.failure.then(() => failed)]);
+    this.checkHealthy();
+    if (r === failed) throw new Error('WebGPU: the device reported a failure while waiting for it.');
+    return r as T;
   }
 
   /** Throws the first recorded device error, naming the op that caused it. */
@@ -101,8 +121,13 @@ export class Runtime {
     if (this.errors.length) {
       const msg = this.errors.join('\n');
       this.errors = [];
+      this.armFailure(); // reported: later waits race against the next error
       throw new Error(`WebGPU error: ${msg}`);
     }
+  }
+
+  private armFailure(): void {
+    this.failure = new Promise<void>((resolve) => (this.fail = resolve));
   }
 
   pipeline(kernel: KernelSource, constants: Constants = {}): GPUComputePipeline {
@@ -270,7 +295,7 @@ export class Runtime {
     this.copy(buffer, offsetBytes, stage, 0, copyBytes);
     this.flush();
     try {
-      await stage.mapAsync(0x0001 /* GPUMapMode.READ */, 0, copyBytes);
+      await this.guarded(stage.mapAsync(0x0001 /* GPUMapMode.READ */, 0, copyBytes));
     } catch (e) {
       this.checkHealthy();
       throw e;
@@ -292,7 +317,7 @@ export class Runtime {
     this.flush();
     const previous = this.inflight;
     this.inflight = this.device.queue.onSubmittedWorkDone();
-    if (previous) await previous;
+    if (previous) await this.guarded(previous);
     this.checkHealthy();
   }
   private inflight: Promise<undefined> | null = null;
@@ -300,8 +325,7 @@ export class Runtime {
   /** Waits until all submitted work is done (benchmarks). */
   async sync(): Promise<void> {
     this.flush();
-    await this.device.queue.onSubmittedWorkDone();
-    this.checkHealthy();
+    await this.guarded(this.device.queue.onSubmittedWorkDone());
   }
 
   destroy(): void {
