@@ -1,13 +1,15 @@
-// vqgpu demo: the README's main job, the whole two-stage pipeline on the emoji set:
-//   train the tokenizer (32×32 → 8×8 tokens, 256 codes) → held-out PSNR → token cache →
-//   train the AR prior → held-out bits per token → 3×3 samples and top-half completions →
-//   a mask (MaskGIT-style) prior → its samples and reverse-process GIF.
-// Each stage reuses a finished run in --out, so running it again continues or re-renders.
-// Time budget: --minutes (default 12) split over the training stages.
+// vqgpu demo: the README's main job, the whole two-stage pipeline small on the emoji set:
+//   train the tokenizer (32×32 → 8×8 tokens, 256 codes; held-out PSNR) → token cache →
+//   AR prior (held-out bits/token; 3×3 samples; completions from the top half, top quarter, first
+//   token) → the seed's diffusion prior and the mask (MaskGIT-style) prior (reverse-process strips
+//   and GIFs). Each stage resumes a run found in --out, so running it again continues training.
+// Time budget: --minutes (default 9) of training split over the stages, plus sampling.
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runtime } from '../../device/runtime.js';
+import { splitTokens } from '../../data/token-cache.js';
+import { readTokenCache } from '../prior-run.js';
 import { parseFlags, type FlagSpec } from '../args.js';
 import { encode } from './encode.js';
 import { evalPrior } from './eval-prior.js';
@@ -17,48 +19,51 @@ import { trainTokenizer } from './train-tokenizer.js';
 
 export const DEMO_FLAGS: Record<string, FlagSpec> = {
   out: { type: 'string', help: 'folder for the runs and figures', default: 'runs/demo' },
-  minutes: { type: 'number', help: 'training time budget over all stages', default: 12, min: 0.5 },
+  minutes: { type: 'number', help: 'training time budget over all stages', default: 9, min: 0.5 },
   data: { type: 'string', help: "image data set ('emoji', 'synthetic' or a folder)", default: 'emoji' },
   seed: { type: 'int', help: 'random seed', default: 0 },
 };
 
 const stage = (s: string) => console.error(`\n== ${s}`);
+const resume = (dir: string) => (existsSync(join(dir, 'latest.json')) ? ['--resume'] : []);
 
 export async function demo(argv: string[]): Promise<void> {
   const f = parseFlags(argv, DEMO_FLAGS, 'demo');
   const out = f.out as string, minutes = Number(f.minutes), seed = String(f.seed);
   const r = runtime().report;
   console.error(`vqgpu demo on ${[r.vendor, r.description].filter(Boolean).join(' / ')} (${r.host}); figures go to ${out}/`);
-  const tok = join(out, 'tokenizer'), cache = join(out, 'tokens.bin'), ar = join(out, 'prior-ar'), mask = join(out, 'prior-mask');
+  const tok = join(out, 'tokenizer'), cache = join(out, 'tokens.bin');
+  const prior = ['--layers', '3', '--dim', '128', '--heads', '4', '--batch', '32', '--lr', '2e-3', '--warmup', '50', '--eval-every', '200', '--log-every', '25', '--seed', seed];
 
-  stage(`1/4 tokenizer: emoji 32×32 → 8×8 tokens, 256 codes (${(minutes * 0.5).toFixed(1)} min)`);
+  stage(`1/5 tokenizer: ${f.data} 32×32 → 8×8 tokens, 256 codes (${(minutes * 0.45).toFixed(1)} min)`);
   await trainTokenizer([
-    '--data', f.data as string, '--size', '32', '--grid', '8', '--codebook', '256', '--minutes', String(minutes * 0.5),
-    '--batch', '16', '--adv-warmup', '1500', '--checkpoint-every', '250', '--log-every', '50', '--seed', seed, '--out', tok,
-    ...(existsSync(join(tok, 'latest.json')) ? ['--resume'] : []),
+    '--data', f.data as string, '--size', '32', '--grid', '8', '--codebook', '256', '--width', '16', '--minutes', String(minutes * 0.45),
+    '--batch', '16', '--lr', '1e-3', '--adv-warmup', '1000', '--checkpoint-every', '250', '--log-every', '25', '--seed', seed, '--out', tok, ...resume(tok),
   ]);
 
-  stage('2/4 token cache');
+  stage('2/5 token cache');
   await encode(['--run', tok, '--out', cache]);
 
-  stage(`3/4 autoregressive prior (${(minutes * 0.3).toFixed(1)} min)`);
-  await trainPrior([
-    '--kind', 'ar', '--tokens', cache, '--layers', '4', '--dim', '128', '--heads', '4', '--minutes', String(minutes * 0.3),
-    '--batch', '32', '--eval-every', '200', '--log-every', '50', '--seed', seed, '--out', ar,
-    ...(existsSync(join(ar, 'latest.json')) ? ['--resume'] : []),
-  ]);
-  await evalPrior(['--prior', ar, '--tokens', cache]);
-  await sample(['--tokenizer', tok, '--prior', ar, '--n', '9', '--temperature', '1', '--top-k', '64', '--seed', seed, '--out', join(out, 'samples-ar.png')]);
-  await sample(['--tokenizer', tok, '--prior', ar, '--n', '9', '--prefix-rows', '4', '--tokens', cache, '--seed', seed, '--out', join(out, 'completion-half.png')]);
-
-  stage(`4/4 mask (MaskGIT-style) prior (${(minutes * 0.2).toFixed(1)} min)`);
-  await trainPrior([
-    '--kind', 'mask', '--tokens', cache, '--layers', '4', '--dim', '128', '--heads', '4', '--minutes', String(minutes * 0.2),
-    '--batch', '32', '--eval-every', '200', '--log-every', '50', '--seed', seed, '--out', mask,
-    ...(existsSync(join(mask, 'latest.json')) ? ['--resume'] : []),
-  ]);
-  await evalPrior(['--prior', mask, '--tokens', cache]);
-  await sample(['--tokenizer', tok, '--prior', mask, '--n', '9', '--steps', '12', '--temperature', '1', '--seed', seed, '--out', join(out, 'reverse-mask.gif')]);
-  await sample(['--tokenizer', tok, '--prior', mask, '--n', '9', '--steps', '12', '--temperature', '1', '--seed', seed, '--out', join(out, 'reverse-mask.png')]);
-  console.error(`\ndemo done: figures in ${out}/ (tokenizer/recon-final.png, samples-ar.png, completion-half.png, reverse-mask.gif/.png)`);
+  const kinds: [string, number][] = [['ar', 0.25], ['diffusion', 0.15], ['mask', 0.15]];
+  for (const [i, [kind, share]] of kinds.entries()) {
+    const run = join(out, `prior-${kind}`);
+    stage(`${3 + i}/5 ${kind} prior (${(minutes * share).toFixed(1)} min)`);
+    await trainPrior(['--kind', kind, '--tokens', cache, '--minutes', String(minutes * share), ...prior, '--out', run, ...resume(run)]);
+    await evalPrior(['--prior', run, '--tokens', cache]);
+    const common = ['--tokenizer', tok, '--prior', run, '--n', '9', '--seed', seed];
+    if (kind === 'ar') {
+      await sample([...common, '--out', join(out, 'ar-samples.png')]);
+      // Completions take held-out items (9, or as many as the data set holds out).
+      const held = splitTokens(readTokenCache(cache), 'heldout').count;
+      common[common.indexOf('--n') + 1] = String(Math.min(9, held));
+      await sample([...common, '--prefix-rows', '4', '--tokens', cache, '--out', join(out, 'ar-complete-half.png')]);
+      await sample([...common, '--prefix-rows', '2', '--tokens', cache, '--out', join(out, 'ar-complete-quarter.png')]);
+      await sample([...common, '--prefix-tokens', '1', '--tokens', cache, '--out', join(out, 'ar-complete-first-token.png')]);
+    } else {
+      const steps = kind === 'mask' ? '12' : '24', temp = kind === 'mask' ? '1' : '0.7';
+      await sample([...common, '--steps', steps, '--temperature', temp, '--out', join(out, `${kind}-reverse.png`)]);
+      await sample([...common, '--steps', steps, '--temperature', temp, '--out', join(out, `${kind}-reverse.gif`)]);
+    }
+  }
+  console.error(`\ndemo done: figures in ${out}/ (tokenizer/recon-*.png, ar-samples.png, ar-complete-*.png, diffusion-reverse.png/.gif, mask-reverse.png/.gif)`);
 }
