@@ -9,3 +9,4 @@ export { bench as optim } from './optim.js';
 export { bench as codebook } from './codebook.js';
 export { bench as xent } from './xent.js';
 export { bench as attention } from './attention.js';
+export { bench as sampleAr } from './sample-ar.js';
