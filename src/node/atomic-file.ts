@@ -18,7 +18,12 @@ export function writeFileAtomicSync(path: string, bytes: Uint8Array): void {
     throw e;
   }
   closeSync(fd);
-  renameSync(tmp, path);
+  try {
+    renameSync(tmp, path);
+  } catch (e) {
+    try { unlinkSync(tmp); } catch { /* already gone */ }
+    throw e;
+  }
   try {
     const dfd = openSync(dirname(path), 'r');
     fsyncSync(dfd);

@@ -6,8 +6,9 @@
 // file (also atomically), and only then are old checkpoints beyond `keep` removed — so a crash at
 // any moment leaves the last good checkpoint loadable.
 
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { writeFileAtomicSync } from './atomic-file.js';
 import { decodeSafetensors, encodeSafetensors, type DecodedSafetensors } from '../io/safetensors.js';
 import { fromHostTensor, loadSafetensorsInto, toHostTensors } from '../io/state.js';
 import type { Module } from '../nn/module.js';
@@ -20,34 +21,7 @@ const FILE_RE = /^ckpt-(\d+)\.safetensors$/;
 
 /** Writes `bytes` to `path` so that readers see the old file or the new one, never a partial one. */
 export async function writeFileAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } catch (e) {
-    await fh.close();
-    await unlink(tmp).catch(() => {});
-    throw e;
-  }
-  await fh.close();
-  try {
-    await rename(tmp, path);
-  } catch (e) {
-    await unlink(tmp).catch(() => {});
-    throw e;
-  }
-  // Make the rename itself durable. (Directories cannot be opened for fsync on Windows: skip there.)
-  let dir;
-  try {
-    dir = await open(dirname(path), 'r');
-    await dir.sync();
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL') throw e;
-  } finally {
-    await dir?.close();
-  }
+  writeFileAtomicSync(path, typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes);
 }
 
 /** The optimizers of a checkpoint: one (`optimizer`) or several by name (`optimizers`, e.g. a GAN's g and d). */
