@@ -77,6 +77,8 @@ export async function sampleDiffusionFigure(prior: Prior, vqvae: VQVAE, o: Diffu
     const picks = [...new Set(Array.from({ length: k }, (_, i) => Math.round((i * (frames.length - 1)) / Math.max(1, k - 1))))];
     const panels: Canvas[] = [];
     for (const i of picks) panels.push(await render(frames[i]));
+    // Completion: the originals' reconstructions close the strip, as in the AR completion figures.
+    if (o.completion) panels.push(await render(o.completion.originals));
     writePng(o.out, joinPanels(panels, 'row', 12));
   }
   return r;
