@@ -1,19 +1,17 @@
 // Plain TypeScript references (float64 accumulation) for the kernels, and a seeded host RNG.
 // Shared by the tests and the benches: a kernel's reference has the kernel's name.
 
-/** Mulberry32: small, fast, seeded. */
-export class Rng {
-  private s: number;
+import { InitRng } from '../src/nn/init.js';
+
+/**
+ * The engine's seeded host generator (Mulberry32, src/nn/init.ts) with the helpers tests use. Its
+ * normal() keeps the tests' own Box–Muller form, so seeded test data stays as it was.
+ */
+export class Rng extends InitRng {
   constructor(seed = 1) {
-    this.s = seed >>> 0;
+    super(seed);
   }
-  uniform(): number {
-    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  normal(): number {
+  override normal(): number {
     const u = Math.max(this.uniform(), 1e-12), v = this.uniform();
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
