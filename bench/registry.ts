@@ -10,3 +10,4 @@ export { bench as codebook } from './codebook.js';
 export { bench as xent } from './xent.js';
 export { bench as attention } from './attention.js';
 export { bench as sampleAr } from './sample-ar.js';
+export { bench as trainAr } from './train-ar.js';

@@ -99,4 +99,10 @@ export class PriorTrainer {
     this.accSteps = 0;
     return v / n;
   }
+
+  /** Frees the optimizer state and the loss accumulator (the model belongs to the caller). */
+  dispose(): void {
+    this.acc.dispose();
+    this.opt.dispose();
+  }
 }

@@ -1,0 +1,98 @@
+// train-ar bench: training speed of the default AR prior of `vqgpu train-prior --kind ar` (4 layers
+// × 128, 4 heads, MLP 4×, dropout 0.1, codebook 256, 8×8 grid, unconditional), in training tokens/s
+// (B sequences × 64 predicted positions per step). Ours: PriorTrainer.train as the CLI runs it
+// (fused attention, fused cross-entropy, AdamW with clipping and the warm-up/cosine schedule),
+// throttled to one step in flight. Peer `tfjs-webgpu`: the same architecture, initialisation and
+// loss written with TF.js ops (bench/train-ar-tfjs.ts), tf.train.adam via optimizer.minimize.
+// Both train on the same fixed batch of random tokens (speed does not depend on the data).
+// Cases 'B<batch>_L<tokens>': B32 is the CLI's default batch.
+
+import { runtime } from '../src/device/runtime.js';
+import { makePriorConfig } from '../src/models/prior/config.js';
+import { NoiseRng } from '../src/models/prior/noise.js';
+import { Prior } from '../src/models/prior/prior.js';
+import { manualSeed } from '../src/nn/init.js';
+import { defaultGenerator } from '../src/ops/random.js';
+import { makeBatch, PriorTrainer, type PriorBatch } from '../src/train/prior-trainer.js';
+import { timeGpu, timePeer, type Bench, type BenchResult } from './harness.js';
+import { TfArModel } from './train-ar-tfjs.js';
+import { loadTf } from './tfjs.js';
+
+/** `vqgpu train-prior --kind ar` defaults (src/node/commands/train-prior.ts). */
+const DEFAULTS = { layers: 4, dim: 128, heads: 4, dropout: 0.1, lr: 1e-3, warmup: 100, scheduleSteps: 5000 };
+const CODEBOOK = 256;
+
+/**
+ * Steps run before timing (the first compiles every shader and creates the optimizer state); the
+ * harness then runs two more untimed ones (its warm-up and its estimate of the step time).
+ */
+const WARMUP_STEPS = 1;
+
+export const bench: Bench = {
+  name: 'train-ar',
+  cases: ['B32_L64', 'B64_L64'],
+  async run(caseName, opts): Promise<BenchResult> {
+    const m = /^B(\d+)_L(\d+)$/.exec(caseName);
+    if (!m) throw new Error(`train-ar bench: bad case '${caseName}' (want B<batch>_L<tokens>).`);
+    const [B, L] = [Number(m[1]), Number(m[2])];
+    const grid = Math.round(Math.sqrt(L));
+    if (grid * grid !== L) throw new Error(`train-ar bench: L = ${L} is not a square token grid.`);
+    manualSeed(1);
+    defaultGenerator().manualSeed(1);
+    const config = makePriorConfig({
+      prior: 'ar', codebook: CODEBOOK, grid, classes: 0, tokenizerChecksum: 'bench',
+      dim: DEFAULTS.dim, layers: DEFAULTS.layers, heads: DEFAULTS.heads, dropout: DEFAULTS.dropout,
+    });
+    const rng = new NoiseRng(1);
+    const x = Int32Array.from({ length: B * L }, () => rng.int(CODEBOOK));
+    const batch: PriorBatch = makeBatch(config, x, new Int32Array(B), rng); // inputs [start, x_0 … x_{L−2}], targets x
+
+    const prior = new Prior(config);
+    const trainer = new PriorTrainer(prior, { lr: DEFAULTS.lr, totalSteps: DEFAULTS.scheduleSteps, warmup: DEFAULTS.warmup });
+    const oursStep = async () => {
+      trainer.train(batch);
+      await runtime().throttle(); // the CLI's loop: at most one step in flight
+    };
+    for (let i = 0; i < WARMUP_STEPS; i++) await oursStep();
+    await runtime().sync();
+    const sOurs = await timeGpu(oursStep, opts.minSeconds);
+    const paramsOurs = prior.numParameters();
+    await trainer.takeLoss();
+    trainer.dispose();
+    prior.dispose();
+
+    let sTf: number | null = null;
+    let paramsTf: number | null = null;
+    const tf = opts.peers ? await loadTf() : null;
+    if (tf) {
+      const model = new TfArModel(tf, config.transformer, L, DEFAULTS.lr);
+      paramsTf = model.numParameters();
+      const inputs = tf.tensor2d(batch.inputs, [B, L], 'int32');
+      const targets = tf.tensor1d(batch.targets, 'int32');
+      // Reading the loss back (4 bytes) is TF.js's way to wait for the step.
+      const tfStep = async () => {
+        const loss = model.trainStep(inputs, targets);
+        await loss.data();
+        loss.dispose();
+      };
+      for (let i = 0; i < WARMUP_STEPS; i++) await tfStep();
+      sTf = await timePeer(tfStep, opts.minSeconds);
+      inputs.dispose();
+      targets.dispose();
+      model.dispose();
+    }
+
+    const tokens = B * L;
+    return {
+      bench: 'train-ar', case: caseName, metric: 'tokens/s',
+      ours: tokens / sOurs, vs: { 'tfjs-webgpu': sTf === null ? null : tokens / sTf },
+      notes: {
+        'ms/step (ours)': sOurs * 1e3,
+        ...(sTf === null ? {} : { 'ms/step (tfjs)': sTf * 1e3 }),
+        'params (ours)': paramsOurs.toLocaleString('en-US'),
+        ...(paramsTf === null ? {} : { 'params (tfjs)': paramsTf.toLocaleString('en-US') }),
+        model: `${DEFAULTS.layers}×${DEFAULTS.dim}, ${DEFAULTS.heads} heads, dropout ${DEFAULTS.dropout}, K ${CODEBOOK}`,
+      },
+    };
+  },
+};
