@@ -11,6 +11,7 @@
 
 import { backward, grad, noGrad } from '../autograd/tape.js';
 import { AdamW } from '../optim/adam.js';
+import { warmupCosine } from '../optim/schedule.js';
 import { full, zeros } from '../ops/creation.js';
 import { detach } from '../ops/detach.js';
 import { abs, add, addScalar, clamp, div, mul, mulScalar, neg, relu, sqrt, square, sub } from '../ops/elementwise.js';
@@ -33,6 +34,11 @@ export interface LossConfig {
   adaptive: boolean;
   lr: number;
   discLr: number;
+  /**
+   * Generator learning rate: cosine decay from `lr` to lr/10 over this many steps (0 or absent:
+   * constant). Part of the run's config, so a resumed run follows the same curve.
+   */
+  decaySteps?: number;
   /** global gradient-norm clip (0: off) */
   clip: number;
 }
@@ -43,8 +49,10 @@ export const DEFAULT_LOSS: LossConfig = {
   adversarial: 0.1,
   advWarmup: 2000,
   adaptive: true,
-  lr: 2e-4,
-  discLr: 2e-4,
+  // Adam at 1e-3 (betas 0.5, 0.9): the fastest of 2e-4 / 1e-3 / 2e-3 over 300 steps at width 16.
+  lr: 1e-3,
+  discLr: 1e-3,
+  decaySteps: 0,
   clip: 1,
 };
 
@@ -61,7 +69,9 @@ export class TokenizerTrainer {
 
   constructor(readonly model: VQVAE, readonly disc: Discriminator | null, readonly loss: LossConfig) {
     const clipNorm = loss.clip > 0 ? loss.clip : undefined;
-    this.optG = new AdamW(model.parameters(), { lr: loss.lr, betas: [0.5, 0.9], weightDecay: 0, clipNorm });
+    const decay = loss.decaySteps ?? 0;
+    const lr = decay > 0 ? warmupCosine({ base: loss.lr, warmupSteps: 0, totalSteps: decay, min: loss.lr / 10 }) : loss.lr;
+    this.optG = new AdamW(model.parameters(), { lr, betas: [0.5, 0.9], weightDecay: 0, clipNorm });
     this.optD = disc ? new AdamW(disc.parameters(), { lr: loss.discLr, betas: [0.5, 0.9], weightDecay: 0 }) : null;
     this.acc = keep(zeros([LOSS_PARTS.length]));
   }

@@ -1,5 +1,6 @@
 // vqgpu train-tokenizer --data <emoji|DIR> --size 32 --grid 8 --codebook 256 [--code-dim D]
-//   [--steps N | --minutes M] [--checkpoint-every S] [--batch B] [--strict] [--on-nan stop|skip]
+//   [--steps N | --minutes M] [--schedule-steps S] [--checkpoint-every S] [--batch B] [--strict]
+//   [--on-nan stop|skip]
 //   --out RUN [--resume]
 // Trains the VQ-VAE (+ discriminator) and writes atomic checkpoints, progress lines and figures.
 // A checkpoint holds everything the loop depends on (weights, EMA codebook state, both optimizers,
@@ -40,6 +41,7 @@ export const TRAIN_TOKENIZER_FLAGS: Record<string, FlagSpec> = {
   minutes: { type: 'number', help: 'stop after this many minutes', min: 0 },
   batch: { type: 'int', help: 'images per step', default: 16, min: 1, max: 4096 },
   lr: { type: 'number', help: 'learning rate', default: DEFAULT_LOSS.lr, min: 0 },
+  'schedule-steps': { type: 'int', help: 'cosine-decay the learning rate to lr/10 over this many steps (default: constant)', min: 1 },
   'checkpoint-every': { type: 'int', help: 'steps between checkpoints', default: 500, min: 1 },
   'log-every': { type: 'int', help: 'steps between progress lines', default: 50, min: 1 },
   'figure-every': { type: 'int', help: 'steps between reconstruction figures', default: 500, min: 1 },
@@ -82,6 +84,7 @@ export async function trainTokenizer(argv: string[]): Promise<void> {
   const loss: LossConfig = saved?.loss ?? {
     ...DEFAULT_LOSS, rec: f.rec as 'l1' | 'l2', perceptual: Number(f.perceptual), adversarial: Number(f.adversarial),
     advWarmup: Number(f['adv-warmup']), lr: Number(f.lr), discLr: Number(f.lr),
+    decaySteps: Number(f['schedule-steps'] ?? 0),
   };
   const dataSpec = saved?.data ?? (f.data as string);
   const batch = saved?.batch ?? Number(f.batch);
