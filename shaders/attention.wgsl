@@ -2,17 +2,27 @@
 //   O[h, i, :] = Σ_j softmax_j(scale · Q[h, i, :]·K[h, j, :]) · V[h, j, :]
 //   L[h, i]    = log Σ_j exp(scale · Q[h, i, :]·K[h, j, :])      (natural log; what backward needs)
 // h runs over the B·H heads. The T×T score matrix is never stored: each invocation owns RQ query
-// rows, keeps their softmax state (running max m, running sum l, accumulator acc[D]) in registers
-// and streams the keys in blocks of 4, rescaling acc once per block (online softmax).
+// rows and streams the keys in blocks of BK, holding an RQ×BK tile of scores in registers and the
+// rows' softmax state (running max m, running sum l) beside it (online softmax: the output rows are
+// rescaled once per key block).
 //
-// Schedule: a workgroup covers WG·RQ consecutive query rows of one head (head = workgroup_id.y), and
-// its key loop bound is the same for the whole workgroup (rows mask the keys they may not see). So
-// every K/V address is workgroup-uniform: one load broadcast to all rows (on llvmpipe, where the
-// invocations are SIMD lanes of one CPU thread, a scalar load instead of a gather). No shared
-// memory and no barriers, which are expensive there. Loops over the head dim run over vec4s.
+// Schedule, and why. Cost on llvmpipe (lavapipe), measured: a workgroup's invocations are SIMD lanes
+// of one CPU thread, and inside a loop every memory access (storage, workgroup or a dynamically
+// indexed private array, uniform address or not) is a per-lane gather/scatter costing several FMAs'
+// time; only values in registers (private arrays indexed by constants) are cheap. So the kernel is
+// register-blocked like matmul.wgsl: per vec4 step of the head dim it loads RQ query and BK key
+// vec4s and does RQ·BK dot products (QKᵀ), then per vec4 column loads BK value vec4s and updates RQ
+// output vec4s (P·V). The output rows are the accumulators: they live in O itself (read-modify-write
+// once per key block, not once per key). No private array is sized by the head dim, so nothing is
+// indexed dynamically in registers and the head dim is a plain uniform: one pipeline serves every d.
+// Loops over the head dim run to that uniform, so LLVM keeps them rolled (a constant trip count would
+// unroll everything and llvmpipe's compile would take minutes); the RQ and BK loops are small
+// constants and unroll. ops/attention.ts picks RQ×BK = 4×8 on a CPU rasteriser (best measured, d=64),
+// 1×8 on a GPU (parallelism over rows). A workgroup covers WG·RQ consecutive rows of one head, and
+// its key loop bound is workgroup-uniform (rows mask the keys they may not see). No barriers.
 //
-// The same kernel serves the decode path (new queries against a key/value cache): K/V rows of a
-// head are `kv_hs` vec4s apart (Tmax·D/4 for a cache) and only the first `tk` keys are read.
+// The same kernel serves the decode path with several new queries (prefill against a key/value
+// cache): K/V rows of a head are `kv_hs` vec4s apart (Tmax·D/4 for a cache), only `tk` keys are read.
 
 struct Params {
   h0: u32,          // first head of this dispatch (grids split heads over dispatches past the y limit)
@@ -21,22 +31,20 @@ struct Params {
   kv_hs: u32,       // head stride of K and V in vec4s (Tk·D/4, or Tmax·D/4 for a cache)
   causal_off: u32,  // causal: query i sees keys j ≤ i + causal_off (tk − tq)
   scale2: f32,      // scale · log2(e): scores in base 2, so the kernel uses exp2
-  l_off: u32,       // where L starts in OL (heads·tq·D)
-  d4: u32,         // = D4, as a uniform: see the note at D4
+  l_off: u32,       // where L starts in OL, in floats (heads·tq·D, a multiple of 4)
+  d4: u32,          // head dim / 4
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> Q: array<vec4<f32>>;   // [heads, tq, D/4]
 @group(0) @binding(2) var<storage, read> K: array<vec4<f32>>;   // [heads, ·, D/4]
 @group(0) @binding(3) var<storage, read> V: array<vec4<f32>>;   // [heads, ·, D/4]
-// O [heads, tq, D] then L [heads, tq] in one buffer, so that L lives exactly as long as O.
-@group(0) @binding(4) var<storage, read_write> OL: array<f32>;
+// O [heads, tq, D/4] then L [heads, tq] in one buffer, so that L lives exactly as long as O.
+@group(0) @binding(4) var<storage, read_write> OL: array<vec4<f32>>;
 
-// Private array sizes must be `const`: ops/attention.ts `specialize()`s these per variant.
-const D4: u32 = 16u;   // head dim / 4 (specialized); sizes the private arrays
-// Loops over the head dim run to the uniform p.d4 (= D4), not to the constant: with a constant trip
-// count the compiler unrolls them fully, and llvmpipe's LLVM then takes minutes to compile a kernel.
-const RQ: u32 = 1u;    // query rows per invocation
+// Register-tile sizes size private arrays, so they are `const`: ops/attention.ts specialize()s them.
+const RQ: u32 = 4u;    // query rows per invocation
+const BK: u32 = 8u;    // keys per block
 override WG: u32 = 64u;
 override CAUSAL: u32 = 0u;
 
@@ -47,80 +55,81 @@ const MASKED: f32 = -1e30;   // finite "−∞": exp2(MASKED − m) is 0 without
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let h = p.h0 + wid.y;
   let first = wid.x * WG * RQ;                 // the workgroup's first row (uniform)
-  let qbase = h * p.tq * D4;
   let kvbase = h * p.kv_hs;
 
   // Row r of this invocation is first + r·WG + lid: the workgroup's rows are contiguous. Rows past
-  // tq repeat row tq−1 (in-bounds loads); their stores are skipped.
-  var q: array<array<vec4<f32>, D4>, RQ>;
-  var acc: array<array<vec4<f32>, D4>, RQ>;
+  // tq read row tq−1 (in-bounds loads) and never write.
+  var rb: array<u32, RQ>;      // the row's first vec4 in Q and O
+  var valid: array<bool, RQ>;
+  var last: array<u32, RQ>;    // last key the row may see
   var m: array<f32, RQ>;
   var l: array<f32, RQ>;
-  var last: array<u32, RQ>;   // last key each row may see
   for (var r = 0u; r < RQ; r++) {
-    let i = min(first + r * WG + lid.x, p.tq - 1u);
-    for (var c = 0u; c < p.d4; c++) { q[r][c] = Q[qbase + i * D4 + c] * p.scale2; acc[r][c] = vec4<f32>(0.0); }
+    let row = first + r * WG + lid.x;
+    let i = min(row, p.tq - 1u);
+    valid[r] = row < p.tq;
+    rb[r] = (h * p.tq + i) * p.d4;
+    last[r] = select(p.tk - 1u, min(i + p.causal_off, p.tk - 1u), CAUSAL != 0u);
     m[r] = MASKED;
     l[r] = 0.0;
-    last[r] = select(p.tk - 1u, min(i + p.causal_off, p.tk - 1u), CAUSAL != 0u);
+    if (valid[r]) { for (var c = 0u; c < p.d4; c++) { OL[rb[r] + c] = vec4<f32>(0.0); } }
   }
-  // Keys the workgroup's last row sees: the same bound for every invocation.
+  // Keys the workgroup's last row sees: the same bound for every invocation. Every row sees key 0,
+  // so after the first block each row's max is finite and fully masked blocks add exactly 0.
   let last_row = min(first + WG * RQ, p.tq) - 1u;
   let kend = select(p.tk, min(last_row + p.causal_off + 1u, p.tk), CAUSAL != 0u);
 
-  for (var j0 = 0u; j0 < kend; j0 += 4u) {
-    // s[r] = scale2 · q_r · k_{j0..j0+3}; keys past kend load row kend−1 and are masked.
-    var s: array<vec4<f32>, RQ>;
-    for (var jj = 0u; jj < 4u; jj++) {
-      let kb = kvbase + min(j0 + jj, kend - 1u) * D4;
-      var dot4: array<vec4<f32>, RQ>;
-      for (var r = 0u; r < RQ; r++) { dot4[r] = vec4<f32>(0.0); }
-      for (var c = 0u; c < p.d4; c++) {
-        let kv = K[kb + c];
-        for (var r = 0u; r < RQ; r++) { dot4[r] = fma(q[r][c], kv, dot4[r]); }
-      }
+  for (var j0 = 0u; j0 < kend; j0 += BK) {
+    // Keys past kend read key kend−1 and are masked.
+    var kb: array<u32, BK>;
+    for (var jj = 0u; jj < BK; jj++) { kb[jj] = kvbase + min(j0 + jj, kend - 1u) * p.d4; }
+
+    // s[r][jj] = q_r · k_{j0+jj}
+    var s: array<array<f32, BK>, RQ>;
+    for (var r = 0u; r < RQ; r++) { for (var jj = 0u; jj < BK; jj++) { s[r][jj] = 0.0; } }
+    for (var c = 0u; c < p.d4; c++) {
+      var kv: array<vec4<f32>, BK>;
+      for (var jj = 0u; jj < BK; jj++) { kv[jj] = K[kb[jj] + c]; }
       for (var r = 0u; r < RQ; r++) {
-        let sc = dot4[r].x + dot4[r].y + dot4[r].z + dot4[r].w;
-        s[r][jj] = select(sc, MASKED, j0 + jj > last[r]);
+        let qv = Q[rb[r] + c];
+        for (var jj = 0u; jj < BK; jj++) { s[r][jj] += dot(qv, kv[jj]); }
       }
     }
-    // Online softmax: new running max, rescale the old sum and accumulator once, then add the block.
+
+    // Online softmax: the block's max, the correction of the old state, s ← exp2(s − max).
     var corr: array<f32, RQ>;
     for (var r = 0u; r < RQ; r++) {
-      let bm = max(m[r], max(max(s[r].x, s[r].y), max(s[r].z, s[r].w)));
+      var bm = m[r];
+      for (var jj = 0u; jj < BK; jj++) {
+        s[r][jj] = select(s[r][jj] * p.scale2, MASKED, j0 + jj > last[r]);
+        bm = max(bm, s[r][jj]);
+      }
       corr[r] = exp2(m[r] - bm);
       m[r] = bm;
-      s[r] = exp2(s[r] - bm);
-      l[r] = l[r] * corr[r] + (s[r].x + s[r].y + s[r].z + s[r].w);
+      var sum = 0.0;
+      for (var jj = 0u; jj < BK; jj++) { s[r][jj] = exp2(s[r][jj] - bm); sum += s[r][jj]; }
+      l[r] = l[r] * corr[r] + sum;
     }
-    let vb0 = kvbase + j0 * D4;
-    let vb1 = kvbase + min(j0 + 1u, kend - 1u) * D4;
-    let vb2 = kvbase + min(j0 + 2u, kend - 1u) * D4;
-    let vb3 = kvbase + min(j0 + 3u, kend - 1u) * D4;
+
+    // O_r ← O_r · corr_r + Σ_jj s[r][jj] · v_{j0+jj}
     for (var c = 0u; c < p.d4; c++) {
-      let v0 = V[vb0 + c];
-      let v1 = V[vb1 + c];
-      let v2 = V[vb2 + c];
-      let v3 = V[vb3 + c];
+      var vv: array<vec4<f32>, BK>;
+      for (var jj = 0u; jj < BK; jj++) { vv[jj] = V[kb[jj] + c]; }
       for (var r = 0u; r < RQ; r++) {
-        let e = s[r];
-        acc[r][c] = fma(vec4<f32>(e.x), v0, fma(vec4<f32>(e.y), v1, fma(vec4<f32>(e.z), v2, fma(vec4<f32>(e.w), v3, acc[r][c] * corr[r]))));
+        if (valid[r]) {
+          var a = OL[rb[r] + c] * corr[r];
+          for (var jj = 0u; jj < BK; jj++) { a = fma(vec4<f32>(s[r][jj]), vv[jj], a); }
+          OL[rb[r] + c] = a;
+        }
       }
     }
   }
 
   for (var r = 0u; r < RQ; r++) {
-    let i = first + r * WG + lid.x;
-    if (i >= p.tq) { break; }
+    if (!valid[r]) { continue; }
     let inv = 1.0 / l[r];
-    let ob = (h * p.tq + i) * D4 * 4u;
-    for (var c = 0u; c < p.d4; c++) {
-      let o = acc[r][c] * inv;
-      OL[ob + 4u * c] = o.x;
-      OL[ob + 4u * c + 1u] = o.y;
-      OL[ob + 4u * c + 2u] = o.z;
-      OL[ob + 4u * c + 3u] = o.w;
-    }
-    OL[p.l_off + h * p.tq + i] = (m[r] + log2(l[r])) * LN2;
+    for (var c = 0u; c < p.d4; c++) { OL[rb[r] + c] = OL[rb[r] + c] * inv; }
+    let li = p.l_off + rb[r] / p.d4;   // L[h, i]: one float of a vec4 (floats are distinct locations)
+    OL[li / 4u][li % 4u] = (m[r] + log2(l[r])) * LN2;
   }
 }

@@ -2,11 +2,15 @@
 //   P_ij = exp(scale · q_i·k_j − L_i)          (recomputed; L from the forward)
 //   dV_j = Σ_i P_ij · dO_i
 //   dK_j = scale · Σ_i P_ij · (dO_i·v_j − D_i) · q_i
-// with D_i = dO_i·O_i from attention_dq.wgsl. Each invocation owns RK key rows (k, v and the dK, dV
-// accumulators in registers) and loops over the queries that see them; every dK/dV element is
-// written by exactly one invocation (deterministic, no atomics).
-// Schedule as attention.wgsl: one head per workgroup row, a workgroup-uniform query loop (Q/dO
-// loads are broadcasts), vec4 loops over the head dim, no barriers.
+// with D_i = dO_i·O_i from attention_dq.wgsl. Each invocation owns RK key rows and streams the
+// queries that see them in blocks of BQ; every dK/dV element is written by exactly one invocation
+// (deterministic, no atomics).
+// Schedule as attention.wgsl, and for the same reason (on llvmpipe every memory access in a loop is a
+// per-lane gather/scatter; registers are cheap): RK×BQ tiles of kᵀq and vᵀdO in registers (per vec4
+// step: 2·RK loads of k and v, 2·BQ of q and dO, 2·RK·BQ dot products), and the dK, dV rows
+// accumulate in dK, dV themselves, read-modified-written once per query block. The head dim is a
+// uniform (rolled loops: short compiles); one head per workgroup row, a workgroup-uniform query
+// loop, no barriers.
 
 struct Params {
   h0: u32,          // first head of this dispatch
@@ -15,8 +19,8 @@ struct Params {
   causal_off: u32,  // causal: query i sees keys j ≤ i + causal_off (tk − tq)
   scale: f32,
   scale2: f32,      // scale · log2(e)
-  l_off: u32,       // L's offset in its buffer (it follows O there: heads·tq·D)
-  d4: u32,         // = D4, as a uniform: see the note at D4
+  l_off: u32,       // L's offset in its buffer, in floats (it follows O there: heads·tq·D)
+  d4: u32,          // head dim / 4
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -29,77 +33,84 @@ struct Params {
 @group(0) @binding(7) var<storage, read_write> dK: array<vec4<f32>>;  // [heads, tk, D/4]
 @group(0) @binding(8) var<storage, read_write> dV: array<vec4<f32>>;  // [heads, tk, D/4]
 
-const D4: u32 = 16u;   // head dim / 4 (specialized); sizes the private arrays
-// Loops over the head dim run to the uniform p.d4 (= D4), not to the constant: with a constant trip
-// count the compiler unrolls them fully, and llvmpipe's LLVM then takes minutes to compile a kernel.
-const RK: u32 = 1u;    // key rows per invocation (specialized)
+// Register-tile sizes (specialized by ops/attention.ts).
+const RK: u32 = 4u;    // key rows per invocation
+const BQ: u32 = 8u;    // queries per block
 override WG: u32 = 64u;
 override CAUSAL: u32 = 0u;
 
 const LOG2E: f32 = 1.4426950408889634;
 
-fn hsum(v: vec4<f32>) -> f32 { return v.x + v.y + v.z + v.w; }
-
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let h = p.h0 + wid.y;
   let first = wid.x * WG * RK;     // the workgroup's first key row (uniform)
-  let qbase = h * p.tq * D4;
-  let kvbase = h * p.tk * D4;
+  let qbase = h * p.tq;            // first query row of the head (in rows)
 
-  var k: array<array<vec4<f32>, D4>, RK>;
-  var v: array<array<vec4<f32>, D4>, RK>;
-  var dk: array<array<vec4<f32>, D4>, RK>;
-  var dv: array<array<vec4<f32>, D4>, RK>;
+  // Rows past tk read row tk−1 (in-bounds loads) and never write.
+  var rb: array<u32, RK>;
+  var valid: array<bool, RK>;
   var key: array<u32, RK>;
   for (var r = 0u; r < RK; r++) {
-    // Rows past tk repeat row tk−1 (in-bounds loads); their stores are skipped.
-    key[r] = min(first + r * WG + lid.x, p.tk - 1u);
-    let rb = kvbase + key[r] * D4;
-    for (var c = 0u; c < p.d4; c++) {
-      k[r][c] = K[rb + c] * p.scale2;
-      v[r][c] = V[rb + c];
-      dk[r][c] = vec4<f32>(0.0);
-      dv[r][c] = vec4<f32>(0.0);
-    }
+    let row = first + r * WG + lid.x;
+    key[r] = min(row, p.tk - 1u);
+    valid[r] = row < p.tk;
+    rb[r] = (h * p.tk + key[r]) * p.d4;
+    if (valid[r]) { for (var c = 0u; c < p.d4; c++) { dK[rb[r] + c] = vec4<f32>(0.0); dV[rb[r] + c] = vec4<f32>(0.0); } }
   }
   // Causal: query i sees key j iff i + causal_off ≥ j, so the first query that sees the
   // workgroup's first key is first − causal_off (the same start for the whole workgroup).
   let istart = select(0u, max(first, p.causal_off) - p.causal_off, CAUSAL != 0u);
 
-  for (var i = istart; i < p.tq; i++) {
-    let qb = qbase + i * D4;
-    var s: array<vec4<f32>, RK>;
-    var dp: array<vec4<f32>, RK>;
-    for (var r = 0u; r < RK; r++) { s[r] = vec4<f32>(0.0); dp[r] = vec4<f32>(0.0); }
-    for (var c = 0u; c < p.d4; c++) {
-      let qv = Q[qb + c];
-      let gv = dO[qb + c];
-      for (var r = 0u; r < RK; r++) { s[r] = fma(k[r][c], qv, s[r]); dp[r] = fma(v[r][c], gv, dp[r]); }
+  for (var i0 = istart; i0 < p.tq; i0 += BQ) {
+    // Queries past tq read query tq−1 and are masked.
+    var qi: array<u32, BQ>;
+    var lse2: array<f32, BQ>;
+    var delta: array<f32, BQ>;
+    for (var ii = 0u; ii < BQ; ii++) {
+      let i = min(i0 + ii, p.tq - 1u);
+      qi[ii] = (qbase + i) * p.d4;
+      lse2[ii] = L[p.l_off + qbase + i] * LOG2E;
+      delta[ii] = Dsum[qbase + i];
     }
-    let lse2 = L[p.l_off + h * p.tq + i] * LOG2E;
-    let delta = Dsum[h * p.tq + i];
-    var pr: array<f32, RK>;
-    var ds: array<f32, RK>;
-    for (var r = 0u; r < RK; r++) {
-      let masked = CAUSAL != 0u && key[r] > i + p.causal_off;
-      pr[r] = select(exp2(hsum(s[r]) - lse2), 0.0, masked);
-      ds[r] = pr[r] * (hsum(dp[r]) - delta);
-    }
+
+    // s = k·qᵀ and dp = v·dOᵀ for the RK×BQ tile.
+    var s: array<array<f32, BQ>, RK>;
+    var dp: array<array<f32, BQ>, RK>;
+    for (var r = 0u; r < RK; r++) { for (var ii = 0u; ii < BQ; ii++) { s[r][ii] = 0.0; dp[r][ii] = 0.0; } }
     for (var c = 0u; c < p.d4; c++) {
-      let qv = Q[qb + c];
-      let gv = dO[qb + c];
+      var qv: array<vec4<f32>, BQ>;
+      var gv: array<vec4<f32>, BQ>;
+      for (var ii = 0u; ii < BQ; ii++) { qv[ii] = Q[qi[ii] + c]; gv[ii] = dO[qi[ii] + c]; }
       for (var r = 0u; r < RK; r++) {
-        dv[r][c] = fma(vec4<f32>(pr[r]), gv, dv[r][c]);
-        dk[r][c] = fma(vec4<f32>(ds[r]), qv, dk[r][c]);
+        let kv = K[rb[r] + c];
+        let vv = V[rb[r] + c];
+        for (var ii = 0u; ii < BQ; ii++) { s[r][ii] += dot(kv, qv[ii]); dp[r][ii] += dot(vv, gv[ii]); }
       }
     }
-  }
-
-  for (var r = 0u; r < RK; r++) {
-    let j = first + r * WG + lid.x;
-    if (j >= p.tk) { break; }
-    let rb = kvbase + j * D4;
-    for (var c = 0u; c < p.d4; c++) { dK[rb + c] = dk[r][c] * p.scale; dV[rb + c] = dv[r][c]; }
+    // s ← P, dp ← scale · dS = scale · P · (dp − D)
+    for (var r = 0u; r < RK; r++) {
+      for (var ii = 0u; ii < BQ; ii++) {
+        let i = i0 + ii;
+        let masked = i >= p.tq || (CAUSAL != 0u && key[r] > i + p.causal_off);
+        s[r][ii] = select(exp2(s[r][ii] * p.scale2 - lse2[ii]), 0.0, masked);
+        dp[r][ii] = p.scale * s[r][ii] * (dp[r][ii] - delta[ii]);
+      }
+    }
+    // dV_r += Σ_ii P · dO_i,  dK_r += Σ_ii scale · dS · q_i
+    for (var c = 0u; c < p.d4; c++) {
+      var qv: array<vec4<f32>, BQ>;
+      var gv: array<vec4<f32>, BQ>;
+      for (var ii = 0u; ii < BQ; ii++) { qv[ii] = Q[qi[ii] + c]; gv[ii] = dO[qi[ii] + c]; }
+      for (var r = 0u; r < RK; r++) {
+        if (valid[r]) {
+          var a = dV[rb[r] + c];
+          var b = dK[rb[r] + c];
+          for (var ii = 0u; ii < BQ; ii++) { a = fma(vec4<f32>(s[r][ii]), gv[ii], a); b = fma(vec4<f32>(dp[r][ii]), qv[ii], b); }
+          dV[rb[r] + c] = a;
+          dK[rb[r] + c] = b;
+        }
+      }
+    }
   }
 }

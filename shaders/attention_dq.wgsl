@@ -3,11 +3,15 @@
 //   P_ij  = exp(scale · q_i·k_j − L_i)                   (recomputed from Q, K and the forward's L)
 //   dS_ij = P_ij · (dO_i·v_j − D_i)
 //   dQ_i  = scale · Σ_j dS_ij · k_j
-// Each invocation owns RQ query rows (q, dO and the dQ accumulator in registers) and loops over the
-// keys; every dQ element is written by exactly one invocation (deterministic, no atomics).
-// attention_dkv.wgsl then makes the key-side pass (dK, dV) reading the D written here.
-// Schedule as attention.wgsl: one head per workgroup row, a workgroup-uniform key loop (K/V loads
-// are broadcasts), vec4 loops over the head dim, no barriers.
+// Each invocation owns RQ query rows and streams the keys in blocks of BK; every dQ element is
+// written by exactly one invocation (deterministic, no atomics). attention_dkv.wgsl then makes the
+// key-side pass (dK, dV) reading the D written here.
+// Schedule as attention.wgsl, and for the same reason (on llvmpipe every memory access in a loop is a
+// per-lane gather/scatter; registers are cheap): RQ×BK tiles of scores and of dO·vᵀ in registers
+// (per vec4 step: RQ + RQ loads of q and dO, BK + BK of k and v, 2·RQ·BK dot products), and the dQ
+// rows accumulate in dQ itself, read-modified-written once per key block. The head dim is a uniform
+// (loops over it stay rolled: short compiles); one head per workgroup row, workgroup-uniform key
+// loop, no barriers.
 
 struct Params {
   h0: u32,          // first head of this dispatch
@@ -16,8 +20,8 @@ struct Params {
   causal_off: u32,  // causal: query i sees keys j ≤ i + causal_off (tk − tq)
   scale: f32,       // softmax scale (dQ = scale · dS·K)
   scale2: f32,      // scale · log2(e)
-  l_off: u32,       // L's offset in its buffer (it follows O there: heads·tq·D)
-  d4: u32,         // = D4, as a uniform: see the note at D4
+  l_off: u32,       // L's offset in its buffer, in floats (it follows O there: heads·tq·D)
+  d4: u32,          // head dim / 4
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -30,73 +34,80 @@ struct Params {
 @group(0) @binding(7) var<storage, read_write> Dsum: array<f32>;       // [heads, tq]
 @group(0) @binding(8) var<storage, read_write> dQ: array<vec4<f32>>;   // [heads, tq, D/4]
 
-const D4: u32 = 16u;   // head dim / 4 (specialized); sizes the private arrays
-// Loops over the head dim run to the uniform p.d4 (= D4), not to the constant: with a constant trip
-// count the compiler unrolls them fully, and llvmpipe's LLVM then takes minutes to compile a kernel.
-const RQ: u32 = 1u;    // query rows per invocation (specialized)
+// Register-tile sizes (specialized by ops/attention.ts).
+const RQ: u32 = 4u;    // query rows per invocation
+const BK: u32 = 8u;    // keys per block
 override WG: u32 = 64u;
 override CAUSAL: u32 = 0u;
 
 const LOG2E: f32 = 1.4426950408889634;
 
-fn hsum(v: vec4<f32>) -> f32 { return v.x + v.y + v.z + v.w; }
-
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let h = p.h0 + wid.y;
   let first = wid.x * WG * RQ;
-  let qbase = h * p.tq * D4;
-  let kvbase = h * p.tk * D4;
+  let kvbase = h * p.tk * p.d4;
 
-  var q: array<array<vec4<f32>, D4>, RQ>;
-  var g: array<array<vec4<f32>, D4>, RQ>;    // dO rows
-  var dq: array<array<vec4<f32>, D4>, RQ>;
-  var lse2: array<f32, RQ>;                  // L in base 2
-  var delta: array<f32, RQ>;
+  // Rows past tq read row tq−1 (in-bounds loads) and never write.
+  var rb: array<u32, RQ>;
+  var valid: array<bool, RQ>;
   var last: array<u32, RQ>;
+  var lse2: array<f32, RQ>;    // L in base 2
+  var delta: array<f32, RQ>;
   for (var r = 0u; r < RQ; r++) {
-    // Rows past tq repeat row tq−1 (in-bounds loads); their stores are skipped.
-    let i = min(first + r * WG + lid.x, p.tq - 1u);
-    let rb = qbase + i * D4;
-    var dsum = vec4<f32>(0.0);
-    for (var c = 0u; c < p.d4; c++) {
-      q[r][c] = Q[rb + c] * p.scale2;
-      g[r][c] = dO[rb + c];
-      dsum = fma(g[r][c], O[rb + c], dsum);
-      dq[r][c] = vec4<f32>(0.0);
-    }
-    delta[r] = hsum(dsum);
-    lse2[r] = L[p.l_off + h * p.tq + i] * LOG2E;
+    let row = first + r * WG + lid.x;
+    let i = min(row, p.tq - 1u);
+    valid[r] = row < p.tq;
+    rb[r] = (h * p.tq + i) * p.d4;
     last[r] = select(p.tk - 1u, min(i + p.causal_off, p.tk - 1u), CAUSAL != 0u);
+    lse2[r] = L[p.l_off + h * p.tq + i] * LOG2E;
+    var dsum = 0.0;
+    for (var c = 0u; c < p.d4; c++) {
+      dsum += dot(dO[rb[r] + c], O[rb[r] + c]);
+      if (valid[r]) { dQ[rb[r] + c] = vec4<f32>(0.0); }
+    }
+    delta[r] = dsum;
+    if (valid[r]) { Dsum[h * p.tq + i] = dsum; }
   }
   let last_row = min(first + WG * RQ, p.tq) - 1u;
   let kend = select(p.tk, min(last_row + p.causal_off + 1u, p.tk), CAUSAL != 0u);
 
-  for (var j = 0u; j < kend; j++) {
-    let kb = kvbase + j * D4;
-    var s: array<vec4<f32>, RQ>;
-    var dp: array<vec4<f32>, RQ>;
-    for (var r = 0u; r < RQ; r++) { s[r] = vec4<f32>(0.0); dp[r] = vec4<f32>(0.0); }
-    for (var c = 0u; c < p.d4; c++) {
-      let kv = K[kb + c];
-      let vv = V[kb + c];
-      for (var r = 0u; r < RQ; r++) { s[r] = fma(q[r][c], kv, s[r]); dp[r] = fma(g[r][c], vv, dp[r]); }
-    }
-    var ds: array<f32, RQ>;
-    for (var r = 0u; r < RQ; r++) {
-      let pr = select(exp2(hsum(s[r]) - lse2[r]), 0.0, j > last[r]);
-      ds[r] = pr * (hsum(dp[r]) - delta[r]);
-    }
-    for (var c = 0u; c < p.d4; c++) {
-      let kv = K[kb + c];
-      for (var r = 0u; r < RQ; r++) { dq[r][c] = fma(vec4<f32>(ds[r]), kv, dq[r][c]); }
-    }
-  }
+  for (var j0 = 0u; j0 < kend; j0 += BK) {
+    var kb: array<u32, BK>;   // keys past kend read key kend−1 and are masked
+    for (var jj = 0u; jj < BK; jj++) { kb[jj] = kvbase + min(j0 + jj, kend - 1u) * p.d4; }
 
-  for (var r = 0u; r < RQ; r++) {
-    let i = first + r * WG + lid.x;
-    if (i >= p.tq) { break; }
-    for (var c = 0u; c < p.d4; c++) { dQ[qbase + i * D4 + c] = dq[r][c] * p.scale; }
-    Dsum[h * p.tq + i] = delta[r];
+    // s = q·kᵀ and dp = dO·vᵀ for the RQ×BK tile.
+    var s: array<array<f32, BK>, RQ>;
+    var dp: array<array<f32, BK>, RQ>;
+    for (var r = 0u; r < RQ; r++) { for (var jj = 0u; jj < BK; jj++) { s[r][jj] = 0.0; dp[r][jj] = 0.0; } }
+    for (var c = 0u; c < p.d4; c++) {
+      var kv: array<vec4<f32>, BK>;
+      var vv: array<vec4<f32>, BK>;
+      for (var jj = 0u; jj < BK; jj++) { kv[jj] = K[kb[jj] + c]; vv[jj] = V[kb[jj] + c]; }
+      for (var r = 0u; r < RQ; r++) {
+        let qv = Q[rb[r] + c];
+        let gv = dO[rb[r] + c];
+        for (var jj = 0u; jj < BK; jj++) { s[r][jj] += dot(qv, kv[jj]); dp[r][jj] += dot(gv, vv[jj]); }
+      }
+    }
+    // s ← scale · dS = scale · P · (dp − D)
+    for (var r = 0u; r < RQ; r++) {
+      for (var jj = 0u; jj < BK; jj++) {
+        let pr = select(exp2(s[r][jj] * p.scale2 - lse2[r]), 0.0, j0 + jj > last[r]);
+        s[r][jj] = p.scale * pr * (dp[r][jj] - delta[r]);
+      }
+    }
+    // dQ_r += Σ_jj s[r][jj] · k_{j0+jj}
+    for (var c = 0u; c < p.d4; c++) {
+      var kv: array<vec4<f32>, BK>;
+      for (var jj = 0u; jj < BK; jj++) { kv[jj] = K[kb[jj] + c]; }
+      for (var r = 0u; r < RQ; r++) {
+        if (valid[r]) {
+          var a = dQ[rb[r] + c];
+          for (var jj = 0u; jj < BK; jj++) { a = fma(vec4<f32>(s[r][jj]), kv[jj], a); }
+          dQ[rb[r] + c] = a;
+        }
+      }
+    }
   }
 }

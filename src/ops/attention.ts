@@ -27,7 +27,7 @@ const DKV = kernel('attention_dkv', dkvSrc);
 const DECODE = kernel('attention_decode', decodeSrc);
 
 const LOG2E = Math.log2(Math.E);
-/** Largest head dim: per-invocation state is a few private arrays of d floats. */
+/** Largest head dim (the decode kernel keeps one accumulator of d floats per invocation in workgroup memory). */
 export const MAX_HEAD_DIM = 256;
 
 export interface AttentionOptions {
@@ -38,22 +38,31 @@ export interface AttentionOptions {
 }
 
 /**
- * Rows per invocation. On a CPU rasteriser more rows per invocation amortise each K/V load and the
- * loop overhead over more FMAs; a GPU wants the parallelism of one row each.
+ * Register tile of a kernel: `rows` query rows (key rows in the key pass) per invocation, `block`
+ * keys (queries in the key pass) per step. On a CPU rasteriser every memory access in a loop is a
+ * per-lane gather, so a bigger tile amortises each load over more FMAs, until the tile spills and
+ * LLVM's compile time grows; a GPU wants the parallelism of one row each.
  */
-function rowsPerInvocation(d: number): number {
-  if (forcedRows) return forcedRows;
-  if (!runtime().isCpu) return 1;
-  // lavapipe, d=64, T=512: 2 rows ≈ 4 rows (within noise) ≈ 1.5–3× 1 row; more rows also cost
-  // LLVM compile time (seconds per variant on a cold shader cache).
-  return d <= 64 ? 2 : 1;
+interface Tile { rows: number; block: number }
+
+/**
+ * Tiles of the forward and of the two backward passes. lavapipe, B1 H4 T1024 d64 causal (machine
+ * shared, noisy): forward 4×8 ≈ 2× the old 2-row schedule (4×16, 8×8 spill and compile for 7–9 s);
+ * backward 2×4 ≈ 1.3–1.6× 1×8 or 4×8 (whose two score tiles spill; 4×8 compiles for ~11 s cold).
+ */
+function tiles(): { fwd: Tile; bwd: Tile } {
+  const cpu = runtime().isCpu;
+  const fwd = cpu ? { rows: 4, block: 8 } : { rows: 1, block: 8 };
+  const bwd = cpu ? { rows: 2, block: 4 } : { rows: 1, block: 8 };
+  if (forcedRows) { fwd.rows = forcedRows; bwd.rows = forcedRows; }
+  return { fwd, bwd };
 }
 
 let forcedRows = 0;
 
 /**
- * Forces the rows (queries, or keys in the key pass) per invocation, so tests and benches can run
- * every schedule on any adapter; 0 restores the automatic choice.
+ * Forces the rows (queries, or keys in the key pass) per invocation of every attention kernel, so
+ * tests and benches can run every schedule on any adapter; 0 restores the automatic choice.
  */
 export function forceAttentionRows(rows: number): void {
   if (!Number.isInteger(rows) || rows < 0 || rows > 8) throw new Error(`forceAttentionRows: ${rows} is not in 0..8.`);
@@ -64,27 +73,41 @@ interface Variant {
   fwd: KernelSource;
   dq: KernelSource;
   dkv: KernelSource;
-  decode: KernelSource;
-  rows: number;
+  fwdRows: number;
+  bwdRows: number;
 }
 const variants = new Map<string, Variant>();
+const decodeVariants = new Map<number, KernelSource>();
 
-/** Shader variants sized for head dim `d` (private arrays need const sizes), built once per d. */
-function variant(d: number): Variant {
-  const rows = rowsPerInvocation(d);
-  const key = `${d}|${rows}`;
+/**
+ * Shader variants for the current tiles (private arrays need const sizes), built once per tiling.
+ * The head dim is a uniform of these kernels: one variant serves every d.
+ */
+function variant(): Variant {
+  const { fwd, bwd } = tiles();
+  const key = `${fwd.rows}x${fwd.block}|${bwd.rows}x${bwd.block}`;
   let v = variants.get(key);
   if (!v) {
     v = {
-      fwd: specialize(FWD, { D4: d / 4, RQ: rows }),
-      dq: specialize(DQ, { D4: d / 4, RQ: rows }),
-      dkv: specialize(DKV, { D4: d / 4, RK: rows }),
-      decode: specialize(DECODE, { D4: d / 4 }),
-      rows,
+      fwd: specialize(FWD, { RQ: fwd.rows, BK: fwd.block }),
+      dq: specialize(DQ, { RQ: bwd.rows, BK: bwd.block }),
+      dkv: specialize(DKV, { RK: bwd.rows, BQ: bwd.block }),
+      fwdRows: fwd.rows,
+      bwdRows: bwd.rows,
     };
     variants.set(key, v);
   }
   return v;
+}
+
+/** The decode kernel for head dim d (its workgroup accumulators are sized by d). */
+function decodeVariant(d: number): KernelSource {
+  let k = decodeVariants.get(d);
+  if (!k) {
+    k = specialize(DECODE, { D4: d / 4, BK: 8 });
+    decodeVariants.set(d, k);
+  }
+  return k;
 }
 
 const WG = 64;
@@ -134,10 +157,10 @@ function forwardRaw(q: Tensor, k: Tensor, v: Tensor, tk: number, kvRows: number,
   const [B, H, tq, d] = q.shape;
   const out = emptyWithLse(q.shape);
   if (out.size > 0 && tk > 0) {
-    const vr = variant(d);
+    const vr = variant();
     const p = (h0: number) =>
       new Params().u32(h0, tq, tk, (kvRows * d) / 4, Math.max(0, tk - tq)).f32(scale * LOG2E).u32(out.size, d / 4);
-    launchPerHead(vr.fwd, p, [q, k, v, out], Math.ceil(tq / (WG * vr.rows)), B * H, causal);
+    launchPerHead(vr.fwd, p, [q, k, v, out], Math.ceil(tq / (WG * vr.fwdRows)), B * H, causal);
   }
   return out;
 }
@@ -173,12 +196,12 @@ function attentionBackward(q: Tensor, k: Tensor, v: Tensor, out: Tensor, g: Tens
   if (q.size === 0 || k.size === 0) return [dq, dk, dv];
   const qc = contiguous(q), kc = contiguous(k), vc = contiguous(v), gc = contiguous(g);
   const delta = empty([heads * tq]);
-  const vr = variant(d);
+  const vr = variant();
   const off = Math.max(0, tk - tq);
   const p = (h0: number) => new Params().u32(h0, tq, tk, off).f32(scale, scale * LOG2E).u32(out.size, d / 4);
   // `out` twice: O, and L after it (read-only bindings may alias).
-  launchPerHead(vr.dq, p, [qc, kc, vc, out, gc, out, delta, dq], Math.ceil(tq / (WG * vr.rows)), heads, causal);
-  launchPerHead(vr.dkv, p, [qc, kc, vc, gc, out, delta, dk, dv], Math.ceil(tk / (WG * vr.rows)), heads, causal);
+  launchPerHead(vr.dq, p, [qc, kc, vc, out, gc, out, delta, dq], Math.ceil(tq / (WG * vr.bwdRows)), heads, causal);
+  launchPerHead(vr.dkv, p, [qc, kc, vc, gc, out, delta, dk, dv], Math.ceil(tk / (WG * vr.bwdRows)), heads, causal);
   for (const t of [qc, kc, vc, gc, delta]) t.dispose();
   return [dq, dk, dv];
 }
@@ -217,9 +240,11 @@ function decodeRaw(q: Tensor, kCache: Tensor, vCache: Tensor, length: number, sc
   const heads = B * H;
   const lim = runtime().limits;
   // The widest workgroup (≤ 64) whose partial accumulators (d + 2 floats each) fit workgroup memory.
-  let wg = Math.min(64, lim.maxComputeInvocationsPerWorkgroup);
+  // On a CPU rasteriser 16: two SIMD groups of 8 lanes, each folding more keys (the heads give the
+  // parallelism), and a 4× cheaper merge (every invocation reads all WG partial states).
+  let wg = Math.min(runtime().isCpu ? 16 : 64, lim.maxComputeInvocationsPerWorkgroup);
   while (wg > 1 && wg * (d + 2) * 4 > lim.maxComputeWorkgroupStorageSize) wg /= 2;
-  const kernel = variant(d).decode;
+  const kernel = decodeVariant(d);
   const maxX = lim.maxComputeWorkgroupsPerDimension;
   for (let h0 = 0; h0 < heads; h0 += maxX) {
     const p = new Params().u32(h0, length, (kCache.shape[2] * d) / 4).f32(scale * LOG2E).u32(d / 4, 0, 0, 0);
