@@ -105,6 +105,22 @@ async function reconL1(model: VQVAE, images: Float32Array, n: number, size: numb
 }
 
 describe('TokenizerTrainer', () => {
+  it('decaySteps: the generator learning rate follows a cosine from lr to lr/10; 0 keeps it constant', () => {
+    const model = new VQVAE(small(16, 4, 8, { codeDim: 8, groups: 4 }));
+    const decayed = new TokenizerTrainer(model, null, { ...DEFAULT_LOSS, perceptual: 0, adversarial: 0, lr: 1e-3, decaySteps: 100 });
+    const at = (step: number) => { decayed.optG.stepCount = step; return decayed.optG.currentLr; };
+    expect(at(0)).toBeCloseTo(1e-3, 12);
+    expect(at(50)).toBeCloseTo(1e-4 + 0.9e-3 / 2, 12);
+    expect(at(100)).toBeCloseTo(1e-4, 12);
+    expect(at(1000)).toBeCloseTo(1e-4, 12);
+    const constant = new TokenizerTrainer(model, null, { ...DEFAULT_LOSS, perceptual: 0, adversarial: 0, lr: 1e-3 });
+    constant.optG.stepCount = 500;
+    expect(constant.optG.currentLr).toBe(1e-3);
+    decayed.optG.dispose();
+    constant.optG.dispose();
+    model.dispose();
+  });
+
   it('a tiny model overfits four synthetic images (EMA codebook, no discriminator)', async () => {
     manualSeed(3);
     const size = 16, n = 4;
