@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces the README's "Results on the emoji set": both tokenizers, the token cache, the three
 # priors (equal step counts, so the comparison does not depend on the machine's load), every figure
-# and the comparison table. About 75 minutes on an idle 2-core CPU adapter (lavapipe); a GPU is far
+# and the comparison table. About an hour on an idle 2-core CPU adapter (lavapipe); a GPU is far
 # faster. Usage: bash examples/emoji-results.sh [RUNS_DIR]   (default runs/results)
 set -euo pipefail
 cd "$(dirname "$0")/.."
