@@ -13,13 +13,13 @@ import { NoiseRng } from '../src/models/prior/noise.js';
 import { Prior } from '../src/models/prior/prior.js';
 import { manualSeed } from '../src/nn/init.js';
 import { defaultGenerator } from '../src/ops/random.js';
-import { makeBatch, PriorTrainer, type PriorBatch } from '../src/train/prior-trainer.js';
+import { makeBatch, PRIOR_DEFAULTS, PriorTrainer, type PriorBatch } from '../src/train/prior-trainer.js';
 import { timeGpu, timePeer, type Bench, type BenchResult } from './harness.js';
 import { TfArModel } from './train-ar-tfjs.js';
 import { loadTf } from './tfjs.js';
 
-/** `vqgpu train-prior --kind ar` defaults (src/node/commands/train-prior.ts). */
-const DEFAULTS = { layers: 4, dim: 128, heads: 4, dropout: 0.1, lr: 1e-3, warmup: 100, scheduleSteps: 5000 };
+/** `vqgpu train-prior --kind ar` defaults. */
+const DEFAULTS = PRIOR_DEFAULTS;
 const CODEBOOK = 256;
 
 /**

@@ -61,6 +61,14 @@ export function batchLoss(prior: Prior, batch: PriorBatch): Tensor {
   return crossEntropy(reshape(logits, [batch.B * L, -1]), tensor(batch.targets, [batch.B * L]), { ignoreIndex: IGNORE });
 }
 
+/**
+ * The default prior and its training (the defaults of `vqgpu train-prior`, and the model the
+ * train-ar bench measures). scheduleSteps: the schedule's length when only --minutes is given.
+ */
+export const PRIOR_DEFAULTS = {
+  layers: 4, dim: 128, heads: 4, dropout: 0.1, batch: 32, lr: 1e-3, warmup: 100, scheduleSteps: 5000,
+} as const;
+
 export class PriorTrainer {
   readonly opt: AdamW;
   private acc: Tensor;

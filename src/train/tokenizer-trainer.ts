@@ -49,7 +49,8 @@ export const DEFAULT_LOSS: LossConfig = {
   adversarial: 0.1,
   advWarmup: 2000,
   adaptive: true,
-  // Adam at 1e-3 (betas 0.5, 0.9): the fastest of 2e-4 / 1e-3 / 2e-3 over 300 steps at width 16.
+  // Adam at 1e-3 (betas 0.5, 0.9), the rate of the README's runs (width 16, batch 16); 2e-3 learned
+  // slower over the first 150 steps there.
   lr: 1e-3,
   discLr: 1e-3,
   decaySteps: 0,

@@ -13,7 +13,7 @@ import { NoiseRng } from '../../models/prior/noise.js';
 import { Prior } from '../../models/prior/prior.js';
 import { manualSeed } from '../../nn/init.js';
 import { defaultGenerator, type GeneratorState } from '../../ops/random.js';
-import { makeBatch, PriorTrainer } from '../../train/prior-trainer.js';
+import { makeBatch, PRIOR_DEFAULTS, PriorTrainer } from '../../train/prior-trainer.js';
 import { parseFlags, UsageError, type FlagSpec } from '../args.js';
 import { expectRunKind, loadLatestCheckpoint, restoreCheckpoint, saveCheckpoint } from '../checkpoint.js';
 import { installNanTestHook, NanGuard, ON_NAN_FLAG, type NanPolicy } from '../nan-policy.js';
@@ -24,18 +24,18 @@ import { heldoutLoss } from './eval-prior.js';
 export const TRAIN_PRIOR_FLAGS: Record<string, FlagSpec> = {
   kind: { type: 'string', help: 'prior kind', default: 'ar', choices: ['ar', 'diffusion', 'mask'] },
   tokens: { type: 'string', help: 'token cache (from `vqgpu encode`)', required: true },
-  layers: { type: 'int', help: 'transformer blocks', default: 4, min: 1, max: 64 },
-  dim: { type: 'int', help: 'model width', default: 128, min: 8, max: 4096 },
-  heads: { type: 'int', help: 'attention heads', default: 4, min: 1, max: 64 },
-  dropout: { type: 'number', help: 'dropout', default: 0.1, min: 0, max: 0.9 },
+  layers: { type: 'int', help: 'transformer blocks', default: PRIOR_DEFAULTS.layers, min: 1, max: 64 },
+  dim: { type: 'int', help: 'model width', default: PRIOR_DEFAULTS.dim, min: 8, max: 4096 },
+  heads: { type: 'int', help: 'attention heads', default: PRIOR_DEFAULTS.heads, min: 1, max: 64 },
+  dropout: { type: 'number', help: 'dropout', default: PRIOR_DEFAULTS.dropout, min: 0, max: 0.9 },
   'extra-noise': { type: 'number', help: 'diffusion: further fraction replaced to make x_b from x_a', default: 0.1, min: 0, max: 1 },
   'class-cond': { type: 'boolean', help: "condition on the cache's labels (class tokens)" },
   steps: { type: 'int', help: 'stop after this many steps', min: 1 },
   minutes: { type: 'number', help: 'stop after this many minutes', min: 0 },
-  'schedule-steps': { type: 'int', help: 'length of the learning-rate schedule (default: --steps, or 5000)', min: 1 },
-  batch: { type: 'int', help: 'sequences per step', default: 32, min: 1, max: 4096 },
-  lr: { type: 'number', help: 'peak learning rate', default: 1e-3, min: 0 },
-  warmup: { type: 'int', help: 'warm-up steps', default: 100, min: 0 },
+  'schedule-steps': { type: 'int', help: `length of the learning-rate schedule (default: --steps, or ${PRIOR_DEFAULTS.scheduleSteps})`, min: 1 },
+  batch: { type: 'int', help: 'sequences per step', default: PRIOR_DEFAULTS.batch, min: 1, max: 4096 },
+  lr: { type: 'number', help: 'peak learning rate', default: PRIOR_DEFAULTS.lr, min: 0 },
+  warmup: { type: 'int', help: 'warm-up steps', default: PRIOR_DEFAULTS.warmup, min: 0 },
   'checkpoint-every': { type: 'int', help: 'steps between checkpoints', default: 500, min: 1 },
   'log-every': { type: 'int', help: 'steps between progress lines', default: 50, min: 1 },
   'eval-every': { type: 'int', help: 'steps between held-out evaluations', default: 500, min: 1 },
@@ -79,7 +79,7 @@ export async function trainPrior(argv: string[]): Promise<void> {
           classes: f['class-cond'] ? cache.header.labels.length : 0, tokenizerChecksum: cache.header.tokenizer.checksum,
           dim: Number(f.dim), layers: Number(f.layers), heads: Number(f.heads), dropout: Number(f.dropout), extraNoise: Number(f['extra-noise']),
         }),
-        batch: Number(f.batch), lr: Number(f.lr), warmup: Number(f.warmup), totalSteps: totalSteps || 5000, seed: Number(f.seed),
+        batch: Number(f.batch), lr: Number(f.lr), warmup: Number(f.warmup), totalSteps: totalSteps || PRIOR_DEFAULTS.scheduleSteps, seed: Number(f.seed),
       };
   checkCacheMatchesPrior(cache, cachePath, run.prior, out);
   const train = splitTokens(cache, 'train');
