@@ -62,7 +62,7 @@ describe('attention', () => {
   });
 
   it('matches the reference with 1 row per invocation (the GPU schedule, on any adapter)', async () => {
-    // The automatic schedule above is the CPU one on lavapipe (4 or 2 rows, blocks of 8 or 4).
+    // The automatic schedule above is the CPU one on lavapipe (4 rows, blocks of 8 or 4).
     vq.forceAttentionRows(1);
     await compare(2, 1, 70, 70, 8, true, 41);
     await compare(1, 2, 7, 7, 8, false, 51);

@@ -46,16 +46,29 @@ export interface AttentionOptions {
 interface Tile { rows: number; block: number }
 
 /**
- * Tiles of the forward and of the two backward passes. lavapipe, B1 H4 T1024 d64 causal (machine
- * shared, noisy): forward 4×8 ≈ 2× the old 2-row schedule (4×16, 8×8 spill and compile for 7–9 s);
- * backward 2×4 ≈ 1.3–1.6× 1×8 or 4×8 (whose two score tiles spill; 4×8 compiles for ~11 s cold).
+ * Schedule of the three kernels: a tile each (forward, query pass, key pass) and the workgroup
+ * size. lavapipe, B1 H4 T1024 d64 causal, each kernel timed alone, interleaved in one process
+ * (machine idle; loaded runs give the same ratios):
+ *   - forward 4×8 ≈ 2× the old 2-row schedule (4×16, 8×8 spill and compile for 7–9 s).
+ *   - query pass 4×4, scores and dO·vᵀ in two passes over d (attention_dq.wgsl): ~97 ms vs ~149 ms
+ *     for the old one-pass 2×4 at WG 64 (1.25–1.5× of it from the tile alone); 4×8 and 8×4 no
+ *     faster and compile for 8–11 s; 2×4 split ~130 ms.
+ *   - key pass 4×4 in three passes over d (attention_dkv.wgsl): ~133 ms vs ~199 ms (~1.4× from
+ *     the tile alone); 2×8 ~147 ms; 1×8, 4×2, 8×2 ≥ 1.5× slower; 4×8 and 8×4 compile for 14–17 s.
+ *   - WG 16 rather than 64: a workgroup covers WG·rows consecutive rows and runs to its last row's
+ *     causal bound, so 256-row blocks waste ~25% of a causal pass; 64-row blocks waste ~6% and
+ *     give the two cores 4× more workgroups to balance. Forward ~95 → ~65 ms; bidirectional
+ *     unchanged; WG 8 measured the same as 16.
+ * A GPU wants the parallelism of one row per invocation and full 64-wide workgroups.
  */
-function tiles(): { fwd: Tile; bwd: Tile } {
-  const cpu = runtime().isCpu;
-  const fwd = cpu ? { rows: 4, block: 8 } : { rows: 1, block: 8 };
-  const bwd = cpu ? { rows: 2, block: 4 } : { rows: 1, block: 8 };
-  if (forcedRows) { fwd.rows = forcedRows; bwd.rows = forcedRows; }
-  return { fwd, bwd };
+interface Schedule { fwd: Tile; dq: Tile; dkv: Tile; wg: number }
+
+function schedule(): Schedule {
+  const s: Schedule = runtime().isCpu
+    ? { fwd: { rows: 4, block: 8 }, dq: { rows: 4, block: 4 }, dkv: { rows: 4, block: 4 }, wg: 16 }
+    : { fwd: { rows: 1, block: 8 }, dq: { rows: 1, block: 8 }, dkv: { rows: 1, block: 8 }, wg: 64 };
+  if (forcedRows) for (const t of [s.fwd, s.dq, s.dkv]) t.rows = forcedRows;
+  return s;
 }
 
 let forcedRows = 0;
@@ -73,27 +86,32 @@ interface Variant {
   fwd: KernelSource;
   dq: KernelSource;
   dkv: KernelSource;
+  /** rows per workgroup of each kernel (WG · its tile's rows) */
   fwdRows: number;
-  bwdRows: number;
+  dqRows: number;
+  dkvRows: number;
+  wg: number;
 }
 const variants = new Map<string, Variant>();
 const decodeVariants = new Map<number, KernelSource>();
 
 /**
- * Shader variants for the current tiles (private arrays need const sizes), built once per tiling.
- * The head dim is a uniform of these kernels: one variant serves every d.
+ * Shader variants for the current schedule (private arrays need const sizes), built once per
+ * schedule. The head dim is a uniform of these kernels: one variant serves every d.
  */
 function variant(): Variant {
-  const { fwd, bwd } = tiles();
-  const key = `${fwd.rows}x${fwd.block}|${bwd.rows}x${bwd.block}`;
+  const { fwd, dq, dkv, wg } = schedule();
+  const key = [fwd, dq, dkv].map((t) => `${t.rows}x${t.block}`).join('|') + `|${wg}`;
   let v = variants.get(key);
   if (!v) {
     v = {
       fwd: specialize(FWD, { RQ: fwd.rows, BK: fwd.block }),
-      dq: specialize(DQ, { RQ: bwd.rows, BK: bwd.block }),
-      dkv: specialize(DKV, { RK: bwd.rows, BQ: bwd.block }),
-      fwdRows: fwd.rows,
-      bwdRows: bwd.rows,
+      dq: specialize(DQ, { RQ: dq.rows, BK: dq.block }),
+      dkv: specialize(DKV, { RK: dkv.rows, BQ: dkv.block }),
+      fwdRows: wg * fwd.rows,
+      dqRows: wg * dq.rows,
+      dkvRows: wg * dkv.rows,
+      wg,
     };
     variants.set(key, v);
   }
@@ -110,16 +128,15 @@ function decodeVariant(d: number): KernelSource {
   return k;
 }
 
-const WG = 64;
-
 /**
- * Launches `k` on a grid of `blocks` row blocks × `heads` heads: the head is workgroup_id.y (plus
- * the params' h0 when the heads exceed the grid's y limit), so each workgroup stays in one head.
+ * Launches `k` (workgroups of `wg`) on a grid of `blocks` row blocks × `heads` heads: the head is
+ * workgroup_id.y (plus the params' h0 when the heads exceed the grid's y limit), so each workgroup
+ * stays in one head.
  */
-function launchPerHead(k: KernelSource, params: (h0: number) => Params, tensors: Tensor[], blocks: number, heads: number, causal: boolean): void {
+function launchPerHead(k: KernelSource, wg: number, params: (h0: number) => Params, tensors: Tensor[], blocks: number, heads: number, causal: boolean): void {
   const maxY = runtime().limits.maxComputeWorkgroupsPerDimension;
   for (let h0 = 0; h0 < heads; h0 += maxY) {
-    launch(k, params(h0), tensors, [blocks, Math.min(maxY, heads - h0)], { WG, CAUSAL: causal ? 1 : 0 });
+    launch(k, params(h0), tensors, [blocks, Math.min(maxY, heads - h0)], { WG: wg, CAUSAL: causal ? 1 : 0 });
   }
 }
 
@@ -160,7 +177,7 @@ function forwardRaw(q: Tensor, k: Tensor, v: Tensor, tk: number, kvRows: number,
     const vr = variant();
     const p = (h0: number) =>
       new Params().u32(h0, tq, tk, (kvRows * d) / 4, Math.max(0, tk - tq)).f32(scale * LOG2E).u32(out.size, d / 4);
-    launchPerHead(vr.fwd, p, [q, k, v, out], Math.ceil(tq / (WG * vr.fwdRows)), B * H, causal);
+    launchPerHead(vr.fwd, vr.wg, p, [q, k, v, out], Math.ceil(tq / vr.fwdRows), B * H, causal);
   }
   return out;
 }
@@ -200,8 +217,8 @@ function attentionBackward(q: Tensor, k: Tensor, v: Tensor, out: Tensor, g: Tens
   const off = Math.max(0, tk - tq);
   const p = (h0: number) => new Params().u32(h0, tq, tk, off).f32(scale, scale * LOG2E).u32(out.size, d / 4);
   // `out` twice: O, and L after it (read-only bindings may alias).
-  launchPerHead(vr.dq, p, [qc, kc, vc, out, gc, out, delta, dq], Math.ceil(tq / (WG * vr.bwdRows)), heads, causal);
-  launchPerHead(vr.dkv, p, [qc, kc, vc, gc, out, delta, dk, dv], Math.ceil(tk / (WG * vr.bwdRows)), heads, causal);
+  launchPerHead(vr.dq, vr.wg, p, [qc, kc, vc, out, gc, out, delta, dq], Math.ceil(tq / vr.dqRows), heads, causal);
+  launchPerHead(vr.dkv, vr.wg, p, [qc, kc, vc, gc, out, delta, dk, dv], Math.ceil(tk / vr.dkvRows), heads, causal);
   for (const t of [qc, kc, vc, gc, delta]) t.dispose();
   return [dq, dk, dv];
 }
