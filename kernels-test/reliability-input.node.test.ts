@@ -140,5 +140,7 @@ describe('missing input and bad flags: one sentence', () => {
     oneSentence(await runCli(['train-tokenizer', '--bogus', '--out', out]), 2, /unknown flag --bogus\./);
     oneSentence(await runCli(['train-prior', '--tokens', 'x', '--on-nan', 'maybe', '--out', out]), 2, /--on-nan must be one of stop, skip; got 'maybe'\./);
     oneSentence(await runCli(['train-tokenizer', '--out', out]), 2, /give --steps N or --minutes M\./);
+    oneSentence(await runCli(['train-tokenizer', '--mult', '1,x', '--steps', '2', '--out', out]), 2, /--mult '1,x' must be comma-separated integers/);
+    oneSentence(await runCli(['train-tokenizer', '--mult', '1,2,4', '--steps', '2', '--out', out]), 1, /--mult has 3 entries; --size 32 → --grid 8 halves the side 2 times/);
   });
 });

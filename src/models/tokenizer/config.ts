@@ -54,7 +54,7 @@ export function defaultTokenizerConfig(o: Partial<TokenizerConfig> & { size: num
     throw new Error(`--codebook must be an integer in [2, 65536] (tokens are stored as uint16), got ${o.codebook}.`);
   }
   const mult = o.mult ?? Array.from({ length: levels }, (_, i) => Math.min(2 ** i, 4));
-  if (mult.length !== levels) throw new Error(`mult has ${mult.length} entries; ${levels} levels need one each.`);
+  if (mult.length !== levels) throw new Error(`--mult has ${mult.length} entries; --size ${o.size} → --grid ${o.grid} halves the side ${levels} times and needs one each.`);
   return {
     kind: 'vqgpu-tokenizer',
     version: 1,

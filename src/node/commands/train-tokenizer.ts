@@ -37,6 +37,7 @@ export const TRAIN_TOKENIZER_FLAGS: Record<string, FlagSpec> = {
   'code-dim': { type: 'int', help: 'code dimension', default: 32, min: 1, max: 256 },
   width: { type: 'int', help: 'channels of the first level', default: 32, min: 4, max: 1024 },
   'res-blocks': { type: 'int', help: 'residual blocks per level', default: 1, min: 0, max: 8 },
+  mult: { type: 'string', help: "channel multiplier per level, comma-separated, one per halving of the side (default '1,2', '1,2,4', ... capped at 4)" },
   steps: { type: 'int', help: 'stop after this many steps', min: 1 },
   minutes: { type: 'number', help: 'stop after this many minutes', min: 0 },
   batch: { type: 'int', help: 'images per step', default: 16, min: 1, max: 4096 },
@@ -60,6 +61,16 @@ export const TRAIN_TOKENIZER_FLAGS: Record<string, FlagSpec> = {
   resume: { type: 'boolean', help: 'continue from the last checkpoint in --out' },
 };
 
+/** '--mult 1,4' → [1, 4]; the level count is checked against --size/--grid by the config. */
+function parseMult(spec: string | undefined): number[] | undefined {
+  if (spec === undefined) return undefined;
+  const m = spec.split(',').map((x) => Number(x.trim()));
+  if (!m.length || m.some((x) => !Number.isInteger(x) || x < 1 || x > 64)) {
+    throw new UsageError(`train-tokenizer: --mult '${spec}' must be comma-separated integers in 1..64 (e.g. 1,2).`);
+  }
+  return m;
+}
+
 export async function trainTokenizer(argv: string[]): Promise<void> {
   const f = parseFlags(argv, TRAIN_TOKENIZER_FLAGS, 'train-tokenizer');
   if (f.steps === undefined && f.minutes === undefined) throw new UsageError('train-tokenizer: give --steps N or --minutes M.');
@@ -78,7 +89,7 @@ export async function trainTokenizer(argv: string[]): Promise<void> {
     ? checkTokenizerConfig(saved.tokenizer, prior!.path)
     : defaultTokenizerConfig({
         size: Number(f.size), grid: Number(f.grid), codebook: Number(f.codebook), codeDim: Number(f['code-dim']),
-        width: Number(f.width), resBlocks: Number(f['res-blocks']),
+        width: Number(f.width), resBlocks: Number(f['res-blocks']), mult: parseMult(f.mult as string | undefined),
         quantizer: { ema: !f['no-ema'], l2norm: !!f.l2norm } as TokenizerConfig['quantizer'],
       });
   const loss: LossConfig = saved?.loss ?? {
