@@ -79,7 +79,7 @@ describe('VQVAE shapes', () => {
     expect(() => defaultTokenizerConfig({ size: 16, grid: 4, codebook: 1 })).toThrow(/codebook/);
     expect(() => defaultTokenizerConfig({ size: 16, grid: 4, codebook: 65537 })).toThrow(/codebook/);
     expect(() => defaultTokenizerConfig({ size: 16, grid: 4, codebook: 2.5 })).toThrow(/codebook/);
-    expect(() => defaultTokenizerConfig({ size: 16, grid: 4, codebook: 16, mult: [1] })).toThrow(/levels/);
+    expect(() => defaultTokenizerConfig({ size: 16, grid: 4, codebook: 16, mult: [1] })).toThrow(/--mult has 1 entries; --size 16 → --grid 4 halves the side 2 times/);
     expect(defaultTokenizerConfig({ size: 16, grid: 4, codebook: 65536 }).codebook).toBe(65536);
     // A quantizer given the wrong code dimension says so.
     const model = new VQVAE(small(16, 4));
