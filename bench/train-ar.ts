@@ -18,8 +18,6 @@ import { timeGpu, timePeer, type Bench, type BenchResult } from './harness.js';
 import { TfArModel } from './train-ar-tfjs.js';
 import { loadTf } from './tfjs.js';
 
-/** `vqgpu train-prior --kind ar` defaults. */
-const DEFAULTS = PRIOR_DEFAULTS;
 const CODEBOOK = 256;
 
 /**
@@ -41,14 +39,14 @@ export const bench: Bench = {
     defaultGenerator().manualSeed(1);
     const config = makePriorConfig({
       prior: 'ar', codebook: CODEBOOK, grid, classes: 0, tokenizerChecksum: 'bench',
-      dim: DEFAULTS.dim, layers: DEFAULTS.layers, heads: DEFAULTS.heads, dropout: DEFAULTS.dropout,
+      dim: PRIOR_DEFAULTS.dim, layers: PRIOR_DEFAULTS.layers, heads: PRIOR_DEFAULTS.heads, dropout: PRIOR_DEFAULTS.dropout,
     });
     const rng = new NoiseRng(1);
     const x = Int32Array.from({ length: B * L }, () => rng.int(CODEBOOK));
     const batch: PriorBatch = makeBatch(config, x, new Int32Array(B), rng); // inputs [start, x_0 … x_{L−2}], targets x
 
     const prior = new Prior(config);
-    const trainer = new PriorTrainer(prior, { lr: DEFAULTS.lr, totalSteps: DEFAULTS.scheduleSteps, warmup: DEFAULTS.warmup });
+    const trainer = new PriorTrainer(prior, { lr: PRIOR_DEFAULTS.lr, totalSteps: PRIOR_DEFAULTS.scheduleSteps, warmup: PRIOR_DEFAULTS.warmup });
     const oursStep = async () => {
       trainer.train(batch);
       await runtime().throttle(); // the CLI's loop: at most one step in flight
@@ -65,7 +63,7 @@ export const bench: Bench = {
     let paramsTf: number | null = null;
     const tf = opts.peers ? await loadTf() : null;
     if (tf) {
-      const model = new TfArModel(tf, config.transformer, L, DEFAULTS.lr);
+      const model = new TfArModel(tf, config.transformer, L, PRIOR_DEFAULTS.lr);
       paramsTf = model.numParameters();
       const inputs = tf.tensor2d(batch.inputs, [B, L], 'int32');
       const targets = tf.tensor1d(batch.targets, 'int32');
@@ -91,7 +89,7 @@ export const bench: Bench = {
         ...(sTf === null ? {} : { 'ms/step (tfjs)': sTf * 1e3 }),
         'params (ours)': paramsOurs.toLocaleString('en-US'),
         ...(paramsTf === null ? {} : { 'params (tfjs)': paramsTf.toLocaleString('en-US') }),
-        model: `${DEFAULTS.layers}×${DEFAULTS.dim}, ${DEFAULTS.heads} heads, dropout ${DEFAULTS.dropout}, K ${CODEBOOK}`,
+        model: `${PRIOR_DEFAULTS.layers}×${PRIOR_DEFAULTS.dim}, ${PRIOR_DEFAULTS.heads} heads, dropout ${PRIOR_DEFAULTS.dropout}, K ${CODEBOOK}`,
       },
     };
   },

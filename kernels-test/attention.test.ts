@@ -61,8 +61,9 @@ describe('attention', () => {
     for (const [B, H, T, d, causal] of SHAPES) await compare(B, H, T, T, d, causal, seed++);
   });
 
-  it('matches the reference with 1 row per invocation (the GPU schedule, on any adapter)', async () => {
-    // The automatic schedule above is the CPU one on lavapipe (4 rows, blocks of 8 or 4).
+  it('matches the reference with 1 row per invocation (the rows of the GPU schedule, on any adapter)', async () => {
+    // The automatic schedule above is the CPU one on lavapipe (4 rows, blocks of 8 or 4); forcing
+    // the rows keeps this adapter's blocks and workgroup size.
     vq.forceAttentionRows(1);
     await compare(2, 1, 70, 70, 8, true, 41);
     await compare(1, 2, 7, 7, 8, false, 51);
