@@ -7,7 +7,10 @@ import { attentionBackward, attentionForward, type AttentionShape } from './refe
 beforeAll(async () => {
   await vq.init();
 });
-afterAll(() => vq.forceAttentionRows(0));
+afterAll(() => {
+  vq.forceAttentionRows(0);
+  vq.forceAttentionBackward(null);
+});
 
 // [B, H, T, d, causal]: T of 1, odd, not a multiple of any block, more rows than one workgroup.
 const SHAPES: [number, number, number, number, boolean][] = [
@@ -70,6 +73,33 @@ describe('attention', () => {
     vq.forceAttentionRows(0);
   });
 
+  it('matches the reference with each backward scheme, across many blocks', async () => {
+    // One pass (the CPU schedule: pairs of 32 keys × 64 queries on a diagonal schedule of
+    // dispatches) and two passes (the GPU one), each forced on this adapter. The shapes span
+    // several blocks both ways, more query than key blocks and the reverse, partial blocks, causal
+    // pairs cut by the diagonal, and a head dim of an odd number of vec4s.
+    const cases: [number, number, number, number, number, boolean][] = [
+      [1, 2, 150, 150, 16, true],
+      [1, 1, 200, 70, 12, false],
+      [1, 1, 70, 200, 8, true],
+      [2, 1, 129, 129, 32, false],
+    ];
+    try {
+      for (const scheme of ['one-pass', 'two-pass'] as const) {
+        vq.forceAttentionBackward(scheme);
+        let seed = 200;
+        for (const [B, H, tq, tk, d, causal] of cases) await compare(B, H, tq, tk, d, causal, seed++);
+      }
+      // The one-pass pair with 1 key per invocation (smaller key blocks than query blocks).
+      vq.forceAttentionBackward('one-pass');
+      vq.forceAttentionRows(1);
+      await compare(1, 2, 90, 90, 8, true, 210);
+    } finally {
+      vq.forceAttentionRows(0);
+      vq.forceAttentionBackward(null);
+    }
+  });
+
   it('handles more keys than queries (cross attention, causal aligned to the end)', async () => {
     await compare(1, 2, 5, 12, 16, false, 60);
     await compare(1, 2, 5, 12, 16, true, 61);
@@ -128,10 +158,11 @@ describe('attention', () => {
     b.dispose();
   });
 
-  it('backward is deterministic (bitwise equal across runs)', async () => {
+  it('backward is deterministic (bitwise equal across runs), in both schemes', async () => {
     const rng = new Rng(100);
-    const shape = [1, 2, 40, 16];
-    const data = [rng.array(1280), rng.array(1280), rng.array(1280)];
+    // 150 rows: several blocks, so the one-pass scheme sums dQ, dK and dV over several dispatches.
+    const shape = [1, 2, 150, 16];
+    const data = [rng.array(4800), rng.array(4800), rng.array(4800)];
     const grads = async () => {
       const xs = data.map((x) => { const t = vq.tensor(x, shape); t.requiresGrad = true; return t; });
       vq.tidy(() => vq.backward(vq.sum(vq.square(vq.attention(xs[0], xs[1], xs[2], { causal: true })))));
@@ -139,8 +170,15 @@ describe('attention', () => {
       xs.forEach((t) => { t.grad!.dispose(); t.dispose(); });
       return out;
     };
-    const a = await grads(), b = await grads();
-    for (let i = 0; i < 3; i++) expect(Array.from(b[i])).toEqual(Array.from(a[i]));
+    try {
+      for (const scheme of ['one-pass', 'two-pass'] as const) {
+        vq.forceAttentionBackward(scheme);
+        const a = await grads(), b = await grads();
+        for (let i = 0; i < 3; i++) expect(Array.from(b[i])).toEqual(Array.from(a[i]));
+      }
+    } finally {
+      vq.forceAttentionBackward(null);
+    }
   });
 });
 

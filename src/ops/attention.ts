@@ -7,23 +7,32 @@
 //   writeKV(cache, rows, pos)                  rows [B, H, n, d] into cache[:, :, pos:pos+n, :]
 //
 // Forward keeps O and the per-row log-sum-exp L [B·H·Tq]; backward recomputes the scores tile by
-// tile from Q, K and L: a query pass (D = rowsum(dO ⊙ O), then dQ) and a key pass (dK, dV). Both
-// passes write each gradient element from one invocation: deterministic, no float atomics.
+// tile from Q, K and L, in one of two deterministic schemes (no float atomics):
+//   - one pass (attention_bwd.wgsl): each (query block, key block) pair is visited once and adds
+//     its share of dQ, dK and dV (5 T×T×d products); a diagonal schedule of dispatches gives every
+//     gradient block one writer per dispatch. Its tiles need little parallelism per dispatch.
+//   - two passes: a query pass (D = rowsum(dO ⊙ O), then dQ) and a key pass (dK, dV), each
+//     recomputing the scores (7 products), each gradient element written by one invocation; the
+//     parallelism of a row per invocation in two dispatches.
 // Memory: O + L + D + the three gradients, all linear in T.
 
 import fwdSrc from '../../shaders/attention.wgsl';
+import bwdSrc from '../../shaders/attention_bwd.wgsl';
+import bwdPrepSrc from '../../shaders/attention_bwd_prep.wgsl';
 import dqSrc from '../../shaders/attention_dq.wgsl';
 import dkvSrc from '../../shaders/attention_dkv.wgsl';
 import decodeSrc from '../../shaders/attention_decode.wgsl';
 import { record } from '../autograd/tape.js';
 import { runtime, type KernelSource } from '../device/runtime.js';
 import { contiguousStrides, empty, type Shape, type Tensor } from '../tensor/tensor.js';
-import { fmt, kernel, launch, Params, specialize } from './launch.js';
+import { fmt, grid1d, kernel, launch, Params, specialize } from './launch.js';
 import { contiguous, copyInto } from './layout.js';
 
 const FWD = kernel('attention', fwdSrc);
 const DQ = kernel('attention_dq', dqSrc);
 const DKV = kernel('attention_dkv', dkvSrc);
+const BWD = kernel('attention_bwd', bwdSrc);
+const BWD_PREP = kernel('attention_bwd_prep', bwdPrepSrc);
 const DECODE = kernel('attention_decode', decodeSrc);
 
 const LOG2E = Math.log2(Math.E);
@@ -61,17 +70,42 @@ interface Tile { rows: number; block: number }
  *     unchanged; WG 8 measured the same as 16.
  * A GPU wants the parallelism of one row per invocation and full 64-wide workgroups.
  */
-interface Schedule { fwd: Tile; dq: Tile; dkv: Tile; wg: number }
+/**
+ * The one-pass backward's pair: `rows` keys per invocation (wg·rows keys), `block` queries per
+ * phase-A step, `quads` query quads (4·quads queries), and its own workgroup size.
+ */
+interface PairTile extends Tile { quads: number; wg: number }
+
+interface Schedule { fwd: Tile; dq: Tile; dkv: Tile; bwd: PairTile; wg: number; backward: BackwardScheme }
+
+/**
+ * How the backward runs (see the top of this file). 'one-pass' on a CPU rasteriser: B1 H4 T1024
+ * d64 causal, lavapipe, idle, per step: TODO(measure). A GPU keeps 'two-pass' (a row per
+ * invocation over the whole sequence: the one-pass diagonal dispatches hold only the pairs of one
+ * diagonal each, too few workgroups for a GPU at small B·H); the one-pass tile (WG²·RK vec4s of
+ * workgroup memory) must also fit the device's limit.
+ */
+export type BackwardScheme = 'one-pass' | 'two-pass';
 
 function schedule(): Schedule {
   const s: Schedule = runtime().isCpu
-    ? { fwd: { rows: 4, block: 8 }, dq: { rows: 4, block: 4 }, dkv: { rows: 4, block: 4 }, wg: 16 }
-    : { fwd: { rows: 1, block: 8 }, dq: { rows: 1, block: 8 }, dkv: { rows: 1, block: 8 }, wg: 64 };
-  if (forcedRows) for (const t of [s.fwd, s.dq, s.dkv]) t.rows = forcedRows;
+    ? { fwd: { rows: 4, block: 8 }, dq: { rows: 4, block: 4 }, dkv: { rows: 4, block: 4 }, bwd: { rows: 4, block: 4, quads: 16, wg: 8 }, wg: 16, backward: 'one-pass' }
+    : { fwd: { rows: 1, block: 8 }, dq: { rows: 1, block: 8 }, dkv: { rows: 1, block: 8 }, bwd: { rows: 1, block: 8, quads: 16, wg: 64 }, wg: 64, backward: 'two-pass' };
+  if (forcedRows) for (const t of [s.fwd, s.dq, s.dkv, s.bwd]) t.rows = forcedRows;
+  if (forcedBackward) s.backward = forcedBackward;
+  // The pair's P and dS tiles: 2 · (WG·rows keys) · quads vec4s of workgroup memory.
+  if (s.backward === 'one-pass' && 2 * s.bwd.wg * s.bwd.rows * s.bwd.quads * 16 > runtime().limits.maxComputeWorkgroupStorageSize) s.backward = 'two-pass';
   return s;
 }
 
 let forcedRows = 0;
+let forcedBackward: BackwardScheme | null = null;
+
+/** Forces the backward scheme on any adapter (tests, benches); null restores the automatic choice. */
+export function forceAttentionBackward(scheme: BackwardScheme | null): void {
+  if (scheme !== null && scheme !== 'one-pass' && scheme !== 'two-pass') throw new Error(`forceAttentionBackward: '${scheme}' is not 'one-pass', 'two-pass' or null.`);
+  forcedBackward = scheme;
+}
 
 /**
  * Forces the rows (queries, or keys in the key pass) per invocation of every attention kernel, so
@@ -86,6 +120,13 @@ interface Variant {
   fwd: KernelSource;
   dq: KernelSource;
   dkv: KernelSource;
+  bwdTile: PairTile;
+  /** the one-pass backward kernel per head dim (its private copies of K and V rows are sized by d) */
+  bwdByDim: Map<number, KernelSource>;
+  /** keys and queries of a one-pass backward pair */
+  bwdKeys: number;
+  bwdQueries: number;
+  backward: BackwardScheme;
   /** rows per workgroup of each kernel (WG · its tile's rows) */
   fwdRows: number;
   dqRows: number;
@@ -100,14 +141,19 @@ const decodeVariants = new Map<number, KernelSource>();
  * schedule. The head dim is a uniform of these kernels: one variant serves every d.
  */
 function variant(): Variant {
-  const { fwd, dq, dkv, wg } = schedule();
-  const key = [fwd, dq, dkv].map((t) => `${t.rows}x${t.block}`).join('|') + `|${wg}`;
+  const { fwd, dq, dkv, bwd, wg, backward } = schedule();
+  const key = [fwd, dq, dkv, bwd].map((t) => `${t.rows}x${t.block}`).join('|') + `|${bwd.quads}|${bwd.wg}|${wg}|${backward}`;
   let v = variants.get(key);
   if (!v) {
     v = {
       fwd: specialize(FWD, { RQ: fwd.rows, BK: fwd.block }),
       dq: specialize(DQ, { RQ: dq.rows, BK: dq.block }),
       dkv: specialize(DKV, { RK: dkv.rows, BQ: dkv.block }),
+      bwdTile: bwd,
+      bwdByDim: new Map(),
+      bwdKeys: bwd.wg * bwd.rows,
+      bwdQueries: 4 * bwd.quads,
+      backward,
       fwdRows: wg * fwd.rows,
       dqRows: wg * dq.rows,
       dkvRows: wg * dkv.rows,
@@ -156,7 +202,7 @@ function checkHeads(q: Shape, k: Shape, v: Shape, op: string): void {
 /**
  * O [B, H, Tq, d] with room for L [B·H·Tq] after it (at element out.size) in the same buffer: L
  * then lives exactly as long as O, which backward reads anyway, and needs no lifetime of its own.
- * Kernels get the one buffer and L's offset.
+ * Kernels get the one buffer and L's offset. (The one-pass backward keeps D after dQ the same way.)
  */
 function emptyWithLse(shape: Shape): Tensor {
   const n = shape[0] * shape[1] * shape[2] * shape[3];
@@ -206,14 +252,48 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
 
 /** dQ, dK, dV from the output gradient g, recomputing the scores from q, k and out's L. */
 function attentionBackward(q: Tensor, k: Tensor, v: Tensor, out: Tensor, g: Tensor, causal: boolean, scale: number): Tensor[] {
+  const vr = variant();
+  if (q.size === 0 || k.size === 0) return [empty(q.shape), empty(k.shape), empty(k.shape)];
+  return vr.backward === 'one-pass' ? backwardOnePass(vr, q, k, v, out, g, causal, scale) : backwardTwoPass(vr, q, k, v, out, g, causal, scale);
+}
+
+/**
+ * attention_bwd_prep.wgsl (D, zeroed gradients), then attention_bwd.wgsl once per diagonal. D lives
+ * after dQ in dQ's buffer (at element heads·tq·d), so the kernel's storage bindings stay within the
+ * default limit of 8 and every gradient is a dense tensor at offset 0.
+ */
+function backwardOnePass(vr: Variant, q: Tensor, k: Tensor, v: Tensor, out: Tensor, g: Tensor, causal: boolean, scale: number): Tensor[] {
+  const [B, H, tq, d] = q.shape;
+  const tk = k.shape[2];
+  const heads = B * H;
+  const dq = emptyWithLse(q.shape), dk = empty(k.shape), dv = empty(k.shape);
+  const qc = contiguous(q), kc = contiguous(k), vc = contiguous(v), gc = contiguous(g);
+  const [gx, gy] = grid1d(heads * Math.max(tq, tk), 64);
+  launch(BWD_PREP, new Params().u32(heads, tq, tk, d / 4, dq.size, gx), [out, gc, dq, dk, dv], [gx, gy], { WG: 64 });
+  let bwd = vr.bwdByDim.get(d);
+  if (!bwd) {
+    const { rows, block, quads } = vr.bwdTile;
+    bwd = specialize(BWD, { RK: rows, BQ: block, NQ4: quads });
+    vr.bwdByDim.set(d, bwd);
+  }
+  const nk = Math.ceil(tk / vr.bwdKeys), nblk = Math.max(nk, Math.ceil(tq / vr.bwdQueries));
+  const off = Math.max(0, tk - tq);
+  for (let t = 0; t < nblk; t++) {
+    const p = (h0: number) => new Params().u32(h0, tq, tk, off).f32(scale, scale * LOG2E).u32(out.size, d / 4, t, nblk, dq.size, 0);
+    launchPerHead(bwd, vr.bwdTile.wg, p, [qc, kc, vc, gc, out, dq, dk, dv], nk, heads, causal);
+  }
+  for (const t of [qc, kc, vc, gc]) t.dispose();
+  return [dq, dk, dv];
+}
+
+/** attention_dq.wgsl (D, then dQ), then attention_dkv.wgsl (dK, dV). */
+function backwardTwoPass(vr: Variant, q: Tensor, k: Tensor, v: Tensor, out: Tensor, g: Tensor, causal: boolean, scale: number): Tensor[] {
   const [B, H, tq, d] = q.shape;
   const tk = k.shape[2];
   const heads = B * H;
   const dq = empty(q.shape), dk = empty(k.shape), dv = empty(k.shape);
-  if (q.size === 0 || k.size === 0) return [dq, dk, dv];
   const qc = contiguous(q), kc = contiguous(k), vc = contiguous(v), gc = contiguous(g);
   const delta = empty([heads * tq]);
-  const vr = variant();
   const off = Math.max(0, tk - tq);
   const p = (h0: number) => new Params().u32(h0, tq, tk, off).f32(scale, scale * LOG2E).u32(out.size, d / 4);
   // `out` twice: O, and L after it (read-only bindings may alias).
