@@ -17,10 +17,10 @@
 // indexed dynamically in registers and the head dim is a plain uniform: one pipeline serves every d.
 // Loops over the head dim run to that uniform, so LLVM keeps them rolled (a constant trip count would
 // unroll everything and llvmpipe's compile would take minutes); the RQ and BK loops are small
-// constants and unroll. ops/attention.ts picks RQ×BK = 4×8 on a CPU rasteriser (best measured, d=64),
+// constants and unroll. ops/attention.ts picks RQ×BK = 8×8 on a CPU rasteriser (best measured, d=64),
 // 1×8 on a GPU (parallelism over rows). A workgroup covers WG·RQ consecutive rows of one head, and
-// its key loop bound is workgroup-uniform (rows mask the keys they may not see): on a CPU WG is 16,
-// so a causal workgroup wastes little past the diagonal. No barriers.
+// its key loop bound is workgroup-uniform (rows mask the keys they may not see): on a CPU WG is 8
+// (64 rows), so a causal workgroup wastes little past the diagonal. No barriers.
 //
 // The same kernel serves the decode path with several new queries (prefill against a key/value
 // cache): K/V rows of a head are `kv_hs` vec4s apart (Tmax·D/4 for a cache), only `tk` keys are read.

@@ -49,48 +49,47 @@ export interface AttentionOptions {
 /**
  * Register tile of a kernel: `rows` query rows (key rows in the key pass) per invocation, `block`
  * keys (queries in the key pass) per step. On a CPU rasteriser every memory access in a loop is a
- * per-lane gather, so a bigger tile amortises each load over more FMAs, until the tile spills and
- * LLVM's compile time grows; a GPU wants the parallelism of one row each.
+ * per-lane load (llvmpipe's machine code: per lane, an exec-mask test, a bounds check and a scalar
+ * load; even loads at uniform addresses), several instructions per float against one per 8-lane
+ * FMA. So the cost follows the floats loaded, and a bigger tile amortises each load over more
+ * FMAs, until LLVM's compile time grows; a GPU wants the parallelism of one row each.
  */
 interface Tile { rows: number; block: number }
 
-/**
- * Schedule of the three kernels: a tile each (forward, query pass, key pass) and the workgroup
- * size. lavapipe, B1 H4 T1024 d64 causal, each kernel timed alone, interleaved in one process
- * (machine idle; loaded runs give the same ratios):
- *   - forward 4×8 ≈ 2× the old 2-row schedule (4×16, 8×8 spill and compile for 7–9 s).
- *   - query pass 4×4, scores and dO·vᵀ in two passes over d (attention_dq.wgsl): ~97 ms vs ~149 ms
- *     for the old one-pass 2×4 at WG 64 (1.25–1.5× of it from the tile alone); 4×8 and 8×4 no
- *     faster and compile for 8–11 s; 2×4 split ~130 ms.
- *   - key pass 4×4 in three passes over d (attention_dkv.wgsl): ~133 ms vs ~199 ms (~1.4× from
- *     the tile alone); 2×8 ~147 ms; 1×8, 4×2, 8×2 ≥ 1.5× slower; 4×8 and 8×4 compile for 14–17 s.
- *   - WG 16 rather than 64: a workgroup covers WG·rows consecutive rows and runs to its last row's
- *     causal bound, so 256-row blocks waste ~25% of a causal pass; 64-row blocks waste ~6% and
- *     give the two cores 4× more workgroups to balance. Forward ~95 → ~65 ms; bidirectional
- *     unchanged; WG 8 measured the same as 16.
- * A GPU wants the parallelism of one row per invocation and full 64-wide workgroups.
- */
 /**
  * The one-pass backward's pair: `rows` keys per invocation (wg·rows keys), `block` queries per
  * phase-A step, `quads` query quads (4·quads queries), and its own workgroup size.
  */
 interface PairTile extends Tile { quads: number; wg: number }
 
+/**
+ * Schedule of the kernels: a tile each (forward; query pass and key pass of the two-pass backward;
+ * pair of the one-pass backward), the workgroup size, and the backward scheme. lavapipe, B1 H4
+ * T1024 d64 causal, machine idle, interleaved in one process (medians):
+ *   - forward 8×8 at WG 8: 58 ms; 4×8 at WG 16 (the old schedule) 74 ms; 8×16 60 ms; 16×8 68 ms.
+ *     Compiles in ~1.8 s.
+ *   - backward one-pass, pair of 64 keys × 32 queries, 8×8 tiles at WG 8: fwd+bwd 280–292 ms;
+ *     4×4 tiles with 32 × 64 pairs 316–320 ms, 4×8 296 ms, 8×4 312–327 ms, 8×16 296–304 ms; two
+ *     head-dim vec4s per phase-B pass (to reuse the P and dS loads) 497 ms (the unrolled
+ *     accumulators leave registers). The two-pass backward (4×4 query pass and key pass, tuned
+ *     by the session before) 370–390 ms fwd+bwd with the old forward; the first one-pass version
+ *     (dK/dV read-modified-written per query step instead of once per pair) 320–345 ms.
+ *   - WG·rows = 64 rows per workgroup: a workgroup runs to its last row's causal bound, so
+ *     256-row blocks waste ~25% of a causal pass, 64-row blocks ~6%, and the two cores get more
+ *     workgroups to balance.
+ * A GPU keeps 'two-pass' (a row per invocation over the whole sequence, full 64-wide workgroups:
+ * the one-pass diagonal dispatches hold only the pairs of one diagonal each, too few workgroups
+ * for a GPU at small B·H); the one-pass pair's P and dS must also fit workgroup memory.
+ */
 interface Schedule { fwd: Tile; dq: Tile; dkv: Tile; bwd: PairTile; wg: number; backward: BackwardScheme }
 
-/**
- * How the backward runs (see the top of this file). 'one-pass' on a CPU rasteriser: B1 H4 T1024
- * d64 causal, lavapipe, idle, per step: TODO(measure). A GPU keeps 'two-pass' (a row per
- * invocation over the whole sequence: the one-pass diagonal dispatches hold only the pairs of one
- * diagonal each, too few workgroups for a GPU at small B·H); the one-pass tile (WG²·RK vec4s of
- * workgroup memory) must also fit the device's limit.
- */
+/** How the backward runs (see the top of this file and the schedule above). */
 export type BackwardScheme = 'one-pass' | 'two-pass';
 
 function schedule(): Schedule {
   const s: Schedule = runtime().isCpu
-    ? { fwd: { rows: 4, block: 8 }, dq: { rows: 4, block: 4 }, dkv: { rows: 4, block: 4 }, bwd: { rows: 4, block: 4, quads: 16, wg: 8 }, wg: 16, backward: 'one-pass' }
-    : { fwd: { rows: 1, block: 8 }, dq: { rows: 1, block: 8 }, dkv: { rows: 1, block: 8 }, bwd: { rows: 1, block: 8, quads: 16, wg: 64 }, wg: 64, backward: 'two-pass' };
+    ? { fwd: { rows: 8, block: 8 }, dq: { rows: 4, block: 4 }, dkv: { rows: 4, block: 4 }, bwd: { rows: 8, block: 8, quads: 8, wg: 8 }, wg: 8, backward: 'one-pass' }
+    : { fwd: { rows: 1, block: 8 }, dq: { rows: 1, block: 8 }, dkv: { rows: 1, block: 8 }, bwd: { rows: 1, block: 8, quads: 8, wg: 64 }, wg: 64, backward: 'two-pass' };
   if (forcedRows) for (const t of [s.fwd, s.dq, s.dkv, s.bwd]) t.rows = forcedRows;
   if (forcedBackward) s.backward = forcedBackward;
   // The pair's P and dS tiles: 2 · (WG·rows keys) · quads vec4s of workgroup memory.
@@ -142,7 +141,7 @@ const decodeVariants = new Map<number, KernelSource>();
  */
 function variant(): Variant {
   const { fwd, dq, dkv, bwd, wg, backward } = schedule();
-  const key = [fwd, dq, dkv, bwd].map((t) => `${t.rows}x${t.block}`).join('|') + `|${bwd.quads}|${bwd.wg}|${wg}|${backward}`;
+  const key = [fwd, dq, dkv, bwd].map((t) => `${t.rows}x${t.block}`).join('|') + `|${JSON.stringify(bwd)}|${wg}|${backward}`;
   let v = variants.get(key);
   if (!v) {
     v = {
