@@ -130,6 +130,9 @@ export class Runtime {
     this.failure = new Promise<void>((resolve) => (this.fail = resolve));
   }
 
+  /** each pipeline's bind group layout (getBindGroupLayout makes a new wrapper per call) */
+  private layouts = new Map<GPUComputePipeline, GPUBindGroupLayout>();
+
   pipeline(kernel: KernelSource, constants: Constants = {}): GPUComputePipeline {
     let id = this.codeIds.get(kernel.code);
     if (id === undefined) this.codeIds.set(kernel.code, (id = this.codeIds.size));
@@ -199,7 +202,9 @@ export class Runtime {
     if (this.debug) this.device.pushErrorScope('validation');
     const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: this.stageUniform(params) }];
     for (let i = 0; i < buffers.length; i++) entries.push({ binding: i + 1, resource: { buffer: buffers[i] } });
-    const bindGroup = this.device.createBindGroup({ label: kernel.name, layout: pipeline.getBindGroupLayout(0), entries });
+    let layout = this.layouts.get(pipeline);
+    if (!layout) this.layouts.set(pipeline, (layout = pipeline.getBindGroupLayout(0)));
+    const bindGroup = this.device.createBindGroup({ label: kernel.name, layout, entries });
     if (!this.pass) {
       this.encoder = this.device.createCommandEncoder();
       this.pass = this.encoder.beginComputePass();
@@ -308,19 +313,41 @@ export class Runtime {
   }
 
   /**
-   * Keeps at most about one step of work in flight: submits what is recorded, then waits for the
-   * work submitted at the previous call. Training loops call it once per step, so the CPU records
+   * Keeps at most about one step of work in flight: waits for the work submitted at the previous
+   * call, then submits what is recorded. Training loops call it once per step, so the CPU records
    * step t+1 while the device runs step t, and Dawn's queue (and its staging memory) stays bounded;
    * it also lets the event loop turn, which Dawn in Node needs to process its callbacks.
+   *
+   * The wait sleeps first. While any promise of Dawn's is pending, dawn.node polls its events from
+   * a setImmediate loop, which keeps one CPU core busy: on a CPU adapter, a core the rasteriser
+   * needs (a training step ran at ~2/3 speed on two cores). So throttle sleeps on a timer through
+   * ~90% of the previous step's expected device time (a running estimate) and only then asks
+   * Dawn for the work-done promise.
    */
   async throttle(): Promise<void> {
+    if (this.stepSubmittedAt !== null) {
+      // The device starts the previous step when it has submitted it and finished the one before.
+      const start = Math.max(this.stepSubmittedAt, this.stepDoneAt);
+      const wake = start + 0.9 * this.stepMs;
+      const asleep = wake - performance.now();
+      if (asleep >= 2) await new Promise((r) => setTimeout(r, asleep));
+      const asked = performance.now();
+      await this.guarded(this.device.queue.onSubmittedWorkDone());
+      const done = performance.now();
+      // Done at once after waking: the step took at most this long, so let the estimate shrink;
+      // otherwise the measured time is the step's.
+      const took = done - start;
+      this.stepMs = done - asked < 0.5 ? Math.min(took, 0.9 * this.stepMs) : 0.7 * this.stepMs + 0.3 * took;
+      this.stepDoneAt = done;
+    }
     this.flush();
-    const previous = this.inflight;
-    this.inflight = this.device.queue.onSubmittedWorkDone();
-    if (previous) await this.guarded(previous);
+    this.stepSubmittedAt = performance.now();
     this.checkHealthy();
   }
-  private inflight: Promise<undefined> | null = null;
+  private stepSubmittedAt: number | null = null;
+  private stepDoneAt = 0;
+  /** running estimate of one step's device time, in ms (throttle) */
+  private stepMs = 0;
 
   /** Waits until all submitted work is done (benchmarks). */
   async sync(): Promise<void> {
