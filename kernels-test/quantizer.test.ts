@@ -137,6 +137,48 @@ describe('VectorQuantizer forward', () => {
     q.dispose();
   });
 
+  it('rotation trick: the value is the code; d(sum(zq · R))/d z_e = λ·Rotᵀ·R per vector (float64 reference)', async () => {
+    const rng = new Rng(14);
+    const q = quantizer(K, D, { estimator: 'rotation' });
+    const E = Float32Array.from(rng.array(K * D));
+    setState(q, { codebook: E });
+    const zeHost = Float32Array.from(rng.array(N * D * G * G));
+    const ze = vq.tensor(zeHost, [N, D, G, G]);
+    ze.requiresGrad = true;
+    const R = Float32Array.from(rng.array(N * D * G * G));
+    const [zq, idx] = vq.tidy(() => {
+      const out = q.forward(ze);
+      vq.backward(vq.sum(vq.mul(out.zq, vq.tensor(R, [N, D, G, G]))));
+      return [out.zq.keepAlive(), out.indices.keepAlive()];
+    });
+    const indices = (await idx.toArray()) as Int32Array;
+    const flat = ref.flattenNCHW(zeHost, N, D, G), gflat = ref.flattenNCHW(R, N, D, G);
+    expectClose(await zq.toArray(), ref.unflattenNCHW(cb.gatherRows(E, indices, D), N, D, G), 'zq = the code rows', 1e-5, 1e-4);
+    // Per vector: Rot = I − 2·r·rᵀ + 2·q̂·ẑᵀ (r = (ẑ + q̂)/‖ẑ + q̂‖), λ = ‖q‖/‖z‖; grad = λ·Rotᵀ·g.
+    const want = new Float64Array(M * D);
+    for (let m = 0; m < M; m++) {
+      const z = Array.from({ length: D }, (_, c) => flat[m * D + c]);
+      const c0 = Array.from({ length: D }, (_, c) => E[indices[m] * D + c]);
+      const g = Array.from({ length: D }, (_, c) => gflat[m * D + c]);
+      const norm = (v: number[]) => Math.sqrt(v.reduce((a, x) => a + x * x, 0));
+      const zh = z.map((x) => x / norm(z)), qh = c0.map((x) => x / norm(c0));
+      const w = zh.map((x, c) => x + qh[c]);
+      const r = w.map((x) => x / norm(w));
+      const lambda = norm(c0) / norm(z);
+      // Rotᵀ·g = g − 2·r·(r·g) + 2·ẑ·(q̂·g)
+      const rg = r.reduce((a, x, c) => a + x * g[c], 0), qg = qh.reduce((a, x, c) => a + x * g[c], 0);
+      for (let c = 0; c < D; c++) want[m * D + c] = lambda * (g[c] - 2 * r[c] * rg + 2 * zh[c] * qg);
+      // Rot·ẑ = q̂: the rotation takes the encoder output's direction onto the code's.
+      const rz = r.reduce((a, x, c) => a + x * zh[c], 0), ez = zh.reduce((a, x) => a + x * x, 0);
+      for (let c = 0; c < D; c++) expect(Math.abs(zh[c] - 2 * r[c] * rz + 2 * qh[c] * ez - qh[c])).toBeLessThan(1e-9);
+    }
+    expectClose(await ze.grad!.toArray(), ref.unflattenNCHW(want, N, D, G), 'rotated gradient', 1e-5, 1e-4);
+    // Not the straight-through gradient.
+    expect(firstMismatch(await ze.grad!.toArray(), R, 1e-3, 1e-3)).toBeGreaterThanOrEqual(0);
+    for (const t of [zq, idx, ze.grad!, ze]) t.dispose();
+    q.dispose();
+  });
+
   it('learned codebook (ema false): loss (1+β)·mean((z_e − q)²); codebook and encoder gradients match the reference', async () => {
     const rng = new Rng(14);
     const beta = 0.4;

@@ -14,6 +14,8 @@ export interface QuantizerConfig {
   l2norm: boolean;
   /** codes whose EMA count falls below this fraction of the mean count restart from encoder outputs */
   restartBelow: number;
+  /** how the decoder's gradient reaches the encoder (quantizer.ts); absent in older checkpoints: 'ste' */
+  estimator?: 'ste' | 'rotation';
 }
 
 export interface DiscriminatorConfig {
@@ -66,7 +68,7 @@ export function defaultTokenizerConfig(o: Partial<TokenizerConfig> & { size: num
     mult,
     resBlocks: o.resBlocks ?? 1,
     groups: o.groups ?? 8,
-    quantizer: { beta: 0.25, ema: true, decay: 0.99, eps: 1e-5, l2norm: false, restartBelow: 0.03, ...o.quantizer },
+    quantizer: { beta: 0.25, ema: true, decay: 0.99, eps: 1e-5, l2norm: false, restartBelow: 0.03, estimator: 'ste', ...o.quantizer },
     disc: { width: 32, layers: 2, ...o.disc },
   };
 }

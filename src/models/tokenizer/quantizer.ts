@@ -1,6 +1,10 @@
 // Vector quantizer on the nearest-codebook kernel: z_e [N, D, G, G] → z_q (same shape) and token
-// indices [N, G, G]. The straight-through estimator passes the decoder's gradient to the encoder
-// unchanged: z_st = z_e + detach(z_q − z_e).
+// indices [N, G, G]. The decoder's gradient reaches the encoder by one of two estimators:
+//   - 'ste', straight-through: z_st = z_e + detach(z_q − z_e), the gradient passes unchanged;
+//   - 'rotation', the rotation trick (Fifty et al., 2024, "Restructuring Vector Quantization with
+//     the Rotation Trick"): z_st = λ·R·z_e with R the rotation that takes ẑ_e onto ẑ_q and
+//     λ = ‖z_q‖/‖z_e‖, both held constant. The value is z_q; the gradient is λ·Rᵀ·g, so it keeps
+//     its angle to the code: it tells the encoder about z_e's position relative to z_q.
 //   - learned codebook (ema false): loss = ‖sg(z_e) − z_q‖² + β·‖z_e − sg(z_q)‖²
 //   - EMA codebook (ema true): loss = β·‖z_e − sg(z_q)‖²; the codebook follows the running means of
 //     the vectors assigned to each code (vq_ema_*.wgsl), with dead-code restarts.
@@ -13,7 +17,7 @@ import { Module } from '../../nn/module.js';
 import { uniform } from '../../nn/init.js';
 import { nearestCode, gatherRows } from '../../ops/codebook.js';
 import { full, zeros } from '../../ops/creation.js';
-import { add, addScalar, mul, mulScalar, rsqrt, square, sub } from '../../ops/elementwise.js';
+import { add, addScalar, mul, mulScalar, reciprocal, rsqrt, square, sub } from '../../ops/elementwise.js';
 import { grid1d, kernel, launch, Params } from '../../ops/launch.js';
 import { clone, contiguous, permute, reshape } from '../../ops/layout.js';
 import { mean, sum } from '../../ops/reduce.js';
@@ -37,6 +41,25 @@ export interface QuantizerOutput {
   /** [K] assignments of this batch (EMA mode or when stats are asked) */
   counts?: Tensor;
   sums?: Tensor;
+}
+
+/**
+ * λ·R·z with R, λ held constant (rotation trick): z, q [M, D] → [M, D], equal to q in value.
+ * R = I − 2·r·rᵀ + 2·q̂·ẑᵀ with r = (ẑ + q̂)/‖ẑ + q̂‖ (a reflection through r, then one through q̂),
+ * applied as z − 2·r·(r·z) + 2·q̂·(ẑ·z): no D×D matrix.
+ */
+export function rotateOnto(z: Tensor, q: Tensor): Tensor {
+  const eps = 1e-12;
+  const zs = detach(z), qs = detach(q);
+  const zinv = rsqrt(addScalar(sum(square(zs), -1, true), eps)); // [M, 1]
+  const qinv = rsqrt(addScalar(sum(square(qs), -1, true), eps));
+  const zh = mul(zs, zinv), qh = mul(qs, qinv);
+  const w = add(zh, qh);
+  const r = mul(w, rsqrt(addScalar(sum(square(w), -1, true), eps)));
+  const lambda = mul(zinv, reciprocal(qinv)); // ‖q‖/‖z‖
+  const rz = sum(mul(r, z), -1, true), ez = sum(mul(zh, z), -1, true);
+  const rotated = add(sub(z, mulScalar(mul(r, rz), 2)), mulScalar(mul(qh, ez), 2));
+  return mul(rotated, lambda);
 }
 
 function l2normalize(x: Tensor): Tensor {
@@ -101,7 +124,8 @@ export class VectorQuantizer extends Module {
     const q = gatherRows(book, found.index); // [M, D], gradient to the codebook when learned
     const commit = mulScalar(mean(square(sub(flat, detach(q)))), this.cfg.beta);
     const loss = this.cfg.ema ? commit : add(commit, mean(square(sub(detach(flat), q))));
-    const st = add(flat, detach(sub(q, flat)));
+    // The rotation trick only shapes the gradient: in evaluation z_q itself goes on.
+    const st = this.cfg.estimator === 'rotation' && this.training ? rotateOnto(flat, q) : add(flat, detach(sub(q, flat)));
     const zq = permute(reshape(st, [N, G1, G2, D]), [0, 3, 1, 2]);
     if (found.counts) {
       const u = add(this.usage, found.counts);

@@ -53,6 +53,7 @@ export const TRAIN_TOKENIZER_FLAGS: Record<string, FlagSpec> = {
   'adv-warmup': { type: 'int', help: 'steps before the adversarial loss starts', default: DEFAULT_LOSS.advWarmup, min: 0 },
   'no-ema': { type: 'boolean', help: 'learned codebook with codebook loss instead of EMA updates' },
   l2norm: { type: 'boolean', help: 'l2-normalised codes' },
+  estimator: { type: 'string', help: "the encoder's gradient through the quantizer: straight-through or the rotation trick", default: 'ste', choices: ['ste', 'rotation'] },
   'restart-every': { type: 'int', help: 'steps between dead-code restarts (0 = never)', default: 25, min: 0 },
   seed: { type: 'int', help: 'random seed', default: 0 },
   strict: { type: 'boolean', help: 'check every image first and stop, listing the bad ones, instead of skipping them' },
@@ -90,7 +91,7 @@ export async function trainTokenizer(argv: string[]): Promise<void> {
     : defaultTokenizerConfig({
         size: Number(f.size), grid: Number(f.grid), codebook: Number(f.codebook), codeDim: Number(f['code-dim']),
         width: Number(f.width), resBlocks: Number(f['res-blocks']), mult: parseMult(f.mult as string | undefined),
-        quantizer: { ema: !f['no-ema'], l2norm: !!f.l2norm } as TokenizerConfig['quantizer'],
+        quantizer: { ema: !f['no-ema'], l2norm: !!f.l2norm, estimator: f.estimator as 'ste' | 'rotation' } as TokenizerConfig['quantizer'],
       });
   const loss: LossConfig = saved?.loss ?? {
     ...DEFAULT_LOSS, rec: f.rec as 'l1' | 'l2', perceptual: Number(f.perceptual), adversarial: Number(f.adversarial),
