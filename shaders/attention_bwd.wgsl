@@ -22,8 +22,9 @@
 //   B. key-major, after the one barrier: dV = P·dO and dK = dS·Q for the invocation's keys, one
 //      vec4 of the head dim at a time, accumulated in registers over the whole query block; one
 //      read-modify-write of dK and dV per pair.
-//   C. query-major: an invocation owns query quads and adds dS·K to their dQ rows (one vec4 of dS
-//      per key; the K loads are the same for every invocation).
+//   C. head-dim-major: an invocation owns vec4s of the head dim of every query of the block and
+//      walks the keys, adding dS·K to dQ; each K load feeds all the block's queries (query-major,
+//      an invocation per query quad, cost ~2× as much: one K load per 4 queries).
 // On llvmpipe every per-lane memory access is a gather (a store: a scatter, which AVX2 lacks),
 // loads at uniform addresses are scalar, registers are cheap and a barrier is a coroutine switch:
 // so the dK/dV accumulation stays out of the per-query-block loop (a read-modify-write per BQ
@@ -187,30 +188,30 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     }
   }
 
-  // Phase C: dQ for this invocation's quads (lid.x, lid.x + WG, ...) from the dS tile.
+  // Phase C: dQ += scale·dS·K. Invocation x owns the head-dim vec4s c = x, x + WG, ... of every
+  // query of the block and walks the block's keys: each K load feeds 4·NQ4 queries (the dS vec4s
+  // are the same for every invocation). Accumulators: 4·NQ4 vec4s, indexed by unrolled loops only.
   let kfirst = (kvbase + kb0) * p.d4;
-  for (var u = quad0 + lid.x; u < NQ4; u += WG) {
-    let q0 = qb0 + 4u * u;
-    if (q0 >= qend) { break; }
-    // Keys of the block that exist and that (causal) the quad's last query sees.
-    var kn = min(WG * RK, p.tk - kb0);
-    if (CAUSAL != 0u) {
-      let seen = q0 + 3u + p.causal_off + 1u;   // keys below this one are seen by some query of the quad
-      if (seen <= kb0) { continue; }
-      kn = min(kn, seen - kb0);
-    }
-    for (var c = 0u; c < p.d4; c++) {
-      var acc: array<vec4<f32>, 4>;
-      for (var ii = 0u; ii < 4u; ii++) { acc[ii] = vec4<f32>(0.0); }
-      for (var k = 0u; k < kn; k++) {
-        let kv = K[kfirst + k * p.d4 + c];
-        let ds = dSsh[k * NQ4 + u];
-        for (var ii = 0u; ii < 4u; ii++) { acc[ii] = fma(vec4<f32>(ds[ii]), kv, acc[ii]); }
+  let kn = min(WG * RK, p.tk - kb0);
+  for (var c = lid.x; c < p.d4; c += WG) {
+    var acc: array<vec4<f32>, 4u * NQ4>;
+    for (var a = 0u; a < 4u * NQ4; a++) { acc[a] = vec4<f32>(0.0); }
+    for (var k = 0u; k < kn; k++) {
+      let kv = K[kfirst + k * p.d4 + c];
+      for (var u = 0u; u < NQ4; u++) {
+        // Quads before quad0 were never written (their queries see no key of the block).
+        if (u >= quad0) {
+          let ds = dSsh[k * NQ4 + u];
+          for (var ii = 0u; ii < 4u; ii++) { acc[4u * u + ii] = fma(vec4<f32>(ds[ii]), kv, acc[4u * u + ii]); }
+        }
       }
+    }
+    for (var u = 0u; u < NQ4; u++) {
       for (var ii = 0u; ii < 4u; ii++) {
-        if (q0 + ii < qend) {
-          let at = (qbase + q0 + ii) * p.d4 + c;
-          dQ[at] = dQ[at] + acc[ii];
+        let q = qb0 + 4u * u + ii;
+        if (u >= quad0 && q < qend) {
+          let at = (qbase + q) * p.d4 + c;
+          dQ[at] = dQ[at] + acc[4u * u + ii];
         }
       }
     }
