@@ -305,6 +305,7 @@ export class Runtime {
       this.checkHealthy();
       throw e;
     }
+    this.stepSubmittedAt = null; // everything submitted is done: no step in flight for throttle
     const out = stage.getMappedRange(0, copyBytes).slice(0, byteLength);
     stage.unmap();
     list.push(stage);
@@ -330,20 +331,22 @@ export class Runtime {
       const start = Math.max(this.stepSubmittedAt, this.stepDoneAt);
       const wake = start + 0.9 * this.stepMs;
       const asleep = wake - performance.now();
-      if (asleep >= 2) await new Promise((r) => setTimeout(r, asleep));
+      // Timers wake a millisecond or two late: short steps (sampling a token) poll instead.
+      if (asleep >= 8) await new Promise((r) => setTimeout(r, asleep - 1));
       const asked = performance.now();
       await this.guarded(this.device.queue.onSubmittedWorkDone());
       const done = performance.now();
-      // Done at once after waking: the step took at most this long, so let the estimate shrink;
-      // otherwise the measured time is the step's.
-      const took = done - start;
-      this.stepMs = done - asked < 0.5 ? Math.min(took, 0.9 * this.stepMs) : 0.7 * this.stepMs + 0.3 * took;
+      // Done (almost) at once after waking: the step took less than the estimate (and `done − start`
+      // counts the oversleep), so the estimate shrinks; otherwise the step took done − start.
+      const overslept = done - asked < Math.max(2, 0.02 * this.stepMs);
+      this.stepMs = overslept ? 0.8 * this.stepMs : 0.7 * this.stepMs + 0.3 * (done - start);
       this.stepDoneAt = done;
     }
     this.flush();
     this.stepSubmittedAt = performance.now();
     this.checkHealthy();
   }
+  /** when throttle last submitted (null: nothing in flight since the last full wait) */
   private stepSubmittedAt: number | null = null;
   private stepDoneAt = 0;
   /** running estimate of one step's device time, in ms (throttle) */
@@ -353,6 +356,7 @@ export class Runtime {
   async sync(): Promise<void> {
     this.flush();
     await this.guarded(this.device.queue.onSubmittedWorkDone());
+    this.stepSubmittedAt = null;
   }
 
   destroy(): void {

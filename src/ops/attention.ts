@@ -68,12 +68,13 @@ interface PairTile extends Tile { quads: number; wg: number }
  * T1024 d64 causal, machine idle, interleaved in one process (medians):
  *   - forward 8×8 at WG 8: 58 ms; 4×8 at WG 16 (the old schedule) 74 ms; 8×16 60 ms; 16×8 68 ms.
  *     Compiles in ~1.8 s.
- *   - backward one-pass, pair of 64 keys × 32 queries, 8×8 tiles at WG 8: fwd+bwd 280–292 ms;
- *     4×4 tiles with 32 × 64 pairs 316–320 ms, 4×8 296 ms, 8×4 312–327 ms, 8×16 296–304 ms; two
- *     head-dim vec4s per phase-B pass (to reuse the P and dS loads) 497 ms (the unrolled
- *     accumulators leave registers). The two-pass backward (4×4 query pass and key pass, tuned
- *     by the session before) 370–390 ms fwd+bwd with the old forward; the first one-pass version
- *     (dK/dV read-modified-written per query step instead of once per pair) 320–345 ms.
+ *   - backward one-pass, pair of 64 keys × 32 queries, 8×8 tiles at WG 8: fwd+bwd 280–292 ms
+ *     with a query-major phase C, ~275 with the head-dim-major one (phase C 58 → 31 ms); 4×4
+ *     tiles with 32 × 64 pairs 316–320 ms, 4×8 296 ms, 8×4 312–327 ms, 8×16 296–304 ms; two
+ *     head-dim vec4s per phase-B pass (to reuse the P and dS loads) 497 ms (its accumulators
+ *     leave registers). The two-pass backward (4×4 query pass and key pass, tuned by the
+ *     session before) 370–390 ms fwd+bwd with the old forward; the first one-pass version (dK/dV
+ *     read-modified-written per query step instead of once per pair) 320–345 ms.
  *   - WG·rows = 64 rows per workgroup: a workgroup runs to its last row's causal bound, so
  *     256-row blocks waste ~25% of a causal pass, 64-row blocks ~6%, and the two cores get more
  *     workgroups to balance.
@@ -119,12 +120,11 @@ interface Variant {
   fwd: KernelSource;
   dq: KernelSource;
   dkv: KernelSource;
-  bwdTile: PairTile;
-  /** the one-pass backward kernel per head dim (its private copies of K and V rows are sized by d) */
-  bwdByDim: Map<number, KernelSource>;
-  /** keys and queries of a one-pass backward pair */
+  bwd: KernelSource;
+  /** keys and queries of a one-pass backward pair, and its workgroup size */
   bwdKeys: number;
   bwdQueries: number;
+  bwdWg: number;
   backward: BackwardScheme;
   /** rows per workgroup of each kernel (WG · its tile's rows) */
   fwdRows: number;
@@ -141,17 +141,17 @@ const decodeVariants = new Map<number, KernelSource>();
  */
 function variant(): Variant {
   const { fwd, dq, dkv, bwd, wg, backward } = schedule();
-  const key = [fwd, dq, dkv, bwd].map((t) => `${t.rows}x${t.block}`).join('|') + `|${JSON.stringify(bwd)}|${wg}|${backward}`;
+  const key = [fwd, dq, dkv].map((t) => `${t.rows}x${t.block}`).join('|') + `|${JSON.stringify(bwd)}|${wg}|${backward}`;
   let v = variants.get(key);
   if (!v) {
     v = {
       fwd: specialize(FWD, { RQ: fwd.rows, BK: fwd.block }),
       dq: specialize(DQ, { RQ: dq.rows, BK: dq.block }),
       dkv: specialize(DKV, { RK: dkv.rows, BQ: dkv.block }),
-      bwdTile: bwd,
-      bwdByDim: new Map(),
+      bwd: specialize(BWD, { RK: bwd.rows, BQ: bwd.block, NQ4: bwd.quads }),
       bwdKeys: bwd.wg * bwd.rows,
       bwdQueries: 4 * bwd.quads,
+      bwdWg: bwd.wg,
       backward,
       fwdRows: wg * fwd.rows,
       dqRows: wg * dq.rows,
@@ -269,17 +269,11 @@ function backwardOnePass(vr: Variant, q: Tensor, k: Tensor, v: Tensor, out: Tens
   const qc = contiguous(q), kc = contiguous(k), vc = contiguous(v), gc = contiguous(g);
   const [gx, gy] = grid1d(heads * Math.max(tq, tk), 64);
   launch(BWD_PREP, new Params().u32(heads, tq, tk, d / 4, dq.size, gx), [out, gc, dq, dk, dv], [gx, gy], { WG: 64 });
-  let bwd = vr.bwdByDim.get(d);
-  if (!bwd) {
-    const { rows, block, quads } = vr.bwdTile;
-    bwd = specialize(BWD, { RK: rows, BQ: block, NQ4: quads });
-    vr.bwdByDim.set(d, bwd);
-  }
   const nk = Math.ceil(tk / vr.bwdKeys), nblk = Math.max(nk, Math.ceil(tq / vr.bwdQueries));
   const off = Math.max(0, tk - tq);
   for (let t = 0; t < nblk; t++) {
     const p = (h0: number) => new Params().u32(h0, tq, tk, off).f32(scale, scale * LOG2E).u32(out.size, d / 4, t, nblk, dq.size, 0);
-    launchPerHead(bwd, vr.bwdTile.wg, p, [qc, kc, vc, gc, out, dq, dk, dv], nk, heads, causal);
+    launchPerHead(vr.bwd, vr.bwdWg, p, [qc, kc, vc, gc, out, dq, dk, dv], nk, heads, causal);
   }
   for (const t of [qc, kc, vc, gc]) t.dispose();
   return [dq, dk, dv];
