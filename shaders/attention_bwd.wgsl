@@ -12,8 +12,8 @@
 // query block (j + t) mod nblk, so within one dispatch each dQ block and each dK/dV block has one
 // writer (a plain read-modify-write), and every gradient element sums its pairs in the fixed order
 // of the dispatches. nblk = max(query blocks, key blocks) dispatches cover every pair exactly once;
-// for causal attention the pairs above the diagonal exit at once. Memory stays linear in T (the dS
-// tile of a pair lives in workgroup memory).
+// for causal attention the pairs above the diagonal exit at once. Memory stays linear in T (the P
+// and dS tiles of a pair live in workgroup memory).
 //
 // Inside a pair (a key block of WG·RK keys, a query block of QB queries), three phases:
 //   A. key-major: an invocation owns RK keys and steps through the query block BQ queries at a
@@ -25,11 +25,12 @@
 //   C. head-dim-major: an invocation owns vec4s of the head dim of every query of the block and
 //      walks the keys, adding dS·K to dQ; each K load feeds all the block's queries (query-major,
 //      an invocation per query quad, cost ~2× as much: one K load per 4 queries).
-// On llvmpipe every per-lane memory access is a gather (a store: a scatter, which AVX2 lacks),
-// loads at uniform addresses are scalar, registers are cheap and a barrier is a coroutine switch:
-// so the dK/dV accumulation stays out of the per-query-block loop (a read-modify-write per BQ
-// queries cost ~40% of the kernel), one barrier per pair, and the head dim is a uniform (rolled
-// loops: short compiles).
+// On llvmpipe every float loaded or stored costs an exec-mask test, a bounds check and a scalar
+// access per lane (even at a uniform address), while an FMA is one instruction for 8 lanes; a
+// barrier is a coroutine switch. So: tiles that reuse each load, the dK/dV accumulation out of the
+// per-step loop (a read-modify-write per BQ queries cost ~40% of the kernel), one barrier per
+// pair, and the head dim a uniform (rolled loops: short compiles). Accumulator arrays are indexed
+// only inside constant-bound loops, which unroll into registers.
 
 struct Params {
   h0: u32,          // first head of this dispatch

@@ -249,11 +249,28 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   return record(out, op, [q, k, v], (g) => attentionBackward(q, k, v, out, g, causal, scale));
 }
 
+/** What both backward schemes read: dense q, k, v, dO; O and L (`out`); and the sizes. */
+interface BackwardInputs {
+  q: Tensor; k: Tensor; v: Tensor; g: Tensor; out: Tensor;
+  heads: number; tq: number; tk: number; d: number;
+  /** causal: query i sees keys j ≤ i + off */
+  off: number;
+  causal: boolean; scale: number;
+}
+
 /** dQ, dK, dV from the output gradient g, recomputing the scores from q, k and out's L. */
 function attentionBackward(q: Tensor, k: Tensor, v: Tensor, out: Tensor, g: Tensor, causal: boolean, scale: number): Tensor[] {
   const vr = variant();
   if (q.size === 0 || k.size === 0) return [empty(q.shape), empty(k.shape), empty(k.shape)];
-  return vr.backward === 'one-pass' ? backwardOnePass(vr, q, k, v, out, g, causal, scale) : backwardTwoPass(vr, q, k, v, out, g, causal, scale);
+  const [B, H, tq, d] = q.shape;
+  const tk = k.shape[2];
+  const a: BackwardInputs = {
+    q: contiguous(q), k: contiguous(k), v: contiguous(v), g: contiguous(g), out,
+    heads: B * H, tq, tk, d, off: Math.max(0, tk - tq), causal, scale,
+  };
+  const grads = vr.backward === 'one-pass' ? backwardOnePass(vr, a, q.shape, k.shape) : backwardTwoPass(vr, a, q.shape, k.shape);
+  for (const t of [a.q, a.k, a.v, a.g]) t.dispose();
+  return grads;
 }
 
 /**
@@ -261,38 +278,29 @@ function attentionBackward(q: Tensor, k: Tensor, v: Tensor, out: Tensor, g: Tens
  * after dQ in dQ's buffer (at element heads·tq·d), so the kernel's storage bindings stay within the
  * default limit of 8 and every gradient is a dense tensor at offset 0.
  */
-function backwardOnePass(vr: Variant, q: Tensor, k: Tensor, v: Tensor, out: Tensor, g: Tensor, causal: boolean, scale: number): Tensor[] {
-  const [B, H, tq, d] = q.shape;
-  const tk = k.shape[2];
-  const heads = B * H;
-  const dq = emptyWithLse(q.shape), dk = empty(k.shape), dv = empty(k.shape);
-  const qc = contiguous(q), kc = contiguous(k), vc = contiguous(v), gc = contiguous(g);
+function backwardOnePass(vr: Variant, a: BackwardInputs, qShape: Shape, kShape: Shape): Tensor[] {
+  const { heads, tq, tk, d } = a;
+  const dq = emptyWithLse(qShape), dk = empty(kShape), dv = empty(kShape);
   const [gx, gy] = grid1d(heads * Math.max(tq, tk), 64);
-  launch(BWD_PREP, new Params().u32(heads, tq, tk, d / 4, dq.size, gx), [out, gc, dq, dk, dv], [gx, gy], { WG: 64 });
+  launch(BWD_PREP, new Params().u32(heads, tq, tk, d / 4, dq.size, gx), [a.out, a.g, dq, dk, dv], [gx, gy], { WG: 64 });
   const nk = Math.ceil(tk / vr.bwdKeys), nblk = Math.max(nk, Math.ceil(tq / vr.bwdQueries));
-  const off = Math.max(0, tk - tq);
   for (let t = 0; t < nblk; t++) {
-    const p = (h0: number) => new Params().u32(h0, tq, tk, off).f32(scale, scale * LOG2E).u32(out.size, d / 4, t, nblk, dq.size, 0);
-    launchPerHead(vr.bwd, vr.bwdWg, p, [qc, kc, vc, gc, out, dq, dk, dv], nk, heads, causal);
+    const p = (h0: number) => new Params().u32(h0, tq, tk, a.off).f32(a.scale, a.scale * LOG2E).u32(a.out.size, d / 4, t, nblk, dq.size, 0);
+    launchPerHead(vr.bwd, vr.bwdWg, p, [a.q, a.k, a.v, a.g, a.out, dq, dk, dv], nk, heads, a.causal);
   }
-  for (const t of [qc, kc, vc, gc]) t.dispose();
   return [dq, dk, dv];
 }
 
 /** attention_dq.wgsl (D, then dQ), then attention_dkv.wgsl (dK, dV). */
-function backwardTwoPass(vr: Variant, q: Tensor, k: Tensor, v: Tensor, out: Tensor, g: Tensor, causal: boolean, scale: number): Tensor[] {
-  const [B, H, tq, d] = q.shape;
-  const tk = k.shape[2];
-  const heads = B * H;
-  const dq = empty(q.shape), dk = empty(k.shape), dv = empty(k.shape);
-  const qc = contiguous(q), kc = contiguous(k), vc = contiguous(v), gc = contiguous(g);
+function backwardTwoPass(vr: Variant, a: BackwardInputs, qShape: Shape, kShape: Shape): Tensor[] {
+  const { heads, tq, tk, d } = a;
+  const dq = empty(qShape), dk = empty(kShape), dv = empty(kShape);
   const delta = empty([heads * tq]);
-  const off = Math.max(0, tk - tq);
-  const p = (h0: number) => new Params().u32(h0, tq, tk, off).f32(scale, scale * LOG2E).u32(out.size, d / 4);
+  const p = (h0: number) => new Params().u32(h0, tq, tk, a.off).f32(a.scale, a.scale * LOG2E).u32(a.out.size, d / 4);
   // `out` twice: O, and L after it (read-only bindings may alias).
-  launchPerHead(vr.dq, vr.wg, p, [qc, kc, vc, out, gc, out, delta, dq], Math.ceil(tq / vr.dqRows), heads, causal);
-  launchPerHead(vr.dkv, vr.wg, p, [qc, kc, vc, gc, out, delta, dk, dv], Math.ceil(tk / vr.dkvRows), heads, causal);
-  for (const t of [qc, kc, vc, gc, delta]) t.dispose();
+  launchPerHead(vr.dq, vr.wg, p, [a.q, a.k, a.v, a.out, a.g, a.out, delta, dq], Math.ceil(tq / vr.dqRows), heads, a.causal);
+  launchPerHead(vr.dkv, vr.wg, p, [a.q, a.k, a.v, a.g, a.out, delta, dk, dv], Math.ceil(tk / vr.dkvRows), heads, a.causal);
+  delta.dispose();
   return [dq, dk, dv];
 }
 
