@@ -74,7 +74,7 @@ describe('attention', () => {
   });
 
   it('matches the reference with each backward scheme, across many blocks', async () => {
-    // One pass (the CPU schedule: pairs of 32 keys × 64 queries on a diagonal schedule of
+    // One pass (the CPU schedule: pairs of 64 keys × 32 queries on a diagonal schedule of
     // dispatches) and two passes (the GPU one), each forced on this adapter. The shapes span
     // several blocks both ways, more query than key blocks and the reverse, partial blocks, causal
     // pairs cut by the diagonal, and a head dim of an odd number of vec4s.

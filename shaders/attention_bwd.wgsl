@@ -59,10 +59,10 @@ struct Params {
 
 // Tile sizes (specialized by ops/attention.ts): keys per invocation, queries per phase-A step,
 // query quads per block (the block is 4·NQ4 queries).
-const RK: u32 = 2u;
+const RK: u32 = 8u;
 const BQ: u32 = 8u;
-const NQ4: u32 = 16u;
-override WG: u32 = 16u;
+const NQ4: u32 = 8u;
+override WG: u32 = 8u;
 override CAUSAL: u32 = 0u;
 
 const LOG2E: f32 = 1.4426950408889634;
