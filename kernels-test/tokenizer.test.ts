@@ -30,14 +30,22 @@ function synthetic(n: number, size: number, from = 0): Float32Array {
 }
 
 describe('VQVAE shapes', () => {
-  for (const [size, grid, l2norm] of [[16, 4, false], [32, 8, false], [16, 2, false], [16, 4, true]] as const) {
-    it(`size ${size}, grid ${grid}${l2norm ? ', l2-normalised codes' : ''}: [N,3,S,S] → z_e [N,D,G,G] → recon [N,3,S,S]; tokens [N,G,G] i32`, async () => {
+  const variants: [number, number, boolean, Partial<TokenizerConfig>, string][] = [
+    [16, 4, false, {}, ''],
+    [32, 8, false, {}, ''],
+    [16, 2, false, {}, ''],
+    [16, 4, true, {}, ', l2-normalised codes'],
+    [32, 4, false, { patch: 2 }, ', 2×2 patches'],
+    [16, 4, false, { midBlocks: 2, midMult: 3, attention: true }, ', two wider middle blocks and attention'],
+  ];
+  for (const [size, grid, l2norm, extra, what] of variants) {
+    it(`size ${size}, grid ${grid}${what}: [N,3,S,S] → z_e [N,D,G,G] → recon [N,3,S,S]; tokens [N,G,G] i32`, async () => {
       manualSeed(1);
-      const base = small(size, grid);
+      const base = small(size, grid, 16, extra);
       const cfg = { ...base, quantizer: { ...base.quantizer, l2norm } };
       const model = new VQVAE(cfg);
       const N = 2, D = cfg.codeDim;
-      expect(cfg.mult.length).toBe(Math.log2(size / grid));
+      expect(cfg.mult.length).toBe(Math.log2(size / grid / (cfg.patch ?? 1)));
       const r = vq.tidy(() => {
         const x = vq.tensor(synthetic(N, size), [N, 3, size, size]);
         const ze = model.encoder.forward(x);
@@ -71,6 +79,17 @@ describe('VQVAE shapes', () => {
     });
   }
 
+  it('a config from before patch, midBlocks, midMult and attention builds the same parameters', () => {
+    const cfg = small(32, 8);
+    const old = { ...cfg } as Partial<TokenizerConfig>;
+    for (const k of ['patch', 'midBlocks', 'midMult', 'attention'] as const) delete old[k];
+    const [a, b] = [new VQVAE(cfg), new VQVAE(old as TokenizerConfig)];
+    const names = (m: VQVAE) => m.namedParameters().map(([n, t]) => `${n} ${t.shape}`);
+    expect(names(b)).toEqual(names(a));
+    a.dispose();
+    b.dispose();
+  });
+
   it('rejects configs with clear errors', () => {
     expect(() => defaultTokenizerConfig({ size: 24, grid: 8, codebook: 16 })).toThrow(/power of two/);
     expect(() => defaultTokenizerConfig({ size: 16, grid: 5, codebook: 16 })).toThrow(/power of two/);
@@ -81,6 +100,9 @@ describe('VQVAE shapes', () => {
     expect(() => defaultTokenizerConfig({ size: 16, grid: 4, codebook: 2.5 })).toThrow(/codebook/);
     expect(() => defaultTokenizerConfig({ size: 16, grid: 4, codebook: 16, mult: [1] })).toThrow(/--mult has 1 entries; --size 16 → --grid 4 halves the side 2 times/);
     expect(defaultTokenizerConfig({ size: 16, grid: 4, codebook: 65536 }).codebook).toBe(65536);
+    expect(() => defaultTokenizerConfig({ size: 16, grid: 4, codebook: 16, patch: 4 })).toThrow(/--patch 4 must be a power of two below --size 16 \/ --grid 4 = 4/);
+    expect(() => defaultTokenizerConfig({ size: 32, grid: 4, codebook: 16, patch: 3 })).toThrow(/--patch 3/);
+    expect(() => defaultTokenizerConfig({ size: 32, grid: 4, codebook: 16, patch: 2, mult: [1, 2, 2] })).toThrow(/halves the side 2 times after the 2×2 patches/);
     // A quantizer given the wrong code dimension says so.
     const model = new VQVAE(small(16, 4));
     expect(() => vq.tidy(() => model.quantizer.forward(vq.zeros([1, 3, 4, 4])))).toThrow(/channels/);

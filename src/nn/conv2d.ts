@@ -14,6 +14,8 @@ export interface Conv2dConfig {
   bias?: boolean;
   /** convolve the nearest 2× upsample of the input (stride must be 1) */
   upsample?: boolean;
+  /** scale of the initial weights (0: the layer starts as a zero map, e.g. a residual branch's last conv) */
+  initScale?: number;
 }
 
 export class Conv2d extends Module {
@@ -26,7 +28,8 @@ export class Conv2d extends Module {
     super();
     const k = cfg.kernel;
     const bound = 1 / Math.sqrt(inChannels * k * k);
-    this.weight = this.param('weight', uniform([outChannels, inChannels, k, k], -bound, bound, rng));
+    const ws = (cfg.initScale ?? 1) * bound;
+    this.weight = this.param('weight', uniform([outChannels, inChannels, k, k], -ws, ws, rng));
     this.bias = cfg.bias === false ? null : this.param('bias', uniform([outChannels], -bound, bound, rng));
   }
 

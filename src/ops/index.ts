@@ -17,3 +17,4 @@ export * from './gather.js';
 export * from './random.js';
 export * from './dropout.js';
 export * from './xent.js';
+export * from './pixel-shuffle.js';

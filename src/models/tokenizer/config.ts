@@ -43,6 +43,18 @@ export interface TokenizerConfig {
   resBlocks: number;
   /** group-norm groups */
   groups: number;
+  /**
+   * side of the pixel patches folded into channels before the first convolution (and unfolded after
+   * the last): the convolutions run at size/patch, 1/patch² of the pixels; absent: 1
+   */
+  patch?: number;
+  /** residual blocks at the token grid in the middle of the encoder and of the decoder; absent: 1 */
+  midBlocks?: number;
+  /** their width is width·midMult; absent: the last level's multiplier */
+  midMult?: number;
+  /** a self-attention block after the middle residual block of the encoder and of the decoder
+   * (VQGAN's non-local block, at the token grid); absent in older checkpoints: off */
+  attention?: boolean;
   quantizer: QuantizerConfig;
   disc: DiscriminatorConfig;
 }
@@ -52,11 +64,19 @@ export function defaultTokenizerConfig(o: Partial<TokenizerConfig> & { size: num
   if (!Number.isInteger(levels) || levels < 1) {
     throw new Error(`--size ${o.size} / --grid ${o.grid} must be a power of two ≥ 2 (e.g. --size 32 --grid 8).`);
   }
+  const patch = o.patch ?? 1;
+  const convLevels = levels - Math.log2(patch);
+  if (!Number.isInteger(Math.log2(patch)) || convLevels < 1) {
+    throw new Error(`--patch ${patch} must be a power of two below --size ${o.size} / --grid ${o.grid} = ${o.size / o.grid} (e.g. --patch 2).`);
+  }
   if (!Number.isInteger(o.codebook) || o.codebook < 2 || o.codebook > 65536) {
     throw new Error(`--codebook must be an integer in [2, 65536] (tokens are stored as uint16), got ${o.codebook}.`);
   }
-  const mult = o.mult ?? Array.from({ length: levels }, (_, i) => Math.min(2 ** i, 4));
-  if (mult.length !== levels) throw new Error(`--mult has ${mult.length} entries; --size ${o.size} → --grid ${o.grid} halves the side ${levels} times and needs one each.`);
+  const mult = o.mult ?? Array.from({ length: convLevels }, (_, i) => Math.min(2 ** i, 4));
+  if (mult.length !== convLevels) {
+    const by = patch > 1 ? ` after the ${patch}×${patch} patches` : '';
+    throw new Error(`--mult has ${mult.length} entries; --size ${o.size} → --grid ${o.grid} halves the side ${convLevels} times${by} and needs one each.`);
+  }
   return {
     kind: 'vqgpu-tokenizer',
     version: 1,
@@ -68,6 +88,10 @@ export function defaultTokenizerConfig(o: Partial<TokenizerConfig> & { size: num
     mult,
     resBlocks: o.resBlocks ?? 1,
     groups: o.groups ?? 8,
+    patch,
+    attention: o.attention ?? false,
+    midBlocks: o.midBlocks ?? 1,
+    midMult: o.midMult ?? mult[mult.length - 1],
     quantizer: { beta: 0.25, ema: true, decay: 0.99, eps: 1e-5, l2norm: false, restartBelow: 0.03, estimator: 'ste', ...o.quantizer },
     disc: { width: 32, layers: 2, ...o.disc },
   };

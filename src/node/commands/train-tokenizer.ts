@@ -37,11 +37,16 @@ export const TRAIN_TOKENIZER_FLAGS: Record<string, FlagSpec> = {
   'code-dim': { type: 'int', help: 'code dimension', default: 32, min: 1, max: 256 },
   width: { type: 'int', help: 'channels of the first level', default: 32, min: 4, max: 1024 },
   'res-blocks': { type: 'int', help: 'residual blocks per level', default: 1, min: 0, max: 8 },
+  patch: { type: 'int', help: 'fold p×p pixel patches into channels before the first convolution (convolutions run at size/p)', default: 1, min: 1, max: 64 },
+  'mid-blocks': { type: 'int', help: 'residual blocks at the token grid, in the middle of the encoder and of the decoder', default: 1, min: 1, max: 16 },
+  'mid-mult': { type: 'int', help: "their channel multiplier (default: the last level's)", min: 1, max: 64 },
+  attn: { type: 'boolean', help: 'a self-attention block in the middle of the encoder and the decoder, at the token grid (VQGAN)' },
   mult: { type: 'string', help: "channel multiplier per level, comma-separated, one per halving of the side (default '1,2', '1,2,4', ... capped at 4)" },
   steps: { type: 'int', help: 'stop after this many steps', min: 1 },
   minutes: { type: 'number', help: 'stop after this many minutes', min: 0 },
   batch: { type: 'int', help: 'images per step', default: 16, min: 1, max: 4096 },
   lr: { type: 'number', help: 'learning rate', default: DEFAULT_LOSS.lr, min: 0 },
+  clip: { type: 'number', help: "clip the generator's global gradient norm to this (0 = off)", default: DEFAULT_LOSS.clip, min: 0 },
   'schedule-steps': { type: 'int', help: 'cosine-decay the learning rate to lr/10 over this many steps (default: constant)', min: 1 },
   'checkpoint-every': { type: 'int', help: 'steps between checkpoints', default: 500, min: 1 },
   'log-every': { type: 'int', help: 'steps between progress lines', default: 50, min: 1 },
@@ -54,6 +59,8 @@ export const TRAIN_TOKENIZER_FLAGS: Record<string, FlagSpec> = {
   'no-ema': { type: 'boolean', help: 'learned codebook with codebook loss instead of EMA updates' },
   l2norm: { type: 'boolean', help: 'l2-normalised codes' },
   estimator: { type: 'string', help: "the encoder's gradient through the quantizer: straight-through or the rotation trick", default: 'ste', choices: ['ste', 'rotation'] },
+  beta: { type: 'number', help: 'commitment weight β (on the encoder side)', default: 0.25, min: 0 },
+  'ema-decay': { type: 'number', help: 'decay of the EMA codebook updates', default: 0.99, min: 0, max: 1 },
   'restart-every': { type: 'int', help: 'steps between dead-code restarts (0 = never)', default: 25, min: 0 },
   seed: { type: 'int', help: 'random seed', default: 0 },
   strict: { type: 'boolean', help: 'check every image first and stop, listing the bad ones, instead of skipping them' },
@@ -90,13 +97,13 @@ export async function trainTokenizer(argv: string[]): Promise<void> {
     ? checkTokenizerConfig(saved.tokenizer, prior!.path)
     : defaultTokenizerConfig({
         size: Number(f.size), grid: Number(f.grid), codebook: Number(f.codebook), codeDim: Number(f['code-dim']),
-        width: Number(f.width), resBlocks: Number(f['res-blocks']), mult: parseMult(f.mult as string | undefined),
-        quantizer: { ema: !f['no-ema'], l2norm: !!f.l2norm, estimator: f.estimator as 'ste' | 'rotation' } as TokenizerConfig['quantizer'],
+        width: Number(f.width), resBlocks: Number(f['res-blocks']), mult: parseMult(f.mult as string | undefined), attention: !!f.attn, patch: Number(f.patch), midBlocks: Number(f['mid-blocks']), midMult: f['mid-mult'] === undefined ? undefined : Number(f['mid-mult']),
+        quantizer: { ema: !f['no-ema'], l2norm: !!f.l2norm, beta: Number(f.beta), decay: Number(f['ema-decay']), estimator: f.estimator as 'ste' | 'rotation' } as TokenizerConfig['quantizer'],
       });
   const loss: LossConfig = saved?.loss ?? {
     ...DEFAULT_LOSS, rec: f.rec as 'l1' | 'l2', perceptual: Number(f.perceptual), adversarial: Number(f.adversarial),
     advWarmup: Number(f['adv-warmup']), lr: Number(f.lr), discLr: Number(f.lr),
-    decaySteps: Number(f['schedule-steps'] ?? 0),
+    decaySteps: Number(f['schedule-steps'] ?? 0), clip: Number(f.clip),
   };
   const dataSpec = saved?.data ?? (f.data as string);
   const batch = saved?.batch ?? Number(f.batch);
