@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compositeOnWhite, cropResize, preprocess } from '../src/data/image.js';
+import { augmentInto, compositeOnWhite, cropResize, preprocess } from '../src/data/image.js';
 import { emojiDataSet, folderDataSet, hash32, isHeldout, syntheticDataSet } from '../src/node/dataset.js';
 import { decodeImage } from '../src/node/decode-image.js';
 import { ImageLoader } from '../src/node/image-loader.js';
@@ -195,6 +195,31 @@ describe('folderDataSet', () => {
   });
 });
 
+describe('augmentInto', () => {
+  it('mirrors, then moves by (dx, dy) with white coming in; the identity copies', () => {
+    const size = 3, n = size * size;
+    const src = Float32Array.from({ length: 3 * n }, (_, i) => i / (3 * n) - 0.5); // distinct values
+    const at = (img: Float32Array, c: number, y: number, x: number) => img[c * n + y * size + x];
+    const run = (a: { flip: boolean; dx: number; dy: number }) => {
+      const out = new Float32Array(3 * n + 5).fill(-7);
+      augmentInto(src, size, out, 5, a);
+      expect(Array.from(out.subarray(0, 5))).toEqual([-7, -7, -7, -7, -7]);
+      return out.subarray(5);
+    };
+    expect(Array.from(run({ flip: false, dx: 0, dy: 0 }))).toEqual(Array.from(src));
+    const f = run({ flip: true, dx: 0, dy: 0 });
+    const m = run({ flip: true, dx: 1, dy: -1 });
+    for (let c = 0; c < 3; c++)
+      for (let y = 0; y < size; y++)
+        for (let x = 0; x < size; x++) {
+          expect(at(f, c, y, x)).toBe(at(src, c, y, size - 1 - x));
+          // out(y, x) = flipped(y + 1, x − 1): white where that falls outside
+          const inside = y + 1 < size && x - 1 >= 0;
+          expect(at(m, c, y, x)).toBe(inside ? at(src, c, y + 1, size - 1 - (x - 1)) : 1);
+        }
+  });
+});
+
 describe('ImageLoader', () => {
   function folder(good: number): string {
     const root = tempDir();
@@ -247,6 +272,29 @@ describe('ImageLoader', () => {
     const other = Array.from({ length: 8 }, () => c.next().items.map((i) => i.key).join());
     const first = new ImageLoader(data, opts);
     expect(Array.from({ length: 8 }, () => first.next().items.map((i) => i.key).join())).not.toEqual(other);
+  });
+
+  it('shifts: each image moved by at most `shift` pixels with white fill, deterministic per (seed, epoch, image)', () => {
+    const data = folderDataSet(folder(6));
+    const base = { size: 4, batch: 6, split: 'all' as const, seed: 5, onBadFile: () => {} };
+    const plain = new ImageLoader(data, base).next();
+    const [s1, s2] = [0, 1].map(() => new ImageLoader(data, { ...base, shift: 1 }).next());
+    expect(Array.from(s2.images)).toEqual(Array.from(s1.images));
+    expect(s1.items.map((i) => i.key)).toEqual(plain.items.map((i) => i.key));
+    const per = 3 * 16;
+    let moved = 0;
+    for (let k = 0; k < 6; k++) {
+      const src = plain.images.subarray(k * per, (k + 1) * per), got = s1.images.subarray(k * per, (k + 1) * per);
+      // one of the 9 shifts in [-1, 1]² reproduces the loaded image
+      const matches = [-1, 0, 1].flatMap((dy) => [-1, 0, 1].map((dx) => {
+        const want = new Float32Array(per);
+        augmentInto(src, 4, want, 0, { flip: false, dx, dy });
+        return Array.from(want).every((v, i) => v === got[i]) ? [dx, dy] : null;
+      })).filter((m) => m);
+      expect(matches.length, `image ${k}`).toBeGreaterThanOrEqual(1);
+      if (!(matches[0]![0] === 0 && matches[0]![1] === 0)) moved++;
+    }
+    expect(moved).toBeGreaterThan(0);
   });
 });
 

@@ -71,11 +71,21 @@ export function preprocess(img: RGBA, size: number): Planar {
 }
 
 /** Mirror left–right, in place into `out` (planar). */
-export function flipInto(src: Float32Array, size: number, out: Float32Array, outOffset: number): void {
+/**
+ * Planar [3, size, size] → out at outOffset, mirrored left-right when `flip`, then moved by (dx, dy)
+ * pixels (right, down); pixels moved in from outside are white (1), the background images are
+ * composited on.
+ */
+export function augmentInto(src: Float32Array, size: number, out: Float32Array, outOffset: number, a: { flip: boolean; dx: number; dy: number }): void {
   const n = size * size;
   for (let c = 0; c < 3; c++)
-    for (let y = 0; y < size; y++)
-      for (let x = 0; x < size; x++) out[outOffset + c * n + y * size + x] = src[c * n + y * size + (size - 1 - x)];
+    for (let y = 0; y < size; y++) {
+      const sy = y - a.dy;
+      for (let x = 0; x < size; x++) {
+        const sx = a.flip ? size - 1 - (x - a.dx) : x - a.dx;
+        out[outOffset + c * n + y * size + x] = sy >= 0 && sy < size && sx >= 0 && sx < size ? src[c * n + sy * size + sx] : 1;
+      }
+    }
 }
 
 /** Planar [-1, 1] → 8-bit RGBA (for PNG/GIF/canvas). */

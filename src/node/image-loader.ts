@@ -1,11 +1,11 @@
 // Streams batches of preprocessed images ([B, 3, S, S] planar floats in [-1, 1]) from a data set.
 // Decoding happens on demand; preprocessed images are cached on the host up to a byte budget (the
 // GPU only ever holds one batch). Bad files are skipped once and reported (or, strict, fatal).
-// The order of an epoch and the flips are pure functions of (seed, epoch, item key), so the
+// The order of an epoch, the flips and the shifts are pure functions of (seed, epoch, item key), so the
 // loader's position {epoch, pos} is all a checkpoint needs to resume the same stream.
 
 import { readFileSync } from 'node:fs';
-import { flipInto, preprocess, type Planar } from '../data/image.js';
+import { augmentInto, preprocess, type Planar } from '../data/image.js';
 import { hash32, type DataSet, type Item } from './dataset.js';
 import { decodeImage } from './decode-image.js';
 import { drawSynthetic } from '../data/synthetic.js';
@@ -17,6 +17,8 @@ export interface LoaderOptions {
   seed?: number;
   /** random horizontal flips (training) */
   flip?: boolean;
+  /** random translations by up to this many pixels each way, white fill (training); default 0 */
+  shift?: number;
   /** stop at the first bad file instead of skipping it */
   strict?: boolean;
   /** host cache budget for preprocessed images (bytes) */
@@ -119,8 +121,11 @@ export class ImageLoader {
       const img = this.load(it);
       if (!img) continue;
       const k = items.length;
-      const flip = this.opts.flip && (hash32(`${this.opts.seed ?? 0}:${this.state.epoch}:${it.key}:flip`) & 1) === 1;
-      if (flip) flipInto(img, size, images, k * per);
+      const at = `${this.opts.seed ?? 0}:${this.state.epoch}:${it.key}`;
+      const flip = !!this.opts.flip && (hash32(`${at}:flip`) & 1) === 1;
+      const m = this.opts.shift ?? 0;
+      const [dx, dy] = m > 0 ? [hash32(`${at}:dx`) % (2 * m + 1) - m, hash32(`${at}:dy`) % (2 * m + 1) - m] : [0, 0];
+      if (flip || dx || dy) augmentInto(img, size, images, k * per, { flip, dx, dy });
       else images.set(img, k * per);
       labels[k] = it.label;
       items.push(it);

@@ -1,5 +1,5 @@
-// vqgpu eval-tokenizer --run RUN [--data ...] [--json]: held-out PSNR, L1, codebook usage and
-// perplexity, as one JSON line.
+// vqgpu eval-tokenizer --run RUN [--data ...] [--split heldout|train|all] [--json]: PSNR, L1,
+// codebook usage and perplexity on the held-out split (by default), as one JSON line.
 
 import { noGrad } from '../../autograd/tape.js';
 import { usageStats } from '../../models/tokenizer/quantizer.js';
@@ -19,12 +19,12 @@ export interface TokenizerMetrics {
   images: number;
 }
 
-/** Reconstructs every held-out image (clamped to [-1, 1]) and measures it against the original. */
+/** Reconstructs every image of the split (held-out by default; clamped to [-1, 1]) and measures it against the original. */
 export async function evaluateTokenizer(
-  model: VQVAE, data: DataSet, opts: { batch: number; onBadFile?: (path: string, reason: string) => void },
+  model: VQVAE, data: DataSet, opts: { batch: number; split?: 'heldout' | 'train' | 'all'; onBadFile?: (path: string, reason: string) => void },
 ): Promise<TokenizerMetrics> {
   const size = model.config.size;
-  const loader = new ImageLoader(data, { size, batch: opts.batch, split: 'heldout', onBadFile: opts.onBadFile });
+  const loader = new ImageLoader(data, { size, batch: opts.batch, split: opts.split ?? 'heldout', onBadFile: opts.onBadFile });
   const counts = new Float64Array(model.config.codebook);
   let se = 0, ae = 0, n = 0, psnrSum = 0;
   model.eval();
@@ -65,6 +65,7 @@ export const EVAL_TOKENIZER_FLAGS: Record<string, FlagSpec> = {
   run: { type: 'string', help: 'tokenizer run folder', required: true },
   data: { type: 'string', help: 'data set (default: the one it was trained on)' },
   batch: { type: 'int', help: 'images per batch', default: 64, min: 1 },
+  split: { type: 'string', help: "which images: the held-out split, the training split (to see the generalisation gap) or all", default: 'heldout', choices: ['heldout', 'train', 'all'] },
   json: { type: 'boolean', help: 'print only the JSON line' },
 };
 
@@ -72,8 +73,8 @@ export async function evalTokenizer(argv: string[]): Promise<void> {
   const f = parseFlags(argv, EVAL_TOKENIZER_FLAGS, 'eval-tokenizer');
   const { state, ckpt } = await loadTokenizerRun(f.run as string);
   const dataSpec = (f.data as string | undefined) ?? (ckpt.config as { data: string }).data;
-  const m = await evaluateTokenizer(state.vqvae, openDataSet(dataSpec), { batch: Number(f.batch) });
+  const m = await evaluateTokenizer(state.vqvae, openDataSet(dataSpec), { batch: Number(f.batch), split: f.split as 'heldout' | 'train' | 'all' });
   const line = JSON.stringify({ step: ckpt.step, ...m });
-  if (!f.json) console.error(`eval-tokenizer: ${f.run} at step ${ckpt.step} on the held-out split of ${dataSpec}`);
+  if (!f.json) console.error(`eval-tokenizer: ${f.run} at step ${ckpt.step} on the ${f.split === 'heldout' ? 'held-out split' : f.split === 'train' ? 'training split' : 'whole set'} of ${dataSpec}`);
   console.log(line);
 }

@@ -63,6 +63,7 @@ export const TRAIN_TOKENIZER_FLAGS: Record<string, FlagSpec> = {
   'ema-decay': { type: 'number', help: 'decay of the EMA codebook updates', default: 0.99, min: 0, max: 1 },
   'restart-every': { type: 'int', help: 'steps between dead-code restarts (0 = never)', default: 25, min: 0 },
   seed: { type: 'int', help: 'random seed', default: 0 },
+  shift: { type: 'int', help: 'augmentation: random translations by up to this many pixels (white fill), besides the flips', default: 0, min: 0, max: 64 },
   strict: { type: 'boolean', help: 'check every image first and stop, listing the bad ones, instead of skipping them' },
   'on-nan': ON_NAN_FLAG,
   out: { type: 'string', help: 'run folder', required: true },
@@ -108,6 +109,7 @@ export async function trainTokenizer(argv: string[]): Promise<void> {
   const dataSpec = saved?.data ?? (f.data as string);
   const batch = saved?.batch ?? Number(f.batch);
   const seed = saved?.seed ?? Number(f.seed);
+  const shift = (saved as { shift?: number } | undefined)?.shift ?? Number(f.shift);
 
   const data = openDataSet(dataSpec);
   const badFiles = new Set<string>();
@@ -120,7 +122,7 @@ export async function trainTokenizer(argv: string[]): Promise<void> {
     const bad = new ImageLoader(data, { size: config.size, batch, split: 'all', cacheBytes: 0 }).scan();
     if (bad.length) throw new Error(`--strict: ${bad.length} bad image file(s) in '${data.name}':\n  ${bad.map(([, why]) => why).join('\n  ')}`);
   }
-  const loader = new ImageLoader(data, { size: config.size, batch, split: 'train', seed, flip: true, strict: !!f.strict, onBadFile });
+  const loader = new ImageLoader(data, { size: config.size, batch, split: 'train', seed, flip: true, shift, strict: !!f.strict, onBadFile });
   const state = new TokenizerState(config);
   const useDisc = loss.perceptual > 0 || loss.adversarial > 0;
   const trainer = new TokenizerTrainer(state.vqvae, useDisc ? state.disc : null, loss);
@@ -137,7 +139,7 @@ export async function trainTokenizer(argv: string[]): Promise<void> {
       `adapter: ${rt.report.description || rt.report.vendor}`,
   );
 
-  const runConfig = { tokenizer: config, loss, data: dataSpec, batch, seed };
+  const runConfig = { tokenizer: config, loss, data: dataSpec, batch, seed, shift };
   const testHook = installNanTestHook();
   const nan = new NanGuard({ generator: trainer.optG, ...(trainer.optD ? { discriminator: trainer.optD } : {}) }, f['on-nan'] as NanPolicy, out);
   let savedStep = -1;
