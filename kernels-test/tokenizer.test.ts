@@ -102,6 +102,7 @@ describe('VQVAE shapes', () => {
     expect(defaultTokenizerConfig({ size: 16, grid: 4, codebook: 65536 }).codebook).toBe(65536);
     expect(() => defaultTokenizerConfig({ size: 16, grid: 4, codebook: 16, patch: 4 })).toThrow(/--patch 4 must be a power of two below --size 16 \/ --grid 4 = 4/);
     expect(() => defaultTokenizerConfig({ size: 32, grid: 4, codebook: 16, patch: 3 })).toThrow(/--patch 3/);
+    expect(() => defaultTokenizerConfig({ size: 16, grid: 4, codebook: 16, midBlocks: 0 })).toThrow(/--mid-blocks must be an integer ≥ 1/);
     expect(() => defaultTokenizerConfig({ size: 32, grid: 4, codebook: 16, patch: 2, mult: [1, 2, 2] })).toThrow(/halves the side 2 times after the 2×2 patches/);
     // A quantizer given the wrong code dimension says so.
     const model = new VQVAE(small(16, 4));

@@ -72,6 +72,9 @@ export function defaultTokenizerConfig(o: Partial<TokenizerConfig> & { size: num
   if (!Number.isInteger(o.codebook) || o.codebook < 2 || o.codebook > 65536) {
     throw new Error(`--codebook must be an integer in [2, 65536] (tokens are stored as uint16), got ${o.codebook}.`);
   }
+  if (o.midBlocks !== undefined && !(Number.isInteger(o.midBlocks) && o.midBlocks >= 1)) {
+    throw new Error(`--mid-blocks must be an integer ≥ 1 (the first one also changes the width to the middle's), got ${o.midBlocks}.`);
+  }
   const mult = o.mult ?? Array.from({ length: convLevels }, (_, i) => Math.min(2 ** i, 4));
   if (mult.length !== convLevels) {
     const by = patch > 1 ? ` after the ${patch}×${patch} patches` : '';
