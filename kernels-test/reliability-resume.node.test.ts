@@ -14,6 +14,7 @@ import { buildCli, checkpointDiff, explain, latestCheckpoint, removeTempDirs, ru
 const TRAIN = ['train-tokenizer', ...TINY_TOKENIZER, '--restart-every', '2', '--log-every', '2'];
 const NO_FIGURES = ['--figure-every', '1000'];
 let reference = '';
+let referenceRun = '';
 
 beforeAll(async () => {
   buildCli();
@@ -21,8 +22,27 @@ beforeAll(async () => {
   const r = await runCli([...TRAIN, ...NO_FIGURES, '--steps', '8', '--checkpoint-every', '100', '--out', out]);
   expect(r.code, explain(r)).toBe(0);
   reference = latestCheckpoint(out);
+  referenceRun = out;
 }, 120_000);
 afterAll(removeTempDirs);
+
+describe('eval-tokenizer --split', () => {
+  it('held-out (the default) and training images partition the whole set; each gives finite metrics', async () => {
+    const evalOn = async (...split: string[]) => {
+      const r = await runCli(['eval-tokenizer', '--run', referenceRun, '--json', ...split]);
+      expect(r.code, explain(r)).toBe(0);
+      const m = JSON.parse(r.stdout.trim().split('\n').pop()!) as { step: number; psnr: number; images: number };
+      expect(m.step).toBe(8);
+      expect(Number.isFinite(m.psnr)).toBe(true);
+      return m;
+    };
+    const [heldout, dflt, train, all] = [await evalOn('--split', 'heldout'), await evalOn(), await evalOn('--split', 'train'), await evalOn('--split', 'all')];
+    expect(dflt).toEqual(heldout);
+    expect(heldout.images).toBeGreaterThan(0);
+    expect(train.images).toBeGreaterThan(heldout.images);
+    expect(heldout.images + train.images).toBe(all.images);
+  }, 120_000);
+});
 
 describe('train-tokenizer resume', () => {
   it('4 steps, then --resume to 8: the same bytes as 8 steps in one go', async () => {
