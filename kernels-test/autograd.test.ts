@@ -75,6 +75,14 @@ describe('autograd', () => {
     expect(() => vq.backward(vq.sum(vq.detach(vq.mul(w, w))))).toThrow(/does not require a gradient/);
   });
 
+  it("straightThrough(value, path): value's numbers, path's gradient (a clamp passing gradients everywhere)", async () => {
+    const x = leaf([-1.5, 0.25, 0.75, 3]);
+    const y = vq.straightThrough(vq.clamp(x, -1, 1), x);
+    expect(await arr(y)).toEqual([-1, 0.25, 0.75, 1]);
+    vq.backward(vq.sum(vq.mul(y, vq.tensor([1, 2, 3, 4]))));
+    expect(await arr(x.grad!)).toEqual([1, 2, 3, 4]); // clamp's own gradient would be [0, 2, 3, 0]
+  });
+
   it('throws naming the op when backward reaches a non-differentiable op', () => {
     const x = leaf([1, 5, 2]);
     expect(() => vq.backward(vq.sum(vq.mul(x, vq.greater(x, vq.tensor([2])))))).toThrow(/backward\(\): op 'greater' has no gradient/);

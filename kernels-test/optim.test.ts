@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init, runtime } from '../src/device/runtime.js';
-import { Adam, AdamW, clipGradNorm, SGD, warmupCosine, type Optimizer } from '../src/optim/index.js';
+import { Adam, AdamW, clipGradNorm, SGD, warmupCosine, warmupLinear, type Optimizer } from '../src/optim/index.js';
 import { tensor, type Tensor } from '../src/tensor/tensor.js';
 import { adamStep, gradNorm, sgdStep } from './optim.reference.js';
 import { firstMismatch, Rng } from './reference.js';
@@ -222,5 +222,20 @@ describe('warmupCosine', () => {
     expect(lr(6)).toBeCloseTo(0.1 + 0.9 * 0.5 * (1 + Math.cos(Math.PI * 0.2)), 12);
     expect(warmupCosine({ base: 2, warmupSteps: 0, totalSteps: 0 })(0)).toBe(0);
     expect(() => warmupCosine({ base: 1, warmupSteps: 5, totalSteps: 3 })).toThrow(/totalSteps/);
+  });
+});
+
+describe('warmupLinear', () => {
+  it('warms up linearly, decays along a straight line, then stays at min', () => {
+    const lr = warmupLinear({ base: 1, warmupSteps: 4, totalSteps: 14, min: 0.1 });
+    expect([0, 1, 2, 3].map(lr)).toEqual([0.25, 0.5, 0.75, 1]);
+    expect(lr(4)).toBeCloseTo(1, 12);
+    expect(lr(6)).toBeCloseTo(0.1 + 0.9 * 0.8, 12);
+    expect(lr(9)).toBeCloseTo(0.55, 12);
+    expect(lr(14)).toBeCloseTo(0.1, 12);
+    expect(lr(1000)).toBeCloseTo(0.1, 12);
+    const toZero = warmupLinear({ base: 2, warmupSteps: 0, totalSteps: 10 });
+    expect([0, 5, 10].map(toZero)).toEqual([2, 1, 0]);
+    expect(() => warmupLinear({ base: 1, warmupSteps: 0, totalSteps: 10, min: 2 })).toThrow(/base ≥ min/);
   });
 });

@@ -144,6 +144,17 @@ describe('TokenizerTrainer', () => {
     model.dispose();
   });
 
+  it('decayShape linear with lrFinal: a straight line from lr to lr·lrFinal', () => {
+    const model = new VQVAE(small(16, 4, 8, { codeDim: 8, groups: 4 }));
+    const t = new TokenizerTrainer(model, null, { ...DEFAULT_LOSS, perceptual: 0, adversarial: 0, lr: 1e-3, decaySteps: 100, decayShape: 'linear', lrFinal: 0 });
+    const at = (step: number) => { t.optG.stepCount = step; return t.optG.currentLr; };
+    expect(at(0)).toBeCloseTo(1e-3, 12);
+    expect(at(25)).toBeCloseTo(0.75e-3, 12);
+    expect(at(100)).toBe(0);
+    t.optG.dispose();
+    model.dispose();
+  });
+
   it('a tiny model overfits four synthetic images (EMA codebook, no discriminator)', async () => {
     manualSeed(3);
     const size = 16, n = 4;

@@ -4,7 +4,7 @@ export * from './elementwise.js';
 export * from './layout.js';
 export * from './reduce.js';
 export * from './matmul.js';
-export { detach } from './detach.js';
+export { detach, straightThrough } from './detach.js';
 export * from './cast.js';
 export * from './attention.js';
 export * from './softmax.js';

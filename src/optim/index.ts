@@ -3,4 +3,4 @@ export { Optimizer, type LrSchedule, type OptimizerOptions, type OptimizerState,
 export { SGD, type SGDOptions } from './sgd.js';
 export { Adam, AdamW, type AdamOptions } from './adam.js';
 export { clipGradNorm, GradNorm } from './clip.js';
-export { warmupCosine, type WarmupCosineOptions } from './schedule.js';
+export { warmupCosine, warmupLinear, type WarmupCosineOptions } from './schedule.js';

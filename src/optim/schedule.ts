@@ -15,16 +15,29 @@ export interface WarmupCosineOptions {
 }
 
 /** Linear warm-up to `base`, then half a cosine down to `min` at `totalSteps`. */
-export function warmupCosine({ base, warmupSteps, totalSteps, min = 0 }: WarmupCosineOptions): LrSchedule {
-  if (!(warmupSteps >= 0 && Number.isInteger(warmupSteps))) throw new Error(`warmupCosine: warmupSteps must be a non-negative integer, got ${warmupSteps}.`);
+export function warmupCosine(o: WarmupCosineOptions): LrSchedule {
+  return warmupDecay(o, (progress) => 0.5 * (1 + Math.cos(Math.PI * progress)));
+}
+
+/**
+ * Linear warm-up to `base`, then a straight line down to `min` at `totalSteps` (with min 0, the
+ * "decay to zero" schedule that beats cosine-to-10% at short budgets in recent LLM studies).
+ */
+export function warmupLinear(o: WarmupCosineOptions): LrSchedule {
+  return warmupDecay(o, (progress) => 1 - progress);
+}
+
+/** Shared body: `shape` maps the decay's progress in [0, 1] to the fraction of (base − min) left. */
+function warmupDecay({ base, warmupSteps, totalSteps, min = 0 }: WarmupCosineOptions, shape: (progress: number) => number): LrSchedule {
+  if (!(warmupSteps >= 0 && Number.isInteger(warmupSteps))) throw new Error(`learning-rate schedule: warmupSteps must be a non-negative integer, got ${warmupSteps}.`);
   if (!(totalSteps >= warmupSteps && Number.isInteger(totalSteps))) {
-    throw new Error(`warmupCosine: totalSteps (${totalSteps}) must be an integer ≥ warmupSteps (${warmupSteps}).`);
+    throw new Error(`learning-rate schedule: totalSteps (${totalSteps}) must be an integer ≥ warmupSteps (${warmupSteps}).`);
   }
-  if (!(base >= min && min >= 0)) throw new Error(`warmupCosine: need base ≥ min ≥ 0, got base ${base}, min ${min}.`);
+  if (!(base >= min && min >= 0)) throw new Error(`learning-rate schedule: need base ≥ min ≥ 0, got base ${base}, min ${min}.`);
   return (step: number) => {
     if (step < warmupSteps) return (base * (step + 1)) / warmupSteps;
     const span = totalSteps - warmupSteps;
     const progress = span > 0 ? Math.min(1, (step - warmupSteps) / span) : 1;
-    return min + (base - min) * 0.5 * (1 + Math.cos(Math.PI * progress));
+    return min + (base - min) * shape(progress);
   };
 }

@@ -11,7 +11,7 @@
 
 import { backward, grad, noGrad } from '../autograd/tape.js';
 import { AdamW } from '../optim/adam.js';
-import { warmupCosine } from '../optim/schedule.js';
+import { warmupCosine, warmupLinear } from '../optim/schedule.js';
 import { full, zeros } from '../ops/creation.js';
 import { detach } from '../ops/detach.js';
 import { abs, add, addScalar, clamp, div, mul, mulScalar, neg, relu, sqrt, square, sub } from '../ops/elementwise.js';
@@ -35,10 +35,14 @@ export interface LossConfig {
   lr: number;
   discLr: number;
   /**
-   * Generator learning rate: cosine decay from `lr` to lr/10 over this many steps (0 or absent:
+   * Generator learning rate: decay from `lr` to lr·lrFinal over this many steps (0 or absent:
    * constant). Part of the run's config, so a resumed run follows the same curve.
    */
   decaySteps?: number;
+  /** the decay's shape (absent: cosine) */
+  decayShape?: 'cosine' | 'linear';
+  /** the rate at the end of the decay, as a fraction of `lr` (absent: 0.1) */
+  lrFinal?: number;
   /** global gradient-norm clip (0: off) */
   clip: number;
 }
@@ -71,7 +75,8 @@ export class TokenizerTrainer {
   constructor(readonly model: VQVAE, readonly disc: Discriminator | null, readonly loss: LossConfig) {
     const clipNorm = loss.clip > 0 ? loss.clip : undefined;
     const decay = loss.decaySteps ?? 0;
-    const lr = decay > 0 ? warmupCosine({ base: loss.lr, warmupSteps: 0, totalSteps: decay, min: loss.lr / 10 }) : loss.lr;
+    const curve = loss.decayShape === 'linear' ? warmupLinear : warmupCosine;
+    const lr = decay > 0 ? curve({ base: loss.lr, warmupSteps: 0, totalSteps: decay, min: loss.lr * (loss.lrFinal ?? 0.1) }) : loss.lr;
     this.optG = new AdamW(model.parameters(), { lr, betas: [0.5, 0.9], weightDecay: 0, clipNorm });
     this.optD = disc ? new AdamW(disc.parameters(), { lr: loss.discLr, betas: [0.5, 0.9], weightDecay: 0 }) : null;
     this.acc = keep(zeros([LOSS_PARTS.length]));

@@ -21,7 +21,7 @@ import { add, addScalar, mul, mulScalar, reciprocal, rsqrt, square, sub } from '
 import { grid1d, kernel, launch, Params } from '../../ops/launch.js';
 import { clone, contiguous, permute, reshape } from '../../ops/layout.js';
 import { mean, sum } from '../../ops/reduce.js';
-import { detach } from '../../ops/detach.js';
+import { detach, straightThrough } from '../../ops/detach.js';
 import { keep, tidy } from '../../tensor/scope.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { QuantizerConfig } from './config.js';
@@ -125,7 +125,7 @@ export class VectorQuantizer extends Module {
     const commit = mulScalar(mean(square(sub(flat, detach(q)))), this.cfg.beta);
     const loss = this.cfg.ema ? commit : add(commit, mean(square(sub(detach(flat), q))));
     // The rotation trick only shapes the gradient: in evaluation z_q itself goes on.
-    const st = this.cfg.estimator === 'rotation' && this.training ? rotateOnto(flat, q) : add(flat, detach(sub(q, flat)));
+    const st = this.cfg.estimator === 'rotation' && this.training ? rotateOnto(flat, q) : straightThrough(q, flat);
     const zq = permute(reshape(st, [N, G1, G2, D]), [0, 3, 1, 2]);
     if (found.counts) {
       const u = add(this.usage, found.counts);

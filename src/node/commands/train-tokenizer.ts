@@ -47,7 +47,9 @@ export const TRAIN_TOKENIZER_FLAGS: Record<string, FlagSpec> = {
   batch: { type: 'int', help: 'images per step', default: 16, min: 1, max: 4096 },
   lr: { type: 'number', help: 'learning rate', default: DEFAULT_LOSS.lr, min: 0 },
   clip: { type: 'number', help: "clip the generator's global gradient norm to this (0 = off)", default: DEFAULT_LOSS.clip, min: 0 },
-  'schedule-steps': { type: 'int', help: 'cosine-decay the learning rate to lr/10 over this many steps (default: constant)', min: 1 },
+  'schedule-steps': { type: 'int', help: 'decay the learning rate to lr·(--lr-final) over this many steps (default: constant)', min: 1 },
+  schedule: { type: 'string', help: 'shape of that decay', default: 'cosine', choices: ['cosine', 'linear'] },
+  'lr-final': { type: 'number', help: 'the learning rate at the end of the decay, as a fraction of --lr', default: 0.1, min: 0, max: 1 },
   'checkpoint-every': { type: 'int', help: 'steps between checkpoints', default: 500, min: 1 },
   'log-every': { type: 'int', help: 'steps between progress lines', default: 50, min: 1 },
   'figure-every': { type: 'int', help: 'steps between reconstruction figures', default: 500, min: 1 },
@@ -105,6 +107,7 @@ export async function trainTokenizer(argv: string[]): Promise<void> {
     ...DEFAULT_LOSS, rec: f.rec as 'l1' | 'l2', perceptual: Number(f.perceptual), adversarial: Number(f.adversarial),
     advWarmup: Number(f['adv-warmup']), lr: Number(f.lr), discLr: Number(f.lr),
     decaySteps: Number(f['schedule-steps'] ?? 0), clip: Number(f.clip),
+    decayShape: f.schedule as 'cosine' | 'linear', lrFinal: Number(f['lr-final']),
   };
   const dataSpec = saved?.data ?? (f.data as string);
   const batch = saved?.batch ?? Number(f.batch);
