@@ -72,6 +72,14 @@ const SHAPES: ConvShape[] = [
   S(1, 2, 5, 4, 4, 4, 1, 0),
   S(3, 7, 5, 13, 70, 3, 1, 1),
   S(1, 32, 33, 6, 5, 3, 1, 1),   // enough weight-gradient blocks that the reduction is not split
+  // rows of a multiple of 4 (conv2d_window_vec4.wgsl, conv2d_grad_weight_vec4.wgsl): narrower than a block of 8 pixels, a partial
+  // last block, Cout not a multiple of 8, a 1×3 kernel, a wide row
+  S(2, 3, 5, 5, 4, 3, 1, 1),
+  S(3, 7, 9, 6, 12, 3, 1, 1),
+  S(2, 5, 9, 3, 12, 1, 1, 1, 3),
+  S(1, 4, 6, 4, 40, 3, 1, 1),
+  S(2, 9, 33, 5, 16, 3, 1, 1),   // channels not multiples of the weight gradient's 4-channel blocks
+  S(1, 3, 5, 3, 20, 3, 1, 1),
 ];
 
 describe('conv2d', () => {

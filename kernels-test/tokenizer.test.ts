@@ -37,6 +37,7 @@ describe('VQVAE shapes', () => {
     [16, 4, true, {}, ', l2-normalised codes'],
     [32, 4, false, { patch: 2 }, ', 2×2 patches'],
     [16, 4, false, { midBlocks: 2, midMult: 3, attention: true }, ', two wider middle blocks and attention'],
+    [32, 8, false, { patch: 2, encoderWidth: 4, encoderResBlocks: 0 }, ', a narrower encoder without residual blocks'],
   ];
   for (const [size, grid, l2norm, extra, what] of variants) {
     it(`size ${size}, grid ${grid}${what}: [N,3,S,S] → z_e [N,D,G,G] → recon [N,3,S,S]; tokens [N,G,G] i32`, async () => {
@@ -86,6 +87,18 @@ describe('VQVAE shapes', () => {
     const [a, b] = [new VQVAE(cfg), new VQVAE(old as TokenizerConfig)];
     const names = (m: VQVAE) => m.namedParameters().map(([n, t]) => `${n} ${t.shape}`);
     expect(names(b)).toEqual(names(a));
+    a.dispose();
+    b.dispose();
+  });
+
+  it('encoderWidth and encoderResBlocks shape the encoder alone', () => {
+    const cfg = small(32, 8, 16, { patch: 2 });
+    const [a, b] = [new VQVAE(cfg), new VQVAE({ ...cfg, encoderWidth: 2 * cfg.width, encoderResBlocks: cfg.resBlocks + 1 })];
+    const shapes = (m: { namedParameters(): [string, { shape: readonly number[] }][] }) => Object.fromEntries(m.namedParameters().map(([n, t]) => [n, `${t.shape}`]));
+    expect(shapes(b.decoder)).toEqual(shapes(a.decoder));
+    expect(shapes(b.encoder)['stem.weight']).toBe(`${2 * cfg.width},12,3,3`);
+    expect(Object.keys(shapes(b.encoder)).filter((n) => n.startsWith('level0_block')).length)
+      .toBe(Object.keys(shapes(a.encoder)).filter((n) => n.startsWith('level0_block')).length * (cfg.resBlocks + 1) / cfg.resBlocks);
     a.dispose();
     b.dispose();
   });

@@ -42,6 +42,8 @@ import gradWeightSrc from '../../shaders/conv2d_grad_weight.wgsl';
 import biasGradSrc from '../../shaders/conv2d_bias_grad.wgsl';
 import packWeightSrc from '../../shaders/conv2d_pack_weight.wgsl';
 import windowSrc from '../../shaders/conv2d_window.wgsl';
+import windowVec4Src from '../../shaders/conv2d_window_vec4.wgsl';
+import gradWeightVec4Src from '../../shaders/conv2d_grad_weight_vec4.wgsl';
 import { record } from '../autograd/tape.js';
 import { runtime, type KernelSource } from '../device/runtime.js';
 import { empty, type Tensor } from '../tensor/tensor.js';
@@ -84,6 +86,8 @@ const packWeightKernel = kernel('conv2d_pack_weight', packWeightSrc);
 const WINDOW_KW = 3;
 const WINDOW_TILE = { TM: 8, TN: 8 };
 let windowKernel: KernelSource | null = null;
+/** conv2d_window_vec4.wgsl by padding (a template constant), compiled when first used */
+const windowVec4Kernels = new Map<number, KernelSource>();
 
 /** invocations per workgroup: within every adapter's limit (compat mode guarantees 128) */
 const WG_SIZE = 64;
@@ -169,15 +173,29 @@ function packWeights(w: Tensor, g: ConvGeometry, flip: boolean): Tensor {
   return wp;
 }
 
-/** y = conv(x, wp) + bias by conv2d_window.wgsl, with wp from packWeights. */
+/**
+ * Whether conv2d_window_vec4.wgsl can run it: rows of a multiple of 4 floats in and out, no
+ * upsampling, and a window of aligned vec4s x[ox0 - 4, ox0 + TN + 4) that covers every tap.
+ */
+function vec4WindowFits(g: ConvGeometry): boolean {
+  return g.up === 1 && g.W % 4 === 0 && g.Wo % 4 === 0 && g.padding <= 4 && g.KW - 1 - g.padding <= 4;
+}
+
+/** y = conv(x, wp) + bias by conv2d_window(_vec4).wgsl, with wp from packWeights. */
 function windowConv(x: Tensor, wp: Tensor, bias: Tensor | null, g: ConvGeometry): Tensor {
-  windowKernel ??= specialize(kernel('conv2d_window', windowSrc), { ...WINDOW_TILE, KW: WINDOW_KW });
+  let k: KernelSource;
+  if (vec4WindowFits(g)) {
+    k = windowVec4Kernels.get(g.padding) ?? specialize(kernel('conv2d_window_vec4', windowVec4Src), { ...WINDOW_TILE, KW: WINDOW_KW, PAD: g.padding });
+    windowVec4Kernels.set(g.padding, k);
+  } else {
+    k = windowKernel ??= specialize(kernel('conv2d_window', windowSrc), { ...WINDOW_TILE, KW: WINDOW_KW });
+  }
   const { TM, TN } = WINDOW_TILE;
   const y = empty([g.N, g.Cout, g.Ho, g.Wo]);
   const xblocks = Math.ceil(g.Wo / TN);
   const blocks = g.N * g.Ho * xblocks;
   const p = new Params().u32(g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, xblocks, blocks, g.KH, g.padding, g.up, bias ? 1 : 0, wp.shape[1] / 4);
-  launch(windowKernel, p, [x, wp, bias ?? wp, y], grid(blocks, WG_SIZE, Math.ceil(g.Cout / TM)), { WG: WG_SIZE });
+  launch(k, p, [x, wp, bias ?? wp, y], grid(blocks, WG_SIZE, Math.ceil(g.Cout / TM)), { WG: WG_SIZE });
   return y;
 }
 
@@ -224,23 +242,38 @@ export function conv2dGradInput(gy: Tensor, w: Tensor, g: ConvGeometry): Tensor 
   return dx;
 }
 
+/**
+ * The 3×3 "same" convolutions on rows of a multiple of 4 that conv2d_grad_weight_vec4.wgsl handles;
+ * from 16 pixels a row (measured: at 8 the per-row set-up outweighs the fewer loads).
+ */
+function vec4GradWeightFits(g: ConvGeometry): boolean {
+  return g.stride === 1 && g.up === 1 && g.KH === 3 && g.KW === 3 && g.padding === 1 && g.W % 4 === 0 && g.W >= 16;
+}
+const GRAD_WEIGHT_VEC4_TILE = { TM: 4, TN: 4 };
+let gradWeightVec4Kernel: KernelSource | null = null;
+
 /** dw [Cout, Cin, KH, KW] from gy [N, Cout, Ho, Wo] and x (dense). Deterministic. */
 export function conv2dGradWeight(gy: Tensor, x: Tensor, g: ConvGeometry): Tensor {
-  const { gradW, tile } = convKernels();
+  const vec4 = vec4GradWeightFits(g);
+  const { gradW, tile } = vec4 ? { gradW: (gradWeightVec4Kernel ??= kernel('conv2d_grad_weight_vec4', gradWeightVec4Src)), tile: GRAD_WEIGHT_VEC4_TILE } : convKernels();
   const KK = g.KH * g.KW;
+  // The vec4 kernel's workgroups own a kernel row (all KW taps), the other's one tap.
+  const taps = vec4 ? g.KH : KK;
   const ciBlocks = Math.ceil(g.Cin / tile.TN), coBlocks = Math.ceil(g.Cout / tile.TM);
   const wg = gradWeightWorkgroup();
-  const invocations = ciBlocks * coBlocks * KK;
+  const invocations = ciBlocks * coBlocks * taps;
   // Split the N·Ho rows of the reduction until the grid fills the device (each split keeps ≥ 4 rows).
   const target = runtime().isCpu ? 256 : 32768;
   const rows = g.N * g.Ho;
   const maxZ = runtime().limits.maxComputeWorkgroupsPerDimension;
-  const splits = Math.max(1, Math.min(Math.ceil(target / invocations), Math.floor(rows / 4), Math.floor(maxZ / KK)));
+  const splits = Math.max(1, Math.min(Math.ceil(target / invocations), Math.floor(rows / 4), Math.floor(maxZ / taps)));
   const rowsPerSplit = Math.ceil(rows / splits);
   const nsplit = Math.ceil(rows / rowsPerSplit);
   const part = empty([g.Cout * g.Cin * KK, nsplit]);
-  const p = new Params().u32(g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, rowsPerSplit, g.KH, g.KW, g.stride, g.padding, g.up, ciBlocks, nsplit);
-  launch(gradW, p, [gy, x, part], [Math.ceil((ciBlocks * coBlocks) / wg), 1, KK * nsplit], { WG: wg });
+  const p = vec4
+    ? new Params().u32(g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, rowsPerSplit, g.KH, ciBlocks, nsplit)
+    : new Params().u32(g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, rowsPerSplit, g.KH, g.KW, g.stride, g.padding, g.up, ciBlocks, nsplit);
+  launch(gradW, p, [gy, x, part], [Math.ceil((ciBlocks * coBlocks) / wg), 1, taps * nsplit], { WG: wg });
   const sums = nsplit === 1 ? part : reduceRows(part, 'sum');
   const dw = sums.view([g.Cout, g.Cin, g.KH, g.KW], [g.Cin * KK, KK, g.KW, 1], 0);
   if (sums !== part) sums.dispose();

@@ -48,6 +48,12 @@ export interface TokenizerConfig {
    * the last): the convolutions run at size/patch, 1/patch² of the pixels; absent: 1
    */
   patch?: number;
+  /**
+   * The encoder's own width and residual blocks per level (absent: `width`, `resBlocks`). Picking
+   * one of K codes per token can need less than drawing the pixels back: the decoder can be larger.
+   */
+  encoderWidth?: number;
+  encoderResBlocks?: number;
   /** residual blocks at the token grid in the middle of the encoder and of the decoder; absent: 1 */
   midBlocks?: number;
   /** their width is width·midMult; absent: the last level's multiplier */
@@ -92,6 +98,8 @@ export function defaultTokenizerConfig(o: Partial<TokenizerConfig> & { size: num
     resBlocks: o.resBlocks ?? 1,
     groups: o.groups ?? 8,
     patch,
+    ...(o.encoderWidth !== undefined ? { encoderWidth: o.encoderWidth } : {}),
+    ...(o.encoderResBlocks !== undefined ? { encoderResBlocks: o.encoderResBlocks } : {}),
     attention: o.attention ?? false,
     midBlocks: o.midBlocks ?? 1,
     midMult: o.midMult ?? mult[mult.length - 1],

@@ -27,17 +27,18 @@ export class Encoder extends Module {
   constructor(c: TokenizerConfig) {
     super();
     this.patch = c.patch ?? 1;
-    this.stem = this.child('stem', new Conv2d(3 * this.patch * this.patch, c.width, { kernel: 3, padding: 1 }));
-    let ch = c.width;
+    const width = c.encoderWidth ?? c.width;
+    this.stem = this.child('stem', new Conv2d(3 * this.patch * this.patch, width, { kernel: 3, padding: 1 }));
+    let ch = width;
     c.mult.forEach((m, i) => {
-      const out = c.width * m;
-      const blocks = Array.from({ length: c.resBlocks }, (_, j) => this.child(`level${i}_block${j}`, new ResBlock(j === 0 ? ch : out, out, c.groups)));
-      if (!blocks.length && ch !== out) throw new Error('resBlocks 0 needs constant width');
+      const out = width * m;
+      const blocks = Array.from({ length: c.encoderResBlocks ?? c.resBlocks }, (_, j) => this.child(`level${i}_block${j}`, new ResBlock(j === 0 ? ch : out, out, c.groups)));
+      if (!blocks.length && ch !== out) throw new Error(`an encoder without residual blocks (--res-blocks or --enc-res-blocks 0) needs one width for every level (--mult ${c.mult.map(() => 1).join(',')}).`);
       ch = blocks.length ? out : ch;
       const down = this.child(`level${i}_down`, new Conv2d(ch, ch, { kernel: 4, stride: 2, padding: 1 }));
       this.levels.push({ blocks, down });
     });
-    const midCh = c.width * (c.midMult ?? c.mult[c.mult.length - 1]);
+    const midCh = width * (c.midMult ?? c.mult[c.mult.length - 1]);
     // the first keeps the name 'mid' of checkpoints from before midBlocks
     this.mids = Array.from({ length: c.midBlocks ?? 1 }, (_, j) => this.child(j ? `mid${j}` : 'mid', new ResBlock(j ? midCh : ch, midCh, c.groups)));
     ch = midCh;

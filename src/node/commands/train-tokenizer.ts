@@ -37,6 +37,8 @@ export const TRAIN_TOKENIZER_FLAGS: Record<string, FlagSpec> = {
   'code-dim': { type: 'int', help: 'code dimension', default: 32, min: 1, max: 256 },
   width: { type: 'int', help: 'channels of the first level', default: 32, min: 4, max: 1024 },
   'res-blocks': { type: 'int', help: 'residual blocks per level', default: 1, min: 0, max: 8 },
+  'enc-width': { type: 'int', help: "the encoder's width (default: --width, which then sets the decoder's alone)", min: 1, max: 4096 },
+  'enc-res-blocks': { type: 'int', help: "the encoder's residual blocks per level (default: --res-blocks)", min: 0, max: 16 },
   patch: { type: 'int', help: 'fold p×p pixel patches into channels before the first convolution (convolutions run at size/p)', default: 1, min: 1, max: 64 },
   'mid-blocks': { type: 'int', help: 'residual blocks at the token grid, in the middle of the encoder and of the decoder', default: 1, min: 1, max: 16 },
   'mid-mult': { type: 'int', help: "their channel multiplier (default: the last level's)", min: 1, max: 64 },
@@ -101,6 +103,8 @@ export async function trainTokenizer(argv: string[]): Promise<void> {
     : defaultTokenizerConfig({
         size: Number(f.size), grid: Number(f.grid), codebook: Number(f.codebook), codeDim: Number(f['code-dim']),
         width: Number(f.width), resBlocks: Number(f['res-blocks']), mult: parseMult(f.mult as string | undefined), attention: !!f.attn, patch: Number(f.patch), midBlocks: Number(f['mid-blocks']), midMult: f['mid-mult'] === undefined ? undefined : Number(f['mid-mult']),
+        encoderWidth: f['enc-width'] === undefined ? undefined : Number(f['enc-width']),
+        encoderResBlocks: f['enc-res-blocks'] === undefined ? undefined : Number(f['enc-res-blocks']),
         quantizer: { ema: !f['no-ema'], l2norm: !!f.l2norm, beta: Number(f.beta), decay: Number(f['ema-decay']), estimator: f.estimator as 'ste' | 'rotation' } as TokenizerConfig['quantizer'],
       });
   const loss: LossConfig = saved?.loss ?? {
