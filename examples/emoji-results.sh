@@ -13,8 +13,9 @@ TOK="--data emoji --codebook 256 --width 16 --batch 16 --lr 1e-3 --checkpoint-ev
 $V train-tokenizer $TOK --size 32 --grid 8 --steps 1000 --schedule-steps 1000 --out "$R/tok32"
 $V eval-tokenizer --run "$R/tok32" --json
 # The PSNR recipe: ten minutes of training toward the tokenizer aim's metric (no discriminator).
-$V train-tokenizer --data emoji --size 32 --grid 8 --codebook 256 --patch 2 --width 32 --res-blocks 2 --batch 8 \
-  --lr 2e-3 --rec l2 --perceptual 0 --adversarial 0 --code-dim 8 --l2norm --minutes 10 --schedule-steps 3400 \
+$V train-tokenizer --data emoji --size 32 --grid 8 --codebook 256 --patch 2 --width 32 --res-blocks 2 \
+  --enc-res-blocks 1 --batch 8 --lr 2e-3 --rec l2 --perceptual 0 --adversarial 0 --code-dim 8 --l2norm --beta 0.5 \
+  --minutes 10 --schedule-steps 4700 \
   --out "$R/tok32-psnr"
 $V eval-tokenizer --run "$R/tok32-psnr" --json
 $V eval-tokenizer --run "$R/tok32-psnr" --split train --json   # the generalisation gap

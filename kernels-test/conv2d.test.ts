@@ -157,6 +157,10 @@ describe('upsampleNearest2x and conv2dUpsample2x', () => {
       [1, 6, 3, 3, 5, 4, 1],
       [1, 2, 7, 5, 4, 1, 0],
       [2, 4, 4, 3, 3, 3, 2],
+      // stored rows of a multiple of 4 (conv2d_window_vec4.wgsl with UP = 2): one, two, three blocks of 8
+      [2, 3, 5, 3, 4, 3, 1],
+      [1, 5, 9, 2, 8, 3, 1],
+      [1, 4, 3, 2, 12, 3, 1],
     ];
     await Promise.all(cases.map(async ([N, Cin, Cout, H, W, K, padding], i) => {
       const rng = new Rng(20 + i);

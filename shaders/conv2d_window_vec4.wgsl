@@ -1,18 +1,20 @@
-// conv2d_window.wgsl's row-window convolution (stride 1, kernel width KW, no upsampling) for rows
-// whose width is a multiple of 4: the inputs are read, and the outputs written, as vec4s.
-//   y[n, co, oy, ox] = bias[co] + Σ_{ci, ky, kx} wp[(ci·KH + ky)·KW + kx, co] · x[n, ci, oy - P + ky, ox - P + kx]
+// conv2d_window.wgsl's row-window convolution (stride 1, kernel width KW) for rows whose width is a
+// multiple of 4: the inputs are read, and the outputs written, as vec4s.
+//   y[n, co, oy, ox] = bias[co] + Σ_{ci, ky, kx} wp[(ci·KH + ky)·KW + kx, co] · xv[n, ci, oy - P + ky, ox - P + kx]
+// with xv = x, or x upsampled 2× (nearest) when UP = 2 (the decoder's fused upsample + conv).
 // Why: on a CPU rasteriser (llvmpipe) a load whose address differs between invocations costs a
 // bounds-checked scalar load per SIMD lane, and one vec4 load costs about as much as one float. An
 // invocation's TN outputs need the TN + KW - 1 inputs x[ox0 - P ..]: conv2d_window.wgsl loads them
-// one float at a time (10 loads for TN = 8); here the aligned vec4s covering x[ox0 - 4, ox0 + TN + 4)
-// are loaded (4 loads) and the taps index them at compile-time offsets (PAD is a template constant).
+// one float at a time (10 loads for TN = 8); here the aligned vec4s covering xv[ox0 - 4·UP,
+// ox0 + TN + 4·UP) are loaded (4 loads; 3 when upsampling, which halves the stored floats) and the
+// taps index them at compile-time offsets (PAD and UP are template constants).
 // A vec4 is either wholly inside the row or wholly padding, since W is a multiple of 4. Needs
-// PAD ≤ 4 and KW - 1 - PAD ≤ 4 (conv2d.ts checks), Wo a multiple of 4, TN a multiple of 4.
+// PAD ≤ 4 and KW - 1 - PAD ≤ 4 (conv2d.ts checks), Wo a multiple of 4, TN a multiple of 4·UP.
 
 struct Params {
   N: u32, Cin: u32, H: u32, W: u32,             // x: [N, Cin, H, W] as stored, W % 4 = 0
   Cout: u32, Ho: u32, Wo: u32, xblocks: u32,    // y: [N, Cout, Ho, Wo], Wo % 4 = 0; xblocks = ceil(Wo / TN)
-  blocks: u32, KH: u32, _pad: u32, _up: u32,    // N·Ho·xblocks pixel blocks; kernel height
+  blocks: u32, KH: u32, _pad: u32, _up: u32,    // N·Ho·xblocks pixel blocks; kernel height (padding, up: template)
   has_bias: u32, cols4: u32, _p0: u32, _p1: u32,  // cols4 = (columns of wp) / 4
 }
 
@@ -26,7 +28,8 @@ const TM: u32 = 8u;    // output channels per invocation (a multiple of 4)
 const TN: u32 = 8u;    // output pixels per invocation (a multiple of 4)
 const KW: u32 = 3u;    // kernel width
 const PAD: u32 = 1u;   // zero padding (template constant: the taps' offsets into the window)
-const NV: u32 = TN / 4u + 2u;   // vec4s of the window: x[ox0 - 4, ox0 + TN + 4)
+const UP: u32 = 1u;    // 1, or 2 to read x upsampled 2× (template constant)
+const NV: u32 = TN / (4u * UP) + 2u;   // stored vec4s of the window: xv[ox0 - 4·UP, ox0 + TN + 4·UP)
 override WG: u32 = 64u;
 
 @compute @workgroup_size(WG)
@@ -49,12 +52,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
   }
   let xbase = n * p.Cin * plane4;
   let wstep = p.KH * KW * p.cols4;         // vec4s from one input channel's taps to the next
-  let v0 = i32(ox0 / 4u) - 1;              // the window's first vec4 column (-1 at the left edge)
+  let v0 = i32(ox0 / (4u * UP)) - 1;       // the window's first stored vec4 column (-1 at the left edge)
+  let Hv = i32(p.H * UP);
 
   for (var ky = 0u; ky < p.KH; ky++) {
     let iy = i32(oy + ky) - i32(PAD);
-    let row_ok = iy >= 0 && iy < i32(p.H);
-    let xrow = xbase + u32(clamp(iy, 0, i32(p.H) - 1)) * W4;
+    let row_ok = iy >= 0 && iy < Hv;
+    let xrow = xbase + (u32(clamp(iy, 0, Hv - 1)) / UP) * W4;
     var xoff: array<u32, NV>;
     var ok: array<bool, NV>;
     for (var v = 0u; v < NV; v++) {
@@ -65,14 +69,16 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
     var woff = ky * KW * p.cols4 + co0 / 4u;
     var xc = 0u;
     for (var ci = 0u; ci < p.Cin; ci++) {
-      // xv[e] = x[.., ox0 - 4 + e]
-      var xv: array<f32, 4u * NV>;
+      // xv[e] = xv(.., ox0 - 4·UP + e): each stored float UP times
+      var xv: array<f32, 4u * NV * UP>;
       for (var v = 0u; v < NV; v++) {
         let q = select(vec4<f32>(0.0), x[xoff[v] + xc], ok[v]);
-        xv[4u * v] = q.x;
-        xv[4u * v + 1u] = q.y;
-        xv[4u * v + 2u] = q.z;
-        xv[4u * v + 3u] = q.w;
+        for (var u = 0u; u < UP; u++) {
+          xv[UP * 4u * v + u] = q.x;
+          xv[UP * (4u * v + 1u) + u] = q.y;
+          xv[UP * (4u * v + 2u) + u] = q.z;
+          xv[UP * (4u * v + 3u) + u] = q.w;
+        }
       }
       for (var kx = 0u; kx < KW; kx++) {
         var wv: array<f32, TM>;
@@ -84,7 +90,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
           wv[4u * q + 3u] = v.w;
         }
         for (var i = 0u; i < TM; i++) {
-          for (var j = 0u; j < TN; j++) { acc[i][j] = fma(wv[i], xv[j + kx + 4u - PAD], acc[i][j]); }
+          for (var j = 0u; j < TN; j++) { acc[i][j] = fma(wv[i], xv[j + kx + 4u * UP - PAD], acc[i][j]); }
         }
       }
       xc += plane4;

@@ -86,8 +86,8 @@ const packWeightKernel = kernel('conv2d_pack_weight', packWeightSrc);
 const WINDOW_KW = 3;
 const WINDOW_TILE = { TM: 8, TN: 8 };
 let windowKernel: KernelSource | null = null;
-/** conv2d_window_vec4.wgsl by padding (a template constant), compiled when first used */
-const windowVec4Kernels = new Map<number, KernelSource>();
+/** conv2d_window_vec4.wgsl by padding and upsampling (template constants), compiled when first used */
+const windowVec4Kernels = new Map<string, KernelSource>();
 
 /** invocations per workgroup: within every adapter's limit (compat mode guarantees 128) */
 const WG_SIZE = 64;
@@ -174,19 +174,20 @@ function packWeights(w: Tensor, g: ConvGeometry, flip: boolean): Tensor {
 }
 
 /**
- * Whether conv2d_window_vec4.wgsl can run it: rows of a multiple of 4 floats in and out, no
- * upsampling, and a window of aligned vec4s x[ox0 - 4, ox0 + TN + 4) that covers every tap.
+ * Whether conv2d_window_vec4.wgsl can run it: rows of a multiple of 4 floats in and out, and a
+ * window of aligned vec4s xv[ox0 - 4·up, ox0 + TN + 4·up) that covers every tap.
  */
 function vec4WindowFits(g: ConvGeometry): boolean {
-  return g.up === 1 && g.W % 4 === 0 && g.Wo % 4 === 0 && g.padding <= 4 && g.KW - 1 - g.padding <= 4;
+  return g.W % 4 === 0 && g.Wo % 4 === 0 && g.padding <= 4 && g.KW - 1 - g.padding <= 4;
 }
 
 /** y = conv(x, wp) + bias by conv2d_window(_vec4).wgsl, with wp from packWeights. */
 function windowConv(x: Tensor, wp: Tensor, bias: Tensor | null, g: ConvGeometry): Tensor {
   let k: KernelSource;
   if (vec4WindowFits(g)) {
-    k = windowVec4Kernels.get(g.padding) ?? specialize(kernel('conv2d_window_vec4', windowVec4Src), { ...WINDOW_TILE, KW: WINDOW_KW, PAD: g.padding });
-    windowVec4Kernels.set(g.padding, k);
+    const key = `${g.padding},${g.up}`;
+    k = windowVec4Kernels.get(key) ?? specialize(kernel('conv2d_window_vec4', windowVec4Src), { ...WINDOW_TILE, KW: WINDOW_KW, PAD: g.padding, UP: g.up });
+    windowVec4Kernels.set(key, k);
   } else {
     k = windowKernel ??= specialize(kernel('conv2d_window', windowSrc), { ...WINDOW_TILE, KW: WINDOW_KW });
   }
