@@ -104,6 +104,9 @@ describe('VQVAE shapes', () => {
   });
 
   it('rejects configs with clear errors', () => {
+    expect(() => defaultTokenizerConfig({ size: 32, grid: 8, codebook: 16, width: 12 })).toThrow(/--width 12: a level of 12 channels does not split into 8 group-norm groups/);
+    expect(() => defaultTokenizerConfig({ size: 32, grid: 8, codebook: 16, encoderWidth: 20 })).toThrow(/--enc-width 20: a level of 20 channels/);
+    expect(() => defaultTokenizerConfig({ size: 32, grid: 8, codebook: 16, width: 4, encoderWidth: 4 })).not.toThrow(); // min(8, 4) groups
     expect(() => defaultTokenizerConfig({ size: 24, grid: 8, codebook: 16 })).toThrow(/power of two/);
     expect(() => defaultTokenizerConfig({ size: 16, grid: 5, codebook: 16 })).toThrow(/power of two/);
     expect(() => defaultTokenizerConfig({ size: 16, grid: 16, codebook: 16 })).toThrow(/power of two/);

@@ -86,6 +86,14 @@ export function defaultTokenizerConfig(o: Partial<TokenizerConfig> & { size: num
     const by = patch > 1 ? ` after the ${patch}×${patch} patches` : '';
     throw new Error(`--mult has ${mult.length} entries; --size ${o.size} → --grid ${o.grid} halves the side ${convLevels} times${by} and needs one each.`);
   }
+  // Every level's width must split into the group norms' groups (min(groups, width) of them).
+  const groups = o.groups ?? 8;
+  const midMult = o.midMult ?? mult[mult.length - 1];
+  for (const [flag, w] of [['--width', o.width ?? 32], ['--enc-width', o.encoderWidth]] as const) {
+    if (w === undefined) continue;
+    const bad = [...mult, midMult].map((m) => w * m).find((c) => c % Math.min(groups, c) !== 0);
+    if (bad !== undefined) throw new Error(`${flag} ${w}: a level of ${bad} channels does not split into ${groups} group-norm groups; use a multiple of ${groups}.`);
+  }
   return {
     kind: 'vqgpu-tokenizer',
     version: 1,
@@ -96,13 +104,13 @@ export function defaultTokenizerConfig(o: Partial<TokenizerConfig> & { size: num
     width: o.width ?? 32,
     mult,
     resBlocks: o.resBlocks ?? 1,
-    groups: o.groups ?? 8,
+    groups,
     patch,
     ...(o.encoderWidth !== undefined ? { encoderWidth: o.encoderWidth } : {}),
     ...(o.encoderResBlocks !== undefined ? { encoderResBlocks: o.encoderResBlocks } : {}),
     attention: o.attention ?? false,
     midBlocks: o.midBlocks ?? 1,
-    midMult: o.midMult ?? mult[mult.length - 1],
+    midMult,
     quantizer: { beta: 0.25, ema: true, decay: 0.99, eps: 1e-5, l2norm: false, restartBelow: 0.03, estimator: 'ste', ...o.quantizer },
     disc: { width: 32, layers: 2, ...o.disc },
   };

@@ -37,7 +37,7 @@ export const TRAIN_TOKENIZER_FLAGS: Record<string, FlagSpec> = {
   'code-dim': { type: 'int', help: 'code dimension', default: 32, min: 1, max: 256 },
   width: { type: 'int', help: 'channels of the first level', default: 32, min: 4, max: 1024 },
   'res-blocks': { type: 'int', help: 'residual blocks per level', default: 1, min: 0, max: 8 },
-  'enc-width': { type: 'int', help: "the encoder's width (default: --width, which then sets the decoder's alone)", min: 1, max: 4096 },
+  'enc-width': { type: 'int', help: "the encoder's width (default: --width, which then sets the decoder's alone)", min: 4, max: 1024 },
   'enc-res-blocks': { type: 'int', help: "the encoder's residual blocks per level (default: --res-blocks)", min: 0, max: 16 },
   patch: { type: 'int', help: 'fold p×p pixel patches into channels before the first convolution (convolutions run at size/p)', default: 1, min: 1, max: 64 },
   'mid-blocks': { type: 'int', help: 'residual blocks at the token grid, in the middle of the encoder and of the decoder', default: 1, min: 1, max: 16 },
