@@ -7,8 +7,10 @@ function fmtNum(v: number): string {
   return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : v.toFixed(4);
 }
 
+/** Seconds as `45s`, `3m05s`, `1h02m`; a budget already spent reads `0s`, never a negative time. */
 export function fmtDuration(s: number): string {
   if (!Number.isFinite(s)) return '?';
+  s = Math.max(0, Math.round(s));
   const m = Math.floor(s / 60), h = Math.floor(m / 60);
   return h ? `${h}h${String(m % 60).padStart(2, '0')}m` : m ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`;
 }
