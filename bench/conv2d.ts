@@ -4,9 +4,10 @@
 //   B8_C128_H16_W16_K3_up2  a decoder step: nearest 2× upsample of 16×16, then 3×3 conv 128→64
 //   tokenizer_passes        every conv layer of a tokenizer step, each pass timed alone, against the
 //                           matmul at 512³ in the same process (bench/conv2d-passes.ts)
-// ours: conv2d / conv2dUpsample2x (fused) with autograd; peers: `naive` (one invocation per output
-// element, shaders/conv2d_naive.wgsl), `unfused` (up2 case: upsampleNearest2x then conv2d, ours),
-// and `tfjs-webgpu` (tf.conv2d + tf.grads on NHWC tensors, same adapter).
+// ours: conv2d / conv2dUpsample2x (the adapter picks fused or unfused) with autograd; peers: `naive`
+// (one invocation per output element, shaders/conv2d_naive.wgsl), in the up2 case `fused` (fuse:
+// true) and `unfused` (upsampleNearest2x then conv2d, ours), and `tfjs-webgpu` (tf.conv2d + tf.grads
+// on NHWC tensors, same adapter).
 
 import naiveSrc from '../shaders/conv2d_naive.wgsl';
 import * as vq from '../src/index.js';
@@ -96,6 +97,8 @@ async function run(caseName: string, opts: { minSeconds: number; peers: boolean 
   const notes: Record<string, number | string> = { 'ours ms/iter': round3(ours * 1000) };
 
   if (c.up) {
+    const fused = await timeGpu(train(() => vq.conv2dUpsample2x(x, w, b, { padding: c.pad, fuse: true })), opts.minSeconds);
+    vs.fused = flop / fused / 1e9;
     const unfused = await timeGpu(train(() => vq.conv2d(vq.upsampleNearest2x(x), w, b, { padding: c.pad })), opts.minSeconds);
     vs.unfused = flop / unfused / 1e9;
   }

@@ -150,7 +150,8 @@ describe('upsampleNearest2x and conv2dUpsample2x', () => {
     expectClose(await x.grad!.toArray(), ref.upsampleNearest2xGrad(gd, N, C, H, W), 'upsample dx', 1e-6, 1e-6);
   });
 
-  it('fused conv2dUpsample2x equals upsample then conv (y, dx, dw, dbias)', async () => {
+  // fuse: true forces the fused kernels, false the unfused pair, undefined lets the adapter choose.
+  it.each([true, false, undefined])('conv2dUpsample2x (fuse %s) equals upsample then conv (y, dx, dw, dbias)', async (fuse) => {
     const cases: [number, number, number, number, number, number, number][] = [
       // N, Cin, Cout, H, W, K, padding
       [2, 3, 5, 4, 3, 3, 1],
@@ -161,6 +162,8 @@ describe('upsampleNearest2x and conv2dUpsample2x', () => {
       [2, 3, 5, 3, 4, 3, 1],
       [1, 5, 9, 2, 8, 3, 1],
       [1, 4, 3, 2, 12, 3, 1],
+      // the decoder's last level (upsampled rows of 16: the unfused pair's vec4 weight gradient)
+      [2, 8, 4, 2, 8, 3, 1],
     ];
     await Promise.all(cases.map(async ([N, Cin, Cout, H, W, K, padding], i) => {
       const rng = new Rng(20 + i);
@@ -170,12 +173,12 @@ describe('upsampleNearest2x and conv2dUpsample2x', () => {
       const gd = rng.array(N * Cout * Ho * Wo);
       const x = vq.tensor(xd, [N, Cin, H, W]), w = vq.tensor(wd, [Cout, Cin, K, K]), b = vq.tensor(bd, [Cout]);
       for (const t of [x, w, b]) t.requiresGrad = true;
-      const y = vq.conv2dUpsample2x(x, w, b, { padding });
+      const y = vq.conv2dUpsample2x(x, w, b, { padding, fuse });
       expect(y.shape).toEqual([N, Cout, Ho, Wo]);
       vq.backward(y, vq.tensor(gd, y.shape));
       const [yd, dx, dw, db] = await Promise.all([y, x.grad!, w.grad!, b.grad!].map((t) => t.toArray()));
       const xu = ref.upsampleNearest2x(xd, N, Cin, H, W);
-      const what = `up2 ${describeShape(s)}`;
+      const what = `up2 fuse ${fuse} ${describeShape(s)}`;
       expectClose(yd, ref.conv2d(xu, wd, bd, s), `${what}: y`);
       const dxu = ref.conv2dGradInput(gd, wd, s);
       expectClose(dx, ref.upsampleNearest2xGrad(dxu, N, Cin, H, W), `${what}: dx`);

@@ -221,7 +221,9 @@ export class Runtime {
         if (err) this.errors.push(`in op '${name}': ${err.message}`);
       });
     } else if (this.profile) {
-      this.profileDispatch(kernel.name);
+      // Keyed by the override constants too (one row per unary op, not one for all of them).
+      const spec = Object.entries(constants).filter(([k]) => k !== 'WG').map(([k, v]) => `${k}=${v}`).join(',');
+      this.profileDispatch(spec ? `${kernel.name}[${spec}]` : kernel.name);
     } else if (this.pending >= MAX_PENDING) {
       this.flush();
     }

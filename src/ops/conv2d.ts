@@ -50,6 +50,7 @@ import { empty, type Tensor } from '../tensor/tensor.js';
 import { fmt, grid1d, kernel, launch, Params, specialize } from './launch.js';
 import { contiguous } from './layout.js';
 import { reduceRows } from './reduce.js';
+import { upsampleNearest2x } from './upsample.js';
 
 // Register blocks: TM rows (channels) × TN columns per invocation, the same for all three passes.
 // On a CPU rasteriser the gathered loads of the lane-varying operand dominate, so a large block that
@@ -338,12 +339,28 @@ export function conv2d(x: Tensor, w: Tensor, bias?: Tensor | null, opts: Conv2dO
 }
 
 /**
+ * Whether conv2dUpsample2x runs the fused kernels by default. On a CPU adapter the unfused pair is
+ * faster where the upsampled convolution takes both vec4 kernels (rows of a multiple of 4 floats,
+ * 3×3 same, ≥ 16 wide): the 4× tensor is cheap in host memory, while the fused input and weight
+ * gradients fall back to the scalar kernels (bench conv2d B8_C128_H16_W16_K3_up2: fused 0.78× the
+ * unfused pair on lavapipe). On a GPU the fused kernels save the 4× tensor's memory traffic.
+ */
+function fuseUpsampleByDefault(g: ConvGeometry): boolean {
+  if (!runtime().isCpu) return true;
+  const unfused: ConvGeometry = { ...g, H: 2 * g.H, W: 2 * g.W, up: 1 };
+  return !(vec4WindowFits(unfused) && vec4GradWeightFits(unfused));
+}
+
+/**
  * conv2d(upsampleNearest2x(x), w, bias, { padding }) with stride 1, fused: the convolution reads
  * x through the 2× nearest-neighbour index map, so the 4× larger upsampled tensor never exists,
  * and its gradient sums each 2×2 block inside the input-gradient kernel. x [N, Cin, H, W] →
- * [N, Cout, 2H + 2·padding − KH + 1, …].
+ * [N, Cout, 2H + 2·padding − KH + 1, …]. `fuse` forces the fused kernels (true) or the unfused pair
+ * (false); by default the adapter decides (fuseUpsampleByDefault). Same values either way.
  */
-export function conv2dUpsample2x(x: Tensor, w: Tensor, bias?: Tensor | null, opts: { padding?: number } = {}): Tensor {
+export function conv2dUpsample2x(x: Tensor, w: Tensor, bias?: Tensor | null, opts: { padding?: number; fuse?: boolean } = {}): Tensor {
   const o = { padding: opts.padding, stride: (opts as Conv2dOptions).stride ?? 1 };
-  return convolve('conv2dUpsample2x', x, w, bias ?? null, convGeometry('conv2dUpsample2x', x, w, bias ?? null, o, 2));
+  const geo = convGeometry('conv2dUpsample2x', x, w, bias ?? null, o, 2);
+  if (!(opts.fuse ?? fuseUpsampleByDefault(geo))) return conv2d(upsampleNearest2x(x), w, bias ?? null, { padding: geo.padding });
+  return convolve('conv2dUpsample2x', x, w, bias ?? null, geo);
 }
