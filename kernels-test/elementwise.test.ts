@@ -64,8 +64,9 @@ const UNARY: UnaryCase[] = [
   { name: 'step(0.3)', op: (x) => vq.step(x, 0.3), ref: (v) => step(v, Math.fround(0.3)), gen: () => Math.round(rng.normal() * 4) / 10, noGrad: true },
 ];
 
-// rank 0, a single element, a size not a multiple of 64, a size-1 dimension in the middle.
-const SHAPES = [[], [1], [67], [3, 65], [2, 1, 33]];
+// rank 0, a single element, a size not a multiple of 64, a size-1 dimension in the middle; then
+// multiples of 4 (dense ones take the shaders' vec4 entry): one vec4, and 36 of them.
+const SHAPES = [[], [1], [67], [3, 65], [2, 1, 33], [4], [3, 4, 12]];
 
 describe('unary ops', () => {
   it('match the references on awkward shapes and on strided inputs', async () => {
@@ -83,8 +84,11 @@ describe('unary ops', () => {
   it('gradients match finite differences', async () => {
     for (const c of UNARY) {
       if (c.noGrad) continue;
-      const x = randomHost(rng, [3, 5], c.gen);
-      await gradcheck(c.op, [{ data: Float32Array.from(x.data), shape: x.shape }], { maxChecks: 6, seed: 3 });
+      // 15 elements: the scalar gradient kernel; 12: its vec4 entry.
+      for (const shape of [[3, 5], [2, 6]]) {
+        const x = randomHost(rng, shape, c.gen);
+        await gradcheck(c.op, [{ data: Float32Array.from(x.data), shape: x.shape }], { maxChecks: 6, seed: 3 });
+      }
     }
   });
 
@@ -102,6 +106,7 @@ const nonZeroHalves = () => (rng.uniform() < 0.5 ? -1 : 1) * (0.5 + Math.floor(r
 /** Broadcasting corners: equal shapes, [1]↔[n], [n]↔[1], [n,1]↔[1,m], rank mismatch, scalars. */
 const PAIRS: [number[], number[]][] = [
   [[3, 65], [3, 65]],
+  [[4, 12], [4, 12]], // dense, a multiple of 4: binary.wgsl's vec4 entry
   [[1], [67]],
   [[67], [1]],
   [[5, 1], [1, 7]],

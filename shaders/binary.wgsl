@@ -56,3 +56,20 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   }
   out[i] = f(a[ia], b[ib]);
 }
+
+// main_vec4: CONTIG and a multiple of 4 elements: vec4 loads and stores (p.n counts vec4s).
+// On llvmpipe every per-lane load is a bounds-checked scalar load and a vec4 costs about one, so
+// this runs ~2.5× the scalar path (runs/bench: 65k-element silu 350 → 130 µs). The same bindings are
+// declared again as vec4 arrays; WGSL allows that since no entry point uses both declarations.
+@group(0) @binding(1) var<storage, read> av: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> bv: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> outv: array<vec4<f32>>;
+
+@compute @workgroup_size(WG)
+fn main_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * WG;
+  if (i >= p.n) { return; }
+  let x = av[i];
+  let y = bv[i];
+  outv[i] = vec4(f(x.x, y.x), f(x.y, y.y), f(x.z, y.z), f(x.w, y.w));
+}

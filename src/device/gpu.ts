@@ -54,7 +54,8 @@ export interface AcquiredDevice {
   report: AdapterReport;
 }
 
-export async function acquireDevice(): Promise<AcquiredDevice> {
+/** `features`: optional features to enable where the adapter has them (e.g. timestamps for profiling). */
+export async function acquireDevice(features: GPUFeatureName[] = []): Promise<AcquiredDevice> {
   // Node first (a peer library such as TF.js may have installed a navigator.gpu shim there).
   const isNode = typeof process !== 'undefined' && !!(process as { versions?: { node?: string } }).versions?.node;
   const inBrowser = !isNode && typeof navigator !== 'undefined' && !!(navigator as Navigator).gpu;
@@ -70,7 +71,8 @@ export async function acquireDevice(): Promise<AcquiredDevice> {
     const v = (adapter.limits as unknown as Record<string, number>)[k];
     if (typeof v === 'number') requiredLimits[k] = v;
   }
-  const device = await adapter.requestDevice({ requiredLimits });
+  const requiredFeatures = features.filter((f) => adapter.features.has(f));
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   const info = adapter.info ?? ({} as GPUAdapterInfo);
   const limits: Record<string, number> = {};
   for (const k of WANTED_LIMITS) limits[k] = (device.limits as unknown as Record<string, number>)[k];

@@ -8,6 +8,8 @@
 
 import { acquireDevice, isCpuAdapter, type AdapterReport } from './gpu.js';
 import { BufferPool } from './pool.js';
+import { KernelProfiler } from './profiler.js';
+import { StepPacer } from './step-pacer.js';
 
 export interface KernelSource {
   /** short name: also the WGSL file's name and the pipeline's label */
@@ -34,13 +36,8 @@ export class Runtime {
   readonly isCpu: boolean;
   /** Per-dispatch validation (slow): set VQGPU_DEBUG=1 or runtime.debug = true to name the failing op exactly. */
   debug = false;
-  /**
-   * Per-kernel time profile (VQGPU_PROFILE=1): every dispatch is submitted alone and timed by the
-   * completion of its submission; the device runs submissions in order, so the gaps between
-   * completions are the kernels' times. Slows everything down; for finding hot spots only.
-   */
-  profile: Map<string, { calls: number; ms: number }> | null = null;
-  private profileLast = 0;
+  /** Per-kernel device-time profile (VQGPU_PROFILE=1; profiler.ts); slows everything down. */
+  profiler: KernelProfiler | null = null;
   private pipelines = new Map<string, GPUComputePipeline>();
   private codeIds = new Map<string, number>();
   private encoder: GPUCommandEncoder | null = null;
@@ -61,6 +58,12 @@ export class Runtime {
   constructor(readonly device: GPUDevice, readonly report: AdapterReport) {
     this.pool = new BufferPool(device, device.limits.maxBufferSize);
     this.isCpu = isCpuAdapter(report);
+    this.pacer = new StepPacer({
+      device,
+      copy: (src, so, dst, d, n) => this.copy(src, so, dst, d, n),
+      flush: () => this.flush(),
+      guarded: (wait) => this.guarded(wait),
+    });
     this.alignment = device.limits.minUniformBufferOffsetAlignment;
     this.failure = Promise.resolve();
     this.armFailure();
@@ -71,9 +74,8 @@ export class Runtime {
       else this.lostReason = `The WebGPU device was destroyed${last}.`;
       this.fail();
     });
-    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-    if (env?.VQGPU_DEBUG === '1') this.debug = true;
-    if (env?.VQGPU_PROFILE === '1') this.profile = new Map();
+    if (envFlag('VQGPU_DEBUG')) this.debug = true;
+    if (envFlag('VQGPU_PROFILE')) this.profiler = new KernelProfiler(device);
   }
 
   get limits(): GPUSupportedLimits {
@@ -205,7 +207,13 @@ export class Runtime {
     let layout = this.layouts.get(pipeline);
     if (!layout) this.layouts.set(pipeline, (layout = pipeline.getBindGroupLayout(0)));
     const bindGroup = this.device.createBindGroup({ label: kernel.name, layout, entries });
-    if (!this.pass) {
+    const timed = this.profiler?.timestamps ? this.profileName(kernel, constants) : null;
+    if (timed !== null) {
+      // Profiling by timestamps: this dispatch alone in a pass that writes them.
+      this.pass?.end();
+      this.encoder ??= this.device.createCommandEncoder();
+      this.pass = this.encoder.beginComputePass(this.profiler!.passFor(timed));
+    } else if (!this.pass) {
       this.encoder = this.device.createCommandEncoder();
       this.pass = this.encoder.beginComputePass();
     }
@@ -220,36 +228,31 @@ export class Runtime {
       this.device.popErrorScope().then((err) => {
         if (err) this.errors.push(`in op '${name}': ${err.message}`);
       });
-    } else if (this.profile) {
-      // Keyed by the override constants too (one row per unary op, not one for all of them).
-      const spec = Object.entries(constants).filter(([k]) => k !== 'WG').map(([k, v]) => `${k}=${v}`).join(',');
-      this.profileDispatch(spec ? `${kernel.name}[${spec}]` : kernel.name);
+    } else if (timed !== null) {
+      this.pass.end();
+      this.pass = null;
+      if (this.profiler!.full || this.pending >= MAX_PENDING) this.flush();
+    } else if (this.profiler) {
+      this.flush();
+      this.profiler.submitted(this.profileName(kernel, constants));
     } else if (this.pending >= MAX_PENDING) {
       this.flush();
     }
   }
 
-  private profileDispatch(name: string): void {
-    this.flush();
-    const stats = this.profile!;
-    this.device.queue.onSubmittedWorkDone().then(() => {
-      const now = performance.now();
-      const s = stats.get(name) ?? { calls: 0, ms: 0 };
-      s.calls++;
-      s.ms += this.profileLast ? now - this.profileLast : 0;
-      stats.set(name, s);
-      this.profileLast = now;
-    });
+  /** A profile row's name: the kernel, its entry point and override constants (one row per unary op). */
+  private profileName(kernel: KernelSource, constants: Constants): string {
+    const spec = Object.entries(constants).filter(([k]) => k !== 'WG').map(([k, v]) => `${k}=${v}`).join(',');
+    const name = kernel.entry && kernel.entry !== 'main' ? `${kernel.name}.${kernel.entry}` : kernel.name;
+    return spec ? `${name}[${spec}]` : name;
   }
 
-  /** The profile as rows sorted by time (VQGPU_PROFILE=1). */
-  profileReport(): string {
-    if (!this.profile) return 'profiling is off (set VQGPU_PROFILE=1)';
-    const rows = [...this.profile.entries()].sort((a, b) => b[1].ms - a[1].ms);
-    const total = rows.reduce((t, [, s]) => t + s.ms, 0);
-    return rows
-      .map(([k, s]) => `${k.slice(0, 48).padEnd(48)} ${String(s.calls).padStart(7)} calls ${s.ms.toFixed(0).padStart(8)} ms ${((100 * s.ms) / total).toFixed(1).padStart(5)}%`)
-      .join('\n');
+  /** The profile so far (VQGPU_PROFILE=1), after the submitted work and its timestamps are in. */
+  async profileReport(): Promise<string> {
+    if (!this.profiler) return 'profiling is off (set VQGPU_PROFILE=1)';
+    await this.sync();
+    await this.profiler.drain();
+    return this.profiler.report();
   }
 
   /** Records a buffer-to-buffer copy (ends the open pass; the next dispatch opens a new one). */
@@ -276,7 +279,9 @@ export class Runtime {
     }
     this.arenaIndex = 0;
     if (this.encoder) {
+      const resolved = this.profiler?.resolve(this.encoder);
       this.device.queue.submit([this.encoder.finish()]);
+      resolved?.();
       this.encoder = null;
       this.counters.submits++;
     }
@@ -307,7 +312,7 @@ export class Runtime {
       this.checkHealthy();
       throw e;
     }
-    this.stepSubmittedAt = null; // everything submitted is done: no step in flight for throttle
+    this.pacer.idle(); // everything submitted is done: no step in flight
     const out = stage.getMappedRange(0, copyBytes).slice(0, byteLength);
     stage.unmap();
     list.push(stage);
@@ -316,50 +321,21 @@ export class Runtime {
   }
 
   /**
-   * Keeps at most about one step of work in flight: waits for the work submitted at the previous
-   * call, then submits what is recorded. Training loops call it once per step, so the CPU records
-   * step t+1 while the device runs step t, and Dawn's queue (and its staging memory) stays bounded;
-   * it also lets the event loop turn, which Dawn in Node needs to process its callbacks.
-   *
-   * The wait sleeps first. While any promise of Dawn's is pending, dawn.node polls its events from
-   * a setImmediate loop, which keeps one CPU core busy: on a CPU adapter, a core the rasteriser
-   * needs (tokenizer training: 29.5 images/s polling, 35–38 sleeping, on two cores). So throttle
-   * sleeps on a timer through ~90% of the previous step's expected device time (a running
-   * estimate) and only then asks Dawn for the work-done promise. (A step past MAX_PENDING
-   * dispatches is partly submitted while recording; the wait then also covers that part.)
+   * Paces a loop that records one step per call (training, sampling): submits the recorded step,
+   * then waits (asleep, mostly) until the step before it is done, so at most two steps are queued
+   * and the event loop turns, which Dawn in Node needs for its callbacks. See step-pacer.ts.
    */
   async throttle(): Promise<void> {
-    if (this.stepSubmittedAt !== null) {
-      // The device starts the previous step when it has submitted it and finished the one before.
-      const start = Math.max(this.stepSubmittedAt, this.stepDoneAt);
-      const wake = start + 0.9 * this.stepMs;
-      const asleep = wake - performance.now();
-      // Timers wake a millisecond or two late: short steps (sampling a token) poll instead.
-      if (asleep >= 8) await new Promise((r) => setTimeout(r, asleep - 1));
-      const asked = performance.now();
-      await this.guarded(this.device.queue.onSubmittedWorkDone());
-      const done = performance.now();
-      // Done (almost) at once after waking: the step took less than the estimate (and `done − start`
-      // counts the oversleep), so the estimate shrinks; otherwise the step took done − start.
-      const overslept = done - asked < Math.max(2, 0.02 * this.stepMs);
-      this.stepMs = overslept ? 0.8 * this.stepMs : 0.7 * this.stepMs + 0.3 * (done - start);
-      this.stepDoneAt = done;
-    }
-    this.flush();
-    this.stepSubmittedAt = performance.now();
+    await this.pacer.step();
     this.checkHealthy();
   }
-  /** when throttle last submitted (null: nothing in flight since the last full wait) */
-  private stepSubmittedAt: number | null = null;
-  private stepDoneAt = 0;
-  /** running estimate of one step's device time, in ms (throttle) */
-  private stepMs = 0;
+  private readonly pacer: StepPacer;
 
   /** Waits until all submitted work is done (benchmarks). */
   async sync(): Promise<void> {
     this.flush();
     await this.guarded(this.device.queue.onSubmittedWorkDone());
-    this.stepSubmittedAt = null;
+    this.pacer.idle();
   }
 
   destroy(): void {
@@ -376,7 +352,7 @@ let pendingInit: Promise<Runtime> | null = null;
 export function init(): Promise<Runtime> {
   if (current) return Promise.resolve(current);
   if (!pendingInit) {
-    pendingInit = acquireDevice().then(({ device, report }) => (current = new Runtime(device, report)));
+    pendingInit = acquireDevice(envFlag('VQGPU_PROFILE') ? ['timestamp-query'] : []).then(({ device, report }) => (current = new Runtime(device, report)));
     pendingInit.catch(() => (pendingInit = null));
   }
   return pendingInit;
@@ -392,4 +368,9 @@ export function shutdown(): void {
   current?.destroy();
   current = null;
   pendingInit = null;
+}
+
+/** Whether the environment variable `name` is '1' (Node; always false in a browser). */
+function envFlag(name: string): boolean {
+  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name] === '1';
 }

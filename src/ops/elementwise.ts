@@ -8,11 +8,13 @@ import { record, recordNonDifferentiable, setTapeKernels } from '../autograd/tap
 import { empty, type Tensor } from '../tensor/tensor.js';
 import { broadcastShapes, broadcastStrides, checkRank } from './broadcast.js';
 import { full, onesLike } from './creation.js';
-import { fmt, grid1d, kernel, launch, Params, sameShape } from './launch.js';
-import { clone, contiguous, sumTo, UNARY } from './layout.js';
+import { fmt, grid1d, kernel, launch, Params, sameShape, vec4Fits } from './launch.js';
+import { clone, contiguous, sumTo, UNARY, UNARY_VEC4 } from './layout.js';
 
 const BINARY = kernel('binary', binarySrc);
+const BINARY_VEC4 = kernel('binary', binarySrc, 'main_vec4');
 const UNARY_GRAD = kernel('unary_grad', unaryGradSrc);
+const UNARY_GRAD_VEC4 = kernel('unary_grad', unaryGradSrc, 'main_vec4');
 const WHERE = kernel('where', whereSrc);
 const WG = 64;
 
@@ -34,14 +36,17 @@ function unaryRaw(op: UnaryName, x: Tensor, alpha = 0, beta = 0): Tensor {
   checkRank(x.shape, op);
   const out = empty(x.shape);
   if (x.size === 0) return out;
+  const vec4 = x.isContiguous && vec4Fits(x.size);
+  const n = vec4 ? x.size / 4 : x.size;
   const p = new Params()
-    .u32(x.size, x.rank, x.offset, 0)
+    .u32(n, x.rank, x.offset, 0)
     .f32(alpha, beta)
     .u32(0, 0)
     .u32x4(2, x.shape, 1)
     .u32x4(2, x.strides)
     .u32x4(2, out.strides);
-  launch(UNARY, p, [x, out], grid1d(x.size, WG), { OP: UNARY_OPS[op], CONTIG: x.isContiguous ? 1 : 0, WG });
+  if (vec4) launch(UNARY_VEC4, p, [x, out], grid1d(n, WG), { OP: UNARY_OPS[op], WG });
+  else launch(UNARY, p, [x, out], grid1d(n, WG), { OP: UNARY_OPS[op], CONTIG: x.isContiguous ? 1 : 0, WG });
   return out;
 }
 
@@ -49,7 +54,9 @@ function unaryRaw(op: UnaryName, x: Tensor, alpha = 0, beta = 0): Tensor {
 function unaryGrad(op: UnaryName, x: Tensor, g: Tensor, alpha = 0, beta = 0): Tensor {
   const xc = contiguous(x), gc = contiguous(g);
   const dx = empty(x.shape);
-  launch(UNARY_GRAD, new Params().u32(x.size, 0).f32(alpha, beta), [xc, gc, dx], grid1d(x.size, WG), { OP: UNARY_OPS[op], WG });
+  const vec4 = vec4Fits(x.size);
+  const n = vec4 ? x.size / 4 : x.size;
+  launch(vec4 ? UNARY_GRAD_VEC4 : UNARY_GRAD, new Params().u32(n, 0).f32(alpha, beta), [xc, gc, dx], grid1d(n, WG), { OP: UNARY_OPS[op], WG });
   xc.dispose();
   gc.dispose();
   return dx;
@@ -105,12 +112,15 @@ function binaryRaw(op: BinaryName, a: Tensor, b: Tensor): Tensor {
   const out = empty(shape);
   if (out.size === 0) return out;
   const contig = a.isContiguous && b.isContiguous && sameShape(a.shape, shape) && sameShape(b.shape, shape);
+  const vec4 = contig && vec4Fits(out.size);
+  const n = vec4 ? out.size / 4 : out.size;
   const p = new Params()
-    .u32(out.size, shape.length, a.offset, b.offset)
+    .u32(n, shape.length, a.offset, b.offset)
     .u32x4(2, shape, 1)
     .u32x4(2, broadcastStrides(a, shape))
     .u32x4(2, broadcastStrides(b, shape));
-  launch(BINARY, p, [a, b, out], grid1d(out.size, WG), { OP: BINARY_OPS[op], CONTIG: contig ? 1 : 0, WG });
+  if (vec4) launch(BINARY_VEC4, p, [a, b, out], grid1d(n, WG), { OP: BINARY_OPS[op], WG });
+  else launch(BINARY, p, [a, b, out], grid1d(n, WG), { OP: BINARY_OPS[op], CONTIG: contig ? 1 : 0, WG });
   return out;
 }
 

@@ -64,6 +64,14 @@ export function launch(
   );
 }
 
+/**
+ * Whether a dense elementwise pass over n elements can take its shader's `main_vec4` entry (vec4
+ * loads and stores; dense tensors start at offset 0, so only the length matters).
+ */
+export function vec4Fits(n: number): boolean {
+  return n % 4 === 0;
+}
+
 export function kernel(name: string, code: string, entry?: string): KernelSource {
   return { name, code, entry };
 }

@@ -6,10 +6,12 @@ import { record } from '../autograd/tape.js';
 import { contiguousStrides, empty, sizeOf, type Shape, type Tensor } from '../tensor/tensor.js';
 import { axisIndex, broadcastAxes, broadcastShapes, broadcastStrides, checkRank } from './broadcast.js';
 import { full, zeros } from './creation.js';
-import { fmt, grid1d, kernel, launch, Params, sameShape } from './launch.js';
+import { fmt, grid1d, kernel, launch, Params, sameShape, vec4Fits } from './launch.js';
 import { sumAxes } from './reduce.js';
 
 export const UNARY = kernel('unary', unarySrc);
+/** unary.wgsl's vec4 entry: dense, a multiple of 4 elements (vec4Fits). */
+export const UNARY_VEC4 = kernel('unary', unarySrc, 'main_vec4');
 const WG = 64;
 
 /** Copies `src` (any strides) into the view `dst` of the same shape (any strides). No autograd. */
@@ -18,14 +20,17 @@ export function copyInto(src: Tensor, dst: Tensor): void {
   checkRank(src.shape, 'copy');
   if (src.size === 0) return;
   const contig = src.isContiguous && dst.isContiguous;
+  const vec4 = contig && vec4Fits(src.size);
+  const n = vec4 ? src.size / 4 : src.size;
   const p = new Params()
-    .u32(src.size, src.rank, src.offset, dst.offset)
+    .u32(n, src.rank, src.offset, dst.offset)
     .f32(0, 0)
     .u32(0, 0)
     .u32x4(2, src.shape, 1)
     .u32x4(2, src.strides)
     .u32x4(2, dst.strides);
-  launch(UNARY, p, [src, dst], grid1d(src.size, WG), { OP: 0, CONTIG: contig ? 1 : 0, WG });
+  if (vec4) launch(UNARY_VEC4, p, [src, dst], grid1d(n, WG), { OP: 0, WG });
+  else launch(UNARY, p, [src, dst], grid1d(n, WG), { OP: 0, CONTIG: contig ? 1 : 0, WG });
 }
 
 /** A dense copy (offset 0, row-major). Returns a view of `t` when it already is dense. */

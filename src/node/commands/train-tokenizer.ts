@@ -221,7 +221,7 @@ export async function trainTokenizer(argv: string[]): Promise<void> {
   const secs = (Date.now() - t0) / 1000;
   const skipped = Object.entries(nan.skipped).filter(([, n]) => n > 0).map(([k, n]) => `${n} '${k}' step(s)`);
   const skipNote = skipped.length ? `, skipped for non-finite gradients: ${skipped.join(', ')}` : '';
-  if (rt.profile) console.error(`kernel time profile:\n${rt.profileReport()}`);
+  if (rt.profiler) console.error(await rt.profileReport());
   console.error(`done: step ${trainer.step} in ${secs.toFixed(0)} s${skipNote}${interrupted ? ' (interrupted, checkpoint written; continue with --resume)' : ''}`);
   if (interrupted) process.exitCode = 130;
   else if (data.items.some((it) => it.heldout)) {
