@@ -2,8 +2,9 @@
 //   dw[c] = Σ g · x̂,   db[c] = Σ g      over every sample n and position s of that channel,
 // viewing x as [N, C, S] (layerNorm: N = rows, C = D, S = 1; groupNorm: S = spatial size).
 // Pass 1 (this kernel): invocation (c, k) sums the items m = n·S + s of chunk k, m in
-// [k·chunk, (k+1)·chunk), in order, into part[0, k, c] and part[1, k, c]. The op then sums the
-// [2, chunks, C] partials over k with the row reduction: a fixed order, so results repeat bit-exactly.
+// [k·chunk, (k+1)·chunk), in order, into part[0, c, k] and part[1, c, k]. The op then sums the
+// [2·C, chunks] partials along their rows (the row reduction, no transposing copy): a fixed order,
+// so results repeat bit-exactly.
 
 struct Params { n: u32, c: u32, s: u32, groups: u32, cpg: u32, chunk: u32, chunks: u32, _p0: u32 }
 
@@ -11,7 +12,7 @@ struct Params { n: u32, c: u32, s: u32, groups: u32, cpg: u32, chunk: u32, chunk
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> g: array<f32>;
 @group(0) @binding(3) var<storage, read> stats: array<f32>;       // [N·groups, 2]: mean, rstd
-@group(0) @binding(4) var<storage, read_write> part: array<f32>;  // [2, chunks, C]
+@group(0) @binding(4) var<storage, read_write> part: array<f32>;  // [2, C, chunks]
 
 override WG: u32 = 64u;
 
@@ -32,6 +33,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     dw += gv * (x[i] - stats[st]) * stats[st + 1u];
     db += gv;
   }
-  part[k * p.c + c] = dw;
-  part[(p.chunks + k) * p.c + c] = db;
+  part[c * p.chunks + k] = dw;
+  part[(p.c + c) * p.chunks + k] = db;
 }

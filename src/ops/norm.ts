@@ -9,7 +9,7 @@ import { isGradEnabled, record } from '../autograd/tape.js';
 import { empty, type Tensor } from '../tensor/tensor.js';
 import { fmt, kernel, launch, Params } from './launch.js';
 import { contiguous, reshape } from './layout.js';
-import { sumAxes } from './reduce.js';
+import { reduceRows } from './reduce.js';
 import { launchRows } from './row-schedule.js';
 
 const FWD = { thread: kernel('norm', normSrc, 'per_thread'), group: kernel('norm', normSrc, 'per_group') };
@@ -40,10 +40,10 @@ function paramGrads(l: Layout, xc: Tensor, gc: Tensor, stats: Tensor): [Tensor, 
   const want = Math.max(1, Math.ceil(16384 / l.c));
   const chunk = Math.max(32, Math.ceil(items / Math.min(want, 65535)));
   const chunks = Math.max(1, Math.ceil(items / chunk));
-  const part = empty([2, chunks, l.c]);
+  const part = empty([2 * l.c, chunks]);
   const p = new Params().u32(l.n, l.c, l.inner, l.groups, l.cpg, chunk, chunks, 0);
   launch(PARAM_GRAD, p, [xc, gc, stats, part], [Math.ceil(l.c / 64), chunks], { WG: 64 });
-  const sums = chunks === 1 ? reshape(part, [2, l.c]) : sumAxes(part, [1], false);
+  const sums = chunks === 1 ? reshape(part, [2 * l.c]) : reduceRows(part, 'sum');
   part.dispose();
   const dw = sums.view([l.c], [1], sums.offset);
   const db = sums.view([l.c], [1], sums.offset + l.c);

@@ -88,8 +88,9 @@ export function defaultTokenizerConfig(o: Partial<TokenizerConfig> & { size: num
   }
   // Every level's width must split into the group norms' groups (min(groups, width) of them).
   const groups = o.groups ?? 8;
+  const width = o.width ?? 32;
   const midMult = o.midMult ?? mult[mult.length - 1];
-  for (const [flag, w] of [['--width', o.width ?? 32], ['--enc-width', o.encoderWidth]] as const) {
+  for (const [flag, w] of [['--width', width], ['--enc-width', o.encoderWidth]] as const) {
     if (w === undefined) continue;
     const bad = [...mult, midMult].map((m) => w * m).find((c) => c % Math.min(groups, c) !== 0);
     if (bad !== undefined) throw new Error(`${flag} ${w}: a level of ${bad} channels does not split into ${groups} group-norm groups; use a multiple of ${groups}.`);
@@ -101,7 +102,7 @@ export function defaultTokenizerConfig(o: Partial<TokenizerConfig> & { size: num
     grid: o.grid,
     codebook: o.codebook,
     codeDim: o.codeDim ?? 32,
-    width: o.width ?? 32,
+    width,
     mult,
     resBlocks: o.resBlocks ?? 1,
     groups,
