@@ -45,6 +45,8 @@ export interface LossConfig {
   lrFinal?: number;
   /** global gradient-norm clip (0: off) */
   clip: number;
+  /** the generator's Adam (β1, β2) (absent: VQGAN's (0.5, 0.9)) */
+  betas?: [number, number];
 }
 
 export const DEFAULT_LOSS: LossConfig = {
@@ -77,7 +79,7 @@ export class TokenizerTrainer {
     const decay = loss.decaySteps ?? 0;
     const curve = loss.decayShape === 'linear' ? warmupLinear : warmupCosine;
     const lr = decay > 0 ? curve({ base: loss.lr, warmupSteps: 0, totalSteps: decay, min: loss.lr * (loss.lrFinal ?? 0.1) }) : loss.lr;
-    this.optG = new AdamW(model.parameters(), { lr, betas: [0.5, 0.9], weightDecay: 0, clipNorm });
+    this.optG = new AdamW(model.parameters(), { lr, betas: loss.betas ?? [0.5, 0.9], weightDecay: 0, clipNorm });
     this.optD = disc ? new AdamW(disc.parameters(), { lr: loss.discLr, betas: [0.5, 0.9], weightDecay: 0 }) : null;
     this.acc = keep(zeros([LOSS_PARTS.length]));
   }

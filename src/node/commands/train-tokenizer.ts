@@ -48,6 +48,7 @@ export const TRAIN_TOKENIZER_FLAGS: Record<string, FlagSpec> = {
   minutes: { type: 'number', help: 'stop after this many minutes', min: 0 },
   batch: { type: 'int', help: 'images per step', default: 16, min: 1, max: 4096 },
   lr: { type: 'number', help: 'learning rate', default: DEFAULT_LOSS.lr, min: 0 },
+  betas: { type: 'string', help: "the generator's Adam β1,β2", default: '0.5,0.9' },
   clip: { type: 'number', help: "clip the generator's global gradient norm to this (0 = off)", default: DEFAULT_LOSS.clip, min: 0 },
   'schedule-steps': { type: 'int', help: 'decay the learning rate to lr·(--lr-final) over this many steps (default: constant)', min: 1 },
   schedule: { type: 'string', help: 'shape of that decay', default: 'cosine', choices: ['cosine', 'linear'] },
@@ -84,8 +85,18 @@ function parseMult(spec: string | undefined): number[] | undefined {
   return m;
 }
 
+/** '--betas 0.5,0.9' → [0.5, 0.9]: two numbers in [0, 1). */
+function parseBetas(spec: string): [number, number] {
+  const b = spec.split(',').map((x) => (x.trim() === '' ? NaN : Number(x)));
+  if (b.length !== 2 || b.some((x) => !(x >= 0 && x < 1))) {
+    throw new UsageError(`train-tokenizer: --betas '${spec}' must be two numbers in [0, 1) separated by a comma (e.g. 0.5,0.9).`);
+  }
+  return [b[0], b[1]];
+}
+
 export async function trainTokenizer(argv: string[]): Promise<void> {
   const f = parseFlags(argv, TRAIN_TOKENIZER_FLAGS, 'train-tokenizer');
+  const betas = parseBetas(f.betas as string);
   if (f.steps === undefined && f.minutes === undefined) throw new UsageError('train-tokenizer: give --steps N or --minutes M.');
   const out = f.out as string;
   mkdirSync(out, { recursive: true });
@@ -111,7 +122,7 @@ export async function trainTokenizer(argv: string[]): Promise<void> {
     ...DEFAULT_LOSS, rec: f.rec as 'l1' | 'l2', perceptual: Number(f.perceptual), adversarial: Number(f.adversarial),
     advWarmup: Number(f['adv-warmup']), lr: Number(f.lr), discLr: Number(f.lr),
     decaySteps: Number(f['schedule-steps'] ?? 0), clip: Number(f.clip),
-    decayShape: f.schedule as 'cosine' | 'linear', lrFinal: Number(f['lr-final']),
+    decayShape: f.schedule as 'cosine' | 'linear', lrFinal: Number(f['lr-final']), betas,
   };
   const dataSpec = saved?.data ?? (f.data as string);
   const batch = saved?.batch ?? Number(f.batch);
