@@ -8,18 +8,21 @@
 // TN new vec4s of x (the window x[ox - 4, ox + 8) slides: the previous two vec4s are kept) for
 // TM·TN·KW·4 FMAs, 6× fewer loads per FMA at TM = TN = 4. A vec4 is wholly inside the row or wholly
 // padding, since W is a multiple of 4.
-// Output: dw_part [Cout, Cin, KH, KW, splits], summed over splits by conv2d.ts in a fixed order.
+// With the bias (p.bias = 1) the invocations of input-channel block 0 and the centre kernel row
+// (which visits every output row) also sum g: db[co] = Σ_{n, oy, ox} g[n, co, oy, ox], written after
+// the weights, so the same row reduction sums both and the op needs no separate bias pass.
+// Output: part [Cout·Cin·KH·KW (+ Cout), splits], summed over splits by conv2d.ts in a fixed order.
 
 struct Params {
   N: u32, Cin: u32, H: u32, W: u32,                  // x: [N, Cin, H, W], W % 4 = 0
   Cout: u32, Ho: u32, Wo: u32, rows_per_split: u32,  // g: [N, Cout, Ho, Wo] with Ho = H, Wo = W
-  KH: u32, ci_blocks: u32, splits: u32, _p0: u32,    // kernel height (padding (KH - 1) / 2 … see conv2d.ts); ceil(Cin / TN)
+  KH: u32, ci_blocks: u32, splits: u32, bias: u32,   // kernel height (padding (KH - 1) / 2 … see conv2d.ts); ceil(Cin / TN); 1: also db
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> g: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> x: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> dw_part: array<f32>;   // [Cout, Cin, KH, KW, splits]
+@group(0) @binding(3) var<storage, read_write> dw_part: array<f32>;   // [Cout·Cin·KH·KW (+ Cout), splits]
 
 const TM: u32 = 4u;   // output channels per invocation
 const TN: u32 = 4u;   // input channels per invocation
@@ -39,6 +42,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
   // acc[i][j·KW + kx]: output channel co0 + i, input channel ci0 + j, tap (ky, kx)
   var acc: array<array<f32, TN * KW>, TM>;
   for (var i = 0u; i < TM; i++) { for (var j = 0u; j < TN * KW; j++) { acc[i][j] = 0.0; } }
+  let sums_bias = p.bias == 1u && ci0 == 0u && ky == pad_y;
+  var bsum: array<f32, TM>;
+  for (var i = 0u; i < TM; i++) { bsum[i] = 0.0; }
   let r0 = split * p.rows_per_split;
   let r1 = min(p.N * p.Ho, r0 + p.rows_per_split);
   for (var r = r0; r < r1; r++) {
@@ -57,6 +63,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
     for (var o4 = 0u; o4 < W4; o4++) {
       var gv: array<vec4<f32>, TM>;
       for (var i = 0u; i < TM; i++) { gv[i] = g[grow[i] + o4]; }
+      if (sums_bias) { for (var i = 0u; i < TM; i++) { bsum[i] += dot(gv[i], vec4<f32>(1.0)); } }
       let more = o4 + 1u < W4;
       for (var j = 0u; j < TN; j++) {
         let next = select(vec4<f32>(0.0), x[xrow[j] + min(o4 + 1u, W4 - 1u)], more);
@@ -77,9 +84,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wi
     }
   }
 
+  let weights = p.Cout * p.Cin * p.KH * KW;
   for (var i = 0u; i < TM; i++) {
     let co = co0 + i;
     if (co >= p.Cout) { break; }
+    if (sums_bias) { dw_part[(weights + co) * p.splits + split] = bsum[i]; }
     for (var j = 0u; j < TN; j++) {
       let ci = ci0 + j;
       if (ci >= p.Cin) { break; }

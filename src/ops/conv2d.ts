@@ -10,7 +10,8 @@
 //       input grad   rows Cin  × columns input pixels,   K = Cout·KH·KW (stride phases skip taps)
 //       weight grad  rows Cout × columns Cin (per tap),  K = N·Ho·Wo, split-K into partial sums
 //                    added in a fixed order where the grid alone would not fill the device (no atomics)
-//       bias grad    per-plane chunk sums, then a row sum (conv2d_bias_grad.wgsl)
+//       bias grad    per-plane chunk sums, then a row sum (conv2d_bias_grad.wgsl); summed inside
+//                    the vec4 weight-gradient kernel where that one runs (conv2dParamGrads)
 //   - What costs on llvmpipe (read from its x86 code, GALLIVM_DEBUG=asm): every storage-buffer load,
 //     even one whose address is the same for the whole workgroup, is a per-SIMD-lane scalar load with
 //     its own bounds check and branches (~10 instructions per lane), while an FMA is 2-3 (mul, add,
@@ -256,6 +257,15 @@ let gradWeightVec4Kernel: KernelSource | null = null;
 
 /** dw [Cout, Cin, KH, KW] from gy [N, Cout, Ho, Wo] and x (dense). Deterministic. */
 export function conv2dGradWeight(gy: Tensor, x: Tensor, g: ConvGeometry): Tensor {
+  return conv2dParamGrads(gy, x, g, false)[0];
+}
+
+/**
+ * dw [Cout, Cin, KH, KW] and, when `bias`, dbias [Cout] from gy [N, Cout, Ho, Wo] and x (dense).
+ * The vec4 weight-gradient kernel sums the bias alongside (one pass and one row reduction for
+ * both); other shapes take conv2dBiasGrad. Deterministic.
+ */
+export function conv2dParamGrads(gy: Tensor, x: Tensor, g: ConvGeometry, bias: boolean): [Tensor, Tensor | null] {
   const vec4 = vec4GradWeightFits(g);
   const { gradW, tile } = vec4 ? { gradW: (gradWeightVec4Kernel ??= kernel('conv2d_grad_weight_vec4', gradWeightVec4Src)), tile: GRAD_WEIGHT_VEC4_TILE } : convKernels();
   const KK = g.KH * g.KW;
@@ -271,16 +281,18 @@ export function conv2dGradWeight(gy: Tensor, x: Tensor, g: ConvGeometry): Tensor
   const splits = Math.max(1, Math.min(Math.ceil(target / invocations), Math.floor(rows / 4), Math.floor(maxZ / taps)));
   const rowsPerSplit = Math.ceil(rows / splits);
   const nsplit = Math.ceil(rows / rowsPerSplit);
-  const part = empty([g.Cout * g.Cin * KK, nsplit]);
+  const fusedBias = vec4 && bias;
+  const part = empty([g.Cout * g.Cin * KK + (fusedBias ? g.Cout : 0), nsplit]);
   const p = vec4
-    ? new Params().u32(g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, rowsPerSplit, g.KH, ciBlocks, nsplit)
+    ? new Params().u32(g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, rowsPerSplit, g.KH, ciBlocks, nsplit, fusedBias ? 1 : 0)
     : new Params().u32(g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, rowsPerSplit, g.KH, g.KW, g.stride, g.padding, g.up, ciBlocks, nsplit);
   launch(gradW, p, [gy, x, part], [Math.ceil((ciBlocks * coBlocks) / wg), 1, taps * nsplit], { WG: wg });
   const sums = nsplit === 1 ? part : reduceRows(part, 'sum');
   const dw = sums.view([g.Cout, g.Cin, g.KH, g.KW], [g.Cin * KK, KK, g.KW, 1], 0);
+  const db = fusedBias ? sums.view([g.Cout], [1], g.Cout * g.Cin * KK) : bias ? conv2dBiasGrad(gy) : null;
   if (sums !== part) sums.dispose();
   part.dispose();
-  return dw;
+  return [dw, db];
 }
 
 /**
@@ -321,10 +333,11 @@ function convolve(op: string, x: Tensor, w: Tensor, bias: Tensor | null, geo: Co
     }
     if (w.requiresGrad) {
       const xd = contiguous(x);
-      gw = conv2dGradWeight(gc, xd, geo);
+      [gw, gb] = conv2dParamGrads(gc, xd, geo, !!bias?.requiresGrad);
       xd.dispose();
+    } else if (bias?.requiresGrad) {
+      gb = conv2dBiasGrad(gc);
     }
-    if (bias?.requiresGrad) gb = conv2dBiasGrad(gc);
     gc.dispose();
     return bias ? [gx, gw, gb] : [gx, gw];
   });
