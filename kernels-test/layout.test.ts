@@ -8,6 +8,7 @@ import { expectAll, expectTensor, layouts, randomHost, upload, type Check } from
 import { gradcheck } from './gradcheck.js';
 import { Rng } from './reference.js';
 import { broadcastTo, concat, host, pad, permute, slice } from './reference-layout.js';
+import { coalesceDims } from '../src/ops/broadcast.js';
 
 beforeAll(async () => {
   await vq.init();
@@ -157,3 +158,17 @@ describe('layout errors', () => {
   });
 });
 
+
+describe('coalesceDims (the strided kernels walk the fewest dimensions)', () => {
+  it('merges what steps over its neighbour in every stride list, drops size-1 dims', () => {
+    // a scalar broadcast to [8, 3, 32, 32], written densely: one dimension
+    expect(coalesceDims([8, 3, 32, 32], [0, 0, 0, 0], [3072, 1024, 32, 1])).toEqual({ shape: [24576], strides: [[0], [1]] });
+    // a transpose of the last two axes: only the leading two merge
+    expect(coalesceDims([2, 3, 4, 5], [60, 20, 1, 4], [60, 20, 5, 1])).toEqual({ shape: [6, 4, 5], strides: [[20, 1, 4], [20, 5, 1]] });
+    // size-1 dims between mergeable ones do not block the merge
+    expect(coalesceDims([4, 1, 5], [5, 99, 1], [5, 5, 1])).toEqual({ shape: [20], strides: [[1], [1]] });
+    // rank 0 and all-ones shapes: one dimension of one element
+    expect(coalesceDims([], [], [])).toEqual({ shape: [1], strides: [[0], [0]] });
+    expect(coalesceDims([1, 1], [7, 3], [1, 1])).toEqual({ shape: [1], strides: [[0], [0]] });
+  });
+});

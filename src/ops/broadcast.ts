@@ -55,3 +55,29 @@ export function axisIndex(axis: number, rank: number, op: string, shape?: Shape)
   }
   return a;
 }
+
+/**
+ * The fewest dimensions that walk the same elements as `shape` with every one of `strides`: size-1
+ * dimensions dropped, and a dimension merged into the next one where, in every stride list, it
+ * steps exactly over the next one's extent (stride[i] = stride[i+1]·shape[i+1]). A scalar broadcast
+ * to [8, 3, 32, 32] becomes one dimension of 24576 with stride 0. The strided kernels spend an
+ * integer division and a modulo per element and dimension (scalar code on a CPU rasteriser), so
+ * fewer dimensions make them several times faster. Returns at least one dimension.
+ */
+export function coalesceDims(shape: Shape, ...strides: (readonly number[])[]): { shape: number[]; strides: number[][] } {
+  const dims: number[] = [];
+  const out: number[][] = strides.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 1) continue;
+    const last = dims.length - 1;
+    if (last >= 0 && strides.every((s, k) => out[k][last] === s[d] * shape[d])) {
+      dims[last] *= shape[d];
+      strides.forEach((s, k) => (out[k][last] = s[d]));
+    } else {
+      dims.push(shape[d]);
+      strides.forEach((s, k) => out[k].push(s[d]));
+    }
+  }
+  if (!dims.length) return { shape: [1], strides: strides.map(() => [0]) };
+  return { shape: dims, strides: out };
+}

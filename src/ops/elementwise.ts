@@ -6,7 +6,7 @@ import unaryGradSrc from '../../shaders/unary_grad.wgsl';
 import whereSrc from '../../shaders/where.wgsl';
 import { record, recordNonDifferentiable, setTapeKernels } from '../autograd/tape.js';
 import { empty, type Tensor } from '../tensor/tensor.js';
-import { broadcastShapes, broadcastStrides, checkRank } from './broadcast.js';
+import { broadcastShapes, broadcastStrides, checkRank, coalesceDims } from './broadcast.js';
 import { full, onesLike } from './creation.js';
 import { fmt, grid1d, kernel, launch, Params, sameShape, vec4Fits } from './launch.js';
 import { clone, contiguous, sumTo, UNARY, UNARY_VEC4 } from './layout.js';
@@ -38,13 +38,14 @@ function unaryRaw(op: UnaryName, x: Tensor, alpha = 0, beta = 0): Tensor {
   if (x.size === 0) return out;
   const vec4 = x.isContiguous && vec4Fits(x.size);
   const n = vec4 ? x.size / 4 : x.size;
+  const c = coalesceDims(x.shape, x.strides, out.strides);
   const p = new Params()
-    .u32(n, x.rank, x.offset, 0)
+    .u32(n, c.shape.length, x.offset, 0)
     .f32(alpha, beta)
     .u32(0, 0)
-    .u32x4(2, x.shape, 1)
-    .u32x4(2, x.strides)
-    .u32x4(2, out.strides);
+    .u32x4(2, c.shape, 1)
+    .u32x4(2, c.strides[0])
+    .u32x4(2, c.strides[1]);
   if (vec4) launch(UNARY_VEC4, p, [x, out], grid1d(n, WG), { OP: UNARY_OPS[op], WG });
   else launch(UNARY, p, [x, out], grid1d(n, WG), { OP: UNARY_OPS[op], CONTIG: x.isContiguous ? 1 : 0, WG });
   return out;
@@ -114,11 +115,12 @@ function binaryRaw(op: BinaryName, a: Tensor, b: Tensor): Tensor {
   const contig = a.isContiguous && b.isContiguous && sameShape(a.shape, shape) && sameShape(b.shape, shape);
   const vec4 = contig && vec4Fits(out.size);
   const n = vec4 ? out.size / 4 : out.size;
+  const c = coalesceDims(shape, broadcastStrides(a, shape), broadcastStrides(b, shape), out.strides);
   const p = new Params()
-    .u32(n, shape.length, a.offset, b.offset)
-    .u32x4(2, shape, 1)
-    .u32x4(2, broadcastStrides(a, shape))
-    .u32x4(2, broadcastStrides(b, shape));
+    .u32(n, c.shape.length, a.offset, b.offset)
+    .u32x4(2, c.shape, 1)
+    .u32x4(2, c.strides[0])
+    .u32x4(2, c.strides[1]);
   if (vec4) launch(BINARY_VEC4, p, [a, b, out], grid1d(n, WG), { OP: BINARY_OPS[op], WG });
   else launch(BINARY, p, [a, b, out], grid1d(n, WG), { OP: BINARY_OPS[op], CONTIG: contig ? 1 : 0, WG });
   return out;

@@ -4,7 +4,7 @@
 import unarySrc from '../../shaders/unary.wgsl';
 import { record } from '../autograd/tape.js';
 import { contiguousStrides, empty, sizeOf, type Shape, type Tensor } from '../tensor/tensor.js';
-import { axisIndex, broadcastAxes, broadcastShapes, broadcastStrides, checkRank } from './broadcast.js';
+import { axisIndex, broadcastAxes, broadcastShapes, broadcastStrides, checkRank, coalesceDims } from './broadcast.js';
 import { full, zeros } from './creation.js';
 import { fmt, grid1d, kernel, launch, Params, sameShape, vec4Fits } from './launch.js';
 import { sumAxes } from './reduce.js';
@@ -22,13 +22,14 @@ export function copyInto(src: Tensor, dst: Tensor): void {
   const contig = src.isContiguous && dst.isContiguous;
   const vec4 = contig && vec4Fits(src.size);
   const n = vec4 ? src.size / 4 : src.size;
+  const c = coalesceDims(src.shape, src.strides, dst.strides);
   const p = new Params()
-    .u32(n, src.rank, src.offset, dst.offset)
+    .u32(n, c.shape.length, src.offset, dst.offset)
     .f32(0, 0)
     .u32(0, 0)
-    .u32x4(2, src.shape, 1)
-    .u32x4(2, src.strides)
-    .u32x4(2, dst.strides);
+    .u32x4(2, c.shape, 1)
+    .u32x4(2, c.strides[0])
+    .u32x4(2, c.strides[1]);
   if (vec4) launch(UNARY_VEC4, p, [src, dst], grid1d(n, WG), { OP: 0, WG });
   else launch(UNARY, p, [src, dst], grid1d(n, WG), { OP: 0, CONTIG: contig ? 1 : 0, WG });
 }
