@@ -65,8 +65,9 @@ const UNARY: UnaryCase[] = [
 ];
 
 // rank 0, a single element, a size not a multiple of 64, a size-1 dimension in the middle; then
-// multiples of 4 (dense ones take the shaders' vec4 entry): one vec4, and 36 of them.
-const SHAPES = [[], [1], [67], [3, 65], [2, 1, 33], [4], [3, 4, 12]];
+// multiples of 4 (dense ones take the shaders' vec4 entry): one vec4, and 36 of them; and one
+// whose strided views coalesce to fewer dimensions.
+const SHAPES = [[], [1], [67], [3, 65], [2, 1, 33], [4], [3, 4, 12], [2, 4, 8]];
 
 describe('unary ops', () => {
   it('match the references on awkward shapes and on strided inputs', async () => {
