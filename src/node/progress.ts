@@ -12,7 +12,7 @@ export function fmtDuration(s: number): string {
   if (!Number.isFinite(s)) return '?';
   s = Math.max(0, Math.round(s));
   const m = Math.floor(s / 60), h = Math.floor(m / 60);
-  return h ? `${h}h${String(m % 60).padStart(2, '0')}m` : m ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.round(s)}s`;
+  return h ? `${h}h${String(m % 60).padStart(2, '0')}m` : m ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }
 
 /** `step 120/2000 | loss 0.1234 | ... | left 3m05s` */

@@ -9,7 +9,7 @@ import { empty, type Tensor } from '../tensor/tensor.js';
 import { broadcastShapes, broadcastStrides, checkRank, coalesceDims } from './broadcast.js';
 import { full, onesLike } from './creation.js';
 import { fmt, grid1d, kernel, launch, Params, sameShape, vec4Fits } from './launch.js';
-import { clone, contiguous, sumTo, UNARY, UNARY_VEC4 } from './layout.js';
+import { clone, contiguous, launchUnary, sumTo } from './layout.js';
 
 const BINARY = kernel('binary', binarySrc);
 const BINARY_VEC4 = kernel('binary', binarySrc, 'main_vec4');
@@ -35,19 +35,7 @@ function unaryRaw(op: UnaryName, x: Tensor, alpha = 0, beta = 0): Tensor {
   checkFloat(x, op);
   checkRank(x.shape, op);
   const out = empty(x.shape);
-  if (x.size === 0) return out;
-  const vec4 = x.isContiguous && vec4Fits(x.size);
-  const n = vec4 ? x.size / 4 : x.size;
-  const c = coalesceDims(x.shape, x.strides, out.strides);
-  const p = new Params()
-    .u32(n, c.shape.length, x.offset, 0)
-    .f32(alpha, beta)
-    .u32(0, 0)
-    .u32x4(2, c.shape, 1)
-    .u32x4(2, c.strides[0])
-    .u32x4(2, c.strides[1]);
-  if (vec4) launch(UNARY_VEC4, p, [x, out], grid1d(n, WG), { OP: UNARY_OPS[op], WG });
-  else launch(UNARY, p, [x, out], grid1d(n, WG), { OP: UNARY_OPS[op], CONTIG: x.isContiguous ? 1 : 0, WG });
+  if (x.size > 0) launchUnary(UNARY_OPS[op], x, out, alpha, beta);
   return out;
 }
 

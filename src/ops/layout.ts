@@ -9,29 +9,38 @@ import { full, zeros } from './creation.js';
 import { fmt, grid1d, kernel, launch, Params, sameShape, vec4Fits } from './launch.js';
 import { sumAxes } from './reduce.js';
 
-export const UNARY = kernel('unary', unarySrc);
+const UNARY = kernel('unary', unarySrc);
 /** unary.wgsl's vec4 entry: dense, a multiple of 4 elements (vec4Fits). */
-export const UNARY_VEC4 = kernel('unary', unarySrc, 'main_vec4');
+const UNARY_VEC4 = kernel('unary', unarySrc, 'main_vec4');
 const WG = 64;
 
-/** Copies `src` (any strides) into the view `dst` of the same shape (any strides). No autograd. */
-export function copyInto(src: Tensor, dst: Tensor): void {
-  if (!sameShape(src.shape, dst.shape)) throw new Error(`copyInto: shapes ${fmt(src.shape)} and ${fmt(dst.shape)} differ.`);
-  checkRank(src.shape, 'copy');
-  if (src.size === 0) return;
+/**
+ * dst = f_op(src) elementwise by unary.wgsl (OP codes there; 0 copies bits), src and dst views of
+ * the same non-empty shape with any strides: the vec4 entry when both are dense and the size is a
+ * multiple of 4, else the strided walk over their coalesced dimensions. No autograd.
+ */
+export function launchUnary(op: number, src: Tensor, dst: Tensor, alpha = 0, beta = 0): void {
   const contig = src.isContiguous && dst.isContiguous;
   const vec4 = contig && vec4Fits(src.size);
   const n = vec4 ? src.size / 4 : src.size;
   const c = coalesceDims(src.shape, src.strides, dst.strides);
   const p = new Params()
     .u32(n, c.shape.length, src.offset, dst.offset)
-    .f32(0, 0)
+    .f32(alpha, beta)
     .u32(0, 0)
     .u32x4(2, c.shape, 1)
     .u32x4(2, c.strides[0])
     .u32x4(2, c.strides[1]);
-  if (vec4) launch(UNARY_VEC4, p, [src, dst], grid1d(n, WG), { OP: 0, WG });
-  else launch(UNARY, p, [src, dst], grid1d(n, WG), { OP: 0, CONTIG: contig ? 1 : 0, WG });
+  if (vec4) launch(UNARY_VEC4, p, [src, dst], grid1d(n, WG), { OP: op, WG });
+  else launch(UNARY, p, [src, dst], grid1d(n, WG), { OP: op, CONTIG: contig ? 1 : 0, WG });
+}
+
+/** Copies `src` (any strides) into the view `dst` of the same shape (any strides). No autograd. */
+export function copyInto(src: Tensor, dst: Tensor): void {
+  if (!sameShape(src.shape, dst.shape)) throw new Error(`copyInto: shapes ${fmt(src.shape)} and ${fmt(dst.shape)} differ.`);
+  checkRank(src.shape, 'copy');
+  if (src.size === 0) return;
+  launchUnary(0, src, dst);
 }
 
 /** A dense copy (offset 0, row-major). Returns a view of `t` when it already is dense. */
