@@ -1,6 +1,8 @@
 // Smoke test, runs in both projects: a WebGPU adapter exists, and it is the one we meant to get.
 import { describe, expect, it } from 'vitest';
 import { init } from '../src/device/runtime.js';
+import { scaleInPlace } from '../src/optim/clip.js';
+import { tensor } from '../src/tensor/tensor.js';
 
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
 const inBrowser = typeof navigator !== 'undefined' && !!(navigator as Navigator).gpu;
@@ -26,5 +28,16 @@ describe('adapter', () => {
     } else if (env.CI || /lvp/.test(env.VK_ICD_FILENAMES ?? '')) {
       expect(r.description).toMatch(/llvmpipe|lavapipe/i);
     }
+  });
+
+  it('keeps transfers recorded between dispatches in order (copy and clear, then a kernel reads them)', async () => {
+    const rt = await init();
+    const a = tensor([1, 2, 3, 4, 5, 6]), b = tensor([0, 0, 0, 0, 0, 0]), two = tensor([2]);
+    scaleInPlace(a, two); // a dispatch opens a pass
+    rt.copy(a.buffer, 4, b.buffer, 0, 16); // b[0..4) = a[1..5) = 4, 6, 8, 10
+    rt.clear(b.buffer, 4, 4); // b[1] = 0
+    scaleInPlace(b, two); // the next dispatch must see both transfers
+    expect(Array.from(await b.toArray())).toEqual([8, 0, 16, 20, 0, 0]);
+    for (const t of [a, b, two]) t.dispose();
   });
 });

@@ -53,12 +53,12 @@ describe('optimizers vs reference', () => {
     await init();
   });
 
-  for (const decoupled of [false, true]) {
-    it(`${decoupled ? 'AdamW' : 'Adam'} matches the reference over 4 steps with a schedule`, async () => {
+  for (const [decoupled, foreach] of [[false, true], [true, true], [false, false], [true, false]]) {
+    it(`${decoupled ? 'AdamW' : 'Adam'} (${foreach ? 'flat multi-tensor' : 'per-tensor'}) matches the reference over 4 steps with a schedule`, async () => {
       const rng = new Rng(decoupled ? 7 : 8);
       const { params, host } = makeParams(rng);
       const lr = warmupCosine({ base: 0.05, warmupSteps: 2, totalSteps: 6, min: 0.001 });
-      const opts = { lr, betas: [0.8, 0.95] as [number, number], eps: 1e-6, weightDecay: 0.1 };
+      const opts = { lr, betas: [0.8, 0.95] as [number, number], eps: 1e-6, weightDecay: 0.1, foreach };
       const opt = decoupled ? new AdamW(params, opts) : new Adam(params, opts);
       const m = host.map((h) => new Float64Array(h.length)), v = host.map((h) => new Float64Array(h.length));
       for (let t = 1; t <= 4; t++) {
@@ -95,6 +95,37 @@ describe('optimizers vs reference', () => {
       dispose(opt, params);
     });
   }
+
+  it('the flat Adam path: parameters without a gradient keep weights and moments, groups keep their decay and lr, the norm sees only this step', async () => {
+    const rng = new Rng(12);
+    const { params, host } = makeParams(rng);
+    const groups = [{ params: params.slice(0, 2) }, { params: params.slice(2), weightDecay: 0, lrScale: 0.5 }];
+    const opt = new AdamW(groups, { lr: 0.02, weightDecay: 0.3, clipNorm: 3 });
+    const m = host.map((h) => new Float64Array(h.length)), v = host.map((h) => new Float64Array(h.length));
+    const steps = host.map(() => 0);
+    // Parameter 1 has no gradient at step 2 (its segment of the flat gradient held step 1's) and
+    // parameter 3 none before step 3 (its state is created then).
+    const without = [[3], [1, 3], []];
+    for (let t = 1; t <= 3; t++) {
+      const grads = setGrads(params, rng, 0.3);
+      for (const i of without[t - 1]) { params[i].grad!.dispose(); params[i].grad = null; }
+      const live = grads.filter((_, i) => !without[t - 1].includes(i));
+      const { scale } = gradNorm(live, 3);
+      expect(scale).toBeLessThan(1);
+      opt.step();
+      host.forEach((h, i) => {
+        if (without[t - 1].includes(i)) return;
+        steps[i]++;
+        const [lr, wd] = i < 2 ? [0.02, 0.3] : [0.01, 0];
+        adamStep(h, grads[i], m[i], v[i], { lr, betas: [0.9, 0.999], eps: 1e-8, weightDecay: wd, decoupled: true, t, scale });
+      });
+    }
+    expect(steps).toEqual([3, 2, 3, 1]);
+    await expectClose(params, host, 1e-5, 1e-4);
+    await expectClose([opt.stateDict().tensors['1.exp_avg']], [m[1]], 1e-6, 1e-4);
+    expect(Object.keys(opt.stateDict().tensors)).toHaveLength(8);
+    dispose(opt, params);
+  });
 
   it('skips parameters without a gradient and uses per-group weight decay and lr scale', async () => {
     const rng = new Rng(3);
@@ -191,23 +222,51 @@ describe('optimizer state and steady state', () => {
     dispose(optB, b.params);
   });
 
-  it('a warm step with clipping allocates nothing and records one dispatch per parameter (+ norm)', async () => {
-    const rng = new Rng(4);
-    const { params } = makeParams(rng);
-    const opt = new AdamW(params, { lr: 1e-3, clipNorm: 1 });
-    const grads = setGrads(params, rng);
-    opt.step(); // creates state
-    await runtime().sync();
-    const rt = runtime();
-    const before = rt.pool.getStats(), d0 = rt.counters.dispatches;
-    for (let s = 0; s < 5; s++) opt.step();
-    await rt.sync();
-    const after = rt.pool.getStats();
-    expect((rt.counters.dispatches - d0) / 5).toBe(2 * params.length + 1);
-    expect(after.created).toBe(before.created);
-    expect(after.liveBuffers).toBe(before.liveBuffers);
-    expect(grads.length).toBe(params.length);
-    dispose(opt, params);
+  for (const foreach of [true, false]) {
+    const what = foreach ? 'three dispatches (norm, finish, one flat update)' : 'one dispatch per parameter (+ norm)';
+    it(`a warm step with clipping allocates nothing and records ${what}`, async () => {
+      const rng = new Rng(4);
+      const { params } = makeParams(rng);
+      const opt = new AdamW(params, { lr: 1e-3, clipNorm: 1, foreach });
+      const grads = setGrads(params, rng);
+      opt.step(); // creates state
+      await runtime().sync();
+      const rt = runtime();
+      const before = rt.pool.getStats(), d0 = rt.counters.dispatches;
+      for (let s = 0; s < 5; s++) opt.step();
+      await rt.sync();
+      const after = rt.pool.getStats();
+      expect((rt.counters.dispatches - d0) / 5).toBe(foreach ? 3 : 2 * params.length + 1);
+      expect(after.created).toBe(before.created);
+      expect(after.liveBuffers).toBe(before.liveBuffers);
+      expect(grads.length).toBe(params.length);
+      dispose(opt, params);
+    });
+  }
+
+  it('loading a state dict without state for a parameter restarts its moments from zero', async () => {
+    const rng = new Rng(13);
+    const a = makeParams(rng), b = makeParams(new Rng(13));
+    const optA = new AdamW(a.params, { lr: 0.01 }), optB = new AdamW(b.params, { lr: 0.01 });
+    // B steps every parameter twice; A never steps parameter 2, so its state dict lacks it.
+    for (let t = 0; t < 2; t++) {
+      const g = setGrads(b.params, rng);
+      optB.step();
+      a.params.forEach((p, i) => { p.grad?.dispose(); p.grad = i === 2 ? null : tensor(g[i], p.shape); });
+      optA.step();
+    }
+    expect(Object.keys(optA.stateDict().tensors)).not.toContain('2.exp_avg');
+    optB.loadStateDict(optA.stateDict());
+    expect(Object.keys(optB.stateDict().tensors)).not.toContain('2.exp_avg');
+    for (let i = 0; i < a.params.length; i++) runtime().write(b.params[i].buffer, 0, await a.params[i].toArray());
+    const g = setGrads(a.params, rng);
+    b.params.forEach((p, i) => { p.grad?.dispose(); p.grad = tensor(g[i], p.shape); });
+    optA.step();
+    optB.step();
+    for (let i = 0; i < a.params.length; i++) expect(await b.params[i].toArray()).toEqual(await a.params[i].toArray());
+    expect(await optB.stateDict().tensors['2.exp_avg'].toArray()).toEqual(await optA.stateDict().tensors['2.exp_avg'].toArray());
+    dispose(optA, a.params);
+    dispose(optB, b.params);
   });
 });
 

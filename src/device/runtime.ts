@@ -214,7 +214,8 @@ export class Runtime {
       this.encoder ??= this.device.createCommandEncoder();
       this.pass = this.encoder.beginComputePass(this.profiler!.passFor(timed));
     } else if (!this.pass) {
-      this.encoder = this.device.createCommandEncoder();
+      // (an open encoder without a pass holds transfers recorded since the last dispatch: keep them)
+      this.encoder ??= this.device.createCommandEncoder();
       this.pass = this.encoder.beginComputePass();
     }
     this.pass.setPipeline(pipeline);
@@ -257,13 +258,23 @@ export class Runtime {
 
   /** Records a buffer-to-buffer copy (ends the open pass; the next dispatch opens a new one). */
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    this.transferEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+  }
+
+  /** Records zeroing `bytes` (a multiple of 4) of `buffer` from `offsetBytes` (ends the open pass). */
+  clear(buffer: GPUBuffer, offsetBytes: number, bytes: number): void {
+    this.transferEncoder().clearBuffer(buffer, offsetBytes, bytes);
+  }
+
+  /** The encoder, outside any compute pass, for one transfer command. */
+  private transferEncoder(): GPUCommandEncoder {
     if (!this.encoder) this.encoder = this.device.createCommandEncoder();
     if (this.pass) {
       this.pass.end();
       this.pass = null;
     }
-    this.encoder.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
     this.pending++;
+    return this.encoder;
   }
 
   /** Submits everything recorded so far. */

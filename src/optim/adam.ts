@@ -1,13 +1,18 @@
-// Adam (L2 weight decay in the gradient) and AdamW (decoupled weight decay), one fused
-// optim_adam.wgsl dispatch per parameter. Bias corrections come from the host's step count.
+// Adam (L2 weight decay in the gradient) and AdamW (decoupled weight decay): one fused
+// optim_adam.wgsl dispatch per run of parameters over the optimizer's flat buffers (flat.ts), or
+// per parameter with `foreach: false`. Bias corrections come from the host's step count.
 
 import adamSrc from '../../shaders/optim_adam.wgsl';
+import { runtime } from '../device/runtime.js';
 import { grid1d, kernel, launch, Params } from '../ops/launch.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { Optimizer, type OptimizerOptions, type ParamGroup, type UpdateArgs } from './optimizer.js';
+import { Optimizer, type FlatUpdateArgs, type OptimizerOptions, type ParamGroup, type UpdateArgs } from './optimizer.js';
 
 const ADAM = kernel('optim_adam', adamSrc);
+const ADAM_FLAT = kernel('optim_adam', adamSrc, 'flat');
 const WG = 64;
+/** vec4s each invocation of the flat kernel updates at least (a CPU adapter has few cores to fill) */
+const PER_THREAD_CPU = 16;
 
 export interface AdamOptions extends OptimizerOptions {
   betas?: [number, number];
@@ -30,17 +35,30 @@ export class Adam extends Optimizer {
 
   protected update({ param, grad, state, gradScale, lr, weightDecay }: UpdateArgs): void {
     if (param.size === 0) return;
-    const [b1, b2] = this.betas;
-    const t = this.stepCount;
-    const bc1 = 1 - b1 ** t, bc2 = 1 - b2 ** t;
-    const p = new Params()
-      .u32(param.size, 0, 0, 0)
-      .f32(b1, b2, this.eps, weightDecay)
-      .f32(lr / bc1, Math.sqrt(bc2), 1 - lr * weightDecay, 0);
+    const p = this.uniforms(param.size, 0, lr, weightDecay);
     launch(ADAM, p, [param, grad, state.exp_avg, state.exp_avg_sq, gradScale], grid1d(param.size, WG), {
       DECOUPLED: this.decoupled ? 1 : 0,
       WG,
     });
+  }
+
+  protected override updateFlat({ flat, run, gradScale, lr, weightDecay }: FlatUpdateArgs): void {
+    const n4 = run.count / 4;
+    const p = this.uniforms(n4, run.start / 4, lr, weightDecay);
+    const grid = runtime().isCpu ? [Math.min(32, Math.ceil(n4 / (WG * PER_THREAD_CPU)))] as [number] : grid1d(n4, WG);
+    const { params, grads, state } = flat;
+    launch(ADAM_FLAT, p, [params, grads, state.exp_avg, state.exp_avg_sq, gradScale], grid, { DECOUPLED: this.decoupled ? 1 : 0, WG });
+  }
+
+  /** The kernel's uniforms for `n` elements (vec4s for the flat entry) from `start`. */
+  private uniforms(n: number, start: number, lr: number, weightDecay: number): Params {
+    const [b1, b2] = this.betas;
+    const t = this.stepCount;
+    const bc1 = 1 - b1 ** t, bc2 = 1 - b2 ** t;
+    return new Params()
+      .u32(n, start, 0, 0)
+      .f32(b1, b2, this.eps, weightDecay)
+      .f32(lr / bc1, Math.sqrt(bc2), 1 - lr * weightDecay, 0);
   }
 }
 

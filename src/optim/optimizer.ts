@@ -3,8 +3,10 @@
 // evaluated on the host, and state dicts for checkpoints. Whenever the global gradient norm is
 // computed (clipNorm set, or skipNonFinite), a step whose gradients hold a NaN or Inf is skipped on
 // the GPU (parameters and state untouched) and counted, with no readback. A subclass supplies one fused kernel
-// launch per parameter (`update`); a warm `step()` records only those dispatches (plus 1 + #params
-// for clipping) and allocates nothing.
+// launch per parameter (`update`) and may supply a multi-tensor one (`updateFlat`, see flat.ts): then,
+// unless `foreach: false`, a warm `step()` records copies plus one update dispatch per run of
+// parameters sharing their hyper-parameters (and 2 for the norm), else one dispatch per parameter
+// (plus 1 + #params for the norm); either way it allocates nothing.
 
 import { zeros } from '../ops/creation.js';
 import { copyInto } from '../ops/layout.js';
@@ -12,6 +14,7 @@ import { fmt, sameShape } from '../ops/launch.js';
 import { keep } from '../tensor/scope.js';
 import { tensor, type Tensor } from '../tensor/tensor.js';
 import { checkGrad, GradNorm, scaleInPlace } from './clip.js';
+import { FlatBuffers, type FlatRun } from './flat.js';
 
 /** The learning rate for a 0-based step index (see schedule.ts). */
 export type LrSchedule = (step: number) => number;
@@ -32,6 +35,11 @@ export interface OptimizerOptions {
   clipNorm?: number;
   /** skip (and count) steps with non-finite gradients even without clipping (always on with clipNorm) */
   skipNonFinite?: boolean;
+  /**
+   * Multi-tensor step over flat copies of the parameters (default true where the optimizer has
+   * one): a few dispatches per step instead of one or two per parameter. Same arithmetic.
+   */
+  foreach?: boolean;
 }
 
 /**
@@ -62,6 +70,15 @@ export interface UpdateArgs {
   weightDecay: number;
 }
 
+/** What a subclass's multi-tensor kernel needs for one run of parameters (flat.ts). */
+export interface FlatUpdateArgs {
+  flat: FlatBuffers;
+  run: FlatRun;
+  gradScale: Tensor;
+  lr: number;
+  weightDecay: number;
+}
+
 interface Slot {
   param: Tensor;
   weightDecay: number;
@@ -80,10 +97,14 @@ export abstract class Optimizer {
   private slots: Slot[];
   private norm: GradNorm | null = null;
   private one: Tensor | null = null;
+  private readonly foreach: boolean;
+  private flat: FlatBuffers | null = null;
 
   /** names of the per-parameter state tensors this optimizer keeps (may depend on its options) */
   protected abstract readonly stateNames: readonly string[];
   protected abstract update(args: UpdateArgs): void;
+  /** The multi-tensor update of one run (optional; used unless `foreach: false`). */
+  protected updateFlat?(args: FlatUpdateArgs): void;
 
   constructor(params: readonly Tensor[] | readonly ParamGroup[], opts: OptimizerOptions, readonly name: string) {
     const groups: readonly ParamGroup[] = params.length && !('params' in params[0])
@@ -104,6 +125,7 @@ export abstract class Optimizer {
     this.lr = opts.lr;
     this.clipNorm = opts.clipNorm ?? null;
     this.skipNonFinite = opts.skipNonFinite ?? false;
+    this.foreach = opts.foreach ?? true;
   }
 
   get params(): Tensor[] {
@@ -148,19 +170,52 @@ export abstract class Optimizer {
     const active = this.slots.filter((s) => s.param.grad);
     for (const s of active) checkGrad(s.param, s.param.grad!, this.name);
     if (faultInjection.nanGradAtStep === this.stepCount && active.length) poison(active[0].param.grad!);
+    const flat = this.flatBuffers();
+    if (flat) flat.gather(this.params, this.slots.map((s) => s.param.grad));
     let gradScale: Tensor;
     if (this.clipNorm !== null || this.skipNonFinite) {
       this.norm ??= new GradNorm();
-      this.norm.compute(active.map((s) => s.param.grad!), this.clipNorm ?? Infinity);
+      // The flat gradients hold exactly this step's gradients (zeros elsewhere): the same norm.
+      this.norm.compute(flat ? [flat.grads] : active.map((s) => s.param.grad!), this.clipNorm ?? Infinity);
       gradScale = this.norm.scale;
     } else {
       gradScale = this.one ??= keep(tensor([1]));
     }
-    for (const s of active) {
-      const state = (s.state ??= this.createState(s.param));
-      this.update({ param: s.param, grad: s.param.grad!, state, fresh: s.fresh, gradScale, lr: lr * s.lrScale, weightDecay: s.weightDecay });
-      s.fresh = false;
+    if (flat) {
+      this.stepFlat(flat, gradScale, lr);
+      return;
     }
+    this.slots.forEach((s, i) => {
+      if (!s.param.grad) return;
+      const state = (s.state ??= this.createState(i));
+      this.update({ param: s.param, grad: s.param.grad, state, fresh: s.fresh, gradScale, lr: lr * s.lrScale, weightDecay: s.weightDecay });
+      s.fresh = false;
+    });
+  }
+
+  /** The flat buffers of the multi-tensor path (created on first use), or null for the per-parameter one. */
+  private flatBuffers(): FlatBuffers | null {
+    if (!this.foreach || !this.updateFlat) return null;
+    return (this.flat ??= new FlatBuffers(this.slots.map((s) => s.param.size), this.stateNames));
+  }
+
+  /** The multi-tensor update: one `updateFlat` per run of active slots with equal lr and decay. */
+  private stepFlat(flat: FlatBuffers, gradScale: Tensor, lr: number): void {
+    const active = this.slots.map((s) => s.param.grad !== null);
+    this.slots.forEach((s, i) => {
+      if (!active[i]) return;
+      s.state ??= this.createState(i);
+      s.fresh = false;
+    });
+    const same = (a: number, b: number) => {
+      const sa = this.slots[a], sb = this.slots[b];
+      return sa.lrScale === sb.lrScale && sa.weightDecay === sb.weightDecay;
+    };
+    for (const run of flat.runs(active, same)) {
+      const s = this.slots[run.slot];
+      this.updateFlat!({ flat, run, gradScale, lr: lr * s.lrScale, weightDecay: s.weightDecay });
+    }
+    flat.scatter(this.params, active);
   }
 
   /** Releases every parameter's gradient (the next backward allocates new ones from the pool). */
@@ -171,7 +226,11 @@ export abstract class Optimizer {
     }
   }
 
-  private createState(param: Tensor): Record<string, Tensor> {
+  /** Zeroed state for slot `i`: views into the flat state on the multi-tensor path, else own tensors. */
+  private createState(i: number): Record<string, Tensor> {
+    const param = this.slots[i].param;
+    const flat = this.flatBuffers();
+    if (flat) return flat.stateOf(i, param.shape);
     const state: Record<string, Tensor> = {};
     for (const n of this.stateNames) state[n] = keep(zeros(param.shape));
     return state;
@@ -223,7 +282,7 @@ export abstract class Optimizer {
         s.fresh = true;
         return;
       }
-      s.state ??= this.createState(s.param);
+      s.state ??= this.createState(i);
       for (const n of this.stateNames) copyInto(src[n], s.state[n]);
       s.fresh = false;
     });
@@ -237,6 +296,8 @@ export abstract class Optimizer {
       s.state = null;
       s.fresh = true;
     }
+    this.flat?.dispose();
+    this.flat = null;
     this.norm?.dispose();
     this.norm = null;
     this.one?.dispose();
