@@ -160,6 +160,23 @@ describe('TokenizerTrainer', () => {
     model.dispose();
   });
 
+  it("decaySteps 'auto': constant until the loop's estimate of the run's end arrives, then the decay to that step (re-targeted as it moves)", () => {
+    const model = new VQVAE(small(16, 4, 8, { codeDim: 8, groups: 4 }));
+    const t = new TokenizerTrainer(model, null, { ...DEFAULT_LOSS, perceptual: 0, adversarial: 0, lr: 1e-3, decaySteps: 'auto' });
+    const at = (step: number) => { t.optG.stepCount = step; return t.optG.currentLr; };
+    expect(at(5000)).toBe(1e-3);
+    t.setDecaySteps(200);
+    expect(at(100)).toBeCloseTo(1e-4 + 0.9e-3 / 2, 12);
+    expect(at(200)).toBeCloseTo(1e-4, 12);
+    t.setDecaySteps(400); // a faster machine than first measured: the decay stretches
+    expect(at(200)).toBeCloseTo(1e-4 + 0.9e-3 / 2, 12);
+    const fixed = new TokenizerTrainer(model, null, { ...DEFAULT_LOSS, perceptual: 0, adversarial: 0, lr: 1e-3, decaySteps: 100 });
+    expect(() => fixed.setDecaySteps(50)).toThrow(/not 'auto'/);
+    t.optG.dispose();
+    fixed.optG.dispose();
+    model.dispose();
+  });
+
   it('decayShape linear with lrFinal: a straight line from lr to lr·lrFinal', () => {
     const model = new VQVAE(small(16, 4, 8, { codeDim: 8, groups: 4 }));
     const t = new TokenizerTrainer(model, null, { ...DEFAULT_LOSS, perceptual: 0, adversarial: 0, lr: 1e-3, decaySteps: 100, decayShape: 'linear', lrFinal: 0 });

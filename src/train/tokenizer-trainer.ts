@@ -11,6 +11,7 @@
 
 import { backward, grad, noGrad } from '../autograd/tape.js';
 import { AdamW } from '../optim/adam.js';
+import type { LrSchedule } from '../optim/optimizer.js';
 import { warmupCosine, warmupLinear } from '../optim/schedule.js';
 import { full, zeros } from '../ops/creation.js';
 import { detach } from '../ops/detach.js';
@@ -36,9 +37,11 @@ export interface LossConfig {
   discLr: number;
   /**
    * Generator learning rate: decay from `lr` to lr·lrFinal over this many steps (0 or absent:
-   * constant). Part of the run's config, so a resumed run follows the same curve.
+   * constant), or 'auto': over the steps the run will make, which the training loop estimates as
+   * it goes (`setDecaySteps`) when the run has a time budget. Part of the run's config, so a
+   * resumed run follows the same curve.
    */
-  decaySteps?: number;
+  decaySteps?: number | 'auto';
   /** the decay's shape (absent: cosine) */
   decayShape?: 'cosine' | 'linear';
   /** the rate at the end of the decay, as a fraction of `lr` (absent: 0.1) */
@@ -73,15 +76,28 @@ export class TokenizerTrainer {
   private acc: Tensor;
   private accSteps = 0;
   step = 0;
+  private decayTarget = 0;
 
   constructor(readonly model: VQVAE, readonly disc: Discriminator | null, readonly loss: LossConfig) {
     const clipNorm = loss.clip > 0 ? loss.clip : undefined;
-    const decay = loss.decaySteps ?? 0;
-    const curve = loss.decayShape === 'linear' ? warmupLinear : warmupCosine;
-    const lr = decay > 0 ? curve({ base: loss.lr, warmupSteps: 0, totalSteps: decay, min: loss.lr * (loss.lrFinal ?? 0.1) }) : loss.lr;
-    this.optG = new AdamW(model.parameters(), { lr, betas: loss.betas ?? [0.5, 0.9], weightDecay: 0, clipNorm });
+    const decay = loss.decaySteps === 'auto' ? 0 : (loss.decaySteps ?? 0);
+    this.optG = new AdamW(model.parameters(), { lr: this.schedule(decay), betas: loss.betas ?? [0.5, 0.9], weightDecay: 0, clipNorm });
     this.optD = disc ? new AdamW(disc.parameters(), { lr: loss.discLr, betas: [0.5, 0.9], weightDecay: 0 }) : null;
     this.acc = keep(zeros([LOSS_PARTS.length]));
+  }
+
+  /** The generator's learning rate: the decay over `steps` steps (0: constant). */
+  private schedule(steps: number): LrSchedule | number {
+    if (steps <= 0) return this.loss.lr;
+    const curve = this.loss.decayShape === 'linear' ? warmupLinear : warmupCosine;
+    return curve({ base: this.loss.lr, warmupSteps: 0, totalSteps: steps, min: this.loss.lr * (this.loss.lrFinal ?? 0.1) });
+  }
+
+  /** Re-targets the decay of `decaySteps: 'auto'` to end at step `steps` (an estimate, re-asked as the run goes). */
+  setDecaySteps(steps: number): void {
+    if (this.loss.decaySteps !== 'auto') throw new Error("setDecaySteps: the run's decay is not 'auto'.");
+    if (steps !== this.decayTarget) this.optG.lr = this.schedule(Math.max(1, Math.round(steps)));
+    this.decayTarget = steps;
   }
 
   private usesDisc(): boolean {

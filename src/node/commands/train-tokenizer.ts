@@ -27,6 +27,7 @@ import { ImageLoader } from '../image-loader.js';
 import { TokenizerState } from '../tokenizer-run.js';
 import { writePng } from '../write-image.js';
 import { evaluateTokenizer } from './eval-tokenizer.js';
+import { StopEstimate } from '../../train/stop-estimate.js';
 import { onInterrupt, progressLine } from '../progress.js';
 
 export const TRAIN_TOKENIZER_FLAGS: Record<string, FlagSpec> = {
@@ -50,7 +51,10 @@ export const TRAIN_TOKENIZER_FLAGS: Record<string, FlagSpec> = {
   lr: { type: 'number', help: 'learning rate', default: DEFAULT_LOSS.lr, min: 0 },
   betas: { type: 'string', help: "the generator's Adam β1,β2", default: '0.5,0.9' },
   clip: { type: 'number', help: "clip the generator's global gradient norm to this (0 = off)", default: DEFAULT_LOSS.clip, min: 0 },
-  'schedule-steps': { type: 'int', help: 'decay the learning rate to lr·(--lr-final) over this many steps (default: constant)', min: 1 },
+  'schedule-steps': {
+    type: 'string',
+    help: "decay the learning rate to lr·(--lr-final) over this many steps, or 'auto': to the step the run stops at (--steps, or the end of --minutes at the measured speed) (default: constant)",
+  },
   schedule: { type: 'string', help: 'shape of that decay', default: 'cosine', choices: ['cosine', 'linear'] },
   'lr-final': { type: 'number', help: 'the learning rate at the end of the decay, as a fraction of --lr', default: 0.1, min: 0, max: 1 },
   'checkpoint-every': { type: 'int', help: 'steps between checkpoints', default: 500, min: 1 },
@@ -85,6 +89,17 @@ function parseMult(spec: string | undefined): number[] | undefined {
   return m;
 }
 
+/** '--schedule-steps 4900' → 4900, 'auto' → 'auto', absent → 0 (constant rate). */
+function parseScheduleSteps(spec: string | undefined): number | 'auto' {
+  if (spec === undefined) return 0;
+  if (spec === 'auto') return 'auto';
+  const n = Number(spec);
+  if (spec.trim() === '' || !Number.isInteger(n) || n < 1) {
+    throw new UsageError(`train-tokenizer: --schedule-steps must be a positive integer or 'auto'; got '${spec}'.`);
+  }
+  return n;
+}
+
 /** '--betas 0.5,0.9' → [0.5, 0.9]: two numbers in [0, 1). */
 function parseBetas(spec: string): [number, number] {
   const b = spec.split(',').map((x) => (x.trim() === '' ? NaN : Number(x)));
@@ -97,6 +112,7 @@ function parseBetas(spec: string): [number, number] {
 export async function trainTokenizer(argv: string[]): Promise<void> {
   const f = parseFlags(argv, TRAIN_TOKENIZER_FLAGS, 'train-tokenizer');
   const betas = parseBetas(f.betas as string);
+  const decaySteps = parseScheduleSteps(f['schedule-steps'] as string | undefined);
   if (f.steps === undefined && f.minutes === undefined) throw new UsageError('train-tokenizer: give --steps N or --minutes M.');
   const out = f.out as string;
   mkdirSync(out, { recursive: true });
@@ -121,7 +137,7 @@ export async function trainTokenizer(argv: string[]): Promise<void> {
   const loss: LossConfig = saved?.loss ?? {
     ...DEFAULT_LOSS, rec: f.rec as 'l1' | 'l2', perceptual: Number(f.perceptual), adversarial: Number(f.adversarial),
     advWarmup: Number(f['adv-warmup']), lr: Number(f.lr), discLr: Number(f.lr),
-    decaySteps: Number(f['schedule-steps'] ?? 0), clip: Number(f.clip),
+    decaySteps, clip: Number(f.clip),
     decayShape: f.schedule as 'cosine' | 'linear', lrFinal: Number(f['lr-final']), betas,
   };
   const dataSpec = saved?.data ?? (f.data as string);
@@ -194,11 +210,15 @@ export async function trainTokenizer(argv: string[]): Promise<void> {
   const startStep = trainer.step;
   let lastLog = Date.now(), lastLogStep = trainer.step;
   const every = (n: number) => n > 0 && trainer.step % n === 0;
+  // --schedule-steps auto: the decay ends where the run will stop, re-estimated every step.
+  const stopEstimate = loss.decaySteps === 'auto' ? new StopEstimate({ startStep, stopAt, deadline }) : null;
   try {
     while (trainer.step < stopAt && Date.now() < deadline && !interrupted) {
       const b = loader.next();
       if (testHook.inputStep === trainer.step + 1) b.images[0] = NaN; // TEST HOOK (VQGPU_TEST_NAN_STEP=input:k)
       const x = tensor(b.images, [batch, 3, config.size, config.size]);
+      const end = stopEstimate?.at(trainer.step);
+      if (end != null) trainer.setDecaySteps(end);
       trainer.train(x, every(Number(f['restart-every'])));
       x.dispose();
       // At most one step in flight: bounds Dawn's queue (an unbounded run of ~150 steps without a
