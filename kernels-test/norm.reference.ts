@@ -9,10 +9,13 @@ export interface NormRef {
   db: Float32Array;
 }
 
-/** Forward with weight w and bias b (null: none), and the gradients for an output gradient g. */
+/**
+ * Forward with weight w and bias b (null: none), then SiLU when `silu`, and the gradients for an
+ * output gradient g.
+ */
 export function normRef(
   x: Float32Array, n: number, c: number, s: number, groups: number,
-  w: Float32Array | null, b: Float32Array | null, g: Float32Array, eps = 1e-5,
+  w: Float32Array | null, b: Float32Array | null, g: Float32Array, eps = 1e-5, silu = false,
 ): NormRef {
   const y = new Float32Array(x.length), dx = new Float32Array(x.length);
   const dw = new Float64Array(c), db = new Float64Array(c);
@@ -26,21 +29,26 @@ export function normRef(
       let v = 0;
       for (let j = 0; j < len; j++) v += (x[base + j] - mean) ** 2;
       const rstd = 1 / Math.sqrt(v / len + eps);
+      // The gradient at a = x̂·w + b: g, or g·silu'(a) through the SiLU.
+      const ga = new Float64Array(len);
       let s1 = 0, s2 = 0;
       for (let j = 0; j < len; j++) {
         const ch = grp * cpg + Math.floor(j / s);
         const xh = (x[base + j] - mean) * rstd;
-        y[base + j] = xh * (w ? w[ch] : 1) + (b ? b[ch] : 0);
-        const gy = g[base + j] * (w ? w[ch] : 1);
+        const a = xh * (w ? w[ch] : 1) + (b ? b[ch] : 0);
+        const sig = 1 / (1 + Math.exp(-a));
+        y[base + j] = silu ? a * sig : a;
+        ga[j] = silu ? g[base + j] * sig * (1 + a * (1 - sig)) : g[base + j];
+        const gy = ga[j] * (w ? w[ch] : 1);
         s1 += gy;
         s2 += gy * xh;
-        dw[ch] += g[base + j] * xh;
-        db[ch] += g[base + j];
+        dw[ch] += ga[j] * xh;
+        db[ch] += ga[j];
       }
       for (let j = 0; j < len; j++) {
         const ch = grp * cpg + Math.floor(j / s);
         const xh = (x[base + j] - mean) * rstd;
-        const gy = g[base + j] * (w ? w[ch] : 1);
+        const gy = ga[j] * (w ? w[ch] : 1);
         dx[base + j] = rstd * (gy - s1 / len - (xh * s2) / len);
       }
     }

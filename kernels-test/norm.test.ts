@@ -15,7 +15,7 @@ function close(got: Float32Array, want: Float32Array, what: string, atol = 1e-4,
 
 describe('layerNorm / groupNorm', () => {
   /** Runs the op forward and backward with weight/bias (or without) and compares every output. */
-  async function run(shape: number[], groups: number | null, affine: boolean, seed = 1): Promise<void> {
+  async function run(shape: number[], groups: number | null, affine: boolean, seed = 1, act: vq.NormAct = 'none'): Promise<void> {
     const rng = new Rng(seed);
     const size = shape.reduce((a, b) => a * b, 1);
     const c = groups === null ? shape[shape.length - 1] : shape[1];
@@ -24,12 +24,12 @@ describe('layerNorm / groupNorm', () => {
     const xs = Float32Array.from(rng.array(size, 2), (v) => v + 3);
     const gs = rng.array(size);
     const ws = affine ? rng.array(c) : null, bs = affine ? rng.array(c) : null;
-    const want = normRef(xs, n, c, s, groups ?? 1, ws, bs, gs);
+    const want = normRef(xs, n, c, s, groups ?? 1, ws, bs, gs, 1e-5, act === 'silu');
     const x = vq.tensor(xs, shape);
     x.requiresGrad = true;
     const w = ws ? vq.tensor(ws) : undefined, b = bs ? vq.tensor(bs) : undefined;
     if (w && b) w.requiresGrad = b.requiresGrad = true;
-    const y = groups === null ? vq.layerNorm(x, w, b) : vq.groupNorm(x, groups, w, b);
+    const y = groups === null ? vq.layerNorm(x, w, b, 1e-5, act) : vq.groupNorm(x, groups, w, b, 1e-5, act);
     vq.backward(y, vq.tensor(gs, shape));
     close((await y.toArray()) as Float32Array, want.y, 'y');
     close((await x.grad!.toArray()) as Float32Array, want.dx, 'dx');
@@ -54,7 +54,15 @@ describe('layerNorm / groupNorm', () => {
       await run(shape, groups, true, 5);
       await run(shape, groups, false, 6);
     });
+    it(`groupNorm with the fused SiLU matches the reference on [${shape}], ${groups} groups`, async () => {
+      await run(shape, groups, true, 7, 'silu');
+      await run(shape, groups, false, 8, 'silu');
+    });
   }
+  it('layerNorm with the fused SiLU matches the reference (a thread and a workgroup per row)', async () => {
+    await run([5, 1000], null, true, 9, 'silu');
+    await run([700, 64], null, true, 10, 'silu');
+  });
 
   it('normalises a non-contiguous view (transposed input)', async () => {
     const rng = new Rng(12);
@@ -87,6 +95,8 @@ describe('layerNorm / groupNorm', () => {
     await gradcheck((x) => vq.layerNorm(x), [x], { eps: 1e-3 });
     const gx = { data: rng.array(2 * 4 * 3, 2), shape: [2, 4, 3] };
     await gradcheck((x, w, b) => vq.groupNorm(x, 2, w, b), [gx, { data: rng.array(4), shape: [4] }, { data: rng.array(4), shape: [4] }], { eps: 1e-3 });
+    await gradcheck((x, w, b) => vq.groupNorm(x, 2, w, b, 1e-5, 'silu'), [gx, { data: rng.array(4), shape: [4] }, { data: rng.array(4), shape: [4] }], { eps: 1e-3 });
+    await gradcheck((x) => vq.groupNorm(x, 2, undefined, undefined, 1e-5, 'silu'), [gx], { eps: 1e-3 });
   });
 
   it('rejects bad shapes', () => {

@@ -1,7 +1,9 @@
 // Normalisation over the rows of a dense [rows, len] matrix with a per-channel affine map: the
 // forward pass of layerNorm and groupNorm.
 //   y = (x − mean_r) · rstd_r · w[ch] + b[ch],   rstd_r = 1 / sqrt(var_r + eps)   (biased variance)
-// and it saves stats[r] = (mean_r, rstd_r) for the backward pass.
+// and it saves stats[r] = (mean_r, rstd_r) for the backward pass. ACT = 1 fuses a SiLU after the
+// affine map (y = a·sigmoid(a)): the GroupNorm → SiLU of pre-activation residual blocks in one pass
+// (norm_grad.wgsl and norm_param_grad.wgsl recompute a from x and the stats).
 // Channel of column j of row r: ch = (r mod groups) · cpg + j / inner, which covers
 //   layerNorm  x [..., D]:         rows = Π leading dims, len = D, groups = 1, inner = 1, cpg = D
 //   groupNorm  x [N, C, *spatial]: rows = N·G, len = (C/G)·S, groups = G, inner = S, cpg = C/G
@@ -21,6 +23,7 @@ struct Params { rows: u32, len: u32, groups: u32, inner: u32, cpg: u32, eps: f32
 
 override HAS_W: bool = true;
 override HAS_B: bool = true;
+override ACT: u32 = 0u;   // 0: none, 1: SiLU
 override WG: u32 = 64u;
 
 fn write_row(r: u32, mean: f32, rstd: f32, j0: u32, step: u32) {
@@ -31,6 +34,7 @@ fn write_row(r: u32, mean: f32, rstd: f32, j0: u32, step: u32) {
     var v = (x[base + j] - mean) * rstd;
     if (HAS_W) { v *= w[ch]; }
     if (HAS_B) { v += b[ch]; }
+    if (ACT == 1u) { v = v / (1.0 + exp(-v)); }
     y[base + j] = v;
   }
 }

@@ -1,7 +1,9 @@
 // Input gradient of norm.wgsl (layerNorm / groupNorm), row by row. With x̂ = (x − mean)·rstd and
 // gy = g · w[ch] (g alone without a weight):
 //   dx = rstd · (gy − mean_j(gy) − x̂ · mean_j(gy · x̂))
-// Rows, channels and the two schedules are as in norm.wgsl. Without a weight the op binds x as w.
+// Rows, channels and the two schedules are as in norm.wgsl. Without a weight the op binds x as w
+// (and as b without a bias). With the fused SiLU (ACT = 1), g is the gradient of y = silu(a),
+// a = x̂·w + b, and the kernel first takes it to a: g · silu'(a), with a recomputed from x.
 
 struct Params { rows: u32, len: u32, groups: u32, inner: u32, cpg: u32, _p0: u32, _p1: u32, _p2: u32 }
 
@@ -11,13 +13,25 @@ struct Params { rows: u32, len: u32, groups: u32, inner: u32, cpg: u32, _p0: u32
 @group(0) @binding(3) var<storage, read> g: array<f32>;
 @group(0) @binding(4) var<storage, read> stats: array<f32>;   // [rows, 2]: mean, rstd
 @group(0) @binding(5) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(6) var<storage, read> b: array<f32>;
 
 override HAS_W: bool = true;
+override HAS_B: bool = true;
+override ACT: u32 = 0u;   // 0: none, 1: SiLU after the affine map
 override WG: u32 = 64u;
 
-fn gy(i: u32, ch: u32) -> f32 {
-  if (HAS_W) { return g[i] * w[ch]; }
-  return g[i];
+// The gradient at the normalised value x̂ (before the weight): g, through the activation, times w.
+fn gy(i: u32, ch: u32, xh: f32) -> f32 {
+  var v = g[i];
+  if (ACT == 1u) {
+    var a = xh;
+    if (HAS_W) { a *= w[ch]; }
+    if (HAS_B) { a += b[ch]; }
+    let s = 1.0 / (1.0 + exp(-a));
+    v *= s * (1.0 + a * (1.0 - s));
+  }
+  if (HAS_W) { v *= w[ch]; }
+  return v;
 }
 
 // Σ_j gy and Σ_j gy·x̂ over columns j0, j0+step, ... of row r.
@@ -28,8 +42,9 @@ fn row_sums(r: u32, j0: u32, step: u32, len: u32) -> vec2<f32> {
   let rstd = stats[2u * r + 1u];
   var acc = vec2<f32>(0.0);
   for (var j = j0; j < len; j += step) {
-    let v = gy(base + j, ch0 + j / p.inner);
-    acc += vec2<f32>(v, v * (x[base + j] - mean) * rstd);
+    let xh = (x[base + j] - mean) * rstd;
+    let v = gy(base + j, ch0 + j / p.inner, xh);
+    acc += vec2<f32>(v, v * xh);
   }
   return acc;
 }
@@ -42,7 +57,7 @@ fn write_row(r: u32, sums: vec2<f32>, j0: u32, step: u32) {
   let m = sums / f32(p.len);
   for (var j = j0; j < p.len; j += step) {
     let xh = (x[base + j] - mean) * rstd;
-    dx[base + j] = rstd * (gy(base + j, ch0 + j / p.inner) - m.x - xh * m.y);
+    dx[base + j] = rstd * (gy(base + j, ch0 + j / p.inner, xh) - m.x - xh * m.y);
   }
 }
 

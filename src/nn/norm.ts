@@ -2,7 +2,7 @@
 // axis (1) of [N, C, ...]. Affine weight starts at 1, bias at 0.
 
 import { full } from '../ops/creation.js';
-import { groupNorm, layerNorm } from '../ops/norm.js';
+import { groupNorm, layerNorm, type NormAct } from '../ops/norm.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Module } from './module.js';
 
@@ -39,8 +39,8 @@ export class GroupNorm extends Module {
     this.bias = affine ? this.param('bias', full([channels], 0)) : null;
   }
 
-  /** x [N, C, ...] → same shape */
-  forward(x: Tensor): Tensor {
-    return groupNorm(x, this.groups, this.weight ?? undefined, this.bias ?? undefined, this.eps);
+  /** x [N, C, ...] → same shape; `act` fuses an activation after the norm (one pass each way) */
+  forward(x: Tensor, act: NormAct = 'none'): Tensor {
+    return groupNorm(x, this.groups, this.weight ?? undefined, this.bias ?? undefined, this.eps, act);
   }
 }

@@ -1,6 +1,8 @@
 // layerNorm and groupNorm (norm.wgsl, norm_grad.wgsl, norm_param_grad.wgsl). Both normalise the
 // rows of a dense [rows, len] matrix and apply a per-channel affine map; they differ only in how
 // rows and channels are laid out (see norm.wgsl). The forward pass saves (mean, rstd) per row.
+// `act: 'silu'` fuses the SiLU that follows a norm in pre-activation blocks: one pass instead of
+// two each way (the backward kernels recompute the pre-activation from x and the stats).
 
 import normSrc from '../../shaders/norm.wgsl';
 import normGradSrc from '../../shaders/norm_grad.wgsl';
@@ -15,6 +17,10 @@ import { launchRows } from './row-schedule.js';
 const FWD = { thread: kernel('norm', normSrc, 'per_thread'), group: kernel('norm', normSrc, 'per_group') };
 const BWD = { thread: kernel('norm_grad', normGradSrc, 'per_thread'), group: kernel('norm_grad', normGradSrc, 'per_group') };
 const PARAM_GRAD = kernel('norm_param_grad', normParamGradSrc);
+
+/** An activation fused after the norm's affine map. */
+export type NormAct = 'none' | 'silu';
+const ACTS: Record<NormAct, number> = { none: 0, silu: 1 };
 
 /** How a norm lays out its input: see norm.wgsl. x viewed as [n, c, s]; stats per (n, group). */
 interface Layout {
@@ -35,14 +41,15 @@ interface Layout {
  * dw and db ([C] each) from partial sums over chunks of the N·S items of each channel: enough
  * chunks to occupy the device, decided by the shape alone so results repeat bit-exactly.
  */
-function paramGrads(l: Layout, xc: Tensor, gc: Tensor, stats: Tensor): [Tensor, Tensor] {
+function paramGrads(l: Layout, xc: Tensor, gc: Tensor, stats: Tensor, wc: Tensor | null, bc: Tensor | null, act: NormAct): [Tensor, Tensor] {
   const items = l.n * l.inner;
   const want = Math.max(1, Math.ceil(16384 / l.c));
   const chunk = Math.max(32, Math.ceil(items / Math.min(want, 65535)));
   const chunks = Math.max(1, Math.ceil(items / chunk));
   const part = empty([2 * l.c, chunks]);
   const p = new Params().u32(l.n, l.c, l.inner, l.groups, l.cpg, chunk, chunks, 0);
-  launch(PARAM_GRAD, p, [xc, gc, stats, part], [Math.ceil(l.c / 64), chunks], { WG: 64 });
+  const consts = { HAS_W: wc ? 1 : 0, HAS_B: bc ? 1 : 0, ACT: ACTS[act], WG: 64 };
+  launch(PARAM_GRAD, p, [xc, gc, stats, part, wc ?? xc, bc ?? xc], [Math.ceil(l.c / 64), chunks], consts);
   const sums = chunks === 1 ? reshape(part, [2 * l.c]) : reduceRows(part, 'sum');
   part.dispose();
   const dw = sums.view([l.c], [1], sums.offset);
@@ -59,12 +66,13 @@ function checkParam(t: Tensor | undefined, c: number, what: string, op: string):
   }
 }
 
-function normalize(op: string, x: Tensor, l: Layout, weight: Tensor | undefined, bias: Tensor | undefined, eps: number): Tensor {
+function normalize(op: string, x: Tensor, l: Layout, weight: Tensor | undefined, bias: Tensor | undefined, eps: number, act: NormAct): Tensor {
   x.assertAlive();
   if (x.dtype !== 'f32') throw new Error(`${op}: expects an f32 tensor, got ${x.dtype} ${fmt(x.shape)}.`);
   checkParam(weight, l.c, 'weight', op);
   checkParam(bias, l.c, 'bias', op);
   if (!(eps >= 0)) throw new Error(`${op}: eps must be non-negative, got ${eps}.`);
+  if (!(act in ACTS)) throw new Error(`${op}: unknown activation '${act}' (none, silu).`);
   const xc = contiguous(x);
   const wc = weight ? contiguous(weight) : null;
   const bc = bias ? contiguous(bias) : null;
@@ -73,28 +81,31 @@ function normalize(op: string, x: Tensor, l: Layout, weight: Tensor | undefined,
   if (y.size) {
     const p = new Params().u32(l.rows, l.len, l.groups, l.inner, l.cpg).f32(eps).u32(0, 0);
     // Absent weight/bias: x stands in for them (read-only aliases; the kernel never reads them).
-    launchRows(FWD, l.rows, l.len, p, [xc, wc ?? xc, bc ?? xc, y, stats], { HAS_W: wc ? 1 : 0, HAS_B: bc ? 1 : 0 });
+    launchRows(FWD, l.rows, l.len, p, [xc, wc ?? xc, bc ?? xc, y, stats], { HAS_W: wc ? 1 : 0, HAS_B: bc ? 1 : 0, ACT: ACTS[act] });
   }
-  bc?.dispose();
   const inputs = [x, weight, bias].filter((t): t is Tensor => !!t);
   if (!isGradEnabled() || !inputs.some((t) => t.requiresGrad)) {
     xc.dispose();
     wc?.dispose();
+    bc?.dispose();
     stats.dispose();
     return y;
   }
-  // xc, wc and stats live as long as the enclosing scope (the backward pass reads them).
+  // The backward reads the bias only to recompute a fused activation's input.
+  const bg = act === 'none' ? null : bc;
+  if (!bg) bc?.dispose();
+  // xc, wc, bg and stats live as long as the enclosing scope (the backward pass reads them).
   return record(y, op, inputs, (g) => {
     const gc = contiguous(g);
     let dx: Tensor | null = null;
     if (x.requiresGrad) {
       dx = empty(x.shape);
       const p = new Params().u32(l.rows, l.len, l.groups, l.inner, l.cpg, 0, 0, 0);
-      launchRows(BWD, l.rows, l.len, p, [xc, wc ?? xc, gc, stats, dx], { HAS_W: wc ? 1 : 0 });
+      launchRows(BWD, l.rows, l.len, p, [xc, wc ?? xc, gc, stats, dx, bg ?? xc], { HAS_W: wc ? 1 : 0, HAS_B: bg ? 1 : 0, ACT: ACTS[act] });
     }
     let dw: Tensor | null = null, db: Tensor | null = null;
     if (weight?.requiresGrad || bias?.requiresGrad) {
-      [dw, db] = paramGrads(l, xc, gc, stats);
+      [dw, db] = paramGrads(l, xc, gc, stats, wc, bg, act);
       if (!weight?.requiresGrad) (dw.dispose(), (dw = null));
       if (!bias?.requiresGrad) (db.dispose(), (db = null));
     }
@@ -110,21 +121,21 @@ function normalize(op: string, x: Tensor, l: Layout, weight: Tensor | undefined,
 
 /**
  * Layer normalisation over the last axis: (x − mean) / sqrt(var + eps) · weight + bias, with the
- * biased variance. x [..., D]; weight and bias [D] (optional).
+ * biased variance. x [..., D]; weight and bias [D] (optional); `act` fused after (see NormAct).
  */
-export function layerNorm(x: Tensor, weight?: Tensor, bias?: Tensor, eps = 1e-5): Tensor {
+export function layerNorm(x: Tensor, weight?: Tensor, bias?: Tensor, eps = 1e-5, act: NormAct = 'none'): Tensor {
   if (x.rank === 0) throw new Error('layerNorm: needs at least one axis, got a scalar.');
   const d = x.shape[x.rank - 1];
   const rows = d ? x.size / d : 0;
-  return normalize('layerNorm', x, { rows, len: d, groups: 1, inner: 1, cpg: d, n: rows, c: d }, weight, bias, eps);
+  return normalize('layerNorm', x, { rows, len: d, groups: 1, inner: 1, cpg: d, n: rows, c: d }, weight, bias, eps, act);
 }
 
 /**
  * Group normalisation: the channels (axis 1) of x [N, C, ...spatial] (NCHW, NCL, ...) split into
  * `groups` groups; each sample's group is normalised over its channels and positions, then
- * scaled and shifted per channel by weight and bias [C] (optional).
+ * scaled and shifted per channel by weight and bias [C] (optional), then `act` (fused).
  */
-export function groupNorm(x: Tensor, groups: number, weight?: Tensor, bias?: Tensor, eps = 1e-5): Tensor {
+export function groupNorm(x: Tensor, groups: number, weight?: Tensor, bias?: Tensor, eps = 1e-5, act: NormAct = 'none'): Tensor {
   if (x.rank < 2) throw new Error(`groupNorm: expects [N, C, ...], got ${fmt(x.shape)}.`);
   const [n, c] = x.shape;
   if (!Number.isInteger(groups) || groups < 1 || c % groups !== 0) {
@@ -132,5 +143,5 @@ export function groupNorm(x: Tensor, groups: number, weight?: Tensor, bias?: Ten
   }
   const inner = x.shape.slice(2).reduce((a, b) => a * b, 1);
   const cpg = c / groups;
-  return normalize('groupNorm', x, { rows: n * groups, len: cpg * inner, groups, inner, cpg, n, c }, weight, bias, eps);
+  return normalize('groupNorm', x, { rows: n * groups, len: cpg * inner, groups, inner, cpg, n, c }, weight, bias, eps, act);
 }

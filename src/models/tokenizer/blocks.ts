@@ -4,7 +4,7 @@
 import { Conv2d } from '../../nn/conv2d.js';
 import { Module } from '../../nn/module.js';
 import { GroupNorm } from '../../nn/norm.js';
-import { add, silu } from '../../ops/elementwise.js';
+import { add } from '../../ops/elementwise.js';
 import type { Tensor } from '../../tensor/tensor.js';
 
 export class ResBlock extends Module {
@@ -25,7 +25,8 @@ export class ResBlock extends Module {
 
   /** x [N, cin, H, W] → [N, cout, H, W] */
   forward(x: Tensor): Tensor {
-    const h = this.c2.forward(silu(this.n2.forward(this.c1.forward(silu(this.n1.forward(x))))));
+    // GroupNorm → SiLU fused (groupNorm's `act`): one pass each way instead of two.
+    const h = this.c2.forward(this.n2.forward(this.c1.forward(this.n1.forward(x, 'silu')), 'silu'));
     return add(this.skip ? this.skip.forward(x) : x, h);
   }
 }

@@ -7,7 +7,6 @@
 import { Conv2d } from '../../nn/conv2d.js';
 import { Module } from '../../nn/module.js';
 import { GroupNorm } from '../../nn/norm.js';
-import { silu } from '../../ops/elementwise.js';
 import { pixelShuffle } from '../../ops/pixel-shuffle.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { AttentionBlock } from './attention-block.js';
@@ -53,7 +52,7 @@ export class Decoder extends Module {
       h = l.up.forward(h);
       for (const b of l.blocks) h = b.forward(h);
     }
-    const y = this.out.forward(silu(this.norm.forward(h)));
+    const y = this.out.forward(this.norm.forward(h, 'silu'));
     return this.patch > 1 ? pixelShuffle(y, this.patch) : y;
   }
 }

@@ -7,7 +7,6 @@
 import { Conv2d } from '../../nn/conv2d.js';
 import { Module } from '../../nn/module.js';
 import { GroupNorm } from '../../nn/norm.js';
-import { silu } from '../../ops/elementwise.js';
 import { pixelUnshuffle } from '../../ops/pixel-shuffle.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { AttentionBlock } from './attention-block.js';
@@ -55,6 +54,6 @@ export class Encoder extends Module {
     }
     for (const b of this.mids) h = b.forward(h);
     if (this.attn) h = this.attn.forward(h);
-    return this.proj.forward(silu(this.norm.forward(h)));
+    return this.proj.forward(this.norm.forward(h, 'silu'));
   }
 }
