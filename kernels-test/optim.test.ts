@@ -2,6 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { init, runtime } from '../src/device/runtime.js';
 import { Adam, AdamW, clipGradNorm, SGD, warmupCosine, warmupLinear, type Optimizer } from '../src/optim/index.js';
 import { tensor, type Tensor } from '../src/tensor/tensor.js';
+import { backward } from '../src/autograd/tape.js';
+import { groupNorm } from '../src/ops/norm.js';
 import { adamStep, gradNorm, sgdStep } from './optim.reference.js';
 import { firstMismatch, Rng } from './reference.js';
 
@@ -125,6 +127,29 @@ describe('optimizers vs reference', () => {
     await expectClose([opt.stateDict().tensors['1.exp_avg']], [m[1]], 1e-6, 1e-4);
     expect(Object.keys(opt.stateDict().tensors)).toHaveLength(8);
     dispose(opt, params);
+  });
+
+  it('reads gradients that start at an offset (a bias gradient in the buffer of its weight\'s) on every path', async () => {
+    for (const kind of ['flat', 'per-tensor', 'sgd'] as const) {
+      const rng = new Rng(14);
+      const x = tensor(rng.array(2 * 4 * 5), [2, 4, 5]);
+      const hw = rng.array(4), hb = rng.array(4);
+      const w = tensor(hw), b = tensor(hb);
+      w.requiresGrad = b.requiresGrad = true;
+      backward(groupNorm(x, 2, w, b), tensor(rng.array(40), [2, 4, 5]));
+      expect(b.grad!.offset, 'the tape keeps the bias gradient as a view').toBeGreaterThan(0);
+      const grads = [await w.grad!.toArray(), await b.grad!.toArray()];
+      const host = [Float64Array.from(hw), Float64Array.from(hb)];
+      const opt = kind === 'sgd' ? new SGD([w, b], { lr: 0.1 }) : new AdamW([w, b], { lr: 0.1, foreach: kind === 'flat' });
+      opt.step();
+      host.forEach((h, i) => {
+        if (kind === 'sgd') sgdStep(h, grads[i], new Float64Array(0), { lr: 0.1, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0, first: true });
+        else adamStep(h, grads[i], new Float64Array(h.length), new Float64Array(h.length), { lr: 0.1, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01, decoupled: true, t: 1 });
+      });
+      await expectClose([w, b], host);
+      x.dispose();
+      dispose(opt, [w, b]);
+    }
   });
 
   it('skips parameters without a gradient and uses per-group weight decay and lr scale', async () => {

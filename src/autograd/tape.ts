@@ -173,8 +173,11 @@ function walk(order: Tensor[], grads: Map<number, Tensor>, grad: Tensor | undefi
         t.grad = sum;
         if (g !== grad) g.dispose();
       } else {
-        // Leaf gradients are dense and owned by the leaf (optimizers read them as flat arrays).
-        const own = g === grad || !g.isContiguous ? clone(g) : g;
+        // Leaf gradients are dense runs owned by the leaf (optimizers read them as flat arrays),
+        // possibly at an offset into a buffer they share with a sibling's: the norm and
+        // convolution kernels write weight and bias gradients in one buffer, and a copy of each
+        // bias gradient would be a dispatch per layer per step.
+        const own = g === grad || !g.isDense ? clone(g) : g;
         if (own !== g && g !== grad) g.dispose();
         t.grad = keep(own);
       }

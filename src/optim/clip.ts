@@ -12,6 +12,7 @@ import { runtime } from '../device/runtime.js';
 import { empty, type Tensor } from '../tensor/tensor.js';
 import { zeros } from '../ops/creation.js';
 import { grid1d, kernel, launch, Params } from '../ops/launch.js';
+import { copyInto } from '../ops/layout.js';
 
 const SUMSQ = kernel('optim_grad_norm', gradNormSrc, 'sumsq');
 const FINISH = kernel('optim_grad_norm', gradNormSrc, 'finish');
@@ -20,11 +21,25 @@ const WG = 64;
 /** Elements each sumsq invocation sums at least (when the gradient is small enough). */
 const PER_THREAD = 16;
 
-/** Dense f32 gradient check shared by the optimizers. */
+/** Dense f32 gradient check shared by the optimizers (the gradient may start at an offset). */
 export function checkGrad(param: Tensor, grad: Tensor, who: string): void {
-  if (grad.dtype !== 'f32' || !grad.isContiguous || grad.size !== param.size) {
+  if (grad.dtype !== 'f32' || !grad.isDense || grad.size !== param.size) {
     throw new Error(`${who}: the gradient of parameter '${param.name}' [${param.shape}] must be a dense f32 tensor of the same size, got ${grad}.`);
   }
+}
+
+/**
+ * The gradient of `param`, moved to a buffer of its own when it starts at an offset (kernels that
+ * take one tensor per binding read from element 0; the tape leaves a bias gradient as a view into
+ * the buffer it shares with the weight's).
+ */
+export function ownGrad(param: Tensor): Tensor {
+  const g = param.grad!;
+  if (g.offset === 0) return g;
+  const own = keep(empty(g.shape));
+  copyInto(g, own);
+  g.dispose();
+  return (param.grad = own);
 }
 
 /**
@@ -101,7 +116,7 @@ export function scaleInPlace(x: Tensor, factor: Tensor): void {
 export function clipGradNorm(params: readonly Tensor[], maxNorm: number): Tensor {
   const grads = params.filter((p) => p.grad).map((p) => {
     checkGrad(p, p.grad!, 'clipGradNorm');
-    return p.grad!;
+    return ownGrad(p);
   });
   const gn = new GradNorm();
   gn.compute(grads, maxNorm);

@@ -68,7 +68,8 @@ export class FlatBuffers {
   /**
    * Records the copies of the active slots' parameters and gradients into the flat buffers (slots
    * are active when `grads[i]` is set; an inactive slot's stale gradient segment is zeroed so that
-   * the global norm sees only this step's gradients). Parameters and gradients are dense f32.
+   * the global norm sees only this step's gradients). Parameters are contiguous, gradients dense
+   * (from any offset) f32.
    */
   gather(params: readonly Tensor[], grads: readonly (Tensor | null)[]): void {
     const rt = runtime();
@@ -77,7 +78,7 @@ export class FlatBuffers {
       if (g) {
         const bytes = this.sizes[i] * F32, at = this.offsets[i] * F32;
         if (bytes) {
-          rt.copy(g.buffer, 0, this.grads.buffer, at, bytes);
+          rt.copy(g.buffer, g.offset * F32, this.grads.buffer, at, bytes);
           rt.copy(params[i].buffer, 0, this.params.buffer, at, bytes);
         }
         this.dirty[i] = true;

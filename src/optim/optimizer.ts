@@ -13,7 +13,7 @@ import { copyInto } from '../ops/layout.js';
 import { fmt, sameShape } from '../ops/launch.js';
 import { keep } from '../tensor/scope.js';
 import { tensor, type Tensor } from '../tensor/tensor.js';
-import { checkGrad, GradNorm, scaleInPlace } from './clip.js';
+import { checkGrad, GradNorm, ownGrad, scaleInPlace } from './clip.js';
 import { FlatBuffers, type FlatRun } from './flat.js';
 
 /** The learning rate for a 0-based step index (see schedule.ts). */
@@ -169,8 +169,10 @@ export abstract class Optimizer {
     this.stepCount++;
     const active = this.slots.filter((s) => s.param.grad);
     for (const s of active) checkGrad(s.param, s.param.grad!, this.name);
-    if (faultInjection.nanGradAtStep === this.stepCount && active.length) poison(active[0].param.grad!);
     const flat = this.flatBuffers();
+    // The per-parameter kernels read each gradient from element 0 (the flat gather copies from any offset).
+    if (!flat) for (const s of active) ownGrad(s.param);
+    if (faultInjection.nanGradAtStep === this.stepCount && active.length) poison(ownGrad(active[0].param));
     if (flat) flat.gather(this.params, this.slots.map((s) => s.param.grad));
     let gradScale: Tensor;
     if (this.clipNorm !== null || this.skipNonFinite) {

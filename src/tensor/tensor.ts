@@ -84,12 +84,19 @@ export class Tensor {
     return this.disposed;
   }
 
-  /** Dense row-major with offset 0: what most kernels require. */
-  get isContiguous(): boolean {
-    if (this.offset !== 0) return false;
+  /**
+   * Row-major over its elements from any offset: one run of `size` floats of the buffer from
+   * `offset` (a contiguous tensor is dense at offset 0).
+   */
+  get isDense(): boolean {
     const c = contiguousStrides(this.shape);
     for (let i = 0; i < this.shape.length; i++) if (this.shape[i] !== 1 && this.strides[i] !== c[i]) return false;
     return true;
+  }
+
+  /** Dense row-major with offset 0: what most kernels require. */
+  get isContiguous(): boolean {
+    return this.offset === 0 && this.isDense;
   }
 
   assertAlive(): void {
