@@ -1,7 +1,9 @@
 // optim bench: one AdamW step (with weight decay) over a set of parameters with gradients; cases
-// are named 'NxSIZE' (N tensors of SIZE elements each). Ours: one fused optim_adam.wgsl dispatch
-// per parameter; '+clip' adds the global-norm clip (1 + N more dispatches, no readback).
-// Peers: `naive` (the same update composed from our elementwise kernels: ~14 dispatches and 8
+// are named 'NxSIZE' (N tensors of SIZE elements each). Ours: the multi-tensor step (src/optim/
+// flat.ts: buffer copies in and out, one fused optim_adam.wgsl dispatch over the flat buffers);
+// '+clip' adds the global-norm clip (2 more dispatches, no readback). Peers: `per-tensor` (ours
+// with `foreach: false`: one fused dispatch per parameter, 1 + N more for the clip), `naive` (the
+// same update composed from our elementwise kernels: ~14 dispatches and 8
 // temporaries per parameter) and TF.js tf.train.adam (no weight decay: TF.js has no AdamW) on its
 // WebGPU backend. Metric: parameters updated per second (millions); notes give the essential
 // traffic in GB/s (read w, g, m, v; write w, m, v: 28 bytes per parameter).
@@ -43,7 +45,7 @@ function naiveAdamW(w: Tensor, g: Tensor, m: Tensor, v: Tensor, t: number): void
 
 export const bench: Bench = {
   name: 'optim',
-  cases: ['64x16384', '16x262144', '16x262144+clip', '4x2097152'],
+  cases: ['64x2048+clip', '64x16384', '16x262144', '16x262144+clip', '4x2097152'],
   async run(caseName, opts): Promise<BenchResult> {
     const { count, size, clip } = parseCase(caseName);
     const total = count * size;
@@ -57,6 +59,9 @@ export const bench: Bench = {
     });
     const opt = new AdamW(params, { lr: LR, weightDecay: WD, clipNorm: clip ? 1 : undefined });
     const sOurs = await timeGpu(() => opt.step(), opts.minSeconds);
+    const perTensor = new AdamW(params, { lr: LR, weightDecay: WD, clipNorm: clip ? 1 : undefined, foreach: false });
+    const sPerTensor = await timeGpu(() => perTensor.step(), opts.minSeconds);
+    perTensor.dispose();
 
     const state = params.map(() => ({ m: tensor(new Float32Array(size)), v: tensor(new Float32Array(size)) }));
     let t = 0;
@@ -90,7 +95,7 @@ export const bench: Bench = {
       case: caseName,
       metric: 'Mparam/s',
       ours: total / sOurs / 1e6,
-      vs: { naive: total / sNaive / 1e6, 'tfjs-webgpu': tfRate },
+      vs: { 'per-tensor': total / sPerTensor / 1e6, naive: total / sNaive / 1e6, 'tfjs-webgpu': tfRate },
       notes: { 'ms/step': sOurs * 1e3, 'GB/s': (28 * total) / sOurs / 1e9 },
     };
   },

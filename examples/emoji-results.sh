@@ -15,7 +15,7 @@ $V eval-tokenizer --run "$R/tok32" --json
 # The PSNR recipe: ten minutes of training toward the tokenizer aim's metric (no discriminator).
 $V train-tokenizer --data emoji --size 32 --grid 8 --codebook 256 --patch 2 --width 32 --res-blocks 2 \
   --enc-res-blocks 1 --batch 8 --lr 2.5e-3 --rec l2 --perceptual 0 --adversarial 0 --code-dim 8 --l2norm --beta 0.5 \
-  --minutes 10 --schedule-steps 4900 \
+  --minutes 10 --schedule-steps auto --schedule linear --lr-final 0 \
   --out "$R/tok32-psnr"
 $V eval-tokenizer --run "$R/tok32-psnr" --json
 $V eval-tokenizer --run "$R/tok32-psnr" --split train --json   # the generalisation gap

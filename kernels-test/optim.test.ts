@@ -214,6 +214,16 @@ describe('gradient clipping', () => {
   });
 });
 
+/** Copies A's weights into B, gives both the same fresh gradients, steps both, expects equal weights. */
+async function stepInLockstep(optA: Optimizer, a: Tensor[], optB: Optimizer, b: Tensor[], rng: Rng): Promise<void> {
+  for (let i = 0; i < a.length; i++) runtime().write(b[i].buffer, 0, await a[i].toArray());
+  const g = setGrads(a, rng);
+  b.forEach((p, i) => { p.grad?.dispose(); p.grad = tensor(g[i], p.shape); });
+  optA.step();
+  optB.step();
+  for (let i = 0; i < a.length; i++) expect(await b[i].toArray()).toEqual(await a[i].toArray());
+}
+
 describe('optimizer state and steady state', () => {
   beforeAll(async () => {
     await init();
@@ -232,12 +242,7 @@ describe('optimizer state and steady state', () => {
     // B is one step behind: load A's state and weights, then step both with the same gradients.
     optB.loadStateDict(optA.stateDict());
     expect(optB.stepCount).toBe(2);
-    for (let i = 0; i < a.params.length; i++) runtime().write(b.params[i].buffer, 0, await a.params[i].toArray());
-    const g = setGrads(a.params, rng);
-    b.params.forEach((p, i) => { p.grad?.dispose(); p.grad = tensor(g[i], p.shape); });
-    optA.step();
-    optB.step();
-    for (let i = 0; i < a.params.length; i++) expect(await b.params[i].toArray()).toEqual(await a.params[i].toArray());
+    await stepInLockstep(optA, a.params, optB, b.params, rng);
 
     const sd = optA.stateDict();
     expect(() => optB.loadStateDict({ step: 1, tensors: { ...sd.tensors, '9.exp_avg': sd.tensors['0.exp_avg'] } })).toThrow(/unexpected key '9.exp_avg'/);
@@ -283,12 +288,7 @@ describe('optimizer state and steady state', () => {
     expect(Object.keys(optA.stateDict().tensors)).not.toContain('2.exp_avg');
     optB.loadStateDict(optA.stateDict());
     expect(Object.keys(optB.stateDict().tensors)).not.toContain('2.exp_avg');
-    for (let i = 0; i < a.params.length; i++) runtime().write(b.params[i].buffer, 0, await a.params[i].toArray());
-    const g = setGrads(a.params, rng);
-    b.params.forEach((p, i) => { p.grad?.dispose(); p.grad = tensor(g[i], p.shape); });
-    optA.step();
-    optB.step();
-    for (let i = 0; i < a.params.length; i++) expect(await b.params[i].toArray()).toEqual(await a.params[i].toArray());
+    await stepInLockstep(optA, a.params, optB, b.params, rng);
     expect(await optB.stateDict().tensors['2.exp_avg'].toArray()).toEqual(await optA.stateDict().tensors['2.exp_avg'].toArray());
     dispose(optA, a.params);
     dispose(optB, b.params);
