@@ -39,7 +39,7 @@ export interface LossConfig {
    * Generator learning rate: decay from `lr` to lr·lrFinal over this many steps (0 or absent:
    * constant), or 'auto': over the steps the run will make, which the training loop estimates as
    * it goes (`setDecaySteps`) when the run has a time budget. Part of the run's config, so a
-   * resumed run follows the same curve.
+   * resumed run follows the same curve ('auto': re-targeted to the resumed run's own end).
    */
   decaySteps?: number | 'auto';
   /** the decay's shape (absent: cosine) */
