@@ -11,8 +11,13 @@ import { Optimizer, type FlatUpdateArgs, type OptimizerOptions, type ParamGroup,
 const ADAM = kernel('optim_adam', adamSrc);
 const ADAM_FLAT = kernel('optim_adam', adamSrc, 'flat');
 const WG = 64;
-/** vec4s each invocation of the flat kernel updates at least (a CPU adapter has few cores to fill) */
+/**
+ * On a CPU adapter the flat kernel's grid-stride loop runs on at most 32 workgroups, each
+ * invocation updating at least this many vec4s: a few cores to fill, and each workgroup costs a
+ * fixed set-up. A GPU gets one invocation per vec4.
+ */
 const PER_THREAD_CPU = 16;
+const MAX_GROUPS_CPU = 32;
 
 export interface AdamOptions extends OptimizerOptions {
   betas?: [number, number];
@@ -45,7 +50,7 @@ export class Adam extends Optimizer {
   protected override updateFlat({ flat, run, gradScale, lr, weightDecay }: FlatUpdateArgs): void {
     const n4 = run.count / 4;
     const p = this.uniforms(n4, run.start / 4, lr, weightDecay);
-    const grid = runtime().isCpu ? [Math.min(32, Math.ceil(n4 / (WG * PER_THREAD_CPU)))] as [number] : grid1d(n4, WG);
+    const grid = runtime().isCpu ? [Math.min(MAX_GROUPS_CPU, Math.ceil(n4 / (WG * PER_THREAD_CPU)))] as [number] : grid1d(n4, WG);
     const { params, grads, state } = flat;
     launch(ADAM_FLAT, p, [params, grads, state.exp_avg, state.exp_avg_sq, gradScale], grid, { DECOUPLED: this.decoupled ? 1 : 0, WG });
   }

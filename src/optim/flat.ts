@@ -3,7 +3,9 @@
 // parameters instead of one per parameter. WebGPU binds whole buffers (and a CPU adapter pays a
 // fixed ~50 µs per dispatch), while buffer-to-buffer copies are near free (lavapipe: ~3 µs each
 // against ~50 µs for a dispatch): a step gathers the gradients and parameters with copies, runs the
-// few fused dispatches over the flat buffers, and scatters the parameters back with copies.
+// few fused dispatches over the flat buffers, and scatters the parameters back with copies. The
+// parameters are gathered every step, not kept in the flat buffer between steps: their own buffers
+// stay the truth, which checkpoint loads, weight copies and the model's other writers update.
 //
 // Layout: slot i occupies [offsets[i], offsets[i] + sizes[i]) of each flat buffer, offsets a
 // multiple of 4 elements so a vec4 kernel can stream whole runs; the padding between slots stays

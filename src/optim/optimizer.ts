@@ -6,7 +6,8 @@
 // launch per parameter (`update`) and may supply a multi-tensor one (`updateFlat`, see flat.ts): then,
 // unless `foreach: false`, a warm `step()` records copies plus one update dispatch per run of
 // parameters sharing their hyper-parameters (and 2 for the norm), else one dispatch per parameter
-// (plus 1 + #params for the norm); either way it allocates nothing.
+// (plus 1 + #params for the norm); either way it creates no GPU buffer (the per-parameter path
+// first moves a gradient that starts at an offset into a pooled buffer of its own: `ownGrad`).
 
 import { zeros } from '../ops/creation.js';
 import { copyInto } from '../ops/layout.js';

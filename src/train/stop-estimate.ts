@@ -29,9 +29,9 @@ export class StopEstimate {
   }
 
   /**
-   * The step the run will stop at, given that `step` steps are done now: `stopAt` when the time
-   * budget is sure to last (or there is none), else the step the measured speed reaches at the
-   * deadline (at least `step`); null while the speed is not measured yet.
+   * The step the run will stop at, given that `step` steps are done now: `stopAt` without a
+   * deadline, else the earlier of `stopAt` and the step the speed measured since the first
+   * `skipSteps` reaches at the deadline (at least `step`); null while that speed is not measured yet.
    */
   at(step: number): number | null {
     const { stopAt, deadline, startStep } = this.o;
