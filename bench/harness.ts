@@ -19,6 +19,8 @@ export interface Bench {
   name: string;
   /** case names, as printed */
   cases: string[];
+  /** cases too large for a CPU rasteriser (minutes per call there): measured on GPUs, or when named by --case */
+  gpuOnly?: string[];
   /** measures one case: ours and every peer */
   run(caseName: string, opts: BenchOptions): Promise<BenchResult>;
 }

@@ -1,6 +1,7 @@
 // Runs benches by name and hands each case's result to a callback. Browser-safe (no Node APIs):
 // the Node CLI (bench/index.ts) and the web page both drive benches through here.
 
+import { runtime } from '../src/device/runtime.js';
 import type { Bench, BenchOptions, BenchResult } from './harness.js';
 import * as registry from './registry.js';
 
@@ -49,8 +50,10 @@ export async function runBenches(
   onResult: (r: BenchResult) => void,
 ): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
+  const named = new Set(opts.cases ?? []);
   for (const { bench, cases } of planBenches(names, opts.cases)) {
     for (const c of cases) {
+      if (runtime().isCpu && bench.gpuOnly?.includes(c) && !named.has(c)) continue;
       const r = await bench.run(c, opts);
       results.push(r);
       onResult(r);
