@@ -45,6 +45,13 @@ export const bench: Bench = {
     const a = tensor(ha, [M, K]), b = tensor(hb, [K, N]);
     const sOurs = await timeGpu(() => matmulRaw(a, b).dispose(), opts.minSeconds);
     const sNaive = await timeGpu(() => naive(a, b, M, K, N).dispose(), opts.minSeconds);
+    // On GPUs, each tile of the tiled kernel beside the one 'auto' picks: the data behind chooseTile.
+    const tiles: Record<string, number> = {};
+    if (!runtime().isCpu) {
+      for (const t of ['tiled32', 'tiled64', 'tiled128'] as const) {
+        tiles[t] = flop / (await timeGpu(() => matmulRaw(a, b, 1, t).dispose(), opts.minSeconds)) / 1e9;
+      }
+    }
     a.dispose();
     b.dispose();
 
@@ -72,7 +79,7 @@ export const bench: Bench = {
       case: caseName,
       metric: 'GFLOP/s',
       ours,
-      vs: { naive: flop / sNaive / 1e9, 'tfjs-webgpu': tfGflops },
+      vs: { naive: flop / sNaive / 1e9, ...tiles, 'tfjs-webgpu': tfGflops },
       notes,
     };
   },

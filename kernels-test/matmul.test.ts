@@ -1,14 +1,14 @@
-// matmul: both kernels ('register' = matmul.wgsl, 'tiled' = matmul_tiled.wgsl) against the float64
-// reference on awkward shapes, strided operands (transposed, sliced), broadcast batches, and
+// matmul: both kernels ('register' = matmul.wgsl, 'tiled' = matmul_tiled.wgsl in each of its three
+// tiles) against the float64 reference on awkward shapes, strided operands (transposed, sliced), broadcast batches, and
 // gradients by finite differences.
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as vq from '../src/index.js';
-import { matmulRaw, type MatmulVariant } from '../src/ops/matmul.js';
+import { chooseTile, matmulRaw, type MatmulVariant } from '../src/ops/matmul.js';
 import { gradcheck } from './gradcheck.js';
 import { firstMismatch, matmul as refMatmul, Rng } from './reference.js';
 
-const VARIANTS: MatmulVariant[] = ['register', 'tiled'];
+const VARIANTS: MatmulVariant[] = ['register', 'tiled', 'tiled32', 'tiled64', 'tiled128'];
 
 /** A host matrix batch: data is dense [batch, rows, cols]. */
 interface HostMats {
@@ -69,6 +69,7 @@ describe.each(VARIANTS)('matmul (%s kernel)', (variant) => {
     [70, 19, 66], // just over one 64×64 tile
     [5, 1000, 7], // long K
     [3, 17, 130], // wide, two tiles and a remainder
+    [131, 21, 140], // just over one 128×128 tile
   ];
 
   it.each(shapes)('dense %i×%i×%i', async (M, K, N) => {
@@ -181,5 +182,21 @@ describe('matmul batches beyond the grid limit', () => {
     for (let z = 0; z < Z; z++) for (let j = 0; j < 2; j++) want[z * 2 + j] = a[z] * b[z * 2 + j];
     const product = () => matmulRaw(vq.tensor(a, [Z, 1, 1]), vq.tensor(b, [Z, 1, 2]), 1, 'register');
     await expectClose(product, [Z, 1, 2], want, `batch ${Z}`, 1);
+  });
+});
+
+describe('matmul tile choice', () => {
+  const all = () => true;
+  it('takes the largest tile that still gives ~256 workgroups, else the smallest', () => {
+    expect(chooseTile(4096, 4096, 1, all)).toBe('tiled128'); // 1024 tiles of 128²
+    expect(chooseTile(1024, 1024, 1, all)).toBe('tiled64'); // 64 of 128², 256 of 64²
+    expect(chooseTile(64, 4096, 1, all)).toBe('tiled32'); // skinny: 256 tiles of 32²
+    expect(chooseTile(8, 8, 1, all)).toBe('tiled32'); // tiny: the smallest
+    expect(chooseTile(1024, 1024, 4, all)).toBe('tiled128'); // a batch counts: 4·64 tiles of 128²
+  });
+  it('skips tiles the device cannot run (compat: 128 invocations)', () => {
+    const compat = (t: { WGX: number; WGY: number }) => t.WGX * t.WGY <= 128;
+    expect(chooseTile(4096, 4096, 1, compat)).toBe('tiled64');
+    expect(chooseTile(4096, 4096, 1, () => false)).toBeNull();
   });
 });

@@ -3,9 +3,10 @@
 // in registers from them. Same Params and strided addressing as matmul.wgsl (transposed views need
 // no copy); edge tiles are zero-filled, so any M, N, K works.
 //
-// Workgroup: WGX×WGY invocations (16×8 = 128, within compat mode's limit) → BM = WGY·TM = 64 rows,
-// BN = WGX·TN = 64 columns of C. On CPU rasterisers (llvmpipe) the two barriers per slab cost more
-// than the reuse gains: ops/matmul.ts picks matmul.wgsl there.
+// Workgroup: WGX×WGY invocations → a BM = WGY·TM by BN = WGX·TN tile of C. ops/matmul.ts specialises
+// three tiles (32×32 with 64 invocations, 64×64 with 128, 128×128 with 256) and picks by how many
+// tiles the product has, so that small products still fill a large GPU. On CPU rasterisers (llvmpipe)
+// the two barriers per slab cost more than the reuse gains: ops/matmul.ts picks matmul.wgsl there.
 
 struct Params {
   M: u32, N: u32, K: u32, batch: u32,
@@ -19,7 +20,8 @@ struct Params {
 @group(0) @binding(2) var<storage, read> B: array<f32>;
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
 
-// These size private and workgroup arrays, so they are `const` (launch.ts `specialize()`).
+// These size private and workgroup arrays, so they are `const` (launch.ts `specialize()`); the
+// values below are the 64×64 tile.
 const TM: u32 = 8u;    // rows of C per invocation
 const TN: u32 = 4u;    // columns of C per invocation
 const WGX: u32 = 16u;  // invocations along N

@@ -3,7 +3,8 @@
 // Two kernels read the same Params and strides:
 //   'register' (matmul.wgsl)       each invocation keeps a TM×TN block of C in registers, no barriers:
 //                                  the fast one on CPU rasterisers (llvmpipe), where barriers are costly;
-//   'tiled'    (matmul_tiled.wgsl) 64×64 tiles staged in workgroup memory: the one for real GPUs.
+//   'tiled'    (matmul_tiled.wgsl) tiles of C staged in workgroup memory: the one for real GPUs;
+//              32×32, 64×64 or 128×128 by the product's size ('tiled32' … 'tiled128' force one).
 
 import matmulSrc from '../../shaders/matmul.wgsl';
 import tiledSrc from '../../shaders/matmul_tiled.wgsl';
@@ -16,11 +17,27 @@ import { copyInto, reshape, sumTo, transpose } from './layout.js';
 
 const REGISTER = kernel('matmul', matmulSrc);
 const TILED = kernel('matmul_tiled', tiledSrc);
-/** The tiled kernel's tile of C per workgroup (BM = WGY·TM, BN = WGX·TN in matmul_tiled.wgsl). */
-const TILED_BM = 64, TILED_BN = 64, TILED_INVOCATIONS = 128;
 
-/** Which kernel: 'auto' picks 'register' on CPU rasterisers and 'tiled' elsewhere (tests force each). */
-export type MatmulVariant = 'auto' | 'register' | 'tiled';
+/** A tile of C per workgroup of the tiled kernel: BM = WGY·TM rows, BN = WGX·TN columns, BK deep. */
+interface Tile { TM: number; TN: number; WGX: number; WGY: number; BK: number }
+const TILES = {
+  tiled32: { TM: 4, TN: 4, WGX: 8, WGY: 8, BK: 16 },
+  tiled64: { TM: 8, TN: 4, WGX: 16, WGY: 8, BK: 16 },
+  tiled128: { TM: 8, TN: 8, WGX: 16, WGY: 16, BK: 16 },
+} satisfies Record<string, Tile>;
+type TileName = keyof typeof TILES;
+const TILE_ORDER: TileName[] = ['tiled128', 'tiled64', 'tiled32']; // largest first
+/**
+ * Workgroups a product should have before a larger tile is worth it: about two per multiprocessor of
+ * a large GPU (an H200 has 132), so that small and skinny products still occupy every multiprocessor.
+ */
+const FILL_WORKGROUPS = 256;
+
+/**
+ * Which kernel: 'auto' picks 'register' on CPU rasterisers and 'tiled' elsewhere; 'tiled' picks its
+ * tile by the product's size; the rest force one (tests and the bench).
+ */
+export type MatmulVariant = 'auto' | 'register' | 'tiled' | TileName;
 
 /**
  * Register block edge for a matrix dimension: 8 (measured best on lavapipe; about 2× a 4×4 block),
@@ -38,11 +55,34 @@ function registerKernel(TM: number, TN: number): KernelSource {
   return k;
 }
 
-function resolveVariant(v: MatmulVariant): 'register' | 'tiled' {
-  const rt = runtime();
-  if (v === 'tiled' && rt.limits.maxComputeInvocationsPerWorkgroup < TILED_INVOCATIONS) return 'register';
-  if (v !== 'auto') return v;
-  return rt.isCpu ? 'register' : 'tiled';
+/** Whether the device can run a tile: invocations and workgroup memory (two BK-deep slabs) within its limits. */
+function tileFits(t: Tile): boolean {
+  const l = runtime().limits;
+  return t.WGX * t.WGY <= l.maxComputeInvocationsPerWorkgroup && 4 * t.BK * (t.WGY * t.TM + t.WGX * t.TN) <= l.maxComputeWorkgroupStorageSize;
+}
+
+/**
+ * The largest tile that still gives the product FILL_WORKGROUPS workgroups (else the smallest that
+ * fits the device); exported for tests of the choice.
+ */
+export function chooseTile(M: number, N: number, batch: number, fits: (t: Tile) => boolean = tileFits): TileName | null {
+  const usable = TILE_ORDER.filter((n) => fits(TILES[n]));
+  const count = (n: TileName) => Math.ceil(M / (TILES[n].WGY * TILES[n].TM)) * Math.ceil(N / (TILES[n].WGX * TILES[n].TN)) * batch;
+  return usable.find((n) => count(n) >= FILL_WORKGROUPS) ?? usable[usable.length - 1] ?? null;
+}
+
+function resolveVariant(v: MatmulVariant, M: number, N: number, batch: number): 'register' | TileName {
+  if (v === 'register') return v;
+  if (v === 'auto' && runtime().isCpu) return 'register';
+  if (v !== 'auto' && v !== 'tiled') return tileFits(TILES[v]) ? v : (chooseTile(M, N, batch) ?? 'register');
+  return chooseTile(M, N, batch) ?? 'register';
+}
+
+const tiledKernels = new Map<TileName, KernelSource>();
+function tiledKernel(n: TileName): KernelSource {
+  let k = tiledKernels.get(n);
+  if (!k) tiledKernels.set(n, (k = specialize(TILED, { ...TILES[n] })));
+  return k;
 }
 
 /** t's strides for each dimension of the broadcast batch shape (0 where t is broadcast). */
@@ -91,7 +131,7 @@ export function matmulRaw(a: Tensor, b: Tensor, alpha = 1, variant: MatmulVarian
   if (!av) { A = denseBatch(a, batchShape); av = batchView(A, batchShape)!; }
   let bv = batchView(B, batchShape);
   if (!bv) { B = denseBatch(b, batchShape); bv = batchView(B, batchShape)!; }
-  const kind = resolveVariant(variant);
+  const kind = resolveVariant(variant, M, N, batch);
   const TM = blockEdge(M), TN = blockEdge(N), WG = 8;
   const maxZ = runtime().limits.maxComputeWorkgroupsPerDimension;
   // Very large batches are split into chunks of the z grid limit.
@@ -104,10 +144,11 @@ export function matmulRaw(a: Tensor, b: Tensor, alpha = 1, variant: MatmulVarian
       .u32(M * N)
       .f32(alpha)
       .u32(b0 * M * N, 0);
-    if (kind === 'tiled') {
+    if (kind !== 'register') {
       // Coalesce the slab loads along whichever operand index is contiguous.
       const constants = { A_K_FAST: av.rs === 1 && av.cs !== 1 ? 0 : 1, B_N_FAST: bv.rs === 1 && bv.cs !== 1 ? 0 : 1 };
-      launch(TILED, p, [A, B, out], [Math.ceil(N / TILED_BN), Math.ceil(M / TILED_BM), nb], constants);
+      const t = TILES[kind];
+      launch(tiledKernel(kind), p, [A, B, out], [Math.ceil(N / (t.WGX * t.TN)), Math.ceil(M / (t.WGY * t.TM)), nb], constants);
     } else {
       launch(registerKernel(TM, TN), p, [A, B, out], [Math.ceil(N / (TN * WG)), Math.ceil(M / (TM * WG)), nb], { WGX: WG, WGY: WG });
     }
