@@ -17,6 +17,7 @@ const COMMANDS: Record<string, Command> = {
   'eval-prior': { summary: 'held-out bits per token of a prior', gpu: true, run: async (a) => (await import('./node/commands/eval-prior.js')).evalPrior(a) },
   compare: { summary: 'priors side by side: evaluations, s/image, held-out loss, Fréchet distance', gpu: true, run: async (a) => (await import('./node/commands/compare.js')).compare(a) },
   sample: { summary: 'new images, completions, reverse-diffusion figures', gpu: true, run: async (a) => (await import('./node/commands/sample.js')).sample(a) },
+  'export-run': { summary: "a run's weights and config without optimizer state (to ship)", gpu: false, run: async (a) => (await import('./node/commands/export-run.js')).exportRun(a) },
 };
 
 function usage(): string {

@@ -58,7 +58,7 @@ export function checkpointName(step: number): string {
 }
 
 /** ckpt files in `dir`, oldest step first. */
-async function listCheckpoints(dir: string): Promise<{ file: string; step: number }[]> {
+export async function listCheckpoints(dir: string): Promise<{ file: string; step: number }[]> {
   let names: string[];
   try {
     names = await readdir(dir);
@@ -225,4 +225,33 @@ export function expectRunKind(ckpt: LoadedCheckpoint, want: RunKind, what: strin
   const d = describeRun(ckpt.config);
   if (d.kind === want) return;
   throw new Error(`${what} is ${d.text} (${ckpt.path}), but a ${want} run made by \`${MADE_BY[want]}\` is needed here.`);
+}
+
+/**
+ * Copies the newest checkpoint of run folder `dir` into `out` with the weights ("model." tensors),
+ * format, step and config only: no optimizer state, RNG or extras. The copy is a run folder that
+ * `--tokenizer`, `--prior` and `--run` accept (a third of the bytes for Adam-trained runs). Returns
+ * the path written.
+ */
+export async function exportWeights(dir: string, out: string): Promise<string> {
+  const all = await listCheckpoints(dir);
+  let file = all.length ? all[all.length - 1].file : null;
+  try {
+    const latest = JSON.parse(await readFile(join(dir, LATEST), 'utf8')) as { file?: unknown };
+    if (typeof latest.file === 'string' && all.some((x) => x.file === latest.file)) file = latest.file;
+  } catch {
+    // no pointer: the newest file
+  }
+  if (!file) throw new Error(`'${dir}' holds no checkpoint (ckpt-<step>.safetensors) to export.`);
+  const decoded = decodeSafetensors(new Uint8Array(await readFile(join(dir, file))));
+  const { format, step, config } = decoded.metadata;
+  if (format !== FORMAT) throw new Error(`${join(dir, file)} is not a vqgpu checkpoint (format '${format ?? 'none'}').`);
+  const kept = Object.fromEntries(Object.entries(decoded.tensors).filter(([k]) => k.startsWith('model.')));
+  const metadata: Record<string, string> = { format, step };
+  if (config !== undefined) metadata.config = config;
+  await mkdir(out, { recursive: true });
+  const path = join(out, file);
+  await writeFileAtomic(path, encodeSafetensors(kept, metadata));
+  await writeFileAtomic(join(out, LATEST), JSON.stringify({ file, step: Number(step) }) + '\n');
+  return path;
 }

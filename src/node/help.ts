@@ -9,6 +9,7 @@ import { SAMPLE_FLAGS } from './commands/sample.js';
 import { COMPARE_FLAGS } from './commands/compare.js';
 import { DEMO_FLAGS } from './commands/demo.js';
 import { DEMO_TEXT_FLAGS } from './commands/demo-text.js';
+import { EXPORT_RUN_FLAGS } from './commands/export-run.js';
 
 const FLAGS: Record<string, [string, Record<string, FlagSpec>]> = {
   'train-tokenizer': ['train the VQ-VAE tokenizer (with its discriminator)', TRAIN_TOKENIZER_FLAGS],
@@ -20,6 +21,7 @@ const FLAGS: Record<string, [string, Record<string, FlagSpec>]> = {
   sample: ['new images, completions, reverse-diffusion strips and GIFs', SAMPLE_FLAGS],
   demo: ['the quick-start demo: the whole pipeline on the emoji set', DEMO_FLAGS],
   'demo-text': ['a character-level transformer learns a paragraph', DEMO_TEXT_FLAGS],
+  'export-run': ["a run's newest weights and config, without optimizer state (to ship)", EXPORT_RUN_FLAGS],
 };
 
 export function commandHelp(name: string): string {

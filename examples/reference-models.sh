@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Trains the reference models shipped under models/emoji-32/: the PSNR tokenizer (32×32 → 8×8, 256
+# codes) and three class-conditional priors (AR, the seed's diffusion, mask) on its tokens.
+# Usage: bash examples/reference-models.sh [RUNS_DIR] [SCALE]
+#   RUNS_DIR  where the run folders go (default runs/reference); each stage resumes when run again
+#   SCALE     multiplies every stage's time budget (default 1: the budgets below are for a GPU;
+#             the shipped models were trained with SCALE=1 on an NVIDIA H200, see docs/gpu.md;
+#             on a 2-core CPU adapter the same models take about 12× as long, SCALE=12)
+# Then `bash examples/ship-models.sh RUNS_DIR` copies the weights (no optimizer state) to models/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -f dist/node/cli.mjs ] || node build.mjs node >/dev/null
+V="node dist/node/cli.mjs"
+R=${1:-runs/reference}/emoji-32
+S=${2:-1}
+mins() { awk -v m="$1" -v s="$S" 'BEGIN { print m * s }'; }
+resume() { [ -f "$1/latest.json" ] && echo --resume || true; }
+mkdir -p "$R"
+
+# Tokenizer: the PSNR recipe (the train-tokenizer defaults' model), decay to zero at the run's end.
+$V train-tokenizer --data emoji --size 32 --grid 8 --codebook 256 --patch 2 --width 32 --res-blocks 2 \
+  --enc-res-blocks 1 --batch 8 --lr 2.5e-3 --rec l2 --perceptual 0 --adversarial 0 --code-dim 8 --l2norm \
+  --beta 0.5 --schedule-steps auto --schedule linear --lr-final 0 \
+  --minutes "$(mins 3)" --out "$R/tokenizer" $(resume "$R/tokenizer")
+$V eval-tokenizer --run "$R/tokenizer" --json
+$V encode --run "$R/tokenizer" --out "$R/tokens.bin"
+
+# Priors: class-conditional (the label dropped for 10% of the items, for guidance), 5 × 192.
+P="--class-cond --layers 5 --dim 192 --heads 6 --batch 64 --lr 1e-3 --dropout 0.1 --eval-every 1000"
+for k in ar diffusion mask; do
+  $V train-prior --kind "$k" --tokens "$R/tokens.bin" $P --minutes "$(mins 1.3)" --out "$R/$k" $(resume "$R/$k")
+  $V eval-prior --prior "$R/$k" --tokens "$R/tokens.bin" --json
+done

@@ -1,0 +1,17 @@
+// vqgpu export-run --run RUN --out DIR: the run's newest checkpoint with its weights, step and config
+// only (no optimizer state): a run folder to ship or to sample from, a third of the bytes of an
+// Adam-trained run. `--tokenizer`, `--prior` and `--run` accept the copy as they accept the run.
+
+import { parseFlags, type FlagSpec } from '../args.js';
+import { exportWeights } from '../checkpoint.js';
+
+export const EXPORT_RUN_FLAGS: Record<string, FlagSpec> = {
+  run: { type: 'string', help: 'run folder (tokenizer or prior)', required: true },
+  out: { type: 'string', help: 'folder for the copy', required: true },
+};
+
+export async function exportRun(argv: string[]): Promise<void> {
+  const f = parseFlags(argv, EXPORT_RUN_FLAGS, 'export-run');
+  const path = await exportWeights(f.run as string, f.out as string);
+  console.log(`export-run: ${f.run} → ${path}`);
+}
