@@ -8,6 +8,7 @@
 
 import matmulSrc from '../../shaders/matmul.wgsl';
 import tiledSrc from '../../shaders/matmul_tiled.wgsl';
+import tiledVec4Src from '../../shaders/matmul_tiled_vec4.wgsl';
 import { noGrad, record } from '../autograd/tape.js';
 import { runtime, type KernelSource } from '../device/runtime.js';
 import { empty, sizeOf, type Tensor } from '../tensor/tensor.js';
@@ -17,6 +18,9 @@ import { copyInto, reshape, sumTo, transpose } from './layout.js';
 
 const REGISTER = kernel('matmul', matmulSrc);
 const TILED = kernel('matmul_tiled', tiledSrc);
+/** The 128×128 tile with vec4 reads of workgroup memory (8×8 per invocation, 256 invocations, BK 8). */
+const TILED_VEC4 = kernel('matmul_tiled_vec4', tiledVec4Src);
+const VEC4_TILE: Tile = { TM: 8, TN: 8, WGX: 16, WGY: 16, BK: 8 };
 
 /** A tile of C per workgroup of the tiled kernel: BM = WGY·TM rows, BN = WGX·TN columns, BK deep. */
 interface Tile { TM: number; TN: number; WGX: number; WGY: number; BK: number }
@@ -37,7 +41,7 @@ const FILL_WORKGROUPS = 256;
  * Which kernel: 'auto' picks 'register' on CPU rasterisers and 'tiled' elsewhere; 'tiled' picks its
  * tile by the product's size; the rest force one (tests and the bench).
  */
-export type MatmulVariant = 'auto' | 'register' | 'tiled' | TileName;
+export type MatmulVariant = 'auto' | 'register' | 'tiled' | TileName | 'tiled128v4';
 
 /**
  * Register block edge for a matrix dimension: 8 (measured best on lavapipe; about 2× a 4×4 block),
@@ -71,8 +75,9 @@ export function chooseTile(M: number, N: number, batch: number, fits: (t: Tile) 
   return usable.find((n) => count(n) >= FILL_WORKGROUPS) ?? usable[usable.length - 1] ?? null;
 }
 
-function resolveVariant(v: MatmulVariant, M: number, N: number, batch: number): 'register' | TileName {
+function resolveVariant(v: MatmulVariant, M: number, N: number, batch: number): 'register' | 'tiled128v4' | TileName {
   if (v === 'register') return v;
+  if (v === 'tiled128v4') return tileFits(VEC4_TILE) ? v : (chooseTile(M, N, batch) ?? 'register');
   if (v === 'auto' && runtime().isCpu) return 'register';
   if (v !== 'auto' && v !== 'tiled') return tileFits(TILES[v]) ? v : (chooseTile(M, N, batch) ?? 'register');
   return chooseTile(M, N, batch) ?? 'register';
@@ -147,8 +152,9 @@ export function matmulRaw(a: Tensor, b: Tensor, alpha = 1, variant: MatmulVarian
     if (kind !== 'register') {
       // Coalesce the slab loads along whichever operand index is contiguous.
       const constants = { A_K_FAST: av.rs === 1 && av.cs !== 1 ? 0 : 1, B_N_FAST: bv.rs === 1 && bv.cs !== 1 ? 0 : 1 };
-      const t = TILES[kind];
-      launch(tiledKernel(kind), p, [A, B, out], [Math.ceil(N / (t.WGX * t.TN)), Math.ceil(M / (t.WGY * t.TM)), nb], constants);
+      const t = kind === 'tiled128v4' ? VEC4_TILE : TILES[kind];
+      const k = kind === 'tiled128v4' ? TILED_VEC4 : tiledKernel(kind);
+      launch(k, p, [A, B, out], [Math.ceil(N / (t.WGX * t.TN)), Math.ceil(M / (t.WGY * t.TM)), nb], constants);
     } else {
       launch(registerKernel(TM, TN), p, [A, B, out], [Math.ceil(N / (TN * WG)), Math.ceil(M / (TM * WG)), nb], { WGX: WG, WGY: WG });
     }
