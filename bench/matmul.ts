@@ -48,7 +48,7 @@ export const bench: Bench = {
     // On GPUs, each tile of the tiled kernel beside the one 'auto' picks: the data behind chooseTile.
     const tiles: Record<string, number> = {};
     if (!runtime().isCpu) {
-      for (const t of ['tiled32', 'tiled64', 'tiled128', 'tiled128v4'] as const) {
+      for (const t of ['tiled32', 'tiled64', 'tiled128', 'tiled64v4', 'tiled128v4'] as const) {
         tiles[t] = flop / (await timeGpu(() => matmulRaw(a, b, 1, t).dispose(), opts.minSeconds)) / 1e9;
       }
     }

@@ -8,7 +8,7 @@ import { chooseTile, matmulRaw, type MatmulVariant } from '../src/ops/matmul.js'
 import { gradcheck } from './gradcheck.js';
 import { firstMismatch, matmul as refMatmul, Rng } from './reference.js';
 
-const VARIANTS: MatmulVariant[] = ['register', 'tiled', 'tiled32', 'tiled64', 'tiled128', 'tiled128v4'];
+const VARIANTS: MatmulVariant[] = ['register', 'tiled', 'tiled32', 'tiled64', 'tiled128', 'tiled64v4', 'tiled128v4'];
 
 /** A host matrix batch: data is dense [batch, rows, cols]. */
 interface HostMats {

@@ -18,9 +18,14 @@ import { copyInto, reshape, sumTo, transpose } from './layout.js';
 
 const REGISTER = kernel('matmul', matmulSrc);
 const TILED = kernel('matmul_tiled', tiledSrc);
-/** The 128×128 tile with vec4 reads of workgroup memory (8×8 per invocation, 256 invocations, BK 8). */
+/** Square tiles with vec4 reads of workgroup memory (8×8 of C per invocation, WG×WG invocations, BK 8). */
 const TILED_VEC4 = kernel('matmul_tiled_vec4', tiledVec4Src);
-const VEC4_TILE: Tile = { TM: 8, TN: 8, WGX: 16, WGY: 16, BK: 8 };
+const VEC4_TILES = {
+  tiled64v4: { TM: 8, TN: 8, WGX: 8, WGY: 8, BK: 8 },
+  tiled128v4: { TM: 8, TN: 8, WGX: 16, WGY: 16, BK: 8 },
+} satisfies Record<string, Tile>;
+type Vec4TileName = keyof typeof VEC4_TILES;
+const isVec4 = (v: string): v is Vec4TileName => v in VEC4_TILES;
 
 /** A tile of C per workgroup of the tiled kernel: BM = WGY·TM rows, BN = WGX·TN columns, BK deep. */
 interface Tile { TM: number; TN: number; WGX: number; WGY: number; BK: number }
@@ -41,7 +46,7 @@ const FILL_WORKGROUPS = 256;
  * Which kernel: 'auto' picks 'register' on CPU rasterisers and 'tiled' elsewhere; 'tiled' picks its
  * tile by the product's size; the rest force one (tests and the bench).
  */
-export type MatmulVariant = 'auto' | 'register' | 'tiled' | TileName | 'tiled128v4';
+export type MatmulVariant = 'auto' | 'register' | 'tiled' | TileName | Vec4TileName;
 
 /**
  * Register block edge for a matrix dimension: 8 (measured best on lavapipe; about 2× a 4×4 block),
@@ -75,18 +80,21 @@ export function chooseTile(M: number, N: number, batch: number, fits: (t: Tile) 
   return usable.find((n) => count(n) >= FILL_WORKGROUPS) ?? usable[usable.length - 1] ?? null;
 }
 
-function resolveVariant(v: MatmulVariant, M: number, N: number, batch: number): 'register' | 'tiled128v4' | TileName {
+function resolveVariant(v: MatmulVariant, M: number, N: number, batch: number): 'register' | Vec4TileName | TileName {
   if (v === 'register') return v;
-  if (v === 'tiled128v4') return tileFits(VEC4_TILE) ? v : (chooseTile(M, N, batch) ?? 'register');
+  if (isVec4(v)) return tileFits(VEC4_TILES[v]) ? v : (chooseTile(M, N, batch) ?? 'register');
   if (v === 'auto' && runtime().isCpu) return 'register';
   if (v !== 'auto' && v !== 'tiled') return tileFits(TILES[v]) ? v : (chooseTile(M, N, batch) ?? 'register');
   return chooseTile(M, N, batch) ?? 'register';
 }
 
-const tiledKernels = new Map<TileName, KernelSource>();
-function tiledKernel(n: TileName): KernelSource {
+const tiledKernels = new Map<TileName | Vec4TileName, KernelSource>();
+function tiledKernel(n: TileName | Vec4TileName): KernelSource {
   let k = tiledKernels.get(n);
-  if (!k) tiledKernels.set(n, (k = specialize(TILED, { ...TILES[n] })));
+  if (!k) {
+    k = isVec4(n) ? specialize(TILED_VEC4, { WG: VEC4_TILES[n].WGX, BK: VEC4_TILES[n].BK }) : specialize(TILED, { ...TILES[n] });
+    tiledKernels.set(n, k);
+  }
   return k;
 }
 
@@ -152,9 +160,8 @@ export function matmulRaw(a: Tensor, b: Tensor, alpha = 1, variant: MatmulVarian
     if (kind !== 'register') {
       // Coalesce the slab loads along whichever operand index is contiguous.
       const constants = { A_K_FAST: av.rs === 1 && av.cs !== 1 ? 0 : 1, B_N_FAST: bv.rs === 1 && bv.cs !== 1 ? 0 : 1 };
-      const t = kind === 'tiled128v4' ? VEC4_TILE : TILES[kind];
-      const k = kind === 'tiled128v4' ? TILED_VEC4 : tiledKernel(kind);
-      launch(k, p, [A, B, out], [Math.ceil(N / (t.WGX * t.TN)), Math.ceil(M / (t.WGY * t.TM)), nb], constants);
+      const t = isVec4(kind) ? VEC4_TILES[kind] : TILES[kind];
+      launch(tiledKernel(kind), p, [A, B, out], [Math.ceil(N / (t.WGX * t.TN)), Math.ceil(M / (t.WGY * t.TM)), nb], constants);
     } else {
       launch(registerKernel(TM, TN), p, [A, B, out], [Math.ceil(N / (TN * WG)), Math.ceil(M / (TM * WG)), nb], { WGX: WG, WGY: WG });
     }
