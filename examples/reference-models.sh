@@ -25,8 +25,8 @@ $V train-tokenizer --data emoji --size 32 --grid 8 --codebook 256 --patch 2 --wi
 $V eval-tokenizer --run "$R/tokenizer" --json
 $V encode --run "$R/tokenizer" --out "$R/tokens.bin"
 
-# Priors: class-conditional (the label dropped for 10% of the items, for guidance), 5 × 192.
-P="--class-cond --layers 5 --dim 192 --heads 6 --batch 64 --lr 1e-3 --dropout 0.1 --eval-every 1000"
+# Priors: class-conditional (the label dropped for 10% of the items, for guidance), 4 × 192.
+P="--class-cond --layers 4 --dim 192 --heads 6 --batch 64 --lr 1e-3 --dropout 0.1 --eval-every 1000"
 for k in ar diffusion mask; do
   $V train-prior --kind "$k" --tokens "$R/tokens.bin" $P --minutes "$(mins 1.3)" --out "$R/$k" $(resume "$R/$k")
   $V eval-prior --prior "$R/$k" --tokens "$R/tokens.bin" --json

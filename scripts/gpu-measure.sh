@@ -12,6 +12,10 @@
 #   - node_modules: present, else .gpu/modules.tar.xz, else `npm ci` (needs the network).
 # Each stage has a time limit (seconds; environment): BENCH_S=270 TOK_S=50 SEED_S=30 PRIOR_S=45 TEST_S=90.
 # A failing stage is logged and the next one runs: whatever was measured comes back.
+# STAGES (default "bench train tests") picks stages; BENCHES (default all) the benches, BENCH_FLAGS
+# extra bench flags (e.g. --quick); TESTS the kernel test names (default: every kernel's). The stage
+# "reference" trains the reference models (examples/reference-models.sh, REF_SCALE=1) and writes
+# their weights as OUTDIR/models.tar.part-* (15 MB pieces: `cat models.tar.part-* | tar -x`).
 set -uo pipefail
 OUT=${1:?usage: bash scripts/gpu-measure.sh OUTDIR}
 mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd)
@@ -63,12 +67,18 @@ command -v nvidia-smi >/dev/null && nvidia-smi -q >"$OUT/nvidia-smi.txt" 2>&1
 step 60 $V info >"$OUT/info.json" || { log 'no WebGPU adapter: see log.txt'; exit 1; }
 log "adapter: $(node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1]));console.log([r.vendor,r.architecture,r.description].join(" / "))' "$OUT/info.json")"
 
+STAGES=" ${STAGES:-bench train tests} "
+has() { [[ $STAGES == *" $1 "* ]]; }
+
 # ---- 4. Bench: every kernel against its peers on this adapter -----------------------------------
-step "${BENCH_S:-270}" node dist/node/bench.mjs all --json >"$OUT/bench.jsonl"
+if has bench; then
+step "${BENCH_S:-270}" node dist/node/bench.mjs ${BENCHES:-all} --json ${BENCH_FLAGS:-} >"$OUT/bench.jsonl"
 log "bench: $(wc -l <"$OUT/bench.jsonl") cases"
+fi
 
 # ---- 5. Short training runs ---------------------------------------------------------------------
 rm -rf "$RUNS" && mkdir -p "$RUNS"
+if has train; then
 last() { grep -o "$2 [0-9.e+-]*" "$1" | tail -1 | cut -d' ' -f2; }
 psnr() { $V eval-tokenizer --run "$1" --json 2>>"$LOG" | tail -1; }
 # The README's PSNR recipe (32×32 → 8×8, 256 codes, batch 8) for TOK_S seconds.
@@ -91,10 +101,25 @@ cat >"$OUT/train.json" <<EOF
  "tokenizer_seed_setting_128px": {"seconds": ${SEED_S:-30}, "steps": "$(last "$RUNS/seed.log" step)", "images_per_s": "$(last "$RUNS/seed.log" 'img/s')"},
  "ar_prior_4x256_b64": {"seconds": ${PRIOR_S:-45}, "steps": "$(last "$RUNS/ar.log" step)", "tokens_per_s": "$(last "$RUNS/ar.log" 'tok/s')", "bits_per_token": "$(last "$RUNS/ar.log" 'bits/tok')"}}
 EOF
+fi
 
-# ---- 6. Kernel tests on this adapter ------------------------------------------------------------
-NO_COLOR=1 step "${TEST_S:-90}" node node_modules/vitest/vitest.mjs run --project node --reporter=dot \
-  kernels-test/{matmul,attention,codebook,conv2d,norm,softmax,xent,reduce,elementwise,optim,quantizer,fuzz-shapes}.test.ts \
+# ---- 6. Reference models ------------------------------------------------------------------------
+if has reference; then
+  step "${REF_S:-480}" bash examples/reference-models.sh "$RUNS/reference" "${REF_SCALE:-1}" >"$RUNS/reference.log" 2>&1
+  cat "$RUNS/reference.log" >>"$LOG"
+  grep -E '^\{' "$RUNS/reference.log" >"$OUT/reference.jsonl"
+  mkdir -p "$RUNS/ship"
+  for d in "$RUNS"/reference/*/*/; do
+    [ -f "$d/latest.json" ] && $V export-run --run "$d" --out "$RUNS/ship/$(basename "$(dirname "$d")")/$(basename "$d")" >>"$LOG" 2>&1
+  done
+  for t in "$RUNS"/reference/*/tokens.bin; do cp "$t" "$RUNS/ship/$(basename "$(dirname "$t")")/"; done
+  tar -cf - -C "$RUNS/ship" . | split -b 15M - "$OUT/models.tar.part-"
+  log "reference models: $(du -sh "$RUNS/ship" | cut -f1)"
+fi
+
+# ---- 7. Kernel tests on this adapter ------------------------------------------------------------
+has tests && NO_COLOR=1 step "${TEST_S:-90}" node node_modules/vitest/vitest.mjs run --project node --reporter=dot \
+  $(for t in ${TESTS:-matmul attention codebook conv2d norm softmax xent reduce elementwise optim quantizer fuzz-shapes}; do echo "kernels-test/$t.test.ts"; done) \
   >"$OUT/tests.txt" 2>&1
-log "tests: $(grep -E 'Tests +[0-9]' "$OUT/tests.txt" | tail -1)"
+has tests && log "tests: $(grep -E 'Tests +[0-9]' "$OUT/tests.txt" | tail -1)"
 log done
