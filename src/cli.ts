@@ -16,6 +16,7 @@ const COMMANDS: Record<string, Command> = {
   'train-prior': { summary: 'train a prior (ar, diffusion or mask) on a token cache', gpu: true, run: async (a) => (await import('./node/commands/train-prior.js')).trainPrior(a) },
   'eval-prior': { summary: 'held-out bits per token of a prior', gpu: true, run: async (a) => (await import('./node/commands/eval-prior.js')).evalPrior(a) },
   compare: { summary: 'priors side by side: evaluations, s/image, held-out loss, Fréchet distance', gpu: true, run: async (a) => (await import('./node/commands/compare.js')).compare(a) },
+  'train-classifier': { summary: "train the small image classifier (the sample-quality metrics' feature space)", gpu: true, run: async (a) => (await import('./node/commands/train-classifier.js')).trainClassifier(a) },
   sample: { summary: 'new images, completions, reverse-diffusion figures', gpu: true, run: async (a) => (await import('./node/commands/sample.js')).sample(a) },
   'export-run': { summary: "a run's weights and config without optimizer state (to ship)", gpu: false, run: async (a) => (await import('./node/commands/export-run.js')).exportRun(a) },
 };

@@ -199,11 +199,15 @@ export async function loadLatestCheckpoint(dir: string, targets: RestoreTargets 
 }
 
 /** The kinds of run folder the CLI writes; the checkpoint's config says which one it is. */
-export type RunKind = 'tokenizer' | 'prior';
+export type RunKind = 'tokenizer' | 'prior' | 'classifier';
 
 /** What a checkpoint's config says it is, in words: "a tokenizer run (16 codes, 4×4 tokens of 16 px)". */
 export function describeRun(config: unknown): { kind: RunKind | null; text: string } {
-  const c = (config ?? {}) as { tokenizer?: { kind?: string; codebook?: number; grid?: number; size?: number }; prior?: { kind?: string; prior?: string; codebook?: number; grid?: number } };
+  const c = (config ?? {}) as {
+    tokenizer?: { kind?: string; codebook?: number; grid?: number; size?: number };
+    prior?: { kind?: string; prior?: string; codebook?: number; grid?: number };
+    classifier?: { kind?: string; classes?: unknown[]; size?: number };
+  };
   if (c.tokenizer?.kind === 'vqgpu-tokenizer') {
     const t = c.tokenizer;
     return { kind: 'tokenizer', text: `a tokenizer run (${t.codebook} codes, ${t.grid}×${t.grid} tokens of ${t.size} px images)` };
@@ -212,10 +216,14 @@ export function describeRun(config: unknown): { kind: RunKind | null; text: stri
     const p = c.prior;
     return { kind: 'prior', text: `a prior run (${p.prior} prior over ${p.codebook} codes on ${p.grid}×${p.grid})` };
   }
-  return { kind: null, text: 'a checkpoint of unknown kind (no tokenizer or prior config)' };
+  if (c.classifier?.kind === 'vqgpu-classifier') {
+    const k = c.classifier;
+    return { kind: 'classifier', text: `a classifier run (${k.classes?.length} classes of ${k.size} px images)` };
+  }
+  return { kind: null, text: 'a checkpoint of unknown kind (no tokenizer, prior or classifier config)' };
 }
 
-const MADE_BY: Record<RunKind, string> = { tokenizer: 'vqgpu train-tokenizer', prior: 'vqgpu train-prior' };
+const MADE_BY: Record<RunKind, string> = { tokenizer: 'vqgpu train-tokenizer', prior: 'vqgpu train-prior', classifier: 'vqgpu train-classifier' };
 
 /**
  * Refuses a checkpoint of the wrong kind (a prior given where a tokenizer is needed, or the other

@@ -3,6 +3,7 @@ import { helpText, type FlagSpec } from './args.js';
 import { ENCODE_FLAGS } from './commands/encode.js';
 import { EVAL_TOKENIZER_FLAGS } from './commands/eval-tokenizer.js';
 import { TRAIN_TOKENIZER_FLAGS } from './commands/train-tokenizer.js';
+import { TRAIN_CLASSIFIER_FLAGS } from './commands/train-classifier.js';
 import { TRAIN_PRIOR_FLAGS } from './commands/train-prior.js';
 import { EVAL_PRIOR_FLAGS } from './commands/eval-prior.js';
 import { SAMPLE_FLAGS } from './commands/sample.js';
@@ -18,6 +19,7 @@ const FLAGS: Record<string, [string, Record<string, FlagSpec>]> = {
   'train-prior': ['train a prior (ar, diffusion or mask) on a token cache', TRAIN_PRIOR_FLAGS],
   'eval-prior': ['held-out bits per token (and the unigram baseline) as one JSON line', EVAL_PRIOR_FLAGS],
   compare: ['priors side by side on the same cache: evaluations, s/image, held-out loss, Fréchet distance', COMPARE_FLAGS],
+  'train-classifier': ['train the small CNN classifier of the data set\'s classes (features for sample-quality metrics); held-out accuracy → RUN/metrics.json', TRAIN_CLASSIFIER_FLAGS],
   sample: ['new images, completions, reverse-diffusion strips and GIFs', SAMPLE_FLAGS],
   demo: ['the quick-start demo: the whole pipeline on the emoji set', DEMO_FLAGS],
   'demo-text': ['a character-level transformer learns a paragraph', DEMO_TEXT_FLAGS],
