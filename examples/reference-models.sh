@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Trains the reference models shipped under models/emoji-32/: the PSNR tokenizer (32×32 → 8×8, 256
-# codes) and three class-conditional priors (AR, the seed's diffusion, mask) on its tokens.
+# codes), three class-conditional priors (AR, the seed's diffusion, mask) on its tokens, and the
+# emoji-category classifier that `eval-samples` measures in.
 # Usage: bash examples/reference-models.sh [RUNS_DIR] [SCALE]
 #   RUNS_DIR  where the run folders go (default runs/reference); each stage resumes when run again
 #   SCALE     multiplies every stage's time budget (default 1: the budgets below are for a GPU;
@@ -16,6 +17,10 @@ S=${2:-1}
 mins() { awk -v m="$1" -v s="$S" 'BEGIN { print m * s }'; }
 resume() { [ -f "$1/latest.json" ] && echo --resume || true; }
 mkdir -p "$R"
+
+# The classifier whose features eval-samples scores in (never the tokenizer or a prior: a model must
+# not judge itself).
+$V train-classifier --data emoji --size 32 --minutes "$(mins 0.7)" --out "$R/classifier" $(resume "$R/classifier")
 
 # Tokenizer: the PSNR recipe (the train-tokenizer defaults' model), decay to zero at the run's end.
 $V train-tokenizer --data emoji --size 32 --grid 8 --codebook 256 --patch 2 --width 32 --res-blocks 2 \
