@@ -25,6 +25,34 @@ export interface PriorBatch {
   B: number;
 }
 
+/** `train-prior --label-drop`'s default for class-conditional priors. */
+export const DEFAULT_LABEL_DROP = 0.1;
+
+/**
+ * Classifier-free guidance training: replaces each label by −1 (the null class: the start token)
+ * with probability p, in place; draws from `rng` only when p > 0 (so runs without label drop keep
+ * their noise stream). Returns how many labels were dropped.
+ */
+export function dropLabels(labels: Int32Array, p: number, rng: NoiseRng): number {
+  if (!(p >= 0 && p <= 1)) throw new Error(`label drop must be in [0, 1], got ${p}.`);
+  if (p === 0) return 0;
+  let dropped = 0;
+  for (let b = 0; b < labels.length; b++) {
+    if (rng.next() < p) {
+      labels[b] = -1;
+      dropped++;
+    }
+  }
+  return dropped;
+}
+
+/** Items per class (labels outside [0, classes) are not counted). */
+export function classCounts(labels: ArrayLike<number>, classes: number): number[] {
+  const counts = new Array<number>(classes).fill(0);
+  for (let i = 0; i < labels.length; i++) if (labels[i] >= 0 && labels[i] < classes) counts[labels[i]]++;
+  return counts;
+}
+
 /** The inputs and targets of a prior's objective for token grids x [B, L] with labels [B]. */
 export function makeBatch(c: PriorConfig, x: Int32Array, labels: Int32Array, rng: NoiseRng): PriorBatch {
   const B = labels.length, L = x.length / B;

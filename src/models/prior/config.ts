@@ -15,6 +15,16 @@ export interface PriorConfig {
   grid: number;
   /** number of class labels (0: unconditional) */
   classes: number;
+  /** class-conditional: the class names (the token cache's labels), by index */
+  classNames?: string[];
+  /** class-conditional: items per class in the training split (for drawing classes at sampling time) */
+  classCounts?: number[];
+  /**
+   * class-conditional: fraction of training items whose label is dropped (replaced by the
+   * start token, the null class) so that the same network also learns the unconditional model
+   * that classifier-free guidance needs. Absent in older checkpoints: 0.
+   */
+  labelDrop?: number;
   /** the token cache's tokenizer checksum (a cache from another tokenizer is refused) */
   tokenizerChecksum: string;
   /** seed scheme: the extra fraction replaced to make x_b from x_a */
@@ -33,13 +43,20 @@ export function conditionToken(c: PriorConfig, label: number): number {
   return c.classes > 0 && label >= 0 && label < c.classes ? c.codebook + 2 + label : startToken(c);
 }
 
+/** The conditioning token of the unconditional (null) class: the start token. */
+export function nullToken(c: PriorConfig): number {
+  return startToken(c);
+}
+
 export function makePriorConfig(o: {
   prior: PriorKind; codebook: number; grid: number; classes: number; tokenizerChecksum: string;
   dim: number; layers: number; heads: number; dropout?: number; extraNoise?: number;
+  classNames?: string[]; classCounts?: number[]; labelDrop?: number;
 }): PriorConfig {
   const L = o.grid * o.grid;
+  const cls = o.classes > 0 ? { classNames: o.classNames, classCounts: o.classCounts, labelDrop: o.labelDrop ?? 0 } : {};
   return {
-    kind: 'vqgpu-prior', version: 1, prior: o.prior, codebook: o.codebook, grid: o.grid, classes: o.classes,
+    kind: 'vqgpu-prior', version: 1, prior: o.prior, codebook: o.codebook, grid: o.grid, classes: o.classes, ...cls,
     tokenizerChecksum: o.tokenizerChecksum, extraNoise: o.extraNoise ?? 0.1,
     transformer: {
       kind: 'vqgpu-transformer', version: 1,

@@ -1,18 +1,20 @@
-// vqgpu compare --tokenizer TOKRUN --priors RUN1,RUN2,... --tokens CACHE [--n 256] [--json]
+// vqgpu compare --tokenizer TOKRUN --priors RUN1,RUN2,... --tokens CACHE [--n 256] [--cfg S] [--json]
 // The same measurements for every prior: network evaluations and seconds per image, held-out loss,
 // and a sample-quality figure without downloaded weights: the Fréchet distance between real and
 // generated images in the feature space of the trained tokenizer (spatial means of the
 // discriminator's activations and of the encoder's output). Also writes a side-by-side figure.
+// Class-conditional priors draw each image's class from the cache's training frequencies and
+// sample with classifier-free guidance --cfg (unconditional priors ignore it).
 
 import { noGrad } from '../../autograd/tape.js';
 import { joinPanels } from '../../data/figure.js';
 import { splitTokens } from '../../data/token-cache.js';
 import { frechetDistance } from '../../eval/frechet.js';
-import { conditionToken } from '../../models/prior/config.js';
 import type { TokenizerState } from '../tokenizer-run.js';
 import { concat, reshape } from '../../ops/layout.js';
 import { mean } from '../../ops/reduce.js';
 import { sampleAR } from '../../sample/ar.js';
+import { cachedLogitsOf, conditionTokens, classFrequencies, drawClasses, fullLogitsOf, GUIDANCE_FLAGS, resolveGuidance } from '../prior-guidance.js';
 import { sampleDiffusion, sampleMask } from '../../sample/diffusion.js';
 import { tidy } from '../../tensor/scope.js';
 import { tensor } from '../../tensor/tensor.js';
@@ -25,7 +27,6 @@ import { loadTokenizerRun } from '../tokenizer-run.js';
 import { writePng } from '../write-image.js';
 import { heldoutLoss } from './eval-prior.js';
 import { decodeTokens, gridOf } from './sample.js';
-import { priorLogits } from './sample-diffusion.js';
 
 export const COMPARE_FLAGS: Record<string, FlagSpec> = {
   tokenizer: { type: 'string', help: 'tokenizer run folder', required: true },
@@ -36,6 +37,7 @@ export const COMPARE_FLAGS: Record<string, FlagSpec> = {
   steps: { type: 'int', help: 'diffusion/mask sampling steps', default: 16, min: 1 },
   temperature: { type: 'number', help: 'sampling temperature', default: 1 },
   seed: { type: 'int', help: 'random seed', default: 0 },
+  ...GUIDANCE_FLAGS,
   out: { type: 'string', help: 'side-by-side figure (.png)' },
   json: { type: 'boolean', help: 'JSON lines only' },
 };
@@ -77,20 +79,23 @@ export async function compare(argv: string[]): Promise<void> {
     const L = config.grid ** 2;
     const tokens = new Int32Array(n * L);
     let evals = 0;
+    if (config.classes === 0 && (f.cfg !== undefined || f['cfg-schedule'] !== undefined)) console.error(`note: '${dir}' is unconditional; --cfg does not apply to it.`);
+    const guidance = config.classes > 0 ? resolveGuidance(config, f.cfg as number | undefined, f['cfg-schedule'] as string | undefined, dir, 'compare') : null;
+    const freq = config.classes > 0 ? classFrequencies(config, cache).counts : null;
     const sampleBatch = async (B: number, seed: number): Promise<Int32Array> => {
-      const start = new Int32Array(B).fill(conditionToken(config, -1));
+      const start = conditionTokens(config, freq ? drawClasses(freq, B, seed) : new Int32Array(B).fill(-1));
       const opts = { temperature: Number(f.temperature), seed };
       if (config.prior === 'ar') {
-        const kv = prior.net.newCache(B);
+        const lf = cachedLogitsOf(prior, B, guidance);
         try {
           evals = L;
-          return await sampleAR((inp, pos) => prior.net.forwardCached(inp, kv, pos), { batch: B, length: L }, { ...opts, start });
+          return await sampleAR(lf.logits, { batch: B, length: L }, { ...opts, start });
         } finally {
-          for (const c of kv) { c.k.dispose(); c.v.dispose(); }
+          lf.dispose();
         }
       }
       const common = { ...opts, steps: Number(f.steps), codebook: config.codebook };
-      const fn = priorLogits(prior, start);
+      const fn = fullLogitsOf(prior, start, guidance, Number(f.steps));
       const r = config.prior === 'mask'
         ? await sampleMask(fn, { batch: B, length: L }, { ...common, maskToken: maskToken(config) })
         : await sampleDiffusion(fn, { batch: B, length: L }, common);
@@ -107,7 +112,7 @@ export async function compare(argv: string[]): Promise<void> {
     const genF = await imageFeatures(state, images, n);
     const fd = frechetDistance(realF.data, real.items.length, genF.data, n, realF.dim);
     const held = await heldoutLoss(prior, splitTokens(cache, 'heldout'), config);
-    const row = { prior: dir, kind: config.prior, evals_per_image: evals, seconds_per_image: secs / n, heldout_loss_bits: held.loss / Math.LN2, frechet: fd, n };
+    const row = { prior: dir, kind: config.prior, cfg: guidance ? guidance.scale : config.classes > 0 ? 1 : null, cfg_schedule: guidance?.schedule ?? null, evals_per_image: evals, seconds_per_image: secs / n, heldout_loss_bits: held.loss / Math.LN2, frechet: fd, n };
     rows.push(row);
     console.log(JSON.stringify(row));
     panels.push(gridOf(images.subarray(0, 9 * 3 * S * S), 9, S));

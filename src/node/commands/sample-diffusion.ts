@@ -11,12 +11,16 @@ import type { VQVAE } from '../../models/tokenizer/vqvae.js';
 import { concat } from '../../ops/layout.js';
 import { sampleDiffusion, sampleMask } from '../../sample/diffusion.js';
 import { tensor, type Tensor } from '../../tensor/tensor.js';
+import type { GuidanceOptions } from '../../sample/guidance.js';
+import { fullLogitsOf } from '../prior-guidance.js';
 import { writeGif, writePng } from '../write-image.js';
 import { decodeTokens, gridOf, type Completion } from './sample.js';
 
 export interface DiffusionFigureOptions {
   n: number;
   start: Int32Array;
+  /** classifier-free guidance (null: plain) */
+  guidance?: GuidanceOptions | null;
   steps: number;
   out: string;
   completion: Completion | null;
@@ -57,7 +61,7 @@ export async function sampleDiffusionFigure(prior: Prior, vqvae: VQVAE, o: Diffu
     steps: o.steps, seed: o.seed, codebook: config.codebook, temperature: o.temperature, topK: o.topK, topP: o.topP,
     fixedMask, given, onStep: (_: number, t: Int32Array) => void frames.push(Int32Array.from(t)),
   };
-  const fn = priorLogits(prior, o.start);
+  const fn = fullLogitsOf(prior, o.start, o.guidance ?? null, o.steps);
   const shape = { batch: o.n, length: L };
   const r = config.prior === 'mask' ? await sampleMask(fn, shape, { ...common, maskToken: maskToken(config) }) : await sampleDiffusion(fn, shape, common);
 

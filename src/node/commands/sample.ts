@@ -1,15 +1,20 @@
 // vqgpu sample --tokenizer TOKRUN --prior RUN --n 9 [--temperature T] [--top-k K] [--top-p P]
-//   [--seed S] [--class C] [--steps S] --out FILE.png|FILE.gif
+//   [--seed S] [--class NAME|INDEX] [--cfg S] [--cfg-schedule constant|linear] [--steps S] --out FILE.png|FILE.gif
 //   [--prefix-rows R | --prefix-tokens N] --tokens CACHE       (completion of held-out items)
+// vqgpu sample --prior RUN --list-classes                      (index and name of every class)
 // New images as a grid; with a prefix, the completions beside the reconstructions of the originals.
+// Class-conditional priors: --class picks one class for every image; without it each image's class
+// is drawn from the training split's class frequencies (the cache's, given --tokens, else those
+// stored in the prior). --cfg S ≠ 1 samples with classifier-free guidance (one 2B-row batch per step).
 
 import { noGrad } from '../../autograd/tape.js';
 import { imageGrid, joinPanels, type Canvas } from '../../data/figure.js';
 import { splitTokens } from '../../data/token-cache.js';
-import { conditionToken } from '../../models/prior/config.js';
 import { tidy } from '../../tensor/scope.js';
 import { tensor } from '../../tensor/tensor.js';
 import { sampleAR } from '../../sample/ar.js';
+import type { TokenCache } from '../../data/token-cache.js';
+import { cachedLogitsOf, classFrequencies, classListing, classNames, conditionTokens, drawClasses, GUIDANCE_FLAGS, parseClass, resolveGuidance } from '../prior-guidance.js';
 import { parseFlags, UsageError, type FlagSpec } from '../args.js';
 import { checkCacheMatchesPrior, loadPriorRun, readTokenCache } from '../prior-run.js';
 import { loadTokenizerRun } from '../tokenizer-run.js';
@@ -19,19 +24,21 @@ import type { VQVAE } from '../../models/tokenizer/vqvae.js';
 import { sampleDiffusionFigure } from './sample-diffusion.js';
 
 export const SAMPLE_FLAGS: Record<string, FlagSpec> = {
-  tokenizer: { type: 'string', help: 'tokenizer run folder', required: true },
+  tokenizer: { type: 'string', help: 'tokenizer run folder (required unless --list-classes)' },
   prior: { type: 'string', help: 'prior run folder', required: true },
+  'list-classes': { type: 'boolean', help: "print the prior's classes (index and name) and exit" },
   n: { type: 'int', help: 'images', default: 9, min: 1, max: 256 },
   temperature: { type: 'number', help: 'sampling temperature (> 0)', default: 1 },
   'top-k': { type: 'int', help: 'keep the k most likely codes (0: all)', default: 0, min: 0 },
   'top-p': { type: 'number', help: 'nucleus probability (1: all)', default: 1 },
   steps: { type: 'int', help: 'diffusion/mask: denoising steps', default: 32, min: 1, max: 10000 },
   seed: { type: 'int', help: 'random seed', default: 0 },
-  class: { type: 'int', help: 'class label (class-conditional priors)', default: -1, min: -1 },
+  class: { type: 'string', help: 'class-conditional priors: class name or index for every image (default: drawn from the training frequencies)' },
+  ...GUIDANCE_FLAGS,
   'prefix-rows': { type: 'int', help: 'completion: keep this many token rows of held-out items', min: 0 },
   'prefix-tokens': { type: 'int', help: 'completion: keep this many first tokens', min: 0 },
   tokens: { type: 'string', help: 'token cache (for completion)' },
-  out: { type: 'string', help: 'output .png (or .gif for the reverse process of diffusion/mask priors)', required: true },
+  out: { type: 'string', help: 'output .png (or .gif for the reverse process of diffusion/mask priors) (required unless --list-classes)' },
 };
 
 /** tokens [n, G, G] → decoded images [n, 3, S, S] (host floats). */
@@ -68,10 +75,24 @@ export function completionPrefix(cachePath: string, n: number, prefixLength: num
 
 export async function sample(argv: string[]): Promise<void> {
   const f = parseFlags(argv, SAMPLE_FLAGS, 'sample');
+  const priorPath = f.prior as string;
+  if (f['list-classes']) {
+    const { config } = await loadPriorRun(priorPath);
+    const cache = f.tokens ? readTokenCache(f.tokens as string) : null;
+    if (config.classes === 0) console.error(`sample: prior '${priorPath}' is unconditional; it has no classes.`);
+    else console.log(classListing(classNames(config, cache)));
+    return;
+  }
+  if (f.tokenizer === undefined) throw new UsageError('sample: --tokenizer is required (tokenizer run folder).');
+  if (f.out === undefined) throw new UsageError('sample: --out is required (output .png or .gif).');
   const out = f.out as string;
   if (!/\.(png|gif)$/i.test(out)) throw new UsageError(`sample: --out must end in .png or .gif, got '${out}'.`);
+  const { prior, config } = await loadPriorRun(priorPath);
+  if (config.classes === 0 && f.class !== undefined) {
+    throw new UsageError(`sample: --class needs a class-conditional prior; '${priorPath}' is unconditional (train one with \`train-prior --class-cond\`).`);
+  }
+  const guidance = resolveGuidance(config, f.cfg as number | undefined, f['cfg-schedule'] as string | undefined, priorPath);
   const { state, ckpt: tokCkpt } = await loadTokenizerRun(f.tokenizer as string);
-  const { prior, config } = await loadPriorRun(f.prior as string);
   const tc = state.config;
   if (tc.codebook !== config.codebook || tc.grid !== config.grid) {
     throw new Error(`prior '${f.prior}' was trained for ${config.codebook} codes on ${config.grid}×${config.grid}, tokenizer '${f.tokenizer}' has ${tc.codebook} codes on ${tc.grid}×${tc.grid}.`);
@@ -85,30 +106,45 @@ export async function sample(argv: string[]): Promise<void> {
   const prefixLength = f['prefix-rows'] !== undefined ? Number(f['prefix-rows']) * G : f['prefix-tokens'] !== undefined ? Number(f['prefix-tokens']) : 0;
   if (prefixLength >= L) throw new UsageError(`sample: the prefix (${prefixLength} tokens) must be shorter than the grid (${L}).`);
   let completion: Completion | null = null;
+  let cache: TokenCache | null = null;
+  if (f.tokens) {
+    cache = readTokenCache(f.tokens as string);
+    checkCacheMatchesPrior(cache, f.tokens as string, config, priorPath);
+  }
   if (prefixLength > 0) {
     if (!f.tokens) throw new UsageError('sample: completion (--prefix-rows/--prefix-tokens) needs --tokens CACHE.');
-    checkCacheMatchesPrior(readTokenCache(f.tokens as string), f.tokens as string, config, f.prior as string);
     completion = completionPrefix(f.tokens as string, n, prefixLength);
   }
-  const label = Number(f.class);
-  const start = completion ? completion.labels.map((l) => conditionToken(config, label >= 0 ? label : l)) : new Int32Array(n).fill(conditionToken(config, label));
+  // Each image's class: --class, else the held-out item's own (completion), else drawn from the
+  // training frequencies; −1 (the start token) for unconditional priors.
+  let labels: Int32Array = new Int32Array(n).fill(-1);
+  if (config.classes > 0) {
+    const names = classNames(config, cache);
+    if (f.class !== undefined) labels.fill(parseClass(f.class as string, names));
+    else if (completion) labels = Int32Array.from(completion.labels);
+    else {
+      const freq = classFrequencies(config, cache);
+      labels = drawClasses(freq.counts, n, Number(f.seed));
+      console.error(`sample: classes drawn from the training frequencies (${freq.source === 'cache' ? "the cache's" : freq.source === 'config' ? "stored in the prior" : 'none stored: uniform'}): ${[...labels].map((l) => names[l]).join(', ')}`);
+    }
+  }
+  const start = conditionTokens(config, labels);
+  if (guidance) console.error(`sample: classifier-free guidance S = ${guidance.scale} (${guidance.schedule})`);
   const opts = { temperature: Number(f.temperature), topK: Number(f['top-k']), topP: Number(f['top-p']), seed: Number(f.seed) };
   const t0 = performance.now();
   let tokens: Int32Array;
   let evals: number;
   if (config.prior === 'ar') {
     if (out.toLowerCase().endsWith('.gif')) throw new UsageError('sample: a .gif shows the reverse diffusion process; use .png for the AR prior.');
-    const cache = prior.net.newCache(n);
+    const lf = cachedLogitsOf(prior, n, guidance);
     try {
-      tokens = await sampleAR((inputs, pos) => prior.net.forwardCached(inputs, cache, pos), { batch: n, length: L }, {
-        ...opts, start, prefix: completion?.prefix, prefixLength,
-      });
+      tokens = await sampleAR(lf.logits, { batch: n, length: L }, { ...opts, start, prefix: completion?.prefix, prefixLength });
     } finally {
-      for (const c of cache) { c.k.dispose(); c.v.dispose(); }
+      lf.dispose();
     }
     evals = L - prefixLength;
   } else {
-    const r = await sampleDiffusionFigure(prior, state.vqvae, { n, start, steps: Number(f.steps), out, completion, ...opts });
+    const r = await sampleDiffusionFigure(prior, state.vqvae, { n, start, guidance, steps: Number(f.steps), out, completion, ...opts });
     tokens = r.tokens;
     evals = r.evals;
   }

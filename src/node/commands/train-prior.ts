@@ -13,7 +13,7 @@ import { NoiseRng } from '../../models/prior/noise.js';
 import { Prior } from '../../models/prior/prior.js';
 import { manualSeed } from '../../nn/init.js';
 import { defaultGenerator, type GeneratorState } from '../../ops/random.js';
-import { makeBatch, PRIOR_DEFAULTS, PriorTrainer } from '../../train/prior-trainer.js';
+import { classCounts, DEFAULT_LABEL_DROP, dropLabels, makeBatch, PRIOR_DEFAULTS, PriorTrainer } from '../../train/prior-trainer.js';
 import { parseFlags, UsageError, type FlagSpec } from '../args.js';
 import { expectRunKind, loadLatestCheckpoint, restoreCheckpoint, saveCheckpoint } from '../checkpoint.js';
 import { installNanTestHook, NanGuard, ON_NAN_FLAG, type NanPolicy } from '../nan-policy.js';
@@ -30,6 +30,7 @@ export const TRAIN_PRIOR_FLAGS: Record<string, FlagSpec> = {
   dropout: { type: 'number', help: 'dropout', default: PRIOR_DEFAULTS.dropout, min: 0, max: 0.9 },
   'extra-noise': { type: 'number', help: 'diffusion: further fraction replaced to make x_b from x_a', default: 0.1, min: 0, max: 1 },
   'class-cond': { type: 'boolean', help: "condition on the cache's labels (class tokens)" },
+  'label-drop': { type: 'number', help: `class-cond: fraction of items trained unconditionally (the null class), for classifier-free guidance (default ${DEFAULT_LABEL_DROP} with --class-cond)`, min: 0, max: 1 },
   steps: { type: 'int', help: 'stop after this many steps', min: 1 },
   minutes: { type: 'number', help: 'stop after this many minutes', min: 0 },
   'schedule-steps': { type: 'int', help: `length of the learning-rate schedule (default: --steps, or ${PRIOR_DEFAULTS.scheduleSteps})`, min: 1 },
@@ -60,7 +61,10 @@ export async function trainPrior(argv: string[]): Promise<void> {
   if (f.steps === undefined && f.minutes === undefined) throw new UsageError('train-prior: give --steps N or --minutes M.');
   const out = f.out as string;
   const cachePath = f.tokens as string;
+  if (f['label-drop'] !== undefined && !f['class-cond']) throw new UsageError('train-prior: --label-drop needs --class-cond (an unconditional prior has no labels to drop).');
   const cache = readTokenCache(cachePath);
+  const classCond = !!f['class-cond'];
+  if (classCond && !cache.header.labels.length) throw new UsageError(`train-prior: --class-cond, but token cache '${cachePath}' has no class labels.`);
   mkdirSync(out, { recursive: true });
   const priorCkpt = f.resume ? await loadLatestCheckpoint(out) : null;
   if (priorCkpt) expectRunKind(priorCkpt, 'prior', `--out '${out}'`);
@@ -76,13 +80,25 @@ export async function trainPrior(argv: string[]): Promise<void> {
     : {
         prior: makePriorConfig({
           prior: f.kind as PriorKind, codebook: cache.header.codebook, grid: cache.header.grid,
-          classes: f['class-cond'] ? cache.header.labels.length : 0, tokenizerChecksum: cache.header.tokenizer.checksum,
+          classes: classCond ? cache.header.labels.length : 0, tokenizerChecksum: cache.header.tokenizer.checksum,
           dim: Number(f.dim), layers: Number(f.layers), heads: Number(f.heads), dropout: Number(f.dropout), extraNoise: Number(f['extra-noise']),
+          classNames: classCond ? [...cache.header.labels] : undefined,
+          classCounts: classCond ? classCounts(splitTokens(cache, 'train').labels, cache.header.labels.length) : undefined,
+          labelDrop: classCond ? Number(f['label-drop'] ?? DEFAULT_LABEL_DROP) : undefined,
         }),
         batch: Number(f.batch), lr: Number(f.lr), warmup: Number(f.warmup), totalSteps: totalSteps || PRIOR_DEFAULTS.scheduleSteps, seed: Number(f.seed),
       };
   checkCacheMatchesPrior(cache, cachePath, run.prior, out);
+  if (saved && f['label-drop'] !== undefined && Number(f['label-drop']) !== (run.prior.labelDrop ?? 0)) {
+    console.error(`note: --label-drop ${f['label-drop']} ignored on resume; the run keeps its ${run.prior.labelDrop ?? 0}.`);
+  }
   const train = splitTokens(cache, 'train');
+  if (run.prior.classes > 0) {
+    // Older class-conditional runs lack these; the cache is the one they were trained on (checked above).
+    run.prior.classNames ??= [...cache.header.labels];
+    run.prior.classCounts ??= classCounts(train.labels, run.prior.classes);
+  }
+  const labelDrop = run.prior.classes > 0 ? run.prior.labelDrop ?? 0 : 0;
   const held = splitTokens(cache, 'heldout');
   if (!train.count) throw new Error(`token cache '${cachePath}' has no training items.`);
   const prior = new Prior(run.prior);
@@ -99,7 +115,8 @@ export async function trainPrior(argv: string[]): Promise<void> {
   const L = cache.header.grid ** 2, B = run.batch;
   console.error(
     `train-prior: ${run.prior.prior} prior, ${prior.numParameters().toLocaleString()} parameters, ${train.count} training grids of ${L} tokens ` +
-      `(${held.count} held out), codebook ${run.prior.codebook}, batch ${B}`,
+      `(${held.count} held out), codebook ${run.prior.codebook}, batch ${B}` +
+      (run.prior.classes > 0 ? `, ${run.prior.classes} classes, label drop ${labelDrop}` : ''),
   );
   const testHook = installNanTestHook();
   if (testHook.inputStep) throw new Error('VQGPU_TEST_NAN_STEP=input:<k> applies to train-tokenizer only.');
@@ -127,6 +144,7 @@ export async function trainPrior(argv: string[]): Promise<void> {
         x.set(train.tokens.subarray(i * L, (i + 1) * L), b * L);
         labels[b] = train.labels[i];
       }
+      dropLabels(labels, labelDrop, rng); // the null class for classifier-free guidance
       trainer.train(makeBatch(run.prior, x, labels, rng));
       await runtime().throttle(); // at most one step in flight (see train-tokenizer)
       if (every(Number(f['log-every']))) {
