@@ -18,6 +18,7 @@ const COMMANDS: Record<string, Command> = {
   compare: { summary: 'priors side by side: evaluations, s/image, held-out loss, Fréchet distance', gpu: true, run: async (a) => (await import('./node/commands/compare.js')).compare(a) },
   'train-classifier': { summary: "train the small image classifier (the sample-quality metrics' feature space)", gpu: true, run: async (a) => (await import('./node/commands/train-classifier.js')).trainClassifier(a) },
   sample: { summary: 'new images, completions, reverse-diffusion figures', gpu: true, run: async (a) => (await import('./node/commands/sample.js')).sample(a) },
+  'eval-samples': { summary: 'sample quality: KID, precision/recall, class accuracy, memorisation, beside real and reconstructed images', gpu: true, run: async (a) => (await import('./node/commands/eval-samples.js')).evalSamples(a) },
   'export-run': { summary: "a run's weights and config without optimizer state (to ship)", gpu: false, run: async (a) => (await import('./node/commands/export-run.js')).exportRun(a) },
 };
 

@@ -11,6 +11,7 @@ import { COMPARE_FLAGS } from './commands/compare.js';
 import { DEMO_FLAGS } from './commands/demo.js';
 import { DEMO_TEXT_FLAGS } from './commands/demo-text.js';
 import { EXPORT_RUN_FLAGS } from './commands/export-run.js';
+import { EVAL_SAMPLES_FLAGS } from './commands/eval-samples.js';
 
 const FLAGS: Record<string, [string, Record<string, FlagSpec>]> = {
   'train-tokenizer': ['train the VQ-VAE tokenizer (with its discriminator)', TRAIN_TOKENIZER_FLAGS],
@@ -23,6 +24,7 @@ const FLAGS: Record<string, [string, Record<string, FlagSpec>]> = {
   sample: ['new images, completions, reverse-diffusion strips and GIFs', SAMPLE_FLAGS],
   demo: ['the quick-start demo: the whole pipeline on the emoji set', DEMO_FLAGS],
   'demo-text': ['a character-level transformer learns a paragraph', DEMO_TEXT_FLAGS],
+  'eval-samples': ['N samples scored in a classifier\'s features against the training images, beside held-out real images and their reconstructions', EVAL_SAMPLES_FLAGS],
   'export-run': ["a run's newest weights and config, without optimizer state (to ship)", EXPORT_RUN_FLAGS],
 };
 

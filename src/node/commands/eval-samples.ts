@@ -1,0 +1,151 @@
+// vqgpu eval-samples --tokenizer TOKRUN --prior RUN --tokens CACHE [--classifier RUN] [--n 1000]
+//   [--class NAME] [--cfg S] [--temperature T] [--top-k K] [--steps S] [--seed S] [--json]
+// Draws N samples and scores them in the feature space of a classifier of the data set's classes
+// (trained by `vqgpu train-classifier`; never the tokenizer or the prior: a model must not judge
+// itself) against the training images, beside two reference rows scored the same way: the held-out
+// real images (the floor every generator aims at) and the tokenizer's reconstructions of them (the
+// best any prior can reach through this tokenizer). One JSON line per row; see eval/sample-quality.ts.
+
+import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { splitTokens, type TokenCache } from '../../data/token-cache.js';
+import { qualityReference, qualityRow, type FeatureSet, type QualityRow } from '../../eval/sample-quality.js';
+import type { Classifier } from '../../models/classifier/classifier.js';
+import { parseFlags, UsageError, type FlagSpec } from '../args.js';
+import { loadClassifierRun, classify, embedImages } from '../classifier-run.js';
+import { openDataSet } from '../dataset.js';
+import { drawTokens } from '../draw-tokens.js';
+import { ImageLoader } from '../image-loader.js';
+import { checkCacheMatchesPrior, loadPriorRun, readTokenCache } from '../prior-run.js';
+import { classFrequencies, classNames, conditionTokens, drawClasses, GUIDANCE_FLAGS, parseClass, resolveGuidance } from '../prior-guidance.js';
+import { loadTokenizerRun } from '../tokenizer-run.js';
+import { decodeTokens } from './sample.js';
+
+export const EVAL_SAMPLES_FLAGS: Record<string, FlagSpec> = {
+  tokenizer: { type: 'string', help: 'tokenizer run folder', required: true },
+  prior: { type: 'string', help: 'prior run folder', required: true },
+  tokens: { type: 'string', help: "token cache the prior was trained on (training grids, held-out grids, class frequencies)", required: true },
+  classifier: { type: 'string', help: "classifier run whose features score the images (default: 'classifier' beside the tokenizer folder)" },
+  n: { type: 'int', help: 'samples', default: 1000, min: 10, max: 100000 },
+  class: { type: 'string', help: 'class-conditional priors: every sample of this class (default: drawn by the training frequencies)' },
+  ...GUIDANCE_FLAGS,
+  temperature: { type: 'number', help: 'sampling temperature (> 0)', default: 1 },
+  'top-k': { type: 'int', help: 'keep the k most likely codes (0: all)', default: 0, min: 0 },
+  'top-p': { type: 'number', help: 'nucleus probability (1: all)', default: 1 },
+  steps: { type: 'int', help: 'diffusion/mask: denoising steps', default: 32, min: 1, max: 10000 },
+  seed: { type: 'int', help: 'random seed', default: 0 },
+  batch: { type: 'int', help: 'samples drawn per batch', default: 100, min: 1, max: 1024 },
+  data: { type: 'string', help: "data set (default: the tokenizer's)" },
+  json: { type: 'boolean', help: 'print only the JSON lines' },
+};
+
+interface Scored {
+  set: FeatureSet;
+  predicted: Int32Array;
+}
+
+/** Features and predicted classes of images [n, 3, S, S], in batches. */
+async function score(model: Classifier, images: Float32Array, n: number): Promise<Scored> {
+  return { set: { features: await embedImages(model, images, n, 128), n }, predicted: await classify(model, images, n, 128) };
+}
+
+/** Every image of a split with its label mapped to the classifier's class index (−1 when it has none). */
+function loadSplit(data: ReturnType<typeof openDataSet>, size: number, split: 'train' | 'heldout', toClassifier: (label: number) => number): { images: Float32Array; wanted: Int32Array; n: number } {
+  const loader = new ImageLoader(data, { size, batch: 256, split });
+  const chunks: Float32Array[] = [], labels: number[] = [];
+  for (const b of loader.epoch()) {
+    chunks.push(b.images);
+    for (const l of b.labels) labels.push(toClassifier(l));
+  }
+  const images = new Float32Array(chunks.reduce((s, c) => s + c.length, 0));
+  let at = 0;
+  for (const c of chunks) (images.set(c, at), (at += c.length));
+  return { images, wanted: Int32Array.from(labels), n: labels.length };
+}
+
+/** Maps label indices of one list of class names onto another by name (−1: not there). */
+function nameMap(from: readonly string[], to: readonly string[]): (label: number) => number {
+  return (l) => (l >= 0 && l < from.length ? to.indexOf(from[l]) : -1);
+}
+
+export async function evalSamples(argv: string[]): Promise<void> {
+  const f = parseFlags(argv, EVAL_SAMPLES_FLAGS, 'eval-samples');
+  const log = (m: string) => { if (!f.json) console.error(`eval-samples: ${m}`); };
+  const priorPath = f.prior as string, cachePath = f.tokens as string;
+  const { prior, config } = await loadPriorRun(priorPath);
+  const cache: TokenCache = readTokenCache(cachePath);
+  checkCacheMatchesPrior(cache, cachePath, config, priorPath);
+  const { state, ckpt: tokCkpt } = await loadTokenizerRun(f.tokenizer as string);
+  const size = state.config.size;
+  const clsPath = (f.classifier as string | undefined) ?? join(dirname(f.tokenizer as string), 'classifier');
+  if (!existsSync(clsPath)) throw new UsageError(`eval-samples: no classifier at '${clsPath}': train one (\`vqgpu train-classifier --data emoji --size ${size} --out ${clsPath}\`) or give --classifier RUN.`);
+  const cls = await loadClassifierRun(clsPath);
+  if (cls.config.size !== size) throw new Error(`eval-samples: the classifier '${clsPath}' sees ${cls.config.size}px images, the tokenizer makes ${size}px ones.`);
+  if (config.classes === 0 && f.class !== undefined) throw new UsageError(`eval-samples: --class needs a class-conditional prior; '${priorPath}' is unconditional.`);
+  const guidance = resolveGuidance(config, f.cfg as number | undefined, f['cfg-schedule'] as string | undefined, priorPath, 'eval-samples');
+
+  // The references: training and held-out images, and the held-out grids decoded.
+  const dataSpec = (f.data as string | undefined) ?? (tokCkpt.config as { data?: string }).data ?? 'emoji';
+  const data = openDataSet(dataSpec);
+  const fromData = nameMap(data.labels, cls.classes);
+  const train = loadSplit(data, size, 'train', fromData);
+  const held = loadSplit(data, size, 'heldout', fromData);
+  log(`scoring in '${clsPath}' features: ${train.n} training and ${held.n} held-out images of ${dataSpec}`);
+  const trainScored = await score(cls.model, train.images, train.n);
+  const heldScored = await score(cls.model, held.images, held.n);
+  const d = cls.model.featureDim;
+  const ref = qualityReference(trainScored.set, heldScored.set, d, held.n);
+  const heldGrids = splitTokens(cache, 'heldout');
+  const recon = await decodeTokens(state.vqvae, heldGrids.tokens, heldGrids.count);
+  const reconScored = await score(cls.model, recon, heldGrids.count);
+  const fromCache = nameMap(cache.header.labels, cls.classes);
+  const reconWanted = heldGrids.labels.map(fromCache);
+
+  // The samples: classes by --class or by the training frequencies, drawn in batches.
+  const n = Number(f.n), B = Number(f.batch), L = config.grid ** 2;
+  const names = config.classes > 0 ? classNames(config, cache) : [];
+  let labels: Int32Array = new Int32Array(n).fill(-1);
+  if (config.classes > 0) {
+    labels = f.class !== undefined ? labels.fill(parseClass(f.class as string, names, 'eval-samples')) : drawClasses(classFrequencies(config, cache).counts, n, Number(f.seed));
+  }
+  const tokens = new Int32Array(n * L);
+  let evals = 0;
+  const t0 = performance.now();
+  const images = new Float32Array(n * 3 * size * size);
+  for (let b0 = 0; b0 < n; b0 += B) {
+    const k = Math.min(B, n - b0);
+    const r = await drawTokens(prior, k, {
+      start: conditionTokens(config, labels.subarray(b0, b0 + k)), guidance, seed: Number(f.seed) + b0,
+      temperature: Number(f.temperature), topK: Number(f['top-k']), topP: Number(f['top-p']), steps: Number(f.steps),
+    });
+    tokens.set(r.tokens, b0 * L);
+    evals += r.evals * k;
+    images.set(await decodeTokens(state.vqvae, r.tokens, k), b0 * 3 * size * size);
+    log(`${b0 + k}/${n} samples`);
+  }
+  const secs = (performance.now() - t0) / 1000;
+  const sampled = await score(cls.model, images, n);
+  const trainGrids = splitTokens(cache, 'train');
+  const wanted = labels.map(nameMap(names, cls.classes));
+
+  const rows: [string, Record<string, unknown>, QualityRow][] = [
+    [`${config.prior} prior`, {
+      row: 'samples', prior: config.prior, cfg: guidance ? guidance.scale : 1, temperature: Number(f.temperature),
+      top_k: Number(f['top-k']), steps: config.prior === 'ar' ? null : Number(f.steps), class: f.class ?? null,
+      s_per_image: secs / n, evaluations_per_image: evals / n,
+    }, qualityRow(ref, {
+      set: sampled.set, classes: config.classes > 0 ? { wanted, predicted: sampled.predicted } : undefined,
+      grids: { samples: tokens, train: trainGrids.tokens, nTrain: trainGrids.count, L },
+    })],
+    ['held-out real images', { row: 'heldout' }, qualityRow(ref, { set: heldScored.set, classes: { wanted: held.wanted, predicted: heldScored.predicted } })],
+    ['tokenizer reconstructions', { row: 'reconstructions' }, qualityRow(ref, { set: reconScored.set, classes: { wanted: reconWanted, predicted: reconScored.predicted } })],
+  ];
+  for (const [title, head, q] of rows) {
+    if (f.json) console.log(JSON.stringify({ ...head, ...q }));
+    else {
+      const fmt = (v: number | null) => (v === null ? '–' : Math.abs(v) < 0.01 && v !== 0 ? v.toExponential(2) : v.toFixed(3));
+      console.log(`${title.padEnd(26)} n ${String(q.n).padStart(5)} | kid ${fmt(q.kid)} ± ${fmt(q.kid_std)} | precision ${fmt(q.precision)} | recall ${fmt(q.recall)} | class acc ${fmt(q.class_accuracy)} | nn_ratio ${fmt(q.nn_ratio)} | copies ${fmt(q.copies)}`);
+    }
+  }
+  log(`${(secs / n).toFixed(4)} s and ${(evals / n).toFixed(1)} network evaluations per image`);
+}
