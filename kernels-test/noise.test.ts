@@ -2,7 +2,8 @@
 // statistics of the seed scheme's (x_a, x_b) pairs and of the absorbing (mask) scheme.
 
 import { describe, expect, it } from 'vitest';
-import { cosineMaskRate, diffusionPair, maskBatch, NoiseRng } from '../src/models/prior/noise.js';
+import { cosineMaskRate, diffusionPair, maskBatch, maskCount, NoiseRng, trainingMaskRate } from '../src/models/prior/noise.js';
+import { masksAfter } from '../src/sample/diffusion.js';
 
 function randomTokens(n: number, K: number, rng: NoiseRng): Int32Array {
   return Int32Array.from({ length: n }, () => rng.int(K));
@@ -92,5 +93,50 @@ describe('maskBatch', () => {
   it('covers every count from one position to all of them', () => {
     // each count m has probability (2/π)·(acos((m−1)/L) − acos(m/L)) ≥ 1.2% here: ≥ 50 expected items each
     expect([...new Set(counts)].sort((a, b) => a - b)).toEqual(Array.from({ length: L }, (_, i) => i + 1));
+  });
+});
+
+describe('the mask schedule (MaskGIT cosine, minimum ratio)', () => {
+  it('the training rate falls monotonically in u from 1 to the minimum ratio', () => {
+    for (const min of [0, 0.05, 0.3]) {
+      expect(trainingMaskRate(0, min)).toBeCloseTo(1, 12);
+      expect(trainingMaskRate(1, min)).toBeCloseTo(min, 9);
+      let prev = Infinity;
+      for (let i = 0; i <= 1000; i++) {
+        const r = trainingMaskRate(i / 1000, min);
+        expect(r).toBeLessThanOrEqual(prev);
+        expect(r).toBeGreaterThanOrEqual(min);
+        prev = r;
+      }
+    }
+    expect(() => trainingMaskRate(0.5, 1.5)).toThrow(/minimum mask ratio/);
+  });
+
+  it('maskBatch respects the minimum ratio and keeps the cosine shape above it', () => {
+    const B = 3000, L = 64, K = 16, MASK = 16, min = 0.25;
+    const rng = new NoiseRng(5);
+    const x = randomTokens(B * L, K, rng);
+    const { input } = maskBatch(x, B, MASK, rng, -100, min);
+    const counts = Array.from({ length: B }, (_, b) => input.subarray(b * L, (b + 1) * L).reduce((n, v) => n + (v === MASK ? 1 : 0), 0));
+    expect(Math.min(...counts)).toBeGreaterThanOrEqual(Math.ceil(min * L));
+    expect(Math.min(...counts)).toBeLessThanOrEqual(Math.ceil(min * L) + 1); // the minimum is reached
+    expect(Math.max(...counts)).toBe(L);
+    // P(rate ≤ m/L) for u ~ U(0, u_max): 1 − acos(m/L)/acos(min)
+    for (const m of [20, 32, 50]) {
+      const p = counts.filter((c) => c <= m).length / B;
+      expect(Math.abs(p - (1 - Math.acos(m / L) / Math.acos(min))), `P(count ≤ ${m})`).toBeLessThan(0.03);
+    }
+    // minimum 0 is the plain schedule, draw for draw
+    const a = maskBatch(x, 50, MASK, new NoiseRng(9), -100, 0), b = maskBatch(x, 50, MASK, new NoiseRng(9));
+    expect(Array.from(a.input)).toEqual(Array.from(b.input));
+    expect(maskCount(1e-9, L)).toBe(1);
+  });
+
+  it("the sampler's schedule: monotone over the steps, from all masked to none", () => {
+    for (const [S, L] of [[12, 64], [8, 256], [30, 16]]) {
+      expect(masksAfter(0, S, L)).toBe(L);
+      expect(masksAfter(S, S, L)).toBe(0);
+      for (let s = 1; s <= S; s++) expect(masksAfter(s, S, L)).toBeLessThanOrEqual(masksAfter(s - 1, S, L));
+    }
   });
 });

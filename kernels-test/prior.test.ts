@@ -81,12 +81,13 @@ describe('prior', () => {
     expect(lg.shape).toEqual([N, L, K]);
     const logits = (await lg.toArray()) as Float32Array;
     lg.dispose();
-    let first = 0, rest = 0;
+    let first = 0, rest = 0, uniformNats = 0;
     for (let b = 0; b < N; b++) {
       for (let i = 0; i < L; i++) {
         const row = logits.subarray((b * L + i) * K, (b * L + i + 1) * K);
         const m = Math.max(...row);
         const lse = m + Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0));
+        uniformNats += row.reduce((s, v) => s + (lse - v), 0) / K; // mean over codes of −log p
         const bits = (lse - row[x[b * L + i]]) / Math.LN2;
         if (i === 0) first += bits;
         else rest += bits;
@@ -100,8 +101,13 @@ describe('prior', () => {
     expect(first, info).toBeLessThan(0.15); // always code 0
     // batchLoss (the training objective, nats) agrees with the host computation
     const loss = vq.noGrad(() => vq.tidy(() => batchLoss(prior, batch).keepAlive()));
-    expect(await loss.item()).toBeCloseTo(((first + (L - 1) * rest) / L) * Math.LN2, 3);
+    const nll = ((first + (L - 1) * rest) / L) * Math.LN2;
+    expect(await loss.item()).toBeCloseTo(nll, 3);
     loss.dispose();
+    // with label smoothing ε (the trainer's option): (1 − ε)·nll + ε·mean over codes of −log p
+    const smoothed = vq.noGrad(() => vq.tidy(() => batchLoss(prior, batch, 0.1).keepAlive()));
+    expect(await smoothed.item()).toBeCloseTo(0.9 * nll + 0.1 * (uniformNats / (N * L)), 3);
+    smoothed.dispose();
     disposePrior(prior);
   });
 

@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as vq from '../src/index.js';
 import { sampleAR, type CachedLogits } from '../src/sample/ar.js';
-import { masksAfter, sampleDiffusion, sampleMask, type FullLogits } from '../src/sample/diffusion.js';
+import { DIFFUSION_SAMPLER_DEFAULTS, diffusionTemperature, masksAfter, sampleDiffusion, sampleMask, type FullLogits } from '../src/sample/diffusion.js';
 import { Rng } from './reference.js';
 
 beforeAll(async () => {
@@ -171,6 +171,113 @@ describe('sampleDiffusion', () => {
     let changed = 0;
     for (let i = 0; i < B * L; i++) if (!fixedMask[i] && frames[1][i] !== frames[2][i]) changed++;
     expect(changed).toBeGreaterThan(0);
+  });
+});
+
+/**
+ * A fake denoiser like the seed's network: logits = copy·onehot(current token) + pull·onehot(target)
+ * (copy > pull: it mostly predicts its input back, as a network trained to undo 10% more noise does
+ * on a random grid; only the target token beats the other codes). Records every input.
+ */
+function copyBiased(target: Int32Array, B: number, L: number, copy: number, pull: number): { fn: FullLogits; inputs: Int32Array[] } {
+  const eye = new Float32Array(K * K);
+  for (let k = 0; k < K; k++) eye[k * K + k] = copy;
+  const pullT = new Float32Array(B * L * K);
+  for (let i = 0; i < B * L; i++) pullT[i * K + target[i]] = pull;
+  const inputs: Int32Array[] = [];
+  const fn: FullLogits = (x) => {
+    expect(x.shape).toEqual([B, L]);
+    inputs.push(new Int32Array(0)); // one entry per call
+    return vq.add(vq.embedding(x, vq.tensor(eye, [K, K])), vq.tensor(pullT, [B, L, K]));
+  };
+  return { fn, inputs };
+}
+
+describe('sampleDiffusion: the assembling chain', () => {
+  const B = 2, L = 64;
+  const target = Int32Array.from({ length: B * L }, (_, i) => (i * 5 + 3) % K);
+  const matches = (t: Int32Array) => t.reduce((n, v, i) => n + (v === target[i] ? 1 : 0), 0);
+
+  it("copy-biased: the seed's settings (T 0.5, whole grid) freeze early far from the target; the defaults get there", async () => {
+    const seedWay = await sampleDiffusion(copyBiased(target, B, L, 6, 2).fn, { batch: B, length: L }, { steps: 32, codebook: K, temperature: 0.5, seed: 1 });
+    expect(seedWay.evals).toBeLessThanOrEqual(3);
+    expect(matches(seedWay.tokens)).toBeLessThan(B * L * 0.3);
+    const fake = copyBiased(target, B, L, 4, 2);
+    const r = await sampleDiffusion(fake.fn, { batch: B, length: L }, { ...DIFFUSION_SAMPLER_DEFAULTS, codebook: K, seed: 1 });
+    expect(r.evals).toBe(DIFFUSION_SAMPLER_DEFAULTS.steps + 1);
+    expect(matches(r.tokens)).toBeGreaterThan(B * L * 0.9);
+  });
+
+  it('the defaults reach a strongly preferred target over many steps, a few positions per step', async () => {
+    const fake = copyBiased(target, B, L, 0, 8);
+    const frames: Int32Array[] = [];
+    const r = await sampleDiffusion(fake.fn, { batch: B, length: L }, {
+      ...DIFFUSION_SAMPLER_DEFAULTS, codebook: K, seed: 1, onStep: (_, t) => void frames.push(Int32Array.from(t)),
+    });
+    expect(Array.from(r.tokens)).toEqual(Array.from(target));
+    expect(r.evals).toBe(fake.inputs.length);
+    // gradual: no step changes more than ⌈changeFraction·L⌉ positions per item (the final argmax aside)
+    const cap = Math.ceil(DIFFUSION_SAMPLER_DEFAULTS.changeFraction * L);
+    for (let s = 1; s < frames.length - 1; s++) {
+      for (let b = 0; b < B; b++) {
+        let d = 0;
+        for (let i = b * L; i < (b + 1) * L; i++) if (frames[s][i] !== frames[s - 1][i]) d++;
+        expect(d, `step ${s}, item ${b}`).toBeLessThanOrEqual(cap);
+      }
+    }
+    // so the chain needs ≥ (L − matches at the start)/cap steps before the argmax; it arrives before the end
+    const first = frames.findIndex((f) => matches(f) === B * L);
+    expect(first).toBeGreaterThanOrEqual(Math.ceil((L - matches(frames[0]) / B) / cap) - 1);
+    expect(first).toBeGreaterThan(1);
+    expect(first).toBeLessThan(frames.length - 1);
+    expect(matches(frames[Math.floor(first / 2)])).toBeGreaterThan(matches(frames[0]) + L / 2);
+  });
+
+  it('changes the most confident positions first and respects given tokens', async () => {
+    // a fake with fixed logits: positions 0..7 strongly want code 1, the rest mildly code 2
+    const L1 = 32, logits = new Float32Array(L1 * K);
+    for (let i = 0; i < L1; i++) logits[i * K + (i < 8 ? 1 : 2)] = i < 8 ? 30 : 3;
+    const fixedMask = new Uint8Array(L1), given = new Int32Array(L1);
+    fixedMask[3] = 1; given[3] = 5;
+    const frames: Int32Array[] = [];
+    const start: Int32Array[] = [];
+    await sampleDiffusion(fakeFull(logits, 1, L1).fn, { batch: 1, length: L1 }, {
+      steps: 4, codebook: K, temperature: 1, changeFraction: 0.25, minSteps: 4, seed: 3, fixedMask, given,
+      onStep: (s, t) => void (s === 0 ? start : frames).push(Int32Array.from(t)),
+    });
+    // step 1 changes ⌈0.25·31⌉ = 8 free positions at most; the 7 free strong ones that were not already 1 come first
+    const changed = [...frames[0].keys()].filter((i) => frames[0][i] !== start[0][i]);
+    expect(changed.length).toBeLessThanOrEqual(8);
+    for (let i = 0; i < 8; i++) if (i !== 3) expect(frames[0][i], `position ${i}`).toBe(1);
+    for (const f of frames) expect(f[3]).toBe(5);
+  });
+
+  it('runs at least minSteps while nothing changes, then ends with one argmax evaluation', async () => {
+    const { logits, argmax } = peaked(new Rng(12), 2 * 13);
+    const fake = fakeFull(logits, 2, 13);
+    const steps: number[] = [];
+    const r = await sampleDiffusion(fake.fn, { batch: 2, length: 13 }, {
+      steps: 30, minSteps: 9, temperature: 0.05, finalArgmax: true, codebook: K, seed: 2, onStep: (s) => void steps.push(s),
+    });
+    expect(Array.from(r.tokens)).toEqual(argmax);
+    expect(r.evals).toBe(10); // 9 chain steps (nothing changes after the first) + the argmax
+    expect(fake.calls()).toBe(10);
+    expect(steps).toEqual(Array.from({ length: 11 }, (_, i) => i));
+  });
+
+  it('the temperature falls geometrically from the first to the last step', () => {
+    expect(diffusionTemperature(1, 10, 2, 0.5)).toBeCloseTo(2, 12);
+    expect(diffusionTemperature(10, 10, 2, 0.5)).toBeCloseTo(0.5, 12);
+    for (let s = 2; s <= 10; s++) expect(diffusionTemperature(s, 10, 2, 0.5)).toBeLessThan(diffusionTemperature(s - 1, 10, 2, 0.5));
+    expect(diffusionTemperature(5, 9, 1, 0.25)).toBeCloseTo(0.5, 12); // the geometric mean half-way
+    expect(diffusionTemperature(1, 1, 0.7, 0.1)).toBe(0.7);
+  });
+
+  it('rejects bad options', async () => {
+    const fn = fakeFull(new Float32Array(4 * K), 1, 4).fn;
+    await expect(sampleDiffusion(fn, { batch: 1, length: 4 }, { steps: 2, codebook: K, changeFraction: 0 })).rejects.toThrow(/changeFraction/);
+    await expect(sampleDiffusion(fn, { batch: 1, length: 4 }, { steps: 2, codebook: K, minSteps: 0 })).rejects.toThrow(/minSteps/);
+    await expect(sampleDiffusion(fn, { batch: 1, length: 4 }, { steps: 2, codebook: K, temperatureEnd: 0 })).rejects.toThrow(/final temperature/);
   });
 });
 

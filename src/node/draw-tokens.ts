@@ -5,7 +5,7 @@
 import { maskToken } from '../models/prior/config.js';
 import type { Prior } from '../models/prior/prior.js';
 import { sampleAR } from '../sample/ar.js';
-import { sampleDiffusion, sampleMask, type DiffusionSampleOptions } from '../sample/diffusion.js';
+import { DIFFUSION_SAMPLER_DEFAULTS, sampleDiffusion, sampleMask, type MaskSampleOptions } from '../sample/diffusion.js';
 import type { GuidanceOptions } from '../sample/guidance.js';
 import { cachedLogitsOf, fullLogitsOf } from './prior-guidance.js';
 
@@ -19,8 +19,8 @@ export interface DrawOptions {
   seed: number;
   /** diffusion/mask: denoising steps */
   steps: number;
-  /** diffusion/mask: completion, per-step callback and the samplers' further options */
-  diffusion?: Partial<DiffusionSampleOptions>;
+  /** diffusion/mask: the samplers' further options (default: DIFFUSION_SAMPLER_DEFAULTS) */
+  diffusion?: Partial<MaskSampleOptions>;
 }
 
 /** n grids [n, L] row-major, and the network evaluations it took (per batch row). */
@@ -37,7 +37,8 @@ export async function drawTokens(prior: Prior, n: number, o: DrawOptions): Promi
     }
   }
   const fn = fullLogitsOf(prior, o.start, o.guidance, o.steps);
-  const common = { ...o.diffusion, ...filter, steps: o.steps, seed: o.seed, codebook: config.codebook };
+  const { steps: _s, temperature: _t, ...chain } = DIFFUSION_SAMPLER_DEFAULTS;
+  const common = { ...chain, ...o.diffusion, ...filter, steps: o.steps, seed: o.seed, codebook: config.codebook };
   const shape = { batch: n, length: L };
   return config.prior === 'mask' ? sampleMask(fn, shape, { ...common, maskToken: maskToken(config) }) : sampleDiffusion(fn, shape, common);
 }

@@ -77,16 +77,19 @@ export function makeBatch(c: PriorConfig, x: Int32Array, labels: Int32Array, rng
     const { xa, xb } = diffusionPair(x, B, c.codebook, c.extraNoise, rng);
     return { inputs: withCond(xb), targets: xa, B };
   }
-  const { input, target } = maskBatch(x, B, maskToken(c), rng, IGNORE);
+  const { input, target } = maskBatch(x, B, maskToken(c), rng, IGNORE, c.minMaskRatio ?? 0);
   return { inputs: withCond(input), targets: target, B };
 }
 
-/** Mean cross-entropy (nats) of a batch, as a GPU scalar (with the autograd graph). */
-export function batchLoss(prior: Prior, batch: PriorBatch): Tensor {
+/**
+ * Mean cross-entropy (nats) of a batch, as a GPU scalar (with the autograd graph). labelSmoothing ε:
+ * training's smoothed target, (1−ε)·nll + ε·mean over codes of −log p (evaluation leaves it at 0).
+ */
+export function batchLoss(prior: Prior, batch: PriorBatch, labelSmoothing = 0): Tensor {
   const L = batch.targets.length / batch.B;
   const inputs = tensor(batch.inputs, [batch.B, batch.inputs.length / batch.B]);
   const logits = prior.contentLogits(inputs); // [B, L, K]
-  return crossEntropy(reshape(logits, [batch.B * L, -1]), tensor(batch.targets, [batch.B * L]), { ignoreIndex: IGNORE });
+  return crossEntropy(reshape(logits, [batch.B * L, -1]), tensor(batch.targets, [batch.B * L]), { ignoreIndex: IGNORE, labelSmoothing });
 }
 
 /**
@@ -103,7 +106,11 @@ export class PriorTrainer {
   private accSteps = 0;
   step = 0;
 
-  constructor(readonly prior: Prior, o: { lr: number; totalSteps: number; warmup: number; weightDecay?: number }) {
+  /** ε of the training cross-entropy (the logged loss is the smoothed one) */
+  readonly labelSmoothing: number;
+
+  constructor(readonly prior: Prior, o: { lr: number; totalSteps: number; warmup: number; weightDecay?: number; labelSmoothing?: number }) {
+    this.labelSmoothing = o.labelSmoothing ?? 0;
     this.opt = new AdamW(prior.parameters(), {
       lr: warmupCosine({ base: o.lr, warmupSteps: o.warmup, totalSteps: Math.max(o.totalSteps, o.warmup + 1), min: o.lr / 10 }),
       weightDecay: o.weightDecay ?? 0.01, clipNorm: 1,
@@ -114,7 +121,7 @@ export class PriorTrainer {
   train(batch: PriorBatch): void {
     this.prior.train();
     tidy(() => {
-      const loss = batchLoss(this.prior, batch);
+      const loss = batchLoss(this.prior, batch, this.labelSmoothing);
       backward(loss);
       this.opt.step();
       this.opt.zeroGrad();

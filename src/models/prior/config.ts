@@ -29,8 +29,16 @@ export interface PriorConfig {
   tokenizerChecksum: string;
   /** seed scheme: the extra fraction replaced to make x_b from x_a */
   extraNoise: number;
+  /**
+   * mask scheme: the minimum mask ratio of training (the cosine schedule truncated there); absent
+   * in checkpoints from before it existed, which trained with 0 (at least one masked position)
+   */
+  minMaskRatio?: number;
   transformer: TransformerConfig;
 }
+
+/** MaskGIT's training settings, the mask prior's defaults. */
+export const MASK_DEFAULTS = { minMaskRatio: 0.05, labelSmoothing: 0.1 } as const;
 
 export function startToken(c: PriorConfig): number {
   return c.codebook;
@@ -50,7 +58,7 @@ export function nullToken(c: PriorConfig): number {
 
 export function makePriorConfig(o: {
   prior: PriorKind; codebook: number; grid: number; classes: number; tokenizerChecksum: string;
-  dim: number; layers: number; heads: number; dropout?: number; extraNoise?: number;
+  dim: number; layers: number; heads: number; dropout?: number; extraNoise?: number; minMaskRatio?: number;
   classNames?: string[]; classCounts?: number[]; labelDrop?: number;
 }): PriorConfig {
   const L = o.grid * o.grid;
@@ -58,6 +66,7 @@ export function makePriorConfig(o: {
   return {
     kind: 'vqgpu-prior', version: 1, prior: o.prior, codebook: o.codebook, grid: o.grid, classes: o.classes, ...cls,
     tokenizerChecksum: o.tokenizerChecksum, extraNoise: o.extraNoise ?? 0.1,
+    ...(o.prior === 'mask' ? { minMaskRatio: o.minMaskRatio ?? MASK_DEFAULTS.minMaskRatio } : {}),
     transformer: {
       kind: 'vqgpu-transformer', version: 1,
       vocabIn: o.codebook + 2 + o.classes, vocabOut: o.codebook,

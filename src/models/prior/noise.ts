@@ -2,8 +2,10 @@
 // from a seeded generator, so a resumed run draws the same noise).
 //  - seed scheme ('diffusion'): x_a replaces a fraction r ~ U(0, 1) of x by uniformly random codes;
 //    x_b replaces a further fixed fraction of x_a; the model learns x_a from x_b.
-//  - absorbing ('mask'): a fraction γ(u) = cos(π·u/2), u ~ U(0, 1), of positions (at least one) is
-//    replaced by the mask token; the model predicts the originals there (elsewhere: ignored).
+//  - absorbing ('mask'): MaskGIT's cosine schedule: a fraction γ(u) = cos(π·u/2), u ~ U(0, u_max),
+//    of positions (⌈γ·L⌉, at least one) is replaced by the mask token; the model predicts the
+//    originals there (elsewhere: ignored). u_max = (2/π)·acos(minRatio), so γ ≥ minRatio: the cosine
+//    density truncated at the minimum mask ratio (minRatio 0: u ~ U(0, 1), the plain schedule).
 
 export class NoiseRng {
   constructor(public state: number) {}
@@ -41,12 +43,26 @@ export function diffusionPair(x: Int32Array, B: number, K: number, extra: number
 
 export const cosineMaskRate = (u: number) => Math.cos((Math.PI / 2) * u);
 
-/** Mask-scheme batch: {input with masks, targets with ignore (-100) where not masked}. */
-export function maskBatch(x: Int32Array, B: number, maskToken: number, rng: NoiseRng, ignore = -100): { input: Int32Array; target: Int32Array } {
+/** The training mask rate for u ~ U(0, 1): cos(π/2·u·u_max), in [minRatio, 1], falling in u. */
+export function trainingMaskRate(u: number, minRatio = 0): number {
+  if (!(minRatio >= 0 && minRatio <= 1)) throw new Error(`minimum mask ratio must be in [0, 1], got ${minRatio}.`);
+  if (minRatio === 0) return cosineMaskRate(u); // bit-exact with runs from before the minimum
+  const uMax = (2 / Math.PI) * Math.acos(minRatio);
+  return Math.max(minRatio, cosineMaskRate(u * uMax));
+}
+
+/** Number of masked positions of L for a mask rate: ⌈rate·L⌉, at least one. */
+export const maskCount = (rate: number, L: number) => Math.min(L, Math.max(1, Math.ceil(rate * L)));
+
+/**
+ * Mask-scheme batch: {input with masks, targets with ignore (-100) where not masked}. minRatio:
+ * the minimum mask ratio (each item masks at least ⌈minRatio·L⌉ positions).
+ */
+export function maskBatch(x: Int32Array, B: number, maskToken: number, rng: NoiseRng, ignore = -100, minRatio = 0): { input: Int32Array; target: Int32Array } {
   const L = x.length / B;
   const input = Int32Array.from(x), target = new Int32Array(x.length).fill(ignore);
   for (let b = 0; b < B; b++) {
-    const n = Math.max(1, Math.ceil(cosineMaskRate(rng.next()) * L));
+    const n = maskCount(trainingMaskRate(rng.next(), minRatio), L);
     // choose n distinct positions: a partial Fisher–Yates shuffle
     const pos = Array.from({ length: L }, (_, i) => i);
     for (let i = 0; i < n; i++) {

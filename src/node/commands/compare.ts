@@ -27,6 +27,7 @@ import { loadTokenizerRun } from '../tokenizer-run.js';
 import { writePng } from '../write-image.js';
 import { heldoutLoss } from './eval-prior.js';
 import { decodeTokens, gridOf } from './sample.js';
+import { DIFFUSION_SAMPLER_FLAGS, diffusionSamplerOptions } from './sample-diffusion.js';
 
 export const COMPARE_FLAGS: Record<string, FlagSpec> = {
   tokenizer: { type: 'string', help: 'tokenizer run folder', required: true },
@@ -35,7 +36,8 @@ export const COMPARE_FLAGS: Record<string, FlagSpec> = {
   n: { type: 'int', help: 'images generated per prior (and real images compared)', default: 256, min: 16 },
   batch: { type: 'int', help: 'images per sampling batch', default: 64, min: 1 },
   steps: { type: 'int', help: 'diffusion/mask sampling steps', default: 16, min: 1 },
-  temperature: { type: 'number', help: 'sampling temperature', default: 1 },
+  temperature: { type: 'number', help: 'sampling temperature (diffusion: of the first step)', default: 1 },
+  ...DIFFUSION_SAMPLER_FLAGS,
   seed: { type: 'int', help: 'random seed', default: 0 },
   ...GUIDANCE_FLAGS,
   out: { type: 'string', help: 'side-by-side figure (.png)' },
@@ -96,9 +98,10 @@ export async function compare(argv: string[]): Promise<void> {
       }
       const common = { ...opts, steps: Number(f.steps), codebook: config.codebook };
       const fn = fullLogitsOf(prior, start, guidance, Number(f.steps));
+      const { confidenceTemperature, ...chain } = diffusionSamplerOptions(f);
       const r = config.prior === 'mask'
-        ? await sampleMask(fn, { batch: B, length: L }, { ...common, maskToken: maskToken(config) })
-        : await sampleDiffusion(fn, { batch: B, length: L }, common);
+        ? await sampleMask(fn, { batch: B, length: L }, { ...common, maskToken: maskToken(config), confidenceTemperature })
+        : await sampleDiffusion(fn, { batch: B, length: L }, { ...common, ...chain });
       evals = Math.max(evals, r.evals);
       return r.tokens;
     };

@@ -20,6 +20,7 @@ import { checkCacheMatchesPrior, loadPriorRun, readTokenCache } from '../prior-r
 import { classFrequencies, classNames, conditionTokens, drawClasses, GUIDANCE_FLAGS, parseClass, resolveGuidance } from '../prior-guidance.js';
 import { loadTokenizerRun } from '../tokenizer-run.js';
 import { decodeTokens } from './sample.js';
+import { DIFFUSION_SAMPLER_FLAGS, diffusionSamplerOptions } from './sample-diffusion.js';
 
 export const EVAL_SAMPLES_FLAGS: Record<string, FlagSpec> = {
   tokenizer: { type: 'string', help: 'tokenizer run folder', required: true },
@@ -34,6 +35,7 @@ export const EVAL_SAMPLES_FLAGS: Record<string, FlagSpec> = {
   'top-p': { type: 'number', help: 'nucleus probability (1: all)', default: 1 },
   steps: { type: 'int', help: 'diffusion/mask: denoising steps', default: 32, min: 1, max: 10000 },
   seed: { type: 'int', help: 'random seed', default: 0 },
+  ...DIFFUSION_SAMPLER_FLAGS,
   batch: { type: 'int', help: 'samples drawn per batch', default: 100, min: 1, max: 1024 },
   data: { type: 'string', help: "data set (default: the tokenizer's)" },
   json: { type: 'boolean', help: 'print only the JSON lines' },
@@ -117,6 +119,7 @@ export async function evalSamples(argv: string[]): Promise<void> {
     const r = await drawTokens(prior, k, {
       start: conditionTokens(config, labels.subarray(b0, b0 + k)), guidance, seed: Number(f.seed) + b0,
       temperature: Number(f.temperature), topK: Number(f['top-k']), topP: Number(f['top-p']), steps: Number(f.steps),
+      diffusion: diffusionSamplerOptions(f),
     });
     tokens.set(r.tokens, b0 * L);
     evals += r.evals * k;

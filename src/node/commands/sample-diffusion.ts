@@ -9,14 +9,45 @@ import { maskToken, type PriorConfig } from '../../models/prior/config.js';
 import type { Prior } from '../../models/prior/prior.js';
 import type { VQVAE } from '../../models/tokenizer/vqvae.js';
 import { concat } from '../../ops/layout.js';
-import { sampleDiffusion, sampleMask } from '../../sample/diffusion.js';
+import { DIFFUSION_SAMPLER_DEFAULTS, sampleDiffusion, sampleMask, type DiffusionSampleOptions } from '../../sample/diffusion.js';
+import type { FlagSpec } from '../args.js';
 import { tensor, type Tensor } from '../../tensor/tensor.js';
 import type { GuidanceOptions } from '../../sample/guidance.js';
 import { fullLogitsOf } from '../prior-guidance.js';
 import { writeGif, writePng } from '../write-image.js';
 import { decodeTokens, gridOf, type Completion } from './sample.js';
 
-export interface DiffusionFigureOptions {
+const D = DIFFUSION_SAMPLER_DEFAULTS;
+
+/** The sampler flags of `vqgpu sample` and `vqgpu compare` beyond --steps and --temperature. */
+export const DIFFUSION_SAMPLER_FLAGS: Record<string, FlagSpec> = {
+  'temperature-end': { type: 'number', help: `diffusion: temperature of the last step; it falls geometrically from --temperature (default ${D.temperatureEnd}; = --temperature: constant)`, min: 0 },
+  'change-fraction': { type: 'number', help: `diffusion: at most this fraction of positions changes per step, the most confident changes (1: all, the seed's) (default ${D.changeFraction})`, min: 0, max: 1 },
+  'min-steps': { type: 'int', help: `diffusion: a step that changes nothing ends the chain only from this step on (default ${D.minSteps}, capped at --steps)`, min: 1 },
+  'final-argmax': { type: 'boolean', help: `diffusion: end with one argmax evaluation (default ${D.finalArgmax ? 'on; --no-final-argmax: off' : 'off'})` },
+  'no-final-argmax': { type: 'boolean', help: 'diffusion: no final argmax evaluation' },
+  decoupled: { type: 'boolean', help: `diffusion: a position changes with probability 1 − p(current) at temperature 1; its new code is drawn at the step's temperature from the other codes (default ${D.decoupled ? 'on; --no-decoupled: off' : 'off'})` },
+  'no-decoupled': { type: 'boolean', help: "diffusion: draw every position from softmax(logits/T) (the seed's step)" },
+  'choice-temperature': { type: 'number', help: "mask: MaskGIT's choice temperature τ, the Gumbel noise on the confidences, annealed to 0 over the steps", default: 4.5, min: 0 },
+};
+
+export type DiffusionSamplerFlags = Pick<DiffusionSampleOptions, 'temperatureEnd' | 'changeFraction' | 'minSteps' | 'finalArgmax' | 'decoupled'> & { confidenceTemperature: number };
+
+/** The sampler options of parsed flags (defaults: DIFFUSION_SAMPLER_DEFAULTS). */
+export function diffusionSamplerOptions(f: Record<string, unknown>): DiffusionSamplerFlags {
+  const on = (yes: string, no: string, d: boolean) => (f[no] ? false : f[yes] ? true : d);
+  const steps = Number(f.steps ?? D.steps);
+  return {
+    temperatureEnd: f['temperature-end'] !== undefined ? Number(f['temperature-end']) : D.temperatureEnd,
+    changeFraction: f['change-fraction'] !== undefined ? Number(f['change-fraction']) : D.changeFraction,
+    minSteps: Math.min(steps, f['min-steps'] !== undefined ? Number(f['min-steps']) : D.minSteps),
+    finalArgmax: on('final-argmax', 'no-final-argmax', D.finalArgmax),
+    decoupled: on('decoupled', 'no-decoupled', D.decoupled),
+    confidenceTemperature: Number(f['choice-temperature'] ?? 4.5),
+  };
+}
+
+export interface DiffusionFigureOptions extends Partial<DiffusionSamplerFlags> {
   n: number;
   start: Int32Array;
   /** classifier-free guidance (null: plain) */
@@ -63,7 +94,11 @@ export async function sampleDiffusionFigure(prior: Prior, vqvae: VQVAE, o: Diffu
   };
   const fn = fullLogitsOf(prior, o.start, o.guidance ?? null, o.steps);
   const shape = { batch: o.n, length: L };
-  const r = config.prior === 'mask' ? await sampleMask(fn, shape, { ...common, maskToken: maskToken(config) }) : await sampleDiffusion(fn, shape, common);
+  const r = config.prior === 'mask'
+    ? await sampleMask(fn, shape, { ...common, maskToken: maskToken(config), confidenceTemperature: o.confidenceTemperature })
+    : await sampleDiffusion(fn, shape, {
+      ...common, temperatureEnd: o.temperatureEnd, changeFraction: o.changeFraction, minSteps: o.minSteps, finalArgmax: o.finalArgmax, decoupled: o.decoupled,
+    });
 
   const render = async (t: Int32Array): Promise<Canvas> => {
     const safe = t.map((v) => (v >= config.codebook ? 0 : v));

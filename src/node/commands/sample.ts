@@ -1,5 +1,7 @@
 // vqgpu sample --tokenizer TOKRUN --prior RUN --n 9 [--temperature T] [--top-k K] [--top-p P]
-//   [--seed S] [--class NAME|INDEX] [--cfg S] [--cfg-schedule constant|linear] [--steps S] --out FILE.png|FILE.gif
+//   [--seed S] [--class NAME|INDEX] [--cfg S] [--cfg-schedule constant|linear] [--steps S]
+//   [--temperature-end T] [--change-fraction F] [--min-steps N] [--final-argmax | --no-final-argmax]
+//   [--decoupled | --no-decoupled] [--choice-temperature τ] --out FILE.png|FILE.gif
 //   [--prefix-rows R | --prefix-tokens N] --tokens CACHE       (completion of held-out items)
 // vqgpu sample --prior RUN --list-classes                      (index and name of every class)
 // New images as a grid; with a prefix, the completions beside the reconstructions of the originals.
@@ -21,17 +23,18 @@ import { loadTokenizerRun } from '../tokenizer-run.js';
 import { writePng } from '../write-image.js';
 import { fileChecksum } from './encode.js';
 import type { VQVAE } from '../../models/tokenizer/vqvae.js';
-import { sampleDiffusionFigure } from './sample-diffusion.js';
+import { DIFFUSION_SAMPLER_FLAGS, diffusionSamplerOptions, sampleDiffusionFigure } from './sample-diffusion.js';
 
 export const SAMPLE_FLAGS: Record<string, FlagSpec> = {
   tokenizer: { type: 'string', help: 'tokenizer run folder (required unless --list-classes)' },
   prior: { type: 'string', help: 'prior run folder', required: true },
   'list-classes': { type: 'boolean', help: "print the prior's classes (index and name) and exit" },
   n: { type: 'int', help: 'images', default: 9, min: 1, max: 256 },
-  temperature: { type: 'number', help: 'sampling temperature (> 0)', default: 1 },
+  temperature: { type: 'number', help: 'sampling temperature (> 0); diffusion: of the first step', default: 1 },
   'top-k': { type: 'int', help: 'keep the k most likely codes (0: all)', default: 0, min: 0 },
   'top-p': { type: 'number', help: 'nucleus probability (1: all)', default: 1 },
-  steps: { type: 'int', help: 'diffusion/mask: denoising steps', default: 32, min: 1, max: 10000 },
+  steps: { type: 'int', help: 'diffusion/mask: denoising steps (diffusion: the most; it may stop earlier)', default: 32, min: 1, max: 10000 },
+  ...DIFFUSION_SAMPLER_FLAGS,
   seed: { type: 'int', help: 'random seed', default: 0 },
   class: { type: 'string', help: 'class-conditional priors: class name or index for every image (default: drawn from the training frequencies)' },
   ...GUIDANCE_FLAGS,
@@ -144,7 +147,7 @@ export async function sample(argv: string[]): Promise<void> {
     }
     evals = L - prefixLength;
   } else {
-    const r = await sampleDiffusionFigure(prior, state.vqvae, { n, start, guidance, steps: Number(f.steps), out, completion, ...opts });
+    const r = await sampleDiffusionFigure(prior, state.vqvae, { n, start, guidance, steps: Number(f.steps), out, completion, ...opts, ...diffusionSamplerOptions(f) });
     tokens = r.tokens;
     evals = r.evals;
   }

@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { runtime } from '../../device/runtime.js';
 import { splitTokens } from '../../data/token-cache.js';
-import { checkPriorConfig, makePriorConfig, type PriorConfig, type PriorKind } from '../../models/prior/config.js';
+import { checkPriorConfig, makePriorConfig, MASK_DEFAULTS, type PriorConfig, type PriorKind } from '../../models/prior/config.js';
 import { NoiseRng } from '../../models/prior/noise.js';
 import { Prior } from '../../models/prior/prior.js';
 import { manualSeed } from '../../nn/init.js';
@@ -29,6 +29,8 @@ export const TRAIN_PRIOR_FLAGS: Record<string, FlagSpec> = {
   heads: { type: 'int', help: 'attention heads', default: PRIOR_DEFAULTS.heads, min: 1, max: 64 },
   dropout: { type: 'number', help: 'dropout', default: PRIOR_DEFAULTS.dropout, min: 0, max: 0.9 },
   'extra-noise': { type: 'number', help: 'diffusion: further fraction replaced to make x_b from x_a', default: 0.1, min: 0, max: 1 },
+  'min-mask-ratio': { type: 'number', help: `mask: minimum mask ratio of training (MaskGIT's cosine schedule truncated there) (default ${MASK_DEFAULTS.minMaskRatio})`, min: 0, max: 1 },
+  'label-smoothing': { type: 'number', help: `label smoothing ε of the training cross-entropy (default: ${MASK_DEFAULTS.labelSmoothing} for mask, as MaskGIT; 0 for ar and diffusion)`, min: 0, max: 1 },
   'class-cond': { type: 'boolean', help: "condition on the cache's labels (class tokens)" },
   'label-drop': { type: 'number', help: `class-cond: fraction of items trained unconditionally (the null class), for classifier-free guidance (default ${DEFAULT_LABEL_DROP} with --class-cond)`, min: 0, max: 1 },
   steps: { type: 'int', help: 'stop after this many steps', min: 1 },
@@ -54,6 +56,8 @@ interface RunConfig {
   warmup: number;
   totalSteps: number;
   seed: number;
+  /** absent in runs from before it existed (trained without smoothing) */
+  labelSmoothing?: number;
 }
 
 export async function trainPrior(argv: string[]): Promise<void> {
@@ -71,6 +75,11 @@ export async function trainPrior(argv: string[]): Promise<void> {
   for (const why of priorCkpt?.skipped ?? []) console.error(`warning: skipped an unreadable checkpoint: ${why}`);
   if (f.resume && !priorCkpt) console.error(`note: --resume given but ${out} has no checkpoint; starting fresh.`);
   const saved = priorCkpt?.config as RunConfig | undefined;
+  const kind = (saved?.prior.prior ?? f.kind) as PriorKind;
+  if (f['min-mask-ratio'] !== undefined && kind !== 'mask') throw new UsageError(`train-prior: --min-mask-ratio applies to --kind mask only.`);
+  if (saved && (f['min-mask-ratio'] !== undefined || f['label-smoothing'] !== undefined)) {
+    console.error('note: --min-mask-ratio and --label-smoothing are part of the run; the resumed run keeps its own.');
+  }
   // The schedule's length is part of the run: a run stopped early and resumed follows the same curve.
   const totalSteps = Number(f['schedule-steps'] ?? f.steps ?? 0);
   manualSeed(Number(f.seed));
@@ -85,7 +94,9 @@ export async function trainPrior(argv: string[]): Promise<void> {
           classNames: classCond ? [...cache.header.labels] : undefined,
           classCounts: classCond ? classCounts(splitTokens(cache, 'train').labels, cache.header.labels.length) : undefined,
           labelDrop: classCond ? Number(f['label-drop'] ?? DEFAULT_LABEL_DROP) : undefined,
+          minMaskRatio: f['min-mask-ratio'] !== undefined ? Number(f['min-mask-ratio']) : undefined,
         }),
+        labelSmoothing: f['label-smoothing'] !== undefined ? Number(f['label-smoothing']) : kind === 'mask' ? MASK_DEFAULTS.labelSmoothing : 0,
         batch: Number(f.batch), lr: Number(f.lr), warmup: Number(f.warmup), totalSteps: totalSteps || PRIOR_DEFAULTS.scheduleSteps, seed: Number(f.seed),
       };
   checkCacheMatchesPrior(cache, cachePath, run.prior, out);
@@ -102,7 +113,7 @@ export async function trainPrior(argv: string[]): Promise<void> {
   const held = splitTokens(cache, 'heldout');
   if (!train.count) throw new Error(`token cache '${cachePath}' has no training items.`);
   const prior = new Prior(run.prior);
-  const trainer = new PriorTrainer(prior, { lr: run.lr, totalSteps: run.totalSteps, warmup: run.warmup });
+  const trainer = new PriorTrainer(prior, { lr: run.lr, totalSteps: run.totalSteps, warmup: run.warmup, labelSmoothing: run.labelSmoothing ?? 0 });
   const rng = new NoiseRng(run.seed * 7919 + 1);
   if (priorCkpt) {
     restoreCheckpoint(priorCkpt, { model: prior, optimizer: trainer.opt });
@@ -116,7 +127,9 @@ export async function trainPrior(argv: string[]): Promise<void> {
   console.error(
     `train-prior: ${run.prior.prior} prior, ${prior.numParameters().toLocaleString()} parameters, ${train.count} training grids of ${L} tokens ` +
       `(${held.count} held out), codebook ${run.prior.codebook}, batch ${B}` +
-      (run.prior.classes > 0 ? `, ${run.prior.classes} classes, label drop ${labelDrop}` : ''),
+      (run.prior.classes > 0 ? `, ${run.prior.classes} classes, label drop ${labelDrop}` : '') +
+      (run.prior.prior === 'mask' ? `, minimum mask ratio ${run.prior.minMaskRatio ?? 0}` : '') +
+      (run.labelSmoothing ? `, label smoothing ${run.labelSmoothing} (the logged loss is the smoothed one; held-out: plain)` : ''),
   );
   const testHook = installNanTestHook();
   if (testHook.inputStep) throw new Error('VQGPU_TEST_NAN_STEP=input:<k> applies to train-tokenizer only.');
