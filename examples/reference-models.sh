@@ -4,9 +4,10 @@
 # emoji-category classifier that `eval-samples` measures in.
 # Usage: bash examples/reference-models.sh [RUNS_DIR] [SCALE]
 #   RUNS_DIR  where the run folders go (default runs/reference); each stage resumes when run again
-#   SCALE     multiplies every stage's time budget (default 1: the budgets below are for a GPU;
-#             the shipped models were trained with SCALE=1 on an NVIDIA H200, see docs/gpu.md;
-#             on a 2-core CPU adapter the same models take about 12× as long, SCALE=12)
+#   SCALE     multiplies the tokenizer's and classifier's time budgets (default 1: the budgets below
+#             are for a GPU; the shipped models were trained with SCALE=1 on an NVIDIA H200, see
+#             docs/gpu.md; a 2-core CPU adapter needs SCALE=12 for the same steps); the priors
+#             train a fixed number of steps
 # Then `bash examples/ship-models.sh RUNS_DIR` copies the weights (no optimizer state) to models/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,19 +21,20 @@ mkdir -p "$R"
 
 # The classifier whose features eval-samples scores in (never the tokenizer or a prior: a model must
 # not judge itself).
-$V train-classifier --data emoji --size 32 --minutes "$(mins 0.7)" --out "$R/classifier" $(resume "$R/classifier")
+$V train-classifier --data emoji --size 32 --minutes "$(mins 0.5)" --out "$R/classifier" $(resume "$R/classifier")
 
-# Tokenizer: the PSNR recipe (the train-tokenizer defaults' model), decay to zero at the run's end.
+# Tokenizer: the PSNR recipe (README), its linear decay ending where the run stops.
 $V train-tokenizer --data emoji --size 32 --grid 8 --codebook 256 --patch 2 --width 32 --res-blocks 2 \
   --enc-res-blocks 1 --batch 8 --lr 2.5e-3 --rec l2 --perceptual 0 --adversarial 0 --code-dim 8 --l2norm \
   --beta 0.5 --schedule-steps auto --schedule linear --lr-final 0 \
-  --minutes "$(mins 3)" --out "$R/tokenizer" $(resume "$R/tokenizer")
+  --minutes "$(mins 1.5)" --out "$R/tokenizer" $(resume "$R/tokenizer")
 $V eval-tokenizer --run "$R/tokenizer" --json
 $V encode --run "$R/tokenizer" --out "$R/tokens.bin"
 
 # Priors: class-conditional (the label dropped for 10% of the items, for guidance), 4 × 192.
-P="--class-cond --layers 4 --dim 192 --heads 6 --batch 64 --lr 1e-3 --dropout 0.1 --eval-every 1000"
+# A fixed number of steps (about a minute each on the H200), so that any machine trains the same model.
+P="--class-cond --layers 4 --dim 192 --heads 6 --batch 64 --lr 1e-3 --dropout 0.1 --steps ${PRIOR_STEPS:-1200} --eval-every 500"
 for k in ar diffusion mask; do
-  $V train-prior --kind "$k" --tokens "$R/tokens.bin" $P --minutes "$(mins 1.3)" --out "$R/$k" $(resume "$R/$k")
+  $V train-prior --kind "$k" --tokens "$R/tokens.bin" $P --out "$R/$k" $(resume "$R/$k")
   $V eval-prior --prior "$R/$k" --tokens "$R/tokens.bin" --json
 done
