@@ -1,7 +1,7 @@
 // vqgpu sample --tokenizer TOKRUN --prior RUN --n 9 [--temperature T] [--top-k K] [--top-p P]
 //   [--seed S] [--class NAME|INDEX] [--cfg S] [--cfg-schedule constant|linear] [--steps S]
 //   [--temperature-end T] [--change-fraction F] [--min-steps N] [--final-argmax | --no-final-argmax]
-//   [--decoupled | --no-decoupled] [--choice-temperature τ] --out FILE.png|FILE.gif
+//   [--decoupled | --no-decoupled] [--choice-temperature τ] --out FILE.png|FILE.gif|DIR
 //   [--prefix-rows R | --prefix-tokens N] --tokens CACHE       (completion of held-out items)
 // vqgpu sample --prior RUN --list-classes                      (index and name of every class)
 // New images as a grid; with a prefix, the completions beside the reconstructions of the originals.
@@ -9,6 +9,8 @@
 // is drawn from the training split's class frequencies (the cache's, given --tokens, else those
 // stored in the prior). --cfg S ≠ 1 samples with classifier-free guidance (one 2B-row batch per step).
 
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { noGrad } from '../../autograd/tape.js';
 import { imageGrid, joinPanels, type Canvas } from '../../data/figure.js';
 import { splitTokens } from '../../data/token-cache.js';
@@ -21,6 +23,7 @@ import { parseFlags, UsageError, type FlagSpec } from '../args.js';
 import { checkCacheMatchesPrior, loadPriorRun, readTokenCache } from '../prior-run.js';
 import { loadTokenizerRun } from '../tokenizer-run.js';
 import { writePng } from '../write-image.js';
+import { drawTokens } from '../draw-tokens.js';
 import { fileChecksum } from './encode.js';
 import type { VQVAE } from '../../models/tokenizer/vqvae.js';
 import { DIFFUSION_SAMPLER_FLAGS, diffusionSamplerOptions, sampleDiffusionFigure } from './sample-diffusion.js';
@@ -41,7 +44,7 @@ export const SAMPLE_FLAGS: Record<string, FlagSpec> = {
   'prefix-rows': { type: 'int', help: 'completion: keep this many token rows of held-out items', min: 0 },
   'prefix-tokens': { type: 'int', help: 'completion: keep this many first tokens', min: 0 },
   tokens: { type: 'string', help: 'token cache (for completion)' },
-  out: { type: 'string', help: 'output .png (or .gif for the reverse process of diffusion/mask priors) (required unless --list-classes)' },
+  out: { type: 'string', help: 'output .png (or .gif for the reverse process of diffusion/mask priors), or a folder: each sample as DIR/0000.png, … at the model\'s resolution (required unless --list-classes)' },
 };
 
 /** tokens [n, G, G] → decoded images [n, 3, S, S] (host floats). */
@@ -76,6 +79,13 @@ export function completionPrefix(cachePath: string, n: number, prefixLength: num
   return { prefixLength, prefix, originals, labels: held.labels.slice(0, n) };
 }
 
+/** Each image [n, 3, S, S] as DIR/0000.png, DIR/0001.png, … at the model's resolution. */
+export function writeEach(dir: string, images: Float32Array, n: number, size: number): void {
+  mkdirSync(dir, { recursive: true });
+  const per = 3 * size * size;
+  for (let i = 0; i < n; i++) writePng(join(dir, `${String(i).padStart(4, '0')}.png`), imageGrid(images.subarray(i * per, (i + 1) * per), 1, size, 1, 0, 1));
+}
+
 export async function sample(argv: string[]): Promise<void> {
   const f = parseFlags(argv, SAMPLE_FLAGS, 'sample');
   const priorPath = f.prior as string;
@@ -87,9 +97,10 @@ export async function sample(argv: string[]): Promise<void> {
     return;
   }
   if (f.tokenizer === undefined) throw new UsageError('sample: --tokenizer is required (tokenizer run folder).');
-  if (f.out === undefined) throw new UsageError('sample: --out is required (output .png or .gif).');
+  if (f.out === undefined) throw new UsageError('sample: --out is required (output .png, .gif, or a folder for one PNG per sample).');
   const out = f.out as string;
-  if (!/\.(png|gif)$/i.test(out)) throw new UsageError(`sample: --out must end in .png or .gif, got '${out}'.`);
+  // A path that is not .png/.gif is a folder: each final sample as its own PNG (external scorers read folders).
+  const toFolder = !/\.(png|gif)$/i.test(out);
   const { prior, config } = await loadPriorRun(priorPath);
   if (config.classes === 0 && f.class !== undefined) {
     throw new UsageError(`sample: --class needs a class-conditional prior; '${priorPath}' is unconditional (train one with \`train-prior --class-cond\`).`);
@@ -137,7 +148,16 @@ export async function sample(argv: string[]): Promise<void> {
   const t0 = performance.now();
   let tokens: Int32Array;
   let evals: number;
-  if (config.prior === 'ar') {
+  if (toFolder && config.prior !== 'ar') {
+    const fixedMask = completion ? new Uint8Array(n * L) : undefined;
+    if (fixedMask) for (let b = 0; b < n; b++) fixedMask.fill(1, b * L, b * L + prefixLength);
+    const r = await drawTokens(prior, n, {
+      start, guidance, steps: Number(f.steps), ...opts,
+      diffusion: { ...diffusionSamplerOptions(f), fixedMask, given: completion?.originals },
+    });
+    tokens = r.tokens;
+    evals = r.evals;
+  } else if (config.prior === 'ar') {
     if (out.toLowerCase().endsWith('.gif')) throw new UsageError('sample: a .gif shows the reverse diffusion process; use .png for the AR prior.');
     const lf = cachedLogitsOf(prior, n, guidance);
     try {
@@ -153,7 +173,8 @@ export async function sample(argv: string[]): Promise<void> {
   }
   const secs = (performance.now() - t0) / 1000;
   const images = await decodeTokens(state.vqvae, tokens, n);
-  if (out.toLowerCase().endsWith('.png') && config.prior === 'ar') {
+  if (toFolder) writeEach(out, images, n, tc.size);
+  else if (out.toLowerCase().endsWith('.png') && config.prior === 'ar') {
     const panel = gridOf(images, n, tc.size);
     if (completion) {
       const orig = await decodeTokens(state.vqvae, completion.originals, n);

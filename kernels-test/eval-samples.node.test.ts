@@ -1,0 +1,65 @@
+// eval-samples and `sample --out DIR` end to end on a tiny synthetic pipeline (tokenizer, cache,
+// class-conditional prior, classifier, a few steps each): one JSON line per row with every field,
+// the held-out row at nn_ratio 1 by construction, one PNG per sample at the model's resolution,
+// and one clear error when no classifier is there.
+
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCli, explain, removeTempDirs, runCli, tempDir, TINY_PRIOR, TINY_TOKENIZER } from './reliability-cli.js';
+
+let dir = '', tok = '', cache = '', prior = '', cls = '';
+
+beforeAll(async () => {
+  buildCli();
+  dir = tempDir('eval-samples');
+  [tok, cache, prior, cls] = ['tok', 'tokens.bin', 'ar', 'classifier'].map((n) => join(dir, n));
+  for (const args of [
+    ['train-tokenizer', ...TINY_TOKENIZER, '--steps', '2', '--figure-every', '1000', '--out', tok],
+    ['encode', '--run', tok, '--out', cache],
+    ['train-prior', '--tokens', cache, ...TINY_PRIOR, '--class-cond', '--steps', '2', '--out', prior],
+    ['train-classifier', '--data', 'synthetic', '--size', '16', '--widths', '8,16', '--steps', '2', '--out', cls],
+  ]) {
+    const r = await runCli(args);
+    expect(r.code, explain(r)).toBe(0);
+  }
+}, 300_000);
+afterAll(removeTempDirs);
+
+describe('eval-samples', () => {
+  it('prints the samples row and the two reference rows with every field', async () => {
+    // No --classifier: the one beside the tokenizer's folder.
+    const r = await runCli(['eval-samples', '--tokenizer', tok, '--prior', prior, '--tokens', cache, '--n', '12', '--batch', '5', '--cfg', '2', '--json']);
+    expect(r.code, explain(r)).toBe(0);
+    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows.map((x) => x.row)).toEqual(['samples', 'heldout', 'reconstructions']);
+    for (const k of ['n', 'kid', 'kid_std', 'precision', 'recall', 'class_accuracy', 'nn_ratio', 'copies']) for (const row of rows) expect(row).toHaveProperty(k);
+    const [s, held] = rows;
+    expect(s).toMatchObject({ prior: 'ar', n: 12, cfg: 2, evaluations_per_image: 16 });
+    expect(s.s_per_image).toBeGreaterThan(0);
+    expect(s.copies).toBeGreaterThanOrEqual(0);
+    expect(s.copies).toBeLessThanOrEqual(1);
+    expect(s.class_accuracy).toBeGreaterThanOrEqual(0);
+    expect(held.nn_ratio).toBeCloseTo(1, 9);
+    expect(held.copies).toBeNull();
+  }, 300_000);
+
+  it('refuses a missing classifier in one sentence naming the command that trains one', async () => {
+    const r = await runCli(['eval-samples', '--tokenizer', tok, '--prior', prior, '--tokens', cache, '--classifier', join(dir, 'none'), '--n', '10']);
+    expect(r.code, explain(r)).toBe(2);
+    expect(r.stderr).toMatch(/no classifier at .*train-classifier/);
+  });
+});
+
+describe('sample --out DIR', () => {
+  it('writes each sample as its own PNG at the model resolution', async () => {
+    const out = join(dir, 'samples');
+    const r = await runCli(['sample', '--tokenizer', tok, '--prior', prior, '--n', '3', '--out', out]);
+    expect(r.code, explain(r)).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['0000.png', '0001.png', '0002.png']);
+    const png = PNG.sync.read(readFileSync(join(out, '0002.png')));
+    expect([png.width, png.height]).toEqual([16, 16]);
+    expect(existsSync(join(out, '0003.png'))).toBe(false);
+  });
+});
