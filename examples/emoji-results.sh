@@ -38,4 +38,5 @@ for ext in png gif; do
   $V sample $S --prior "$R/diffusion" --steps 24 --temperature 0.7 --out "$R/diffusion.$ext"
   $V sample $S --prior "$R/mask" --steps 12 --out "$R/mask.$ext"
 done
-$V compare --tokenizer "$T" --priors "$R/ar,$R/diffusion,$R/mask" --tokens "$K" --n 128 --steps 16 --out "$R/compare.png"
+$V train-classifier --data emoji --size 32 --minutes 5 --out "$R/classifier"   # the features compare scores in
+$V compare --tokenizer "$T" --classifier "$R/classifier" --priors "$R/ar,$R/diffusion,$R/mask" --tokens "$K" --n 128 --steps 16 --out "$R/compare.png"

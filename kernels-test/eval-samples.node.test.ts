@@ -52,6 +52,17 @@ describe('eval-samples', () => {
   });
 });
 
+describe('compare', () => {
+  it("reports eval-samples' numbers per prior, then the two reference rows", async () => {
+    const r = await runCli(['compare', '--tokenizer', tok, '--priors', `${prior},${prior}`, '--tokens', cache, '--classifier', cls, '--n', '16', '--batch', '8', '--json']);
+    expect(r.code, explain(r)).toBe(0);
+    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows.map((x) => x.row)).toEqual(['samples', 'samples', 'heldout', 'reconstructions']);
+    for (const k of ['kid', 'precision', 'recall', 'class_accuracy', 'nn_ratio', 'copies', 'heldout_loss_bits', 'evals_per_image']) expect(rows[0]).toHaveProperty(k);
+    expect(rows[0].kid).toBe(rows[1].kid); // same prior, same seed: same samples
+  }, 300_000);
+});
+
 describe('sample --out DIR', () => {
   it('writes each sample as its own PNG at the model resolution', async () => {
     const out = join(dir, 'samples');

@@ -1,28 +1,18 @@
 // vqgpu compare --tokenizer TOKRUN --priors RUN1,RUN2,... --tokens CACHE [--n 256] [--cfg S] [--json]
 // The same measurements for every prior: network evaluations and seconds per image, held-out loss,
-// and a sample-quality figure without downloaded weights: the Fréchet distance between real and
-// generated images in the feature space of the trained tokenizer (spatial means of the
-// discriminator's activations and of the encoder's output). Also writes a side-by-side figure.
-// Class-conditional priors draw each image's class from the cache's training frequencies and
-// sample with classifier-free guidance --cfg (unconditional priors ignore it).
+// and eval-samples' sample-quality numbers (KID, precision/recall, class accuracy, nn_ratio,
+// copies) in a classifier's features (src/node/sample-scorer.ts), beside the held-out images' and
+// their reconstructions' rows. Also writes a side-by-side figure. Class-conditional priors draw
+// each image's class from the cache's training frequencies and sample with classifier-free
+// guidance --cfg (unconditional priors ignore it).
 
-import { noGrad } from '../../autograd/tape.js';
 import { joinPanels } from '../../data/figure.js';
 import { splitTokens } from '../../data/token-cache.js';
-import { frechetDistance } from '../../eval/frechet.js';
-import type { TokenizerState } from '../tokenizer-run.js';
-import { concat, reshape } from '../../ops/layout.js';
-import { mean } from '../../ops/reduce.js';
-import { sampleAR } from '../../sample/ar.js';
-import { cachedLogitsOf, conditionTokens, classFrequencies, drawClasses, fullLogitsOf, GUIDANCE_FLAGS, resolveGuidance } from '../prior-guidance.js';
-import { sampleDiffusion, sampleMask } from '../../sample/diffusion.js';
-import { tidy } from '../../tensor/scope.js';
-import { tensor } from '../../tensor/tensor.js';
-import { maskToken } from '../../models/prior/config.js';
+import { classFrequencies, classNames, conditionTokens, drawClasses, GUIDANCE_FLAGS, resolveGuidance } from '../prior-guidance.js';
 import { parseFlags, type FlagSpec } from '../args.js';
-import { openDataSet } from '../dataset.js';
-import { ImageLoader } from '../image-loader.js';
+import { drawTokens } from '../draw-tokens.js';
 import { checkCacheMatchesPrior, loadPriorRun, readTokenCache } from '../prior-run.js';
+import { formatRow, nameMap, sampleScorer } from '../sample-scorer.js';
 import { loadTokenizerRun } from '../tokenizer-run.js';
 import { writePng } from '../write-image.js';
 import { heldoutLoss } from './eval-prior.js';
@@ -40,25 +30,10 @@ export const COMPARE_FLAGS: Record<string, FlagSpec> = {
   ...DIFFUSION_SAMPLER_FLAGS,
   seed: { type: 'int', help: 'random seed', default: 0 },
   ...GUIDANCE_FLAGS,
+  classifier: { type: 'string', help: "classifier run whose features score the images (default: 'classifier' beside the tokenizer folder)" },
   out: { type: 'string', help: 'side-by-side figure (.png)' },
   json: { type: 'boolean', help: 'JSON lines only' },
 };
-
-/** Features [n, d] of images [n, 3, S, S]: spatial means of the discriminator's activations and z_e. */
-export async function imageFeatures(state: TokenizerState, images: Float32Array, n: number): Promise<{ data: Float32Array; dim: number }> {
-  const S = state.config.size;
-  const f = noGrad(() =>
-    tidy(() => {
-      const x = tensor(images, [n, 3, S, S]);
-      const parts = [...state.disc.forward(x).features, state.vqvae.encoder.forward(x)].map((t) => mean(t, [2, 3]));
-      return reshape(concat(parts, 1), [n, -1]).keepAlive();
-    }),
-  );
-  const data = (await f.toArray()) as Float32Array;
-  const dim = f.shape[1];
-  f.dispose();
-  return { data, dim };
-}
 
 export async function compare(argv: string[]): Promise<void> {
   const f = parseFlags(argv, COMPARE_FLAGS, 'compare');
@@ -67,12 +42,11 @@ export async function compare(argv: string[]): Promise<void> {
   const cache = readTokenCache(f.tokens as string);
   const S = state.config.size;
 
-  // Real images: the training split of the tokenizer's data set (the first n in file order).
-  const data = openDataSet((ckpt.config as { data: string }).data);
-  const loader = new ImageLoader(data, { size: S, batch: n, split: 'train' });
-  const real = loader.epoch().next().value!;
-  const realF = await imageFeatures(state, real.images, real.items.length);
-
+  const log = (m: string) => { if (!f.json) console.error(`compare: ${m}`); };
+  const scorer = await sampleScorer({
+    classifierPath: f.classifier as string | undefined, tokenizerPath: f.tokenizer as string, tokenizer: state,
+    dataSpec: (ckpt.config as { data: string }).data, cache, log,
+  });
   const panels = [];
   const rows: Record<string, unknown>[] = [];
   for (const dir of (f.priors as string).split(',').filter(Boolean)) {
@@ -84,48 +58,40 @@ export async function compare(argv: string[]): Promise<void> {
     if (config.classes === 0 && (f.cfg !== undefined || f['cfg-schedule'] !== undefined)) console.error(`note: '${dir}' is unconditional; --cfg does not apply to it.`);
     const guidance = config.classes > 0 ? resolveGuidance(config, f.cfg as number | undefined, f['cfg-schedule'] as string | undefined, dir, 'compare') : null;
     const freq = config.classes > 0 ? classFrequencies(config, cache).counts : null;
-    const sampleBatch = async (B: number, seed: number): Promise<Int32Array> => {
-      const start = conditionTokens(config, freq ? drawClasses(freq, B, seed) : new Int32Array(B).fill(-1));
-      const opts = { temperature: Number(f.temperature), seed };
-      if (config.prior === 'ar') {
-        const lf = cachedLogitsOf(prior, B, guidance);
-        try {
-          evals = L;
-          return await sampleAR(lf.logits, { batch: B, length: L }, { ...opts, start });
-        } finally {
-          lf.dispose();
-        }
-      }
-      const common = { ...opts, steps: Number(f.steps), codebook: config.codebook };
-      const fn = fullLogitsOf(prior, start, guidance, Number(f.steps));
-      const { confidenceTemperature, ...chain } = diffusionSamplerOptions(f);
-      const r = config.prior === 'mask'
-        ? await sampleMask(fn, { batch: B, length: L }, { ...common, maskToken: maskToken(config), confidenceTemperature })
-        : await sampleDiffusion(fn, { batch: B, length: L }, { ...common, ...chain });
+    const names = config.classes > 0 ? classNames(config, cache) : [];
+    const labels = freq ? drawClasses(freq, n, Number(f.seed)) : new Int32Array(n).fill(-1);
+    const sampleBatch = async (b0: number, B: number, seed: number): Promise<Int32Array> => {
+      const r = await drawTokens(prior, B, {
+        start: conditionTokens(config, labels.subarray(b0, b0 + B)), guidance, seed, temperature: Number(f.temperature),
+        topK: 0, topP: 1, steps: Number(f.steps), diffusion: diffusionSamplerOptions(f),
+      });
       evals = Math.max(evals, r.evals);
       return r.tokens;
     };
     // Warm-up (pipeline compilation) outside the timing.
-    await sampleBatch(Math.min(batch, n), 999_999);
+    await sampleBatch(0, Math.min(batch, n), 999_999);
     evals = 0;
     const t0 = performance.now();
-    for (let s = 0; s < n; s += batch) tokens.set(await sampleBatch(Math.min(batch, n - s), Number(f.seed) + s), s * L);
+    for (let s = 0; s < n; s += batch) tokens.set(await sampleBatch(s, Math.min(batch, n - s), Number(f.seed) + s), s * L);
     const secs = (performance.now() - t0) / 1000;
     const images = await decodeTokens(state.vqvae, tokens, n);
-    const genF = await imageFeatures(state, images, n);
-    const fd = frechetDistance(realF.data, real.items.length, genF.data, n, realF.dim);
+    const quality = await scorer.score(images, n, tokens, freq ? labels.map(nameMap(names, scorer.classes)) : null);
     const held = await heldoutLoss(prior, splitTokens(cache, 'heldout'), config);
-    const row = { prior: dir, kind: config.prior, cfg: guidance ? guidance.scale : config.classes > 0 ? 1 : null, cfg_schedule: guidance?.schedule ?? null, evals_per_image: evals, seconds_per_image: secs / n, heldout_loss_bits: held.loss / Math.LN2, frechet: fd, n };
+    const row = { row: 'samples', prior: dir, kind: config.prior, cfg: guidance ? guidance.scale : config.classes > 0 ? 1 : null, cfg_schedule: guidance?.schedule ?? null, evals_per_image: evals, seconds_per_image: secs / n, heldout_loss_bits: held.loss / Math.LN2, ...quality };
     rows.push(row);
     console.log(JSON.stringify(row));
     panels.push(gridOf(images.subarray(0, 9 * 3 * S * S), 9, S));
   }
+  console.log(JSON.stringify({ row: 'heldout', ...scorer.heldout }));
+  console.log(JSON.stringify({ row: 'reconstructions', ...scorer.reconstructions }));
   if (f.out) writePng(f.out as string, joinPanels(panels, 'row', 16));
   if (!f.json) {
-    console.error('\n| prior | kind | evaluations / image | s / image | held-out loss (bits/token) | Fréchet distance |');
-    console.error('|---|---|---|---|---|---|');
+    console.error('');
     for (const r of rows) {
-      console.error(`| ${r.prior} | ${r.kind} | ${r.evals_per_image} | ${(r.seconds_per_image as number).toFixed(3)} | ${(r.heldout_loss_bits as number).toFixed(3)} | ${(r.frechet as number).toFixed(3)} |`);
+      console.error(`${r.prior}: ${r.kind}, ${r.evals_per_image} evaluations and ${(r.seconds_per_image as number).toFixed(3)} s per image, held-out loss ${(r.heldout_loss_bits as number).toFixed(3)} bits/token`);
+      console.error(formatRow(`  ${r.kind} samples`, r as unknown as Parameters<typeof formatRow>[1]));
     }
+    console.error(formatRow('  held-out real images', scorer.heldout));
+    console.error(formatRow('  tokenizer reconstructions', scorer.reconstructions));
   }
 }

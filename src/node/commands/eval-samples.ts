@@ -6,16 +6,11 @@
 // real images (the floor every generator aims at) and the tokenizer's reconstructions of them (the
 // best any prior can reach through this tokenizer). One JSON line per row; see eval/sample-quality.ts.
 
-import { dirname, join } from 'node:path';
-import { existsSync } from 'node:fs';
-import { splitTokens, type TokenCache } from '../../data/token-cache.js';
-import { qualityReference, qualityRow, type FeatureSet, type QualityRow } from '../../eval/sample-quality.js';
-import type { Classifier } from '../../models/classifier/classifier.js';
+import type { TokenCache } from '../../data/token-cache.js';
+import type { QualityRow } from '../../eval/sample-quality.js';
 import { parseFlags, UsageError, type FlagSpec } from '../args.js';
-import { loadClassifierRun, classify, embedImages } from '../classifier-run.js';
-import { openDataSet } from '../dataset.js';
 import { drawTokens } from '../draw-tokens.js';
-import { ImageLoader } from '../image-loader.js';
+import { formatRow, nameMap, sampleScorer } from '../sample-scorer.js';
 import { checkCacheMatchesPrior, loadPriorRun, readTokenCache } from '../prior-run.js';
 import { classFrequencies, classNames, conditionTokens, drawClasses, GUIDANCE_FLAGS, parseClass, resolveGuidance } from '../prior-guidance.js';
 import { loadTokenizerRun } from '../tokenizer-run.js';
@@ -41,35 +36,6 @@ export const EVAL_SAMPLES_FLAGS: Record<string, FlagSpec> = {
   json: { type: 'boolean', help: 'print only the JSON lines' },
 };
 
-interface Scored {
-  set: FeatureSet;
-  predicted: Int32Array;
-}
-
-/** Features and predicted classes of images [n, 3, S, S], in batches. */
-async function score(model: Classifier, images: Float32Array, n: number): Promise<Scored> {
-  return { set: { features: await embedImages(model, images, n, 128), n }, predicted: await classify(model, images, n, 128) };
-}
-
-/** Every image of a split with its label mapped to the classifier's class index (−1 when it has none). */
-function loadSplit(data: ReturnType<typeof openDataSet>, size: number, split: 'train' | 'heldout', toClassifier: (label: number) => number): { images: Float32Array; wanted: Int32Array; n: number } {
-  const loader = new ImageLoader(data, { size, batch: 256, split });
-  const chunks: Float32Array[] = [], labels: number[] = [];
-  for (const b of loader.epoch()) {
-    chunks.push(b.images);
-    for (const l of b.labels) labels.push(toClassifier(l));
-  }
-  const images = new Float32Array(chunks.reduce((s, c) => s + c.length, 0));
-  let at = 0;
-  for (const c of chunks) (images.set(c, at), (at += c.length));
-  return { images, wanted: Int32Array.from(labels), n: labels.length };
-}
-
-/** Maps label indices of one list of class names onto another by name (−1: not there). */
-function nameMap(from: readonly string[], to: readonly string[]): (label: number) => number {
-  return (l) => (l >= 0 && l < from.length ? to.indexOf(from[l]) : -1);
-}
-
 export async function evalSamples(argv: string[]): Promise<void> {
   const f = parseFlags(argv, EVAL_SAMPLES_FLAGS, 'eval-samples');
   const log = (m: string) => { if (!f.json) console.error(`eval-samples: ${m}`); };
@@ -79,29 +45,11 @@ export async function evalSamples(argv: string[]): Promise<void> {
   checkCacheMatchesPrior(cache, cachePath, config, priorPath);
   const { state, ckpt: tokCkpt } = await loadTokenizerRun(f.tokenizer as string);
   const size = state.config.size;
-  const clsPath = (f.classifier as string | undefined) ?? join(dirname(f.tokenizer as string), 'classifier');
-  if (!existsSync(clsPath)) throw new UsageError(`eval-samples: no classifier at '${clsPath}': train one (\`vqgpu train-classifier --data emoji --size ${size} --out ${clsPath}\`) or give --classifier RUN.`);
-  const cls = await loadClassifierRun(clsPath);
-  if (cls.config.size !== size) throw new Error(`eval-samples: the classifier '${clsPath}' sees ${cls.config.size}px images, the tokenizer makes ${size}px ones.`);
   if (config.classes === 0 && f.class !== undefined) throw new UsageError(`eval-samples: --class needs a class-conditional prior; '${priorPath}' is unconditional.`);
   const guidance = resolveGuidance(config, f.cfg as number | undefined, f['cfg-schedule'] as string | undefined, priorPath, 'eval-samples');
 
-  // The references: training and held-out images, and the held-out grids decoded.
   const dataSpec = (f.data as string | undefined) ?? (tokCkpt.config as { data?: string }).data ?? 'emoji';
-  const data = openDataSet(dataSpec);
-  const fromData = nameMap(data.labels, cls.classes);
-  const train = loadSplit(data, size, 'train', fromData);
-  const held = loadSplit(data, size, 'heldout', fromData);
-  log(`scoring in '${clsPath}' features: ${train.n} training and ${held.n} held-out images of ${dataSpec}`);
-  const trainScored = await score(cls.model, train.images, train.n);
-  const heldScored = await score(cls.model, held.images, held.n);
-  const d = cls.model.featureDim;
-  const ref = qualityReference(trainScored.set, heldScored.set, d, held.n);
-  const heldGrids = splitTokens(cache, 'heldout');
-  const recon = await decodeTokens(state.vqvae, heldGrids.tokens, heldGrids.count);
-  const reconScored = await score(cls.model, recon, heldGrids.count);
-  const fromCache = nameMap(cache.header.labels, cls.classes);
-  const reconWanted = heldGrids.labels.map(fromCache);
+  const scorer = await sampleScorer({ classifierPath: f.classifier as string | undefined, tokenizerPath: f.tokenizer as string, tokenizer: state, dataSpec, cache, log });
 
   // The samples: classes by --class or by the training frequencies, drawn in batches.
   const n = Number(f.n), B = Number(f.batch), L = config.grid ** 2;
@@ -127,28 +75,21 @@ export async function evalSamples(argv: string[]): Promise<void> {
     log(`${b0 + k}/${n} samples`);
   }
   const secs = (performance.now() - t0) / 1000;
-  const sampled = await score(cls.model, images, n);
-  const trainGrids = splitTokens(cache, 'train');
-  const wanted = labels.map(nameMap(names, cls.classes));
+  const wanted = config.classes > 0 ? labels.map(nameMap(names, scorer.classes)) : null;
+  const quality = await scorer.score(images, n, tokens, wanted);
 
   const rows: [string, Record<string, unknown>, QualityRow][] = [
     [`${config.prior} prior`, {
       row: 'samples', prior: config.prior, cfg: guidance ? guidance.scale : 1, temperature: Number(f.temperature),
       top_k: Number(f['top-k']), steps: config.prior === 'ar' ? null : Number(f.steps), class: f.class ?? null,
       s_per_image: secs / n, evaluations_per_image: evals / n,
-    }, qualityRow(ref, {
-      set: sampled.set, classes: config.classes > 0 ? { wanted, predicted: sampled.predicted } : undefined,
-      grids: { samples: tokens, train: trainGrids.tokens, nTrain: trainGrids.count, L },
-    })],
-    ['held-out real images', { row: 'heldout' }, qualityRow(ref, { set: heldScored.set, classes: { wanted: held.wanted, predicted: heldScored.predicted } })],
-    ['tokenizer reconstructions', { row: 'reconstructions' }, qualityRow(ref, { set: reconScored.set, classes: { wanted: reconWanted, predicted: reconScored.predicted } })],
+    }, quality],
+    ['held-out real images', { row: 'heldout' }, scorer.heldout],
+    ['tokenizer reconstructions', { row: 'reconstructions' }, scorer.reconstructions],
   ];
   for (const [title, head, q] of rows) {
     if (f.json) console.log(JSON.stringify({ ...head, ...q }));
-    else {
-      const fmt = (v: number | null) => (v === null ? '–' : Math.abs(v) < 0.01 && v !== 0 ? v.toExponential(2) : v.toFixed(3));
-      console.log(`${title.padEnd(26)} n ${String(q.n).padStart(5)} | kid ${fmt(q.kid)} ± ${fmt(q.kid_std)} | precision ${fmt(q.precision)} | recall ${fmt(q.recall)} | class acc ${fmt(q.class_accuracy)} | nn_ratio ${fmt(q.nn_ratio)} | copies ${fmt(q.copies)}`);
-    }
+    else console.log(formatRow(title, q));
   }
   log(`${(secs / n).toFixed(4)} s and ${(evals / n).toFixed(1)} network evaluations per image`);
 }
