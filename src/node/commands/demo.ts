@@ -1,6 +1,7 @@
 // vqgpu demo: the README's main job, the whole two-stage pipeline small on the emoji set:
 //   train the tokenizer (32×32 → 8×8 tokens, 256 codes; held-out PSNR) → token cache →
-//   AR prior (held-out bits/token; 3×3 samples; completions from the top half, top quarter, first
+//   class-conditional AR prior (held-out bits/token; 3×3 samples, one grid per class for flags,
+//   smileys, people and symbols; completions from the top half, top quarter, first
 //   token) → the seed's diffusion prior and the mask (MaskGIT-style) prior (reverse-process strips
 //   and GIFs). Each stage resumes a run found in --out, so running it again continues training.
 // Time budget: --minutes (default 7.5) of training split over the stages, plus ~2.5 minutes of
@@ -26,6 +27,14 @@ export const DEMO_FLAGS: Record<string, FlagSpec> = {
 };
 
 const stage = (s: string) => console.error(`\n== ${s}`);
+const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+
+/** The classes the demo draws grids of: flags, smileys, people and symbols where the data has them, else its first four. */
+export function demoClasses(labels: readonly string[]): string[] {
+  const want = ['flags', 'smileys', 'people', 'symbols'];
+  const found = want.map((w) => labels.find((l) => l.toLowerCase().startsWith(w))).filter((l): l is string => !!l);
+  return found.length ? found : labels.slice(0, 4);
+}
 const resume = (dir: string) => (existsSync(join(dir, 'latest.json')) ? ['--resume'] : []);
 
 export async function demo(argv: string[]): Promise<void> {
@@ -37,7 +46,7 @@ export async function demo(argv: string[]): Promise<void> {
   // Priors get 1–2 minutes each on a CPU adapter (~1,000 training tokens/s): batch 16 and a short
   // warm-up give them ~100 steps instead of ~35 at batch 32 (whose warm-up alone took 50), and the
   // cosine schedule ends near where the budget does (later steps run at lr/10).
-  const prior = ['--layers', '3', '--dim', '128', '--heads', '4', '--batch', '16', '--lr', '2e-3', '--warmup', '10', '--schedule-steps', '150', '--eval-every', '200', '--log-every', '25', '--seed', seed];
+  const prior = ['--class-cond', '--layers', '3', '--dim', '128', '--heads', '4', '--batch', '16', '--lr', '2e-3', '--warmup', '10', '--schedule-steps', '150', '--eval-every', '200', '--log-every', '25', '--seed', seed];
 
   stage(`1/5 tokenizer: ${f.data} 32×32 → 8×8 tokens, 256 codes (${(minutes * 0.4).toFixed(1)} min)`);
   await trainTokenizer([
@@ -57,6 +66,10 @@ export async function demo(argv: string[]): Promise<void> {
     const common = ['--tokenizer', tok, '--prior', run, '--n', '9', '--seed', seed];
     if (kind === 'ar') {
       await sample([...common, '--out', join(out, 'ar-samples.png')]);
+      // Per-class 3×3 grids (class-conditional: the label picks the category).
+      for (const c of demoClasses(readTokenCache(cache).header.labels)) {
+        await sample([...common, '--class', c, '--out', join(out, `ar-class-${slug(c)}.png`)]);
+      }
       // Completions take held-out items (9, or as many as the data set holds out).
       const held = splitTokens(readTokenCache(cache), 'heldout').count;
       common[common.indexOf('--n') + 1] = String(Math.min(9, held));
@@ -69,5 +82,5 @@ export async function demo(argv: string[]): Promise<void> {
       await sample([...common, '--steps', steps, '--temperature', temp, '--out', join(out, `${kind}-reverse.gif`)]);
     }
   }
-  console.error(`\ndemo done: figures in ${out}/ (tokenizer/recon-*.png, ar-samples.png, ar-complete-*.png, diffusion-reverse.png/.gif, mask-reverse.png/.gif)`);
+  console.error(`\ndemo done: figures in ${out}/ (tokenizer/recon-*.png, ar-samples.png, ar-class-*.png, ar-complete-*.png, diffusion-reverse.png/.gif, mask-reverse.png/.gif)`);
 }
