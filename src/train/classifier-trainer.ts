@@ -2,16 +2,14 @@
 // logits against the labels, AdamW (weight decay on the convolution and linear weights only) with a
 // linear warm-up and a cosine decay. The loss sum stays on the GPU until `takeLoss()` (log time).
 
-import { backward, noGrad } from '../autograd/tape.js';
+import { backward } from '../autograd/tape.js';
 import type { Classifier } from '../models/classifier/classifier.js';
 import { AdamW } from '../optim/adam.js';
 import { warmupCosine } from '../optim/schedule.js';
-import { zeros } from '../ops/creation.js';
-import { add } from '../ops/elementwise.js';
-import { reshape } from '../ops/layout.js';
+import { LossMeter } from './loss-meter.js';
 import { crossEntropy } from '../ops/xent.js';
-import { keep, tidy } from '../tensor/scope.js';
-import { tensor, type Tensor } from '../tensor/tensor.js';
+import { tidy } from '../tensor/scope.js';
+import { tensor } from '../tensor/tensor.js';
 
 export interface ClassifierTrainOptions {
   /** peak learning rate */
@@ -31,8 +29,7 @@ export const CLASSIFIER_DEFAULTS = { batch: 64, lr: 2e-3, weightDecay: 0.05, war
 
 export class ClassifierTrainer {
   readonly opt: AdamW;
-  private acc: Tensor;
-  private accSteps = 0;
+  private readonly meter = new LossMeter();
   private total: number;
   step = 0;
 
@@ -43,7 +40,6 @@ export class ClassifierTrainer {
       [{ params: params.filter((p) => p.rank >= 2) }, { params: params.filter((p) => p.rank < 2), weightDecay: 0 }],
       { lr: this.schedule(o.totalSteps), weightDecay: o.weightDecay },
     );
-    this.acc = keep(zeros([]));
   }
 
   private schedule(total: number) {
@@ -68,27 +64,19 @@ export class ClassifierTrainer {
       backward(loss);
       this.opt.step();
       this.opt.zeroGrad();
-      const next = add(this.acc, noGrad(() => reshape(loss, [])));
-      this.acc.dispose();
-      this.acc = keep(next);
+      this.meter.add(loss);
     });
-    this.accSteps++;
     this.step++;
   }
 
   /** Mean training loss (nats) since the last call; reads back. */
-  async takeLoss(): Promise<number> {
-    const v = await this.acc.item();
-    const n = Math.max(1, this.accSteps);
-    this.acc.dispose();
-    this.acc = keep(zeros([]));
-    this.accSteps = 0;
-    return v / n;
+  takeLoss(): Promise<number> {
+    return this.meter.take();
   }
 
   /** Frees the optimizer state and the loss accumulator (the model belongs to the caller). */
   dispose(): void {
-    this.acc.dispose();
+    this.meter.dispose();
     this.opt.dispose();
   }
 }

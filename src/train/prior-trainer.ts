@@ -2,17 +2,16 @@
 // of token grids, runs the fused cross-entropy, and steps AdamW. Loss sums stay on the GPU until
 // `takeLoss()` (log time).
 
-import { backward, noGrad } from '../autograd/tape.js';
+import { backward } from '../autograd/tape.js';
 import { conditionToken, maskToken, type PriorConfig } from '../models/prior/config.js';
 import { diffusionPair, maskBatch, NoiseRng } from '../models/prior/noise.js';
 import type { Prior } from '../models/prior/prior.js';
 import { AdamW } from '../optim/adam.js';
 import { warmupCosine } from '../optim/schedule.js';
-import { zeros } from '../ops/creation.js';
-import { add } from '../ops/elementwise.js';
+import { LossMeter } from './loss-meter.js';
 import { reshape } from '../ops/layout.js';
 import { crossEntropy } from '../ops/xent.js';
-import { keep, tidy } from '../tensor/scope.js';
+import { tidy } from '../tensor/scope.js';
 import { tensor, type Tensor } from '../tensor/tensor.js';
 
 export const IGNORE = -100;
@@ -102,8 +101,7 @@ export const PRIOR_DEFAULTS = {
 
 export class PriorTrainer {
   readonly opt: AdamW;
-  private acc: Tensor;
-  private accSteps = 0;
+  private readonly meter = new LossMeter();
   step = 0;
 
   /** ε of the training cross-entropy (the logged loss is the smoothed one) */
@@ -115,7 +113,6 @@ export class PriorTrainer {
       lr: warmupCosine({ base: o.lr, warmupSteps: o.warmup, totalSteps: Math.max(o.totalSteps, o.warmup + 1), min: o.lr / 10 }),
       weightDecay: o.weightDecay ?? 0.01, clipNorm: 1,
     });
-    this.acc = keep(zeros([]));
   }
 
   train(batch: PriorBatch): void {
@@ -125,27 +122,19 @@ export class PriorTrainer {
       backward(loss);
       this.opt.step();
       this.opt.zeroGrad();
-      const next = add(this.acc, noGrad(() => reshape(loss, [])));
-      this.acc.dispose();
-      this.acc = keep(next);
+      this.meter.add(loss);
     });
-    this.accSteps++;
     this.step++;
   }
 
   /** Mean training loss (nats per token) since the last call; reads back. */
-  async takeLoss(): Promise<number> {
-    const v = await this.acc.item();
-    const n = Math.max(1, this.accSteps);
-    this.acc.dispose();
-    this.acc = keep(zeros([]));
-    this.accSteps = 0;
-    return v / n;
+  takeLoss(): Promise<number> {
+    return this.meter.take();
   }
 
   /** Frees the optimizer state and the loss accumulator (the model belongs to the caller). */
   dispose(): void {
-    this.acc.dispose();
+    this.meter.dispose();
     this.opt.dispose();
   }
 }

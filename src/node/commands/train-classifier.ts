@@ -18,13 +18,14 @@ import { checkClassifierConfig, makeClassifierConfig, type ClassifierConfig } fr
 import { manualSeed } from '../../nn/init.js';
 import { StopEstimate } from '../../train/stop-estimate.js';
 import { CLASSIFIER_DEFAULTS, ClassifierTrainer, scorePredictions, type ClassifierScores } from '../../train/classifier-trainer.js';
+import { RUN_FLAGS } from '../run-flags.js';
 import { parseFlags, UsageError, type FlagSpec } from '../args.js';
 import { writeFileAtomicSync } from '../atomic-file.js';
 import { expectRunKind, loadLatestCheckpoint, restoreCheckpoint, saveCheckpoint } from '../checkpoint.js';
 import { CLASSIFIER_METRICS } from '../classifier-run.js';
 import { openDataSet, type DataSet } from '../dataset.js';
 import { ImageLoader } from '../image-loader.js';
-import { installNanTestHook, NanGuard, ON_NAN_FLAG, type NanPolicy } from '../nan-policy.js';
+import { installNanTestHook, NanGuard, type NanPolicy } from '../nan-policy.js';
 import { onInterrupt, progressLine } from '../progress.js';
 
 export const TRAIN_CLASSIFIER_FLAGS: Record<string, FlagSpec> = {
@@ -40,14 +41,7 @@ export const TRAIN_CLASSIFIER_FLAGS: Record<string, FlagSpec> = {
   'schedule-steps': { type: 'int', help: 'fix the end of the cosine decay at this step (default: where the run stops: --steps, or the end of --minutes at the measured speed)', min: 1 },
   warmup: { type: 'int', help: 'warm-up steps', default: CLASSIFIER_DEFAULTS.warmup, min: 0 },
   shift: { type: 'int', help: 'augmentation: random translations by up to this many pixels (white fill), besides the flips', default: CLASSIFIER_DEFAULTS.shift, min: 0, max: 64 },
-  'checkpoint-every': { type: 'int', help: 'steps between checkpoints', default: 500, min: 1 },
-  'log-every': { type: 'int', help: 'steps between progress lines', default: 50, min: 1 },
-  'eval-every': { type: 'int', help: 'steps between held-out evaluations', default: 500, min: 1 },
-  keep: { type: 'int', help: 'checkpoints kept', default: 3, min: 1 },
-  seed: { type: 'int', help: 'random seed', default: 0 },
-  'on-nan': ON_NAN_FLAG,
-  out: { type: 'string', help: 'run folder', required: true },
-  resume: { type: 'boolean', help: 'continue from the last checkpoint in --out' },
+  ...RUN_FLAGS,
 };
 
 interface RunConfig {

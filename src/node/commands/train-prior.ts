@@ -14,9 +14,10 @@ import { Prior } from '../../models/prior/prior.js';
 import { manualSeed } from '../../nn/init.js';
 import { defaultGenerator, type GeneratorState } from '../../ops/random.js';
 import { classCounts, DEFAULT_LABEL_DROP, dropLabels, makeBatch, PRIOR_DEFAULTS, PriorTrainer } from '../../train/prior-trainer.js';
+import { RUN_FLAGS } from '../run-flags.js';
 import { parseFlags, UsageError, type FlagSpec } from '../args.js';
 import { expectRunKind, loadLatestCheckpoint, restoreCheckpoint, saveCheckpoint } from '../checkpoint.js';
-import { installNanTestHook, NanGuard, ON_NAN_FLAG, type NanPolicy } from '../nan-policy.js';
+import { installNanTestHook, NanGuard, type NanPolicy } from '../nan-policy.js';
 import { checkCacheMatchesPrior, readTokenCache } from '../prior-run.js';
 import { onInterrupt, progressLine } from '../progress.js';
 import { heldoutLoss } from './eval-prior.js';
@@ -39,14 +40,7 @@ export const TRAIN_PRIOR_FLAGS: Record<string, FlagSpec> = {
   batch: { type: 'int', help: 'sequences per step', default: PRIOR_DEFAULTS.batch, min: 1, max: 4096 },
   lr: { type: 'number', help: 'peak learning rate', default: PRIOR_DEFAULTS.lr, min: 0 },
   warmup: { type: 'int', help: 'warm-up steps', default: PRIOR_DEFAULTS.warmup, min: 0 },
-  'checkpoint-every': { type: 'int', help: 'steps between checkpoints', default: 500, min: 1 },
-  'log-every': { type: 'int', help: 'steps between progress lines', default: 50, min: 1 },
-  'eval-every': { type: 'int', help: 'steps between held-out evaluations', default: 500, min: 1 },
-  keep: { type: 'int', help: 'checkpoints kept', default: 3, min: 1 },
-  seed: { type: 'int', help: 'random seed', default: 0 },
-  'on-nan': ON_NAN_FLAG,
-  out: { type: 'string', help: 'run folder', required: true },
-  resume: { type: 'boolean', help: 'continue from the last checkpoint in --out' },
+  ...RUN_FLAGS,
 };
 
 interface RunConfig {
