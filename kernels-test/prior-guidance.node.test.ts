@@ -95,7 +95,10 @@ describe('--cfg', () => {
     expect(resolveGuidance(c, 1, undefined, 'P')).toBeNull();
     expect(resolveGuidance(c, 3, undefined, 'P')).toEqual({ scale: 3, schedule: 'constant' });
     expect(resolveGuidance(c, 3, 'linear', 'P')).toEqual({ scale: 3, schedule: 'linear' });
-    expect(resolveGuidance(c, undefined, undefined, 'P')).toEqual(DEFAULT_CFG === 1 ? null : { scale: DEFAULT_CFG, schedule: 'constant' });
+    expect(resolveGuidance(c, undefined, undefined, 'P')).toEqual({ scale: DEFAULT_CFG.ar, schedule: 'constant' });
+    expect(DEFAULT_CFG.ar).toBe(3);
+    const mask = makePriorConfig({ prior: 'mask', codebook: 16, grid: 2, classes: 3, tokenizerChecksum: 't', dim: 16, layers: 1, heads: 2, labelDrop: 0.1 });
+    expect(resolveGuidance(mask, undefined, undefined, 'P')).toBeNull(); // mask: S = 1 until measured
     expect(resolveGuidance(config(3, { labelDrop: 0 }), undefined, undefined, 'P')).toBeNull();
   });
 });
