@@ -112,22 +112,27 @@ async function readFloats(t: Tensor): Promise<Float32Array> {
   return v;
 }
 
+/** [K, K]: −1e30 on the diagonal, 0 elsewhere; row k added to a position's logits cuts code k. */
+function cutCurrentTable(K: number): Tensor {
+  const eye = new Float32Array(K * K);
+  for (let k = 0; k < K; k++) eye[k * K + k] = -1e30;
+  return tensor(eye, [K, K]);
+}
+
 /**
  * The decoupled step: whether a position changes follows the network at temperature 1 (a draw d from
  * softmax(logits) that differs from the current token, probability 1 − p(current)); the new token is
  * drawn at the step's temperature (and filters) from the other codes. Returns [d, y, gain]:
  * gain = log p(y) − log p(current) (temperature 1), the ranking of the changes.
  */
-function drawDecoupled(logits: FullLogits, x: Int32Array, shape: SampleShape, o: FilterOptions, K: number, gen: Generator): [Tensor, Tensor, Tensor] {
+function drawDecoupled(logits: FullLogits, x: Int32Array, shape: SampleShape, o: FilterOptions, cutTable: Tensor, gen: Generator): [Tensor, Tensor, Tensor] {
   return noGrad(() =>
     tidy(() => {
       const { batch: B, length: L } = shape;
       const lg = reshape(logits(tensor(x, [B, L])), [B * L, -1]);
       const cur = tensor(x, [B * L]);
       const d = sampleCategorical(lg, gen, 1);
-      const eye = new Float32Array(K * K);
-      for (let k = 0; k < K; k++) eye[k * K + k] = -1e30;
-      const others = add(lg, embedding(cur, tensor(eye, [K, K]))); // the current code cut
+      const others = add(lg, embedding(cur, cutTable)); // the current code cut
       const y = sampleCategorical(filterLogits(others, o), gen, 1);
       const ls = logSoftmax(lg);
       const gain = add(gatherLast(ls, y), mulScalarNeg(gatherLast(ls, cur)));
@@ -160,49 +165,55 @@ export async function sampleDiffusion(logits: FullLogits, shape: SampleShape, o:
   hold(x, o);
   await o.onStep?.(0, x);
   let evals = 0, s = 1;
-  for (; s <= o.steps; s++) {
-    const f = { ...o, temperature: diffusionTemperature(s, o.steps, t0, t1) };
-    const ranked = frac < 1 || !!o.decoupled;
-    let cand: Int32Array, gain: Float32Array | null = null;
-    if (o.decoupled) {
-      const [d, y, g] = drawDecoupled(logits, x, shape, f, o.codebook, gen);
-      const dd = await readInts(d);
-      cand = await readInts(y);
-      gain = await readFloats(g);
-      for (let i = 0; i < cand.length; i++) if (dd[i] === x[i]) cand[i] = x[i]; // no change drawn here
-    } else {
-      const [t, lpNew, lpCur] = drawAll(logits, x, shape, f, gen, ranked, ranked);
-      cand = await readInts(t);
-      if (ranked) {
-        const a = await readFloats(lpNew!), c = await readFloats(lpCur!);
-        gain = a.map((v, i) => v - c[i]);
-      }
-    }
-    evals++;
-    const next = Int32Array.from(x);
-    let changed = 0;
-    if (!ranked) {
-      next.set(cand);
-      hold(next, o);
-      for (let i = 0; i < next.length; i++) if (next[i] !== x[i]) changed++;
-    } else {
-      for (let b = 0; b < B; b++) {
-        const moves: { i: number; gain: number }[] = [];
-        let free = 0;
-        for (let j = 0; j < L; j++) {
-          const i = b * L + j;
-          if (o.fixedMask?.[i]) continue;
-          free++;
-          if (cand[i] !== x[i]) moves.push({ i, gain: gain![i] });
+  // Built once per chain, not per step: the decoupled draw adds one row of it to every position.
+  const cutTable = o.decoupled ? cutCurrentTable(o.codebook) : null;
+  try {
+    for (; s <= o.steps; s++) {
+      const f = { ...o, temperature: diffusionTemperature(s, o.steps, t0, t1) };
+      const ranked = frac < 1 || !!o.decoupled;
+      let cand: Int32Array, gain: Float32Array | null = null;
+      if (o.decoupled) {
+        const [d, y, g] = drawDecoupled(logits, x, shape, f, cutTable!, gen);
+        const dd = await readInts(d);
+        cand = await readInts(y);
+        gain = await readFloats(g);
+        for (let i = 0; i < cand.length; i++) if (dd[i] === x[i]) cand[i] = x[i]; // no change drawn here
+      } else {
+        const [t, lpNew, lpCur] = drawAll(logits, x, shape, f, gen, ranked, ranked);
+        cand = await readInts(t);
+        if (ranked) {
+          const a = await readFloats(lpNew!), c = await readFloats(lpCur!);
+          gain = a.map((v, i) => v - c[i]);
         }
-        moves.sort((p, q) => q.gain - p.gain || p.i - q.i);
-        for (const { i } of moves.slice(0, Math.ceil(frac * free))) next[i] = cand[i];
-        changed += Math.min(moves.length, Math.ceil(frac * free));
       }
+      evals++;
+      const next = Int32Array.from(x);
+      let changed = 0;
+      if (!ranked) {
+        next.set(cand);
+        hold(next, o);
+        for (let i = 0; i < next.length; i++) if (next[i] !== x[i]) changed++;
+      } else {
+        for (let b = 0; b < B; b++) {
+          const moves: { i: number; gain: number }[] = [];
+          let free = 0;
+          for (let j = 0; j < L; j++) {
+            const i = b * L + j;
+            if (o.fixedMask?.[i]) continue;
+            free++;
+            if (cand[i] !== x[i]) moves.push({ i, gain: gain![i] });
+          }
+          moves.sort((p, q) => q.gain - p.gain || p.i - q.i);
+          for (const { i } of moves.slice(0, Math.ceil(frac * free))) next[i] = cand[i];
+          changed += Math.min(moves.length, Math.ceil(frac * free));
+        }
+      }
+      x = next;
+      await o.onStep?.(s, x);
+      if (changed === 0 && s >= minSteps) break;
     }
-    x = next;
-    await o.onStep?.(s, x);
-    if (changed === 0 && s >= minSteps) break;
+  } finally {
+    cutTable?.dispose();
   }
   if (o.finalArgmax) {
     const t = noGrad(() => tidy(() => argmax(reshape(logits(tensor(x, [B, L])), [B * L, -1]), -1).keepAlive()));

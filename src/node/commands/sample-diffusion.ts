@@ -8,12 +8,10 @@ import { joinPanels } from '../../data/figure.js';
 import { maskToken, type PriorConfig } from '../../models/prior/config.js';
 import type { Prior } from '../../models/prior/prior.js';
 import type { VQVAE } from '../../models/tokenizer/vqvae.js';
-import { concat } from '../../ops/layout.js';
-import { DIFFUSION_SAMPLER_DEFAULTS, sampleDiffusion, sampleMask, type DiffusionSampleOptions } from '../../sample/diffusion.js';
+import { DIFFUSION_SAMPLER_DEFAULTS, type DiffusionSampleOptions } from '../../sample/diffusion.js';
 import type { FlagSpec } from '../args.js';
-import { tensor, type Tensor } from '../../tensor/tensor.js';
 import type { GuidanceOptions } from '../../sample/guidance.js';
-import { fullLogitsOf } from '../prior-guidance.js';
+import { drawTokens } from '../draw-tokens.js';
 import { writeGif, writePng } from '../write-image.js';
 import { decodeTokens, gridOf, type Completion } from './sample.js';
 
@@ -61,11 +59,6 @@ export interface DiffusionFigureOptions extends Partial<DiffusionSamplerFlags> {
   seed: number;
 }
 
-/** The bidirectional prior as a logits function of content tokens [B, L] (conditioning prepended). */
-export function priorLogits(prior: Prior, start: Int32Array): (x: Tensor) => Tensor {
-  return (x: Tensor) => prior.contentLogits(concat([tensor(start, [start.length, 1]), x], 1));
-}
-
 /** Greys out the token cells whose code is the mask token. */
 function greyMasked(c: Canvas, tokens: Int32Array, n: number, config: PriorConfig, size: number): void {
   const G = config.grid, L = G * G, cols = Math.ceil(Math.sqrt(n));
@@ -88,17 +81,13 @@ export async function sampleDiffusionFigure(prior: Prior, vqvae: VQVAE, o: Diffu
   const fixedMask = o.completion ? new Uint8Array(o.n * L) : undefined;
   const given = o.completion ? o.completion.originals : undefined;
   if (fixedMask) for (let b = 0; b < o.n; b++) fixedMask.fill(1, b * L, b * L + o.completion!.prefixLength);
-  const common = {
-    steps: o.steps, seed: o.seed, codebook: config.codebook, temperature: o.temperature, topK: o.topK, topP: o.topP,
-    fixedMask, given, onStep: (_: number, t: Int32Array) => void frames.push(Int32Array.from(t)),
-  };
-  const fn = fullLogitsOf(prior, o.start, o.guidance ?? null, o.steps);
-  const shape = { batch: o.n, length: L };
-  const r = config.prior === 'mask'
-    ? await sampleMask(fn, shape, { ...common, maskToken: maskToken(config), confidenceTemperature: o.confidenceTemperature })
-    : await sampleDiffusion(fn, shape, {
-      ...common, temperatureEnd: o.temperatureEnd, changeFraction: o.changeFraction, minSteps: o.minSteps, finalArgmax: o.finalArgmax, decoupled: o.decoupled,
-    });
+  const onStep = (_: number, t: Int32Array) => void frames.push(Int32Array.from(t));
+  const { temperatureEnd, changeFraction, minSteps, finalArgmax, decoupled, confidenceTemperature } = o;
+  const chain = Object.fromEntries(Object.entries({ temperatureEnd, changeFraction, minSteps, finalArgmax, decoupled, confidenceTemperature }).filter(([, v]) => v !== undefined));
+  const r = await drawTokens(prior, o.n, {
+    start: o.start, guidance: o.guidance ?? null, steps: o.steps, seed: o.seed, temperature: o.temperature, topK: o.topK, topP: o.topP,
+    diffusion: { ...chain, fixedMask, given, onStep },
+  });
 
   const render = async (t: Int32Array): Promise<Canvas> => {
     const safe = t.map((v) => (v >= config.codebook ? 0 : v));
