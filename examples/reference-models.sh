@@ -1,40 +1,69 @@
 #!/usr/bin/env bash
-# Trains the reference models shipped under models/emoji-32/: the PSNR tokenizer (32×32 → 8×8, 256
-# codes), three class-conditional priors (AR, the seed's diffusion, mask) on its tokens, and the
-# emoji-category classifier that `eval-samples` measures in.
-# Usage: bash examples/reference-models.sh [RUNS_DIR] [SCALE]
-#   RUNS_DIR  where the run folders go (default runs/reference); each stage resumes when run again
-#   SCALE     multiplies the tokenizer's and classifier's time budgets (default 1: the budgets below
-#             are for a GPU; the shipped models were trained with SCALE=1 on an NVIDIA H200, see
-#             docs/gpu.md; a 2-core CPU adapter needs SCALE=12 for the same steps); the priors
-#             train a fixed number of steps
-# Then `bash examples/ship-models.sh RUNS_DIR` copies the weights (no optimizer state) to models/.
+# Trains the reference models shipped under models/: for each grid (emoji-32: 32×32 → 8×8 tokens;
+# emoji-64: 64×64 → 16×16, the seed's grid) the emoji-category classifier that `eval-samples`
+# measures in, the tokenizer, and three class-conditional priors (AR, the seed's diffusion, mask).
+# Usage: bash examples/reference-models.sh [RUNS_DIR]
+#   RUNS_DIR  where the run folders go (default runs/reference); every stage resumes when run again
+#             (a finished stage trains no further: its --steps are reached)
+# Environment (defaults: the budgets the shipped models were trained with, on a 2-core AMD EPYC
+# CPU adapter, lavapipe; see models/README.md):
+#   GRIDS="32"        which models ("32 64": both)
+#   TOK_MIN=20        tokenizer minutes (its learning-rate decay ends where the run stops)
+#   CLS_MIN=3         classifier minutes
+#   PRIOR_STEPS=600   steps of each prior (PRIOR_MIN=18: a cap in minutes)
+#   PRIOR_BATCH=32
+#   PARALLEL=1        run independent stages at once: worth it on a GPU, where one process cannot
+#                     keep the device busy; on a CPU it only splits the cores
+# On a GPU (gpu-measure.sh's reference stage): GRIDS="32 64" TOK_MIN=3 CLS_MIN=1 PRIOR_STEPS=3000
+# PRIOR_BATCH=64 PRIOR_MIN=3 PARALLEL=1.
+# Then `vqgpu export-run --run RUN --out models/emoji-32/NAME --f16` keeps the weights and config.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f dist/node/cli.mjs ] || node build.mjs node >/dev/null
 V="node dist/node/cli.mjs"
-R=${1:-runs/reference}/emoji-32
-S=${2:-1}
-mins() { awk -v m="$1" -v s="$S" 'BEGIN { print m * s }'; }
+ROOT=${1:-runs/reference}
 resume() { [ -f "$1/latest.json" ] && echo --resume || true; }
-mkdir -p "$R"
+# bg CMD...: in the background when PARALLEL=1, else now; `wait_all` joins (and fails if one failed).
+PIDS=()
+bg() { if [ "${PARALLEL:-0}" = 1 ]; then "$@" & PIDS+=($!); else "$@"; fi; }
+wait_all() { local rc=0; for p in "${PIDS[@]}"; do wait "$p" || rc=1; done; PIDS=(); return $rc; }
 
-# The classifier whose features eval-samples scores in (never the tokenizer or a prior: a model must
-# not judge itself).
-$V train-classifier --data emoji --size 32 --minutes "$(mins 0.5)" --out "$R/classifier" $(resume "$R/classifier")
+# The tokenizer recipe: L2 reconstruction, l2-normalised 8-dimensional codes, a linear decay to 0
+# ending where the run stops (docs/tokenizer.md). Patch 2: convolutions run at half the side.
+TOK="--codebook 256 --patch 2 --width 32 --res-blocks 2 --enc-res-blocks 1 --lr 2.5e-3 --rec l2 \
+  --perceptual 0 --adversarial 0 --code-dim 8 --l2norm --beta 0.5 --schedule-steps auto \
+  --schedule linear --lr-final 0 --figure-every 2000"
+# Priors: class-conditional (the label dropped for 10% of the items, for guidance), 4 × 160 (six
+# of them fit the 30 MB that models/ may hold, in f16).
+PRIOR="--class-cond --layers 4 --dim 160 --heads 5 --lr 1.5e-3 --warmup 50 --dropout 0.1 --eval-every 500"
 
-# Tokenizer: the PSNR recipe (README), its linear decay ending where the run stops.
-$V train-tokenizer --data emoji --size 32 --grid 8 --codebook 256 --patch 2 --width 32 --res-blocks 2 \
-  --enc-res-blocks 1 --batch 8 --lr 2.5e-3 --rec l2 --perceptual 0 --adversarial 0 --code-dim 8 --l2norm \
-  --beta 0.5 --schedule-steps auto --schedule linear --lr-final 0 \
-  --minutes "$(mins 1.5)" --out "$R/tokenizer" $(resume "$R/tokenizer")
-$V eval-tokenizer --run "$R/tokenizer" --json
-$V encode --run "$R/tokenizer" --out "$R/tokens.bin"
+stage1() { # SIDE GRID BATCH: classifier and tokenizer of one grid
+  local R=$ROOT/emoji-$1
+  mkdir -p "$R"
+  bg $V train-classifier --data emoji --size "$1" --minutes "${CLS_MIN:-3}" --out "$R/classifier" \
+    $(resume "$R/classifier")
+  bg $V train-tokenizer --data emoji --size "$1" --grid "$2" --batch "$3" $TOK --minutes "${TOK_MIN:-20}" \
+    --out "$R/tokenizer" $(resume "$R/tokenizer")
+}
+stage2() { # SIDE STEPS: encode, then the three priors of one grid
+  local R=$ROOT/emoji-$1
+  $V eval-tokenizer --run "$R/tokenizer" --json
+  $V encode --run "$R/tokenizer" --out "$R/tokens.bin"
+  for k in ar diffusion mask; do
+    bg $V train-prior --kind "$k" --tokens "$R/tokens.bin" $PRIOR --batch "${PRIOR_BATCH:-32}" --steps "$2" \
+      --minutes "${PRIOR_MIN:-18}" --out "$R/$k" $(resume "$R/$k")
+  done
+}
+has() { [[ " ${GRIDS:-32} " == *" $1 "* ]]; }
 
-# Priors: class-conditional (the label dropped for 10% of the items, for guidance), 4 × 192.
-# A fixed number of steps (about a minute each on the H200), so that any machine trains the same model.
-P="--class-cond --layers 4 --dim 192 --heads 6 --batch 64 --lr 1e-3 --dropout 0.1 --steps ${PRIOR_STEPS:-1200} --eval-every 500"
-for k in ar diffusion mask; do
-  $V train-prior --kind "$k" --tokens "$R/tokens.bin" $P --out "$R/$k" $(resume "$R/$k")
-  $V eval-prior --prior "$R/$k" --tokens "$R/tokens.bin" --json
+has 32 && stage1 32 8 8
+has 64 && stage1 64 16 8
+wait_all
+has 32 && stage2 32 "${PRIOR_STEPS:-600}"
+has 64 && stage2 64 "${PRIOR_STEPS:-600}"
+wait_all
+for g in 32 64; do
+  has $g || continue
+  for k in ar diffusion mask; do bg $V eval-prior --prior "$ROOT/emoji-$g/$k" --tokens "$ROOT/emoji-$g/tokens.bin" --json; done
 done
+wait_all

@@ -176,6 +176,20 @@ describe('checkpoints', () => {
     const [a, b] = [model.stateDict(), fresh.stateDict()];
     for (const k of Object.keys(a)) expect(await b[k].toArray()).toEqual(await a[k].toArray());
     await expect(exportWeights(join(root, 'nothing-here'), out)).rejects.toThrow(/holds no checkpoint/);
+    // --f16: half the bytes, every weight stored as F16 and widened on load to within half's rounding
+    const out16 = join(root, 'export-f16');
+    const path16 = await exportWeights(dir, out16, { f16: true });
+    const d16 = decodeSafetensors(new Uint8Array(await readFile(path16)));
+    expect(Object.values(d16.tensors).every((t) => t.dtype === 'F16')).toBe(true);
+    const half = makeModel(7);
+    await loadLatestCheckpoint(out16, { model: half });
+    const h = half.stateDict();
+    for (const k of Object.keys(a)) {
+      const [x, y] = [await a[k].toArray(), await h[k].toArray()];
+      for (let i = 0; i < x.length; i++) expect(Math.abs(y[i] - x[i])).toBeLessThanOrEqual(Math.abs(x[i]) * 2 ** -11 + 2 ** -25);
+      expect(y).not.toEqual(x); // rounded, so not bit-equal: the F16 path did run
+    }
+    half.dispose();
     opt.dispose();
     model.dispose();
     fresh.dispose();

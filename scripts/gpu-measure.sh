@@ -105,7 +105,8 @@ fi
 
 # ---- 6. Reference models ------------------------------------------------------------------------
 if has reference; then
-  step "${REF_S:-480}" bash examples/reference-models.sh "$RUNS/reference" "${REF_SCALE:-1}" >"$RUNS/reference.log" 2>&1
+  step "${REF_S:-480}" env GRIDS="32 64" TOK_MIN=3 CLS_MIN=1 PRIOR_STEPS=3000 PRIOR_BATCH=64 PRIOR_MIN=3 PARALLEL=1 bash examples/reference-models.sh "$RUNS/reference" >"$RUNS/reference.log" 2>&1
+  pkill -f 'dist/node/cli.mjs (train|eval|encode)' && sleep 2 # stragglers of a stage cut by the limit
   cat "$RUNS/reference.log" >>"$LOG"
   grep -E '^\{' "$RUNS/reference.log" >"$OUT/reference.jsonl"
   mkdir -p "$RUNS/ship"
@@ -113,8 +114,15 @@ if has reference; then
     [ -f "$d/latest.json" ] && $V export-run --run "$d" --out "$RUNS/ship/$(basename "$(dirname "$d")")/$(basename "$d")" >>"$LOG" 2>&1
   done
   for t in "$RUNS"/reference/*/tokens.bin; do cp "$t" "$RUNS/ship/$(basename "$(dirname "$t")")/"; done
+  for f in "$RUNS"/reference/*/*/recon-final.png; do cp "$f" "$OUT/$(basename "$(dirname "$(dirname "$f")")")-recon.png"; done
   tar -cf - -C "$RUNS/ship" . | split -b 15M - "$OUT/models.tar.part-"
   log "reference models: $(du -sh "$RUNS/ship" | cut -f1)"
+  # Sample quality of each prior (n = 1000, the defaults), all at once: one JSON file per prior.
+  for R in "$RUNS"/reference/*/; do for k in ar diffusion mask; do
+    [ -f "$R/$k/latest.json" ] && timeout "${EVAL_S:-150}" $V eval-samples --tokenizer "$R/tokenizer" --prior "$R/$k" \
+      --tokens "$R/tokens.bin" --n "${EVAL_N:-1000}" --json >"$OUT/eval-samples-$(basename "$R")-$k.jsonl" 2>>"$LOG" &
+  done; done
+  wait; log "eval-samples done"
 fi
 
 # ---- 7. Kernel tests on this adapter ------------------------------------------------------------

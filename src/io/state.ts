@@ -5,6 +5,7 @@
 import { runtime } from '../device/runtime.js';
 import { checkStateDict, Module } from '../nn/module.js';
 import { tensor, type DType, type Tensor } from '../tensor/tensor.js';
+import { widenDecodedF16, widenF16 } from './f16.js';
 import { decodeSafetensors, encodeSafetensors, type DecodedSafetensors, type HostTensor, type SafetensorsDType } from './safetensors.js';
 
 const TO_FILE: Record<DType, SafetensorsDType> = { f32: 'F32', i32: 'I32', u32: 'U32' };
@@ -24,8 +25,9 @@ export async function toHostTensors(tensors: Record<string, Tensor>): Promise<Re
   return out;
 }
 
-/** A new GPU tensor holding a decoded F32/I32/U32 tensor. */
+/** A new GPU tensor holding a decoded F32/I32/U32 tensor (F16 is widened to F32 first). */
 export function fromHostTensor(h: HostTensor, name = ''): Tensor {
+  h = widenF16(h);
   const dtype = FROM_FILE[h.dtype];
   if (!dtype) throw new Error(`safetensors: tensor '${name}' has dtype ${h.dtype}; only F32, I32 and U32 load onto the GPU.`);
   return tensor(h.data as Float32Array | Int32Array | Uint32Array, h.shape, dtype);
@@ -45,9 +47,11 @@ export interface LoadOptions {
 
 /**
  * Writes decoded tensors into a module's parameters and buffers (or into named tensors) in place.
- * Keys, shapes and dtypes are checked first; all problems are reported in one Error.
+ * Keys, shapes and dtypes are checked first; all problems are reported in one Error. F16 tensors
+ * (shipped models) are widened to F32 on the host: they load into f32 parameters.
  */
 export function loadSafetensorsInto(target: Module | Record<string, Tensor>, decoded: DecodedSafetensors, opts: LoadOptions = {}): void {
+  decoded = widenDecodedF16(decoded);
   const prefix = opts.prefix ?? '';
   const source: Record<string, HostTensor> = {};
   for (const [k, t] of Object.entries(decoded.tensors)) if (k.startsWith(prefix)) source[k.slice(prefix.length)] = t;

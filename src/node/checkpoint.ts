@@ -9,6 +9,7 @@
 import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { writeFileAtomicSync } from './atomic-file.js';
+import { toF16 } from '../io/f16.js';
 import { decodeSafetensors, encodeSafetensors, type DecodedSafetensors } from '../io/safetensors.js';
 import { fromHostTensor, loadSafetensorsInto, toHostTensors } from '../io/state.js';
 import type { Module } from '../nn/module.js';
@@ -241,7 +242,7 @@ export function expectRunKind(ckpt: LoadedCheckpoint, want: RunKind, what: strin
  * `--tokenizer`, `--prior` and `--run` accept (a third of the bytes for Adam-trained runs). Returns
  * the path written.
  */
-export async function exportWeights(dir: string, out: string): Promise<string> {
+export async function exportWeights(dir: string, out: string, opts: { f16?: boolean } = {}): Promise<string> {
   const all = await listCheckpoints(dir);
   let file = all.length ? all[all.length - 1].file : null;
   try {
@@ -254,7 +255,8 @@ export async function exportWeights(dir: string, out: string): Promise<string> {
   const decoded = decodeSafetensors(new Uint8Array(await readFile(join(dir, file))));
   const { format, step, config } = decoded.metadata;
   if (format !== FORMAT) throw new Error(`${join(dir, file)} is not a vqgpu checkpoint (format '${format ?? 'none'}').`);
-  const kept = Object.fromEntries(Object.entries(decoded.tensors).filter(([k]) => k.startsWith('model.')));
+  const kept = Object.fromEntries(Object.entries(decoded.tensors).filter(([k]) => k.startsWith('model.'))
+    .map(([k, t]) => [k, opts.f16 ? toF16(t) : t]));
   const metadata: Record<string, string> = { format, step };
   if (config !== undefined) metadata.config = config;
   await mkdir(out, { recursive: true });

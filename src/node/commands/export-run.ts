@@ -8,10 +8,11 @@ import { exportWeights } from '../checkpoint.js';
 export const EXPORT_RUN_FLAGS: Record<string, FlagSpec> = {
   run: { type: 'string', help: 'run folder (tokenizer or prior)', required: true },
   out: { type: 'string', help: 'folder for the copy', required: true },
+  f16: { type: 'boolean', help: 'store the weights as f16 (half the bytes; widened to f32 on load)' },
 };
 
 export async function exportRun(argv: string[]): Promise<void> {
   const f = parseFlags(argv, EXPORT_RUN_FLAGS, 'export-run');
-  const path = await exportWeights(f.run as string, f.out as string);
+  const path = await exportWeights(f.run as string, f.out as string, { f16: f.f16 === true });
   console.log(`export-run: ${f.run} → ${path}`);
 }
