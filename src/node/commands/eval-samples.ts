@@ -36,7 +36,16 @@ export const EVAL_SAMPLES_FLAGS: Record<string, FlagSpec> = {
   json: { type: 'boolean', help: 'print only the JSON lines' },
 };
 
+/** One printed row: its title and the JSON line's fields. */
+export interface SampleQualityRow { title: string; json: Record<string, unknown>; quality: QualityRow }
+
 export async function evalSamples(argv: string[]): Promise<void> {
+  const f = parseFlags(argv, EVAL_SAMPLES_FLAGS, 'eval-samples');
+  for (const r of await evalSamplesRows(argv)) console.log(f.json ? JSON.stringify(r.json) : formatRow(r.title, r.quality));
+}
+
+/** eval-samples' measurement: the samples' row, then the held-out and reconstruction rows. */
+export async function evalSamplesRows(argv: string[]): Promise<SampleQualityRow[]> {
   const f = parseFlags(argv, EVAL_SAMPLES_FLAGS, 'eval-samples');
   const log = (m: string) => { if (!f.json) console.error(`eval-samples: ${m}`); };
   const priorPath = f.prior as string, cachePath = f.tokens as string;
@@ -87,9 +96,6 @@ export async function evalSamples(argv: string[]): Promise<void> {
     ['held-out real images', { row: 'heldout' }, scorer.heldout],
     ['tokenizer reconstructions', { row: 'reconstructions' }, scorer.reconstructions],
   ];
-  for (const [title, head, q] of rows) {
-    if (f.json) console.log(JSON.stringify({ ...head, ...q }));
-    else console.log(formatRow(title, q));
-  }
   log(`${(secs / n).toFixed(4)} s and ${(evals / n).toFixed(1)} network evaluations per image`);
+  return rows.map(([title, head, quality]) => ({ title, json: { ...head, ...quality }, quality }));
 }

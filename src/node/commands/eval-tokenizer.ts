@@ -10,6 +10,8 @@ import { parseFlags, type FlagSpec } from '../args.js';
 import { openDataSet, type DataSet } from '../dataset.js';
 import { ImageLoader } from '../image-loader.js';
 import { loadTokenizerRun } from '../tokenizer-run.js';
+import { reconstructionFigure } from '../recon-figure.js';
+import { writePng } from '../write-image.js';
 
 export interface TokenizerMetrics {
   psnr: number;
@@ -67,6 +69,8 @@ export const EVAL_TOKENIZER_FLAGS: Record<string, FlagSpec> = {
   batch: { type: 'int', help: 'images per batch', default: 64, min: 1 },
   split: { type: 'string', help: "which images: the held-out split, the training split (to see the generalisation gap) or all", default: 'heldout', choices: ['heldout', 'train', 'all'] },
   json: { type: 'boolean', help: 'print only the JSON line' },
+  out: { type: 'string', help: "a figure (.png) of the split's first --figure-n images beside their reconstructions (the seed's Fig. 1)" },
+  'figure-n': { type: 'int', help: 'images in that figure (rows of 4 pairs)', default: 16, min: 1 },
 };
 
 export async function evalTokenizer(argv: string[]): Promise<void> {
@@ -77,4 +81,12 @@ export async function evalTokenizer(argv: string[]): Promise<void> {
   const line = JSON.stringify({ step: ckpt.step, ...m });
   if (!f.json) console.error(`eval-tokenizer: ${f.run} at step ${ckpt.step} on the ${f.split === 'heldout' ? 'held-out split' : f.split === 'train' ? 'training split' : 'whole set'} of ${dataSpec}`);
   console.log(line);
+  if (f.out) {
+    const n = Number(f['figure-n']);
+    const loader = new ImageLoader(openDataSet(dataSpec), { size: state.vqvae.config.size, batch: n, split: f.split as 'heldout' | 'train' | 'all' });
+    const b = loader.epoch().next().value;
+    if (!b) throw new Error(`eval-tokenizer: the ${f.split} split of ${dataSpec} has no images for --out.`);
+    writePng(f.out as string, await reconstructionFigure(state.vqvae, b.images, b.items.length, 4));
+    if (!f.json) console.error(`eval-tokenizer: ${b.items.length} images and their reconstructions → ${f.out}`);
+  }
 }

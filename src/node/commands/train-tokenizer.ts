@@ -11,13 +11,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runtime } from '../../device/runtime.js';
-import { imageGrid, joinPanels } from '../../data/figure.js';
 import { defaultTokenizerConfig, checkTokenizerConfig, type TokenizerConfig } from '../../models/tokenizer/config.js';
 import { usageStats } from '../../models/tokenizer/quantizer.js';
 import { manualSeed } from '../../nn/init.js';
-import { noGrad } from '../../autograd/tape.js';
 import { tensor } from '../../tensor/tensor.js';
-import { tidy } from '../../tensor/scope.js';
 import { DEFAULT_LOSS, TokenizerTrainer, type LossConfig } from '../../train/tokenizer-trainer.js';
 import { parseFlags, UsageError, type FlagSpec } from '../args.js';
 import { expectRunKind, loadLatestCheckpoint, saveCheckpoint, restoreCheckpoint } from '../checkpoint.js';
@@ -26,6 +23,7 @@ import { openDataSet } from '../dataset.js';
 import { ImageLoader } from '../image-loader.js';
 import { TokenizerState } from '../tokenizer-run.js';
 import { writePng } from '../write-image.js';
+import { reconstructionFigure } from '../recon-figure.js';
 import { evaluateTokenizer } from './eval-tokenizer.js';
 import { StopEstimate } from '../../train/stop-estimate.js';
 import { onInterrupt, progressLine } from '../progress.js';
@@ -191,15 +189,7 @@ export async function trainTokenizer(argv: string[]): Promise<void> {
     const at = { ...loader.state };
     const b = loader.next();
     loader.setState(at);
-    const n = Math.min(8, b.items.length);
-    const recon = await noGrad(() => tidy(() => {
-      state.vqvae.eval();
-      const x = tensor(b.images.subarray(0, n * 3 * config.size * config.size), [n, 3, config.size, config.size]);
-      return state.vqvae.forward(x).recon.keepAlive();
-    })).toArray();
-    state.vqvae.train();
-    const scale = Math.max(1, Math.round(64 / config.size));
-    writePng(join(out, name), joinPanels([imageGrid(b.images, n, config.size, 1, 2, scale), imageGrid(recon as Float32Array, n, config.size, 1, 2, scale)], 'row', 4));
+    writePng(join(out, name), await reconstructionFigure(state.vqvae, b.images, Math.min(8, b.items.length), 1));
   };
 
   const stopAt = f.steps !== undefined ? Number(f.steps) : Infinity;

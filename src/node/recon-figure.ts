@@ -1,0 +1,27 @@
+// The seed's Fig. 1: real images beside their reconstructions through the tokenizer. Used by
+// train-tokenizer (recon-*.png during training) and eval-tokenizer --out (held-out images).
+
+import { noGrad } from '../autograd/tape.js';
+import { imageGrid, joinPanels, type Canvas } from '../data/figure.js';
+import type { VQVAE } from '../models/tokenizer/vqvae.js';
+import { tidy } from '../tensor/scope.js';
+import { tensor } from '../tensor/tensor.js';
+
+/**
+ * images: [≥ n, 3, size, size] in [-1, 1]. Two panels side by side: the n originals (a column of
+ * `cols`-wide rows) and their reconstructions in the same places; upscaled to about 64 px a tile.
+ */
+export async function reconstructionFigure(vqvae: VQVAE, images: Float32Array, n: number, cols = n): Promise<Canvas> {
+  const size = vqvae.config.size;
+  const wasTraining = vqvae.training;
+  vqvae.eval();
+  const out = noGrad(() => tidy(() => {
+    const x = tensor(images.subarray(0, n * 3 * size * size), [n, 3, size, size]);
+    return vqvae.forward(x).recon.keepAlive();
+  }));
+  const recon = (await out.toArray()) as Float32Array;
+  out.dispose();
+  if (wasTraining) vqvae.train();
+  const scale = Math.max(1, Math.round(64 / size));
+  return joinPanels([imageGrid(images, n, size, cols, 2, scale), imageGrid(recon, n, size, cols, 2, scale)], 'row', 8);
+}

@@ -1,0 +1,64 @@
+// The seed's figures from one tokenizer and its priors, as the demo writes them (for the reference
+// models and for the models it trains from scratch):
+//   recon.png                          held-out images beside their reconstructions (Fig. 1)
+//   <kind>-class-<class>.png           guided 3×3 samples per class, for every prior kind
+//   ar-complete-{half,quarter,first-token}.png   completions beside the originals (Figs. 2–4)
+//   diffusion-reverse-t{0.5,1.5}.png, diffusion-reverse.gif   reverse diffusion (Figs. 5–7)
+//   mask-reverse.png, mask-reverse.gif MaskGIT-style unmasking
+
+import { join } from 'node:path';
+import { splitTokens } from '../data/token-cache.js';
+import { evalTokenizer } from './commands/eval-tokenizer.js';
+import { sample } from './commands/sample.js';
+import { readTokenCache } from './prior-run.js';
+
+export type PriorKind = 'ar' | 'diffusion' | 'mask';
+
+export interface SeedFigureInputs {
+  tokenizer: string;
+  /** prior run folders by kind (absent kinds are skipped) */
+  priors: Partial<Record<PriorKind, string>>;
+  /** the token cache the priors were trained on (held-out items to complete, class names) */
+  tokens: string;
+}
+
+const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+
+/** The classes the demo draws grids of: flags, smileys, people and symbols where the data has them, else its first four. */
+export function demoClasses(labels: readonly string[]): string[] {
+  const want = ['flags', 'smileys', 'people', 'symbols'];
+  const found = want.map((w) => labels.find((l) => l.toLowerCase().startsWith(w))).filter((l): l is string => !!l);
+  return found.length ? found : labels.slice(0, 4);
+}
+
+/** Writes the figures above into `out` (which must exist); returns the files written. */
+export async function seedFigures(inputs: SeedFigureInputs, out: string, seed: number): Promise<string[]> {
+  const written: string[] = [];
+  const cache = readTokenCache(inputs.tokens);
+  const grid = cache.header.grid;
+  const at = (name: string) => { const p = join(out, name); written.push(p); return p; };
+  await evalTokenizer(['--run', inputs.tokenizer, '--json', '--out', at('recon.png')]);
+  const classes = demoClasses(cache.header.labels ?? []);
+  const held = Math.min(9, splitTokens(cache, 'heldout').count);
+  for (const kind of ['ar', 'diffusion', 'mask'] as const) {
+    const prior = inputs.priors[kind];
+    if (!prior) continue;
+    const common = ['--tokenizer', inputs.tokenizer, '--prior', prior, '--seed', String(seed)];
+    for (const c of classes) await sample([...common, '--class', c, '--out', at(`${kind}-class-${slug(c)}.png`)]);
+    if (kind === 'ar') {
+      // Completions of held-out items: the top half, the top quarter and the first token kept.
+      const done = ['--n', String(held), '--tokens', inputs.tokens];
+      await sample([...common, ...done, '--prefix-rows', String(grid / 2), '--out', at('ar-complete-half.png')]);
+      await sample([...common, ...done, '--prefix-rows', String(grid / 4), '--out', at('ar-complete-quarter.png')]);
+      await sample([...common, ...done, '--prefix-tokens', '1', '--out', at('ar-complete-first-token.png')]);
+    } else if (kind === 'diffusion') {
+      // The reverse process from uniformly random tokens, at a low and a high first temperature.
+      for (const t of ['0.5', '1.5']) await sample([...common, '--n', '6', '--temperature', t, '--out', at(`diffusion-reverse-t${t}.png`)]);
+      await sample([...common, '--n', '9', '--out', at('diffusion-reverse.gif')]);
+    } else {
+      await sample([...common, '--n', '6', '--steps', '16', '--out', at('mask-reverse.png')]);
+      await sample([...common, '--n', '9', '--steps', '16', '--out', at('mask-reverse.gif')]);
+    }
+  }
+  return written;
+}
