@@ -1,9 +1,15 @@
-// `node build.mjs [node|browser|page ...]`: bundles vqgpu with esbuild (all targets, or the named ones).
-//   Node:    src/cli.ts → dist/node/cli.mjs, bench/index.ts → dist/node/bench.mjs (ESM; npm packages stay external)
-//   Browser: src/index.ts → dist/web/vqgpu.js (ESM; fails if any Node-only module would be bundled)
+// `node build.mjs [node|browser|page|types|all ...]`: builds vqgpu. Without arguments: the esbuild
+// targets (node, browser, page; about a second); `types` runs tsc, so it is built only when named
+// (`all`, `npm run build`, and `npm pack` through the `prepack` script).
+//   Node:    src/index.ts → dist/node/vqgpu.mjs (the package's Node entry), src/cli.ts →
+//            dist/node/cli.mjs, bench/index.ts → dist/node/bench.mjs (ESM; npm packages stay external)
+//   Browser: src/index.ts → dist/web/vqgpu.js (the package's browser entry; ESM; fails if any
+//            Node-only module would be bundled)
 //   Page:    examples/web/main.ts → dist/web/main.js (same guard), with index.html, style.css, the
 //            demo checkpoint (examples/web/demo/) and TF.js's prebuilt modules (vendor/) beside it
+//   Types:   tsc -p tsconfig.build.json → dist/types/**/*.d.ts (the package's `types`; incremental)
 // Entries whose source does not exist yet are skipped. `.wgsl` files are imported as text.
+import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative } from 'node:path';
@@ -52,6 +58,7 @@ const nodeOnlyGuard = {
 
 const builds = [];
 const nodeEntries = [
+  ['src/index.ts', 'vqgpu'],
   ['src/cli.ts', 'cli'],
   ['bench/index.ts', 'bench'],
 ].filter(([src]) => existsSync(at(src)));
@@ -111,15 +118,30 @@ if (existsSync(at('examples/web/main.ts'))) {
   });
 }
 
-const TARGETS = ['node', 'browser', 'page'];
-const only = process.argv.slice(2);
-for (const t of only) {
-  if (!TARGETS.includes(t)) {
-    console.error(`[build] unknown target '${t}'; targets: ${TARGETS.join(', ')}`);
+// Declarations for the package (tsc: type-checks src/index.ts's graph as it emits; seconds).
+function buildTypes() {
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [tsc, '-p', at('tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
+    p.on('error', reject);
+    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`tsc exited with ${code}`))));
+  });
+}
+if (existsSync(at('tsconfig.build.json'))) {
+  builds.push({ target: 'types', label: 'types: tsconfig.build.json → dist/types/**/*.d.ts', run: buildTypes });
+}
+
+const TARGETS = ['node', 'browser', 'page', 'types'];
+const DEFAULT_TARGETS = ['node', 'browser', 'page'];
+const args = process.argv.slice(2);
+for (const t of args) {
+  if (t !== 'all' && !TARGETS.includes(t)) {
+    console.error(`[build] unknown target '${t}'; targets: ${TARGETS.join(', ')}, all`);
     process.exit(2);
   }
 }
-if (only.length) builds.splice(0, builds.length, ...builds.filter((b) => only.includes(b.target)));
+const only = args.includes('all') ? TARGETS : args.length ? args : DEFAULT_TARGETS;
+builds.splice(0, builds.length, ...builds.filter((b) => only.includes(b.target)));
 const buildsPage = builds.some((b) => b.target === 'page');
 
 if (!builds.length) {
@@ -127,9 +149,9 @@ if (!builds.length) {
   process.exit(0);
 }
 try {
-  await Promise.all(builds.map((b) => esbuild.build(b.options)));
+  await Promise.all(builds.map((b) => (b.run ? b.run() : esbuild.build(b.options))));
 } catch {
-  // esbuild has already printed the errors
+  // esbuild and tsc have already printed the errors
   console.error('[build] FAILED');
   process.exit(1);
 }

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import * as vq from '../src/index.js';
 import { gradcheck } from './gradcheck.js';
 import { firstMismatch, Rng } from './reference.js';
@@ -6,10 +6,6 @@ import { attentionBackward, attentionForward, type AttentionShape } from './refe
 
 beforeAll(async () => {
   await vq.init();
-});
-afterAll(() => {
-  vq.forceAttentionRows(0);
-  vq.forceAttentionBackward(null);
 });
 
 // [B, H, T, d, causal]: T of 1, odd, not a multiple of any block, more rows than one workgroup.
@@ -34,20 +30,20 @@ function check(got: ArrayLike<number>, want: ArrayLike<number>, what: string, at
   if (bad >= 0) expect.fail(`${what}: element ${bad} is ${got[bad]}, expected ${want[bad]}`);
 }
 
-/** Forward and backward of the op (dO = R) against the float64 reference. */
-async function compare(B: number, H: number, tq: number, tk: number, d: number, causal: boolean, seed: number): Promise<void> {
+/** Forward and backward of the op (dO = R) against the float64 reference; `kernel` picks the variants. */
+async function compare(B: number, H: number, tq: number, tk: number, d: number, causal: boolean, seed: number, kernel: vq.AttentionKernelOptions = {}): Promise<void> {
   const rng = new Rng(seed);
   const s = shapeOf(B, H, tq, tk, d, causal);
   const qd = rng.array(B * H * tq * d), kd = rng.array(B * H * tk * d), vd = rng.array(B * H * tk * d);
   const R = rng.array(B * H * tq * d);
-  const q = vq.tensor(qd, [B, H, tq, d]), k = vq.tensor(kd, [B, H, tk, d]), v = vq.tensor(vd, [B, H, tk, d]);
-  for (const t of [q, k, v]) t.requiresGrad = true;
+  const leaf = { requiresGrad: true };
+  const q = vq.tensor(qd, [B, H, tq, d], leaf), k = vq.tensor(kd, [B, H, tk, d], leaf), v = vq.tensor(vd, [B, H, tk, d], leaf);
   const out = vq.tidy(() => {
-    const o = vq.attention(q, k, v, { causal });
+    const o = vq.attention(q, k, v, { causal, ...kernel });
     vq.backward(vq.sum(vq.mul(o, vq.tensor(R, o.shape))));
     return o;
   });
-  const name = `[${B}, ${H}, ${tq}/${tk}, ${d}]${causal ? ' causal' : ''}`;
+  const name = `[${B}, ${H}, ${tq}/${tk}, ${d}]${causal ? ' causal' : ''} ${JSON.stringify(kernel)}`;
   const ref = attentionForward(qd, kd, vd, s);
   check(await out.toArray(), ref.o, `O ${name}`, 2e-5);
   const g = attentionBackward(qd, kd, vd, R, s);
@@ -67,10 +63,8 @@ describe('attention', () => {
   it('matches the reference with 1 row per invocation (the rows of the GPU schedule, on any adapter)', async () => {
     // The automatic schedule above is the CPU one on lavapipe (4 rows, blocks of 8 or 4); forcing
     // the rows keeps this adapter's blocks and workgroup size.
-    vq.forceAttentionRows(1);
-    await compare(2, 1, 70, 70, 8, true, 41);
-    await compare(1, 2, 7, 7, 8, false, 51);
-    vq.forceAttentionRows(0);
+    await compare(2, 1, 70, 70, 8, true, 41, { rows: 1 });
+    await compare(1, 2, 7, 7, 8, false, 51, { rows: 1 });
   });
 
   it('matches the reference with each backward scheme, across many blocks', async () => {
@@ -84,20 +78,36 @@ describe('attention', () => {
       [1, 1, 70, 200, 8, true],
       [2, 1, 129, 129, 32, false],
     ];
-    try {
-      for (const scheme of ['one-pass', 'two-pass'] as const) {
-        vq.forceAttentionBackward(scheme);
-        let seed = 200;
-        for (const [B, H, tq, tk, d, causal] of cases) await compare(B, H, tq, tk, d, causal, seed++);
-      }
-      // The one-pass pair with 1 key per invocation (smaller key blocks than query blocks).
-      vq.forceAttentionBackward('one-pass');
-      vq.forceAttentionRows(1);
-      await compare(1, 2, 90, 90, 8, true, 210);
-    } finally {
-      vq.forceAttentionRows(0);
-      vq.forceAttentionBackward(null);
+    for (const backward of ['one-pass', 'two-pass'] as const) {
+      let seed = 200;
+      for (const [B, H, tq, tk, d, causal] of cases) await compare(B, H, tq, tk, d, causal, seed++, { backward });
     }
+    // The one-pass pair with 1 key per invocation (smaller key blocks than query blocks).
+    await compare(1, 2, 90, 90, 8, true, 210, { backward: 'one-pass', rows: 1 });
+  });
+
+  it('kernel options reach the kernels: a new variant compiles its own pipeline, and the default is unchanged after it', async () => {
+    const rng = new Rng(220);
+    const q = vq.tensor(rng.array(2 * 9 * 8), [1, 2, 9, 8]);
+    const rt = vq.runtime();
+    const pipelines = () => rt.counters.pipelines;
+    const run = (opts: vq.AttentionOptions) => vq.tidy(() => vq.attention(q, q, q, opts));
+    run({}).dispose();
+    const before = pipelines();
+    run({ causal: true, rows: 3 }).dispose();
+    expect(pipelines()).toBeGreaterThan(before);
+    const after = pipelines();
+    run({}).dispose();
+    expect(pipelines()).toBe(after);
+    q.dispose();
+  });
+
+  it('rejects unknown kernel variants', () => {
+    const q = vq.zeros([1, 1, 4, 8]);
+    expect(() => vq.attention(q, q, q, { rows: 9 })).toThrow(/rows 9 is not an integer in 1..8/);
+    expect(() => vq.attention(q, q, q, { backward: 'three-pass' as vq.BackwardScheme })).toThrow(/backward 'three-pass'/);
+    expect(() => vq.attentionDecode(q, q, q, 4, { rows: 0 })).toThrow(/rows 0/);
+    q.dispose();
   });
 
   it('handles more keys than queries (cross attention, causal aligned to the end)', async () => {
@@ -163,21 +173,16 @@ describe('attention', () => {
     // 150 rows: several blocks, so the one-pass scheme sums dQ, dK and dV over several dispatches.
     const shape = [1, 2, 150, 16];
     const data = [rng.array(4800), rng.array(4800), rng.array(4800)];
-    const grads = async () => {
-      const xs = data.map((x) => { const t = vq.tensor(x, shape); t.requiresGrad = true; return t; });
-      vq.tidy(() => vq.backward(vq.sum(vq.square(vq.attention(xs[0], xs[1], xs[2], { causal: true })))));
+    const grads = async (backward: vq.BackwardScheme) => {
+      const xs = data.map((x) => vq.tensor(x, shape, { requiresGrad: true }));
+      vq.tidy(() => vq.backward(vq.sum(vq.square(vq.attention(xs[0], xs[1], xs[2], { causal: true, backward })))));
       const out = await Promise.all(xs.map((t) => t.grad!.toArray()));
       xs.forEach((t) => { t.grad!.dispose(); t.dispose(); });
       return out;
     };
-    try {
-      for (const scheme of ['one-pass', 'two-pass'] as const) {
-        vq.forceAttentionBackward(scheme);
-        const a = await grads(), b = await grads();
-        for (let i = 0; i < 3; i++) expect(Array.from(b[i])).toEqual(Array.from(a[i]));
-      }
-    } finally {
-      vq.forceAttentionBackward(null);
+    for (const scheme of ['one-pass', 'two-pass'] as const) {
+      const a = await grads(scheme), b = await grads(scheme);
+      for (let i = 0; i < 3; i++) expect(Array.from(b[i])).toEqual(Array.from(a[i]));
     }
   });
 });

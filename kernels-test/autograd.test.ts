@@ -1,5 +1,6 @@
 // The tape (autograd/tape.ts): accumulation across backward calls, noGrad, detach and the
-// straight-through estimator, fan-out, non-differentiable ops, and its errors.
+// straight-through estimator, fan-out, non-differentiable ops, and its errors; leaves made with
+// the creation functions' `requiresGrad` option.
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as vq from '../src/index.js';
@@ -9,9 +10,7 @@ beforeAll(async () => {
 });
 
 function leaf(data: number[], shape?: number[]): vq.Tensor {
-  const t = vq.tensor(data, shape);
-  t.requiresGrad = true;
-  return t;
+  return vq.tensor(data, shape, { requiresGrad: true });
 }
 
 const arr = async (t: vq.Tensor) => Array.from(await t.toArray());
@@ -98,5 +97,30 @@ describe('autograd', () => {
     expect(() => vq.backward(vq.mul(x, x))).toThrow(/loss must be a scalar, got \[3\]; pass a gradient/);
     expect(() => vq.backward(vq.tensor([1]))).toThrow(/does not require a gradient/);
     expect(() => vq.backward(vq.mul(x, x), vq.ones([1, 3]))).toThrow(/gradient \[1, 3\] does not match the output \[3\]/);
+  });
+
+  it('creation functions make leaves with { requiresGrad: true } (f32 only); a dtype string still works', async () => {
+    const made = [
+      vq.tensor([1, 2], [2], { requiresGrad: true }),
+      vq.zeros([2], { requiresGrad: true }),
+      vq.ones([2], { requiresGrad: true }),
+      vq.full([2], 3, { requiresGrad: true }),
+      vq.zerosLike(vq.ones([2]), { requiresGrad: true }),
+      vq.empty([2], { requiresGrad: true }),
+    ];
+    for (const t of made) {
+      expect(t.requiresGrad).toBe(true);
+      expect(t.dtype).toBe('f32');
+    }
+    const [x, z] = made;
+    vq.backward(vq.sum(vq.mul(vq.mul(x, x), vq.add(z, vq.onesLike(z))))); // x² · (z + 1) at z = 0
+    expect(await arr(x.grad!)).toEqual([2, 4]);
+    expect(await arr(z.grad!)).toEqual([1, 4]);
+    expect(vq.tensor([1, 2]).requiresGrad).toBe(false);
+    expect(vq.tensor([1, 2], [2], 'i32').dtype).toBe('i32');
+    expect(vq.tensor([1, 2], [2], { dtype: 'u32' }).dtype).toBe('u32');
+    expect(vq.zeros([1], 'i32').dtype).toBe('i32');
+    expect(() => vq.tensor([1, 2], [2], { dtype: 'i32', requiresGrad: true })).toThrow(/tensor: only f32 tensors can require gradients, got dtype 'i32'/);
+    expect(() => vq.zeros([2], { dtype: 'u32', requiresGrad: true })).toThrow(/full: only f32 tensors can require gradients/);
   });
 });

@@ -187,8 +187,12 @@ describe('upsampleNearest2x and conv2dUpsample2x', () => {
     }));
   });
 
-  it('conv2dUpsample2x rejects a stride', () => {
+  it('conv2dUpsample2x and nn.Conv2d with upsample reject a stride', () => {
     const x = vq.zeros([1, 2, 3, 3]);
-    expect(() => vq.conv2dUpsample2x(x, vq.zeros([2, 2, 3, 3]), null, { stride: 2 } as { padding?: number })).toThrow(/fused upsample convolution has stride 1/);
+    expect(() => vq.conv2dUpsample2x(x, vq.zeros([2, 2, 3, 3]), null, { stride: 2 })).toThrow(/fused upsample convolution has stride 1/);
+    // nn.Conv2d passes its stride on, rather than ignoring it with `upsample`
+    const layer = new vq.Conv2d(2, 2, { kernel: 3, padding: 1, stride: 2, upsample: true });
+    expect(() => layer.forward(x)).toThrow(/fused upsample convolution has stride 1/);
+    layer.dispose();
   });
 });

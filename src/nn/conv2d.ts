@@ -7,17 +7,23 @@ import type { Tensor } from '../tensor/tensor.js';
 import { initRng, uniform, type InitRng } from './init.js';
 import { Module } from './module.js';
 
+/** Configuration of a {@link Conv2d} layer. */
 export interface Conv2dConfig {
+  /** kernel size K (a K×K kernel) */
   kernel: number;
+  /** step between output positions (default 1) */
   stride?: number;
+  /** zeros added on every side of the input (default 0) */
   padding?: number;
+  /** learn a per-channel bias (default true) */
   bias?: boolean;
-  /** convolve the nearest 2× upsample of the input (stride must be 1) */
+  /** convolve the nearest 2× upsample of the input (stride must be 1: another stride throws in forward) */
   upsample?: boolean;
   /** scale of the initial weights (0: the layer starts as a zero map, e.g. a residual branch's last conv) */
   initScale?: number;
 }
 
+/** 2-D convolution layer, x [N, Cin, H, W] → [N, Cout, Ho, Wo] (see {@link conv2d} for the output size). */
 export class Conv2d extends Module {
   /** [Cout, Cin, K, K] */
   readonly weight: Tensor;
@@ -34,8 +40,8 @@ export class Conv2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const padding = this.cfg.padding ?? 0;
-    if (this.cfg.upsample) return conv2dUpsample2x(x, this.weight, this.bias, { padding });
-    return conv2d(x, this.weight, this.bias, { stride: this.cfg.stride ?? 1, padding });
+    const o = { stride: this.cfg.stride ?? 1, padding: this.cfg.padding ?? 0 };
+    // (a stride other than 1 with `upsample` throws there, rather than being ignored)
+    return this.cfg.upsample ? conv2dUpsample2x(x, this.weight, this.bias, o) : conv2d(x, this.weight, this.bias, o);
   }
 }

@@ -3,6 +3,7 @@
 // never stored.
 //
 //   attention(q, k, v, { causal, scale })      q: [B, H, Tq, d], k, v: [B, H, Tk, d] → [B, H, Tq, d]
+//     (kernel variants by adapter, or per call: { backward: 'one-pass' | 'two-pass', rows })
 //   attentionDecode(q, kCache, vCache, length) q: [B, H, n, d], caches [B, H, Tmax, d] → [B, H, n, d]
 //   writeKV(cache, rows, pos)                  rows [B, H, n, d] into cache[:, :, pos:pos+n, :]
 //
@@ -39,11 +40,35 @@ const LOG2E = Math.log2(Math.E);
 /** Largest head dim (the decode kernel keeps one accumulator of d floats per invocation in workgroup memory). */
 export const MAX_HEAD_DIM = 256;
 
-export interface AttentionOptions {
+/**
+ * Kernel variants of the attention ops. By default the adapter decides (CPU rasterisers and GPUs
+ * get different schedules, see `schedule()`); tests and benches set them to run every variant on
+ * any adapter. The values are the same whichever variant runs (up to float rounding).
+ */
+export interface AttentionKernelOptions {
+  /**
+   * The backward scheme: 'one-pass' (default on CPU rasterisers) or 'two-pass' (default on GPUs).
+   * 'one-pass' falls back to 'two-pass' where its tiles do not fit workgroup memory.
+   */
+  backward?: BackwardScheme;
+  /** rows (queries, or keys in the key pass) per invocation of every attention kernel, 1..8 (default by adapter) */
+  rows?: number;
+}
+
+/** Options of {@link attention}. */
+export interface AttentionOptions extends AttentionKernelOptions {
   /** query i attends to keys j ≤ i (aligned to the end when Tk > Tq) */
   causal?: boolean;
   /** score scale (default 1/√d) */
   scale?: number;
+}
+
+/** Options of {@link attentionDecode}. */
+export interface AttentionDecodeOptions {
+  /** score scale (default 1/√d) */
+  scale?: number;
+  /** rows per invocation of the prefill kernel (n > 1 queries), 1..8 (default by adapter); see {@link AttentionKernelOptions} */
+  rows?: number;
 }
 
 /**
@@ -87,33 +112,23 @@ interface Schedule { fwd: Tile; dq: Tile; dkv: Tile; bwd: PairTile; wg: number; 
 /** How the backward runs (see the top of this file and the schedule above). */
 export type BackwardScheme = 'one-pass' | 'two-pass';
 
-function schedule(): Schedule {
+function schedule(opts: AttentionKernelOptions): Schedule {
   const s: Schedule = runtime().isCpu
     ? { fwd: { rows: 8, block: 8 }, dq: { rows: 4, block: 4 }, dkv: { rows: 4, block: 4 }, bwd: { rows: 8, block: 8, quads: 8, wg: 8 }, wg: 8, backward: 'one-pass' }
     : { fwd: { rows: 1, block: 8 }, dq: { rows: 1, block: 8 }, dkv: { rows: 1, block: 8 }, bwd: { rows: 1, block: 8, quads: 8, wg: 64 }, wg: 64, backward: 'two-pass' };
-  if (forcedRows) for (const t of [s.fwd, s.dq, s.dkv, s.bwd]) t.rows = forcedRows;
-  if (forcedBackward) s.backward = forcedBackward;
+  if (opts.rows !== undefined) for (const t of [s.fwd, s.dq, s.dkv, s.bwd]) t.rows = opts.rows;
+  if (opts.backward !== undefined) s.backward = opts.backward;
   // The pair's P and dS tiles: 2 · (WG·rows keys) · quads vec4s of workgroup memory.
   if (s.backward === 'one-pass' && 2 * s.bwd.wg * s.bwd.rows * s.bwd.quads * 16 > runtime().limits.maxComputeWorkgroupStorageSize) s.backward = 'two-pass';
   return s;
 }
 
-let forcedRows = 0;
-let forcedBackward: BackwardScheme | null = null;
-
-/** Forces the backward scheme on any adapter (tests, benches); null restores the automatic choice. */
-export function forceAttentionBackward(scheme: BackwardScheme | null): void {
-  if (scheme !== null && scheme !== 'one-pass' && scheme !== 'two-pass') throw new Error(`forceAttentionBackward: '${scheme}' is not 'one-pass', 'two-pass' or null.`);
-  forcedBackward = scheme;
-}
-
-/**
- * Forces the rows (queries, or keys in the key pass) per invocation of every attention kernel, so
- * tests and benches can run every schedule on any adapter; 0 restores the automatic choice.
- */
-export function forceAttentionRows(rows: number): void {
-  if (!Number.isInteger(rows) || rows < 0 || rows > 8) throw new Error(`forceAttentionRows: ${rows} is not in 0..8.`);
-  forcedRows = rows;
+/** Validates the kernel options (one clear error) and keeps only them. */
+function kernelOptions(opts: AttentionKernelOptions, op: string): AttentionKernelOptions {
+  const { backward, rows } = opts;
+  if (backward !== undefined && backward !== 'one-pass' && backward !== 'two-pass') throw new Error(`${op}: backward '${backward}' is not 'one-pass' or 'two-pass'.`);
+  if (rows !== undefined && !(Number.isInteger(rows) && rows >= 1 && rows <= 8)) throw new Error(`${op}: rows ${rows} is not an integer in 1..8.`);
+  return { backward, rows };
 }
 
 interface Variant {
@@ -136,11 +151,12 @@ const variants = new Map<string, Variant>();
 const decodeVariants = new Map<number, KernelSource>();
 
 /**
- * Shader variants for the current schedule (private arrays need const sizes), built once per
- * schedule. The head dim is a uniform of these kernels: one variant serves every d.
+ * Shader variants for the schedule the adapter and `opts` choose (private arrays need const
+ * sizes), built once per schedule. The head dim is a uniform of these kernels: one variant serves
+ * every d.
  */
-function variant(): Variant {
-  const { fwd, dq, dkv, bwd, wg, backward } = schedule();
+function variant(opts: AttentionKernelOptions): Variant {
+  const { fwd, dq, dkv, bwd, wg, backward } = schedule(opts);
   const key = [fwd, dq, dkv].map((t) => `${t.rows}x${t.block}`).join('|') + `|${JSON.stringify(bwd)}|${wg}|${backward}`;
   let v = variants.get(key);
   if (!v) {
@@ -215,11 +231,11 @@ function emptyWithLse(shape: Shape): Tensor {
  * Runs the forward kernel. K and V rows of a head are `kvRows`·d elements apart (Tk for plain
  * attention, Tmax for a cache); only the first `tk` keys are read.
  */
-function forwardRaw(q: Tensor, k: Tensor, v: Tensor, tk: number, kvRows: number, causal: boolean, scale: number): Tensor {
+function forwardRaw(q: Tensor, k: Tensor, v: Tensor, tk: number, kvRows: number, causal: boolean, scale: number, kopts: AttentionKernelOptions): Tensor {
   const [B, H, tq, d] = q.shape;
   const out = emptyWithLse(q.shape);
   if (out.size > 0 && tk > 0) {
-    const vr = variant();
+    const vr = variant(kopts);
     const p = (h0: number) =>
       new Params().u32(h0, tq, tk, (kvRows * d) / 4, Math.max(0, tk - tq)).f32(scale * LOG2E).u32(out.size, d / 4);
     launchPerHead(vr.fwd, vr.wg, p, [q, k, v, out], Math.ceil(tq / vr.fwdRows), B * H, causal);
@@ -230,6 +246,10 @@ function forwardRaw(q: Tensor, k: Tensor, v: Tensor, tk: number, kvRows: number,
 /**
  * Scaled dot-product attention softmax(scale · q·kᵀ [+ causal mask]) · v over B·H heads, fused
  * (never materialises the Tq×Tk scores). Autograd flows to q, k and v. Causal needs Tk ≥ Tq.
+ * @param q queries [B, H, Tq, d]; k, v keys and values [B, H, Tk, d] (d a multiple of 4, ≤ 256)
+ * @param opts `causal`, `scale`, and the kernel variants ({@link AttentionKernelOptions}), which
+ *   the backward pass of this call uses too
+ * @returns [B, H, Tq, d]
  */
 export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
   const op = 'attention';
@@ -241,12 +261,13 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   const tk = k.shape[2];
   const causal = opts.causal ?? false;
   const scale = opts.scale ?? 1 / Math.sqrt(d);
+  const kopts = kernelOptions(opts, op);
   if (causal && tk < tq) throw new Error(`${op}: causal attention needs at least as many keys (${tk}) as queries (${tq}).`);
   if (tk === 0 && tq > 0) throw new Error(`${op}: no keys to attend to (k is ${fmt(k.shape)}).`);
   const qc = contiguous(q), kc = contiguous(k), vc = contiguous(v);
-  const out = forwardRaw(qc, kc, vc, tk, tk, causal, scale);
+  const out = forwardRaw(qc, kc, vc, tk, tk, causal, scale, kopts);
   qc.dispose(); kc.dispose(); vc.dispose();
-  return record(out, op, [q, k, v], (g) => attentionBackward(q, k, v, out, g, causal, scale));
+  return record(out, op, [q, k, v], (g) => attentionBackward(q, k, v, out, g, causal, scale, kopts));
 }
 
 /** What both backward schemes read: dense q, k, v, dO; O and L (`out`); and the sizes. */
@@ -259,8 +280,8 @@ interface BackwardInputs {
 }
 
 /** dQ, dK, dV from the output gradient g, recomputing the scores from q, k and out's L. */
-function attentionBackward(q: Tensor, k: Tensor, v: Tensor, out: Tensor, g: Tensor, causal: boolean, scale: number): Tensor[] {
-  const vr = variant();
+function attentionBackward(q: Tensor, k: Tensor, v: Tensor, out: Tensor, g: Tensor, causal: boolean, scale: number, kopts: AttentionKernelOptions): Tensor[] {
+  const vr = variant(kopts);
   if (q.size === 0 || k.size === 0) return [empty(q.shape), empty(k.shape), empty(k.shape)];
   const [B, H, tq, d] = q.shape;
   const tk = k.shape[2];
@@ -316,8 +337,9 @@ function checkCache(q: Tensor, kCache: Tensor, vCache: Tensor, op: string): void
  * Decode step: the n newest queries (usually 1) against the first `length` rows of a key/value
  * cache [B, H, Tmax, d]; query r sits at position length − n + r and sees keys ≤ its position.
  * `length` is a per-dispatch uniform: a growing cache reuses the same pipelines. No autograd.
+ * @param opts `scale`, and `rows` for the prefill kernel ({@link AttentionDecodeOptions})
  */
-export function attentionDecode(q: Tensor, kCache: Tensor, vCache: Tensor, length: number, opts: { scale?: number } = {}): Tensor {
+export function attentionDecode(q: Tensor, kCache: Tensor, vCache: Tensor, length: number, opts: AttentionDecodeOptions = {}): Tensor {
   const op = 'attentionDecode';
   checkCache(q, kCache, vCache, op);
   const tmax = kCache.shape[2], n = q.shape[2];
@@ -325,8 +347,9 @@ export function attentionDecode(q: Tensor, kCache: Tensor, vCache: Tensor, lengt
     throw new Error(`${op}: length ${length} must be an integer in ${Math.max(1, n)}..${tmax} (the cache holds ${tmax} rows, q has ${n}).`);
   }
   const scale = opts.scale ?? 1 / Math.sqrt(q.shape[3]);
+  const kopts = kernelOptions({ rows: opts.rows }, op);
   const qc = contiguous(q);
-  const out = n === 1 ? decodeRaw(qc, kCache, vCache, length, scale) : forwardRaw(qc, kCache, vCache, length, tmax, true, scale);
+  const out = n === 1 ? decodeRaw(qc, kCache, vCache, length, scale) : forwardRaw(qc, kCache, vCache, length, tmax, true, scale, kopts);
   qc.dispose();
   return out;
 }

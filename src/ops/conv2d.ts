@@ -94,9 +94,20 @@ const windowVec4Kernels = new Map<string, KernelSource>();
 /** invocations per workgroup: within every adapter's limit (compat mode guarantees 128) */
 const WG_SIZE = 64;
 
+/** Options of {@link conv2d}. */
 export interface Conv2dOptions {
+  /** step between output positions, in input pixels (default 1) */
   stride?: number;
+  /** zeros added on every side of the input (default 0) */
   padding?: number;
+}
+
+/** Options of {@link conv2dUpsample2x}. */
+export interface Conv2dUpsample2xOptions extends Conv2dOptions {
+  /** must be 1 (the default): the fused upsample convolution has no other stride, and throws for one */
+  stride?: number;
+  /** true: the fused kernels; false: upsample, then conv2d; default: the adapter decides (same values) */
+  fuse?: boolean;
 }
 
 /** Everything the kernels need to know about one convolution. */
@@ -369,9 +380,8 @@ function fuseUpsampleByDefault(unfused: ConvGeometry): boolean {
  * [N, Cout, 2H + 2·padding − KH + 1, …]. `fuse` forces the fused kernels (true) or the unfused pair
  * (false); by default the adapter decides (fuseUpsampleByDefault). Same values either way.
  */
-export function conv2dUpsample2x(x: Tensor, w: Tensor, bias?: Tensor | null, opts: { padding?: number; fuse?: boolean } = {}): Tensor {
-  const o = { padding: opts.padding, stride: (opts as Conv2dOptions).stride ?? 1 };
-  const geo = convGeometry('conv2dUpsample2x', x, w, bias ?? null, o, 2);
+export function conv2dUpsample2x(x: Tensor, w: Tensor, bias?: Tensor | null, opts: Conv2dUpsample2xOptions = {}): Tensor {
+  const geo = convGeometry('conv2dUpsample2x', x, w, bias ?? null, opts, 2);
   // The same convolution over the materialised upsample (the geometry is already validated).
   const unfused: ConvGeometry = { ...geo, H: 2 * geo.H, W: 2 * geo.W, up: 1 };
   if (!(opts.fuse ?? fuseUpsampleByDefault(unfused))) return convolve('conv2d', upsampleNearest2x(x), w, bias ?? null, unfused);

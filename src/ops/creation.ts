@@ -1,7 +1,7 @@
 // Tensors made on the GPU: zeros, ones, full, arange (fill.wgsl).
 
 import fillSrc from '../../shaders/fill.wgsl';
-import { empty, type DType, type Shape, type Tensor } from '../tensor/tensor.js';
+import { creationOptions, empty, withGrad, type DType, type Shape, type Tensor, type TensorOptions } from '../tensor/tensor.js';
 import { grid1d, kernel, launch, Params } from './launch.js';
 
 const FILL = kernel('fill', fillSrc);
@@ -14,20 +14,29 @@ function fillRange(shape: Shape, start: number, step: number, dtype: DType): Ten
   return out;
 }
 
-export function full(shape: Shape, value: number, dtype: DType = 'f32'): Tensor {
-  return fillRange(shape, value, 0, dtype);
+/**
+ * A tensor of `shape` filled with `value` (filled on the GPU).
+ * @param opts a dtype (default 'f32') or {@link TensorOptions}, e.g. `{ requiresGrad: true }`
+ */
+export function full(shape: Shape, value: number, opts: DType | TensorOptions = 'f32'): Tensor {
+  const { dtype, requiresGrad } = creationOptions(opts, 'f32');
+  return withGrad(fillRange(shape, value, 0, dtype), requiresGrad, 'full');
 }
-export function zeros(shape: Shape, dtype: DType = 'f32'): Tensor {
-  return full(shape, 0, dtype);
+/** A tensor of zeros; `opts` as for {@link full}. */
+export function zeros(shape: Shape, opts: DType | TensorOptions = 'f32'): Tensor {
+  return full(shape, 0, opts);
 }
-export function ones(shape: Shape, dtype: DType = 'f32'): Tensor {
-  return full(shape, 1, dtype);
+/** A tensor of ones; `opts` as for {@link full}. */
+export function ones(shape: Shape, opts: DType | TensorOptions = 'f32'): Tensor {
+  return full(shape, 1, opts);
 }
-export function zerosLike(t: Tensor): Tensor {
-  return full(t.shape, 0, t.dtype);
+/** Zeros with the shape and dtype of `t`; `opts` may set requiresGrad (or another dtype). */
+export function zerosLike(t: Tensor, opts: TensorOptions = {}): Tensor {
+  return full(t.shape, 0, { dtype: opts.dtype ?? t.dtype, requiresGrad: opts.requiresGrad });
 }
-export function onesLike(t: Tensor): Tensor {
-  return full(t.shape, 1, t.dtype);
+/** Ones with the shape and dtype of `t`; `opts` may set requiresGrad (or another dtype). */
+export function onesLike(t: Tensor, opts: TensorOptions = {}): Tensor {
+  return full(t.shape, 1, { dtype: opts.dtype ?? t.dtype, requiresGrad: opts.requiresGrad });
 }
 /** [start, start+step, ...) with n values (exact for integers below 2^24). */
 export function arange(n: number, start = 0, step = 1, dtype: DType = 'i32'): Tensor {

@@ -152,18 +152,60 @@ export class Tensor {
 }
 
 
-/** Allocates an uninitialised tensor from the pool. */
-export function empty(shape: Shape, dtype: DType = 'f32'): Tensor {
+/** Options of the functions that create tensors (`tensor`, `empty`, `zeros`, `ones`, `full`, ...). */
+export interface TensorOptions {
+  /** element type (default: `tensor` infers it from the data; the others use 'f32') */
+  dtype?: DType;
+  /**
+   * Makes the new tensor a leaf of autograd: `backward()` accumulates its gradient into `.grad`
+   * (f32 only). The same as setting `t.requiresGrad = true` after creating it.
+   */
+  requiresGrad?: boolean;
+}
+
+/** The dtype and requiresGrad of a creation call's last argument (a dtype, or options). */
+export function creationOptions(arg: DType | TensorOptions | undefined, fallback: DType): Required<TensorOptions> {
+  const o: TensorOptions = typeof arg === 'string' ? { dtype: arg } : (arg ?? {});
+  return { dtype: o.dtype ?? fallback, requiresGrad: o.requiresGrad ?? false };
+}
+
+/** Applies `requiresGrad` to a freshly created tensor (only f32 tensors can have gradients). */
+export function withGrad(t: Tensor, requiresGrad: boolean, op: string): Tensor {
+  if (!requiresGrad) return t;
+  if (t.dtype !== 'f32') {
+    t.dispose();
+    throw new Error(`${op}: only f32 tensors can require gradients, got dtype '${t.dtype}'.`);
+  }
+  t.requiresGrad = true;
+  return t;
+}
+
+/**
+ * Allocates an uninitialised tensor from the pool.
+ * @param shape dimensions, row-major
+ * @param opts a dtype (default 'f32') or {@link TensorOptions}
+ */
+export function empty(shape: Shape, opts: DType | TensorOptions = 'f32'): Tensor {
+  const { dtype, requiresGrad } = creationOptions(opts, 'f32');
   checkShape(shape);
   const rt = runtime();
   const bytes = Math.max(4, sizeOf(shape) * 4);
   const buffer = rt.pool.acquire(bytes);
-  return new Tensor(new Storage(buffer, bytes, rt), [...shape], dtype);
+  return withGrad(new Tensor(new Storage(buffer, bytes, rt), [...shape], dtype), requiresGrad, 'empty');
 }
 
-/** Uploads host data as a new tensor. */
-export function tensor(data: ArrayLike<number> | TypedArray, shape?: Shape, dtype?: DType): Tensor {
-  const dt: DType = dtype ?? (data instanceof Int32Array ? 'i32' : data instanceof Uint32Array ? 'u32' : 'f32');
+/**
+ * Uploads host data as a new tensor.
+ * @param data values in row-major order (converted to the dtype)
+ * @param shape dimensions (default `[data.length]`); their product must equal `data.length`
+ * @param opts a dtype, or {@link TensorOptions} such as `{ requiresGrad: true }`. The default dtype
+ *   follows the data: 'i32' for an Int32Array, 'u32' for a Uint32Array, else 'f32'.
+ * @example
+ * const w = tensor([0.5, -1, 2, 0], [2, 2], { requiresGrad: true });
+ */
+export function tensor(data: ArrayLike<number> | TypedArray, shape?: Shape, opts?: DType | TensorOptions): Tensor {
+  const inferred: DType = data instanceof Int32Array ? 'i32' : data instanceof Uint32Array ? 'u32' : 'f32';
+  const { dtype: dt, requiresGrad } = creationOptions(opts, inferred);
   const sh = shape ?? [data.length];
   checkShape(sh);
   if (sizeOf(sh) !== data.length) {
@@ -172,5 +214,5 @@ export function tensor(data: ArrayLike<number> | TypedArray, shape?: Shape, dtyp
   const arr = dt === 'f32' ? Float32Array.from(data) : dt === 'i32' ? Int32Array.from(data) : Uint32Array.from(data);
   const t = empty(sh, dt);
   if (arr.length) runtime().write(t.storage.buffer, 0, arr);
-  return t;
+  return withGrad(t, requiresGrad, 'tensor');
 }
