@@ -141,8 +141,8 @@ describe('missing input and bad flags: one sentence', () => {
     oneSentence(await runCli(['train-prior', '--tokens', 'x', '--on-nan', 'maybe', '--out', out]), 2, /--on-nan must be one of stop, skip; got 'maybe'\./);
     oneSentence(await runCli(['train-tokenizer', '--out', out]), 2, /give --steps N or --minutes M\./);
     oneSentence(await runCli(['train-tokenizer', '--mult', '1,x', '--steps', '2', '--out', out]), 2, /--mult '1,x' must be comma-separated integers/);
-    oneSentence(await runCli(['train-tokenizer', '--mult', '1,2,4', '--steps', '2', '--out', out]), 1, /--mult has 3 entries; --size 32 → --grid 8 halves the side 2 times/);
+    oneSentence(await runCli(['train-tokenizer', '--mult', '1,2,4', '--steps', '2', '--out', out]), 1, /--mult has 3 entries; --size 32 → --grid 8 halves the side 1 times after the 2×2 patches/);
     oneSentence(await runCli(['train-tokenizer', '--betas', '0.9', '--steps', '2', '--out', out]), 2, /--betas '0.9' must be two numbers in \[0, 1\) separated by a comma/);
-    oneSentence(await runCli(['train-tokenizer', '--schedule-steps', 'soon', '--steps', '2', '--out', out]), 2, /--schedule-steps must be a positive integer or 'auto'; got 'soon'\./);
+    oneSentence(await runCli(['train-tokenizer', '--schedule-steps', 'soon', '--steps', '2', '--out', out]), 2, /--schedule-steps must be a positive integer, 'auto' or 'none'; got 'soon'\./);
   });
 });

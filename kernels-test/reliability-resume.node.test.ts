@@ -11,7 +11,7 @@ import { buildCli, checkpointDiff, explain, latestCheckpoint, removeTempDirs, ru
 
 // Dead-code restarts every 2 steps (seeded by the step). Figures are off except in the split run,
 // where one drawn at every checkpoint must not move the data stream.
-const TRAIN = ['train-tokenizer', ...TINY_TOKENIZER, '--restart-every', '2', '--log-every', '2'];
+const TRAIN = ['train-tokenizer', ...TINY_TOKENIZER, '--preset', 'vqgan', '--restart-every', '2', '--log-every', '2'];
 const NO_FIGURES = ['--figure-every', '1000'];
 let reference = '';
 let referenceRun = '';

@@ -107,12 +107,28 @@ export class PriorTrainer {
   /** ε of the training cross-entropy (the logged loss is the smoothed one) */
   readonly labelSmoothing: number;
 
-  constructor(readonly prior: Prior, o: { lr: number; totalSteps: number; warmup: number; weightDecay?: number; labelSmoothing?: number }) {
+  private decayTarget: number;
+
+  constructor(readonly prior: Prior, private readonly o: { lr: number; totalSteps: number; warmup: number; weightDecay?: number; labelSmoothing?: number }) {
     this.labelSmoothing = o.labelSmoothing ?? 0;
-    this.opt = new AdamW(prior.parameters(), {
-      lr: warmupCosine({ base: o.lr, warmupSteps: o.warmup, totalSteps: Math.max(o.totalSteps, o.warmup + 1), min: o.lr / 10 }),
-      weightDecay: o.weightDecay ?? 0.01, clipNorm: 1,
-    });
+    this.decayTarget = o.totalSteps;
+    this.opt = new AdamW(prior.parameters(), { lr: this.schedule(o.totalSteps), weightDecay: o.weightDecay ?? 0.01, clipNorm: 1 });
+  }
+
+  /** Warm-up, then a cosine to lr/10 at `totalSteps`. */
+  private schedule(totalSteps: number) {
+    const { lr, warmup } = this.o;
+    return warmupCosine({ base: lr, warmupSteps: warmup, totalSteps: Math.max(Math.round(totalSteps), warmup + 1), min: lr / 10 });
+  }
+
+  /**
+   * Re-targets the cosine to end at step `steps`: a run with a time budget (train-prior --minutes
+   * without --steps) passes the step its budget will end at, re-estimated as it goes, so the
+   * learning rate has decayed when the time runs out on any machine.
+   */
+  setDecaySteps(steps: number): void {
+    if (Math.round(steps) !== this.decayTarget) this.opt.lr = this.schedule(steps);
+    this.decayTarget = Math.round(steps);
   }
 
   train(batch: PriorBatch): void {

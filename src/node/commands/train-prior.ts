@@ -15,6 +15,7 @@ import { manualSeed } from '../../nn/init.js';
 import { defaultGenerator, type GeneratorState } from '../../ops/random.js';
 import { classCounts, DEFAULT_LABEL_DROP, dropLabels, makeBatch, PRIOR_DEFAULTS, PriorTrainer } from '../../train/prior-trainer.js';
 import { RUN_FLAGS } from '../run-flags.js';
+import { StopEstimate } from '../../train/stop-estimate.js';
 import { parseFlags, UsageError, type FlagSpec } from '../args.js';
 import { expectRunKind, loadLatestCheckpoint, restoreCheckpoint, saveCheckpoint } from '../checkpoint.js';
 import { installNanTestHook, NanGuard, type NanPolicy } from '../nan-policy.js';
@@ -36,7 +37,7 @@ export const TRAIN_PRIOR_FLAGS: Record<string, FlagSpec> = {
   'label-drop': { type: 'number', help: `class-cond: fraction of items trained unconditionally (the null class), for classifier-free guidance (default ${DEFAULT_LABEL_DROP} with --class-cond)`, min: 0, max: 1 },
   steps: { type: 'int', help: 'stop after this many steps', min: 1 },
   minutes: { type: 'number', help: 'stop after this many minutes', min: 0 },
-  'schedule-steps': { type: 'int', help: `length of the learning-rate schedule (default: --steps, or ${PRIOR_DEFAULTS.scheduleSteps})`, min: 1 },
+  'schedule-steps': { type: 'int', help: 'length of the learning-rate schedule (default: --steps; with --minutes alone, the step the time budget ends at, estimated from the measured speed)', min: 1 },
   batch: { type: 'int', help: 'sequences per step', default: PRIOR_DEFAULTS.batch, min: 1, max: 4096 },
   lr: { type: 'number', help: 'peak learning rate', default: PRIOR_DEFAULTS.lr, min: 0 },
   warmup: { type: 'int', help: 'warm-up steps', default: PRIOR_DEFAULTS.warmup, min: 0 },
@@ -49,6 +50,8 @@ interface RunConfig {
   lr: number;
   warmup: number;
   totalSteps: number;
+  /** the schedule ends where the time budget does (--minutes without --steps or --schedule-steps) */
+  scheduleAuto?: boolean;
   seed: number;
   /** absent in runs from before it existed (trained without smoothing) */
   labelSmoothing?: number;
@@ -92,6 +95,7 @@ export async function trainPrior(argv: string[]): Promise<void> {
         }),
         labelSmoothing: f['label-smoothing'] !== undefined ? Number(f['label-smoothing']) : kind === 'mask' ? MASK_DEFAULTS.labelSmoothing : 0,
         batch: Number(f.batch), lr: Number(f.lr), warmup: Number(f.warmup), totalSteps: totalSteps || PRIOR_DEFAULTS.scheduleSteps, seed: Number(f.seed),
+        scheduleAuto: !totalSteps || undefined,
       };
   checkCacheMatchesPrior(cache, cachePath, run.prior, out);
   if (saved && f['label-drop'] !== undefined && Number(f['label-drop']) !== (run.prior.labelDrop ?? 0)) {
@@ -143,6 +147,9 @@ export async function trainPrior(argv: string[]): Promise<void> {
   const every = (n: number) => trainer.step % n === 0;
   let lastT = Date.now(), lastStep = trainer.step;
   const startStep = trainer.step;
+  // A schedule following the time budget: its end re-estimated every step (as the tokenizer's
+  // --schedule-steps auto), so the cosine has reached lr/10 when the minutes run out.
+  const stopEstimate = run.scheduleAuto && deadline !== Infinity ? new StopEstimate({ startStep, stopAt, deadline }) : null;
   const x = new Int32Array(B * L), labels = new Int32Array(B);
   try {
     while (trainer.step < stopAt && Date.now() < deadline && !interrupted) {
@@ -152,6 +159,8 @@ export async function trainPrior(argv: string[]): Promise<void> {
         labels[b] = train.labels[i];
       }
       dropLabels(labels, labelDrop, rng); // the null class for classifier-free guidance
+      const end = stopEstimate?.at(trainer.step);
+      if (end != null) trainer.setDecaySteps(end);
       trainer.train(makeBatch(run.prior, x, labels, rng));
       await runtime().throttle(); // at most one step in flight (see train-tokenizer)
       if (every(Number(f['log-every']))) {

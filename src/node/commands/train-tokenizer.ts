@@ -28,45 +28,72 @@ import { evaluateTokenizer } from './eval-tokenizer.js';
 import { StopEstimate } from '../../train/stop-estimate.js';
 import { onInterrupt, progressLine } from '../progress.js';
 
+/**
+ * Recipes. The flag defaults are the best tokenizer we know for 32×32 → 8×8 (L2 reconstruction,
+ * l2-normalised 8-dimensional codes, 2×2 patches folded into channels, a linear decay to 0 where
+ * the run stops: docs/tokenizer.md); `--preset vqgan` gives the VQGAN setting instead (L1 +
+ * perceptual + adversarial loss from the patch discriminator, 32-dimensional codes). A preset sets
+ * only the flags the command line does not give.
+ */
+export const TOKENIZER_PRESETS: Record<string, Record<string, string | number | boolean | undefined>> = {
+  psnr: {},
+  vqgan: {
+    'code-dim': 32, 'res-blocks': 1, 'enc-res-blocks': undefined, patch: 1, batch: 16, lr: DEFAULT_LOSS.lr, 'schedule-steps': 'none',
+    schedule: 'cosine', 'lr-final': 0.1, rec: 'l1', perceptual: DEFAULT_LOSS.perceptual, adversarial: DEFAULT_LOSS.adversarial, l2norm: false, beta: 0.25,
+  },
+};
+
+/** The preset's values for every flag absent from argv (undefined: the flag's own fallback). */
+export function applyPreset(f: Record<string, unknown>, argv: readonly string[], preset: string): void {
+  const given = new Set(argv.filter((a) => a.startsWith('--')).map((a) => a.slice(2).split('=')[0]));
+  for (const [k, v] of Object.entries(TOKENIZER_PRESETS[preset] ?? {})) {
+    if (given.has(k)) continue;
+    if (v === undefined) delete f[k];
+    else f[k] = v;
+  }
+}
+
 export const TRAIN_TOKENIZER_FLAGS: Record<string, FlagSpec> = {
+  preset: { type: 'string', help: "recipe: 'psnr' (the flag defaults below: the best 32×32 tokenizer) or 'vqgan' (L1 + perceptual + adversarial losses with the patch discriminator, 32-dim codes, batch 16, constant rate); explicit flags override it", default: 'psnr', choices: Object.keys(TOKENIZER_PRESETS) },
   data: { type: 'string', help: "'emoji', 'synthetic' or an image folder", default: 'emoji' },
   size: { type: 'int', help: 'image side (pixels)', default: 32, min: 8, max: 1024 },
   grid: { type: 'int', help: 'token grid side', default: 8, min: 1, max: 256 },
   codebook: { type: 'int', help: 'number of codes', default: 256, min: 2, max: 65536 },
-  'code-dim': { type: 'int', help: 'code dimension', default: 32, min: 1, max: 256 },
+  'code-dim': { type: 'int', help: 'code dimension', default: 8, min: 1, max: 256 },
   width: { type: 'int', help: 'channels of the first level', default: 32, min: 4, max: 1024 },
-  'res-blocks': { type: 'int', help: 'residual blocks per level', default: 1, min: 0, max: 8 },
+  'res-blocks': { type: 'int', help: 'residual blocks per level', default: 2, min: 0, max: 8 },
   'enc-width': { type: 'int', help: "the encoder's width (default: --width, which then sets the decoder's alone)", min: 4, max: 1024 },
-  'enc-res-blocks': { type: 'int', help: "the encoder's residual blocks per level (default: --res-blocks)", min: 0, max: 16 },
-  patch: { type: 'int', help: 'fold p×p pixel patches into channels before the first convolution (convolutions run at size/p)', default: 1, min: 1, max: 64 },
+  'enc-res-blocks': { type: 'int', help: "the encoder's residual blocks per level", default: 1, min: 0, max: 16 },
+  patch: { type: 'int', help: 'fold p×p pixel patches into channels before the first convolution (convolutions run at size/p)', default: 2, min: 1, max: 64 },
   'mid-blocks': { type: 'int', help: 'residual blocks at the token grid, in the middle of the encoder and of the decoder', default: 1, min: 1, max: 16 },
   'mid-mult': { type: 'int', help: "their channel multiplier (default: the last level's)", min: 1, max: 64 },
   attn: { type: 'boolean', help: 'a self-attention block in the middle of the encoder and the decoder, at the token grid (VQGAN)' },
   mult: { type: 'string', help: "channel multiplier per level, comma-separated, one per halving of the side (default '1,2', '1,2,4', ... capped at 4)" },
   steps: { type: 'int', help: 'stop after this many steps', min: 1 },
   minutes: { type: 'number', help: 'stop after this many minutes', min: 0 },
-  batch: { type: 'int', help: 'images per step', default: 16, min: 1, max: 4096 },
-  lr: { type: 'number', help: 'learning rate', default: DEFAULT_LOSS.lr, min: 0 },
+  batch: { type: 'int', help: 'images per step', default: 8, min: 1, max: 4096 },
+  lr: { type: 'number', help: 'learning rate', default: 2.5e-3, min: 0 },
   betas: { type: 'string', help: "the generator's Adam β1,β2", default: '0.5,0.9' },
   clip: { type: 'number', help: "clip the generator's global gradient norm to this (0 = off)", default: DEFAULT_LOSS.clip, min: 0 },
   'schedule-steps': {
     type: 'string',
-    help: "decay the learning rate to lr·(--lr-final) over this many steps, or 'auto': to the step the run stops at (--steps, or the end of --minutes at the measured speed) (default: constant)",
+    help: "decay the learning rate to lr·(--lr-final) over this many steps, 'auto': to the step the run stops at (--steps, or the end of --minutes at the measured speed), or 'none': constant",
+    default: 'auto',
   },
-  schedule: { type: 'string', help: 'shape of that decay', default: 'cosine', choices: ['cosine', 'linear'] },
-  'lr-final': { type: 'number', help: 'the learning rate at the end of the decay, as a fraction of --lr', default: 0.1, min: 0, max: 1 },
+  schedule: { type: 'string', help: 'shape of that decay', default: 'linear', choices: ['cosine', 'linear'] },
+  'lr-final': { type: 'number', help: 'the learning rate at the end of the decay, as a fraction of --lr', default: 0, min: 0, max: 1 },
   'checkpoint-every': { type: 'int', help: 'steps between checkpoints', default: 500, min: 1 },
   'log-every': { type: 'int', help: 'steps between progress lines', default: 50, min: 1 },
   'figure-every': { type: 'int', help: 'steps between reconstruction figures', default: 500, min: 1 },
   keep: { type: 'int', help: 'checkpoints kept', default: 3, min: 1 },
-  rec: { type: 'string', help: 'reconstruction loss', default: 'l1', choices: ['l1', 'l2'] },
-  perceptual: { type: 'number', help: 'perceptual (discriminator-feature) loss weight, 0 = off', default: DEFAULT_LOSS.perceptual, min: 0 },
-  adversarial: { type: 'number', help: 'adversarial loss weight, 0 = off', default: DEFAULT_LOSS.adversarial, min: 0 },
+  rec: { type: 'string', help: 'reconstruction loss', default: 'l2', choices: ['l1', 'l2'] },
+  perceptual: { type: 'number', help: 'perceptual (discriminator-feature) loss weight, 0 = off', default: 0, min: 0 },
+  adversarial: { type: 'number', help: 'adversarial loss weight, 0 = off', default: 0, min: 0 },
   'adv-warmup': { type: 'int', help: 'steps before the adversarial loss starts', default: DEFAULT_LOSS.advWarmup, min: 0 },
   'no-ema': { type: 'boolean', help: 'learned codebook with codebook loss instead of EMA updates' },
-  l2norm: { type: 'boolean', help: 'l2-normalised codes' },
+  l2norm: { type: 'boolean', help: 'l2-normalised codes (--l2norm=false: off)', default: true },
   estimator: { type: 'string', help: "the encoder's gradient through the quantizer: straight-through or the rotation trick", default: 'ste', choices: ['ste', 'rotation'] },
-  beta: { type: 'number', help: 'commitment weight β (on the encoder side)', default: 0.25, min: 0 },
+  beta: { type: 'number', help: 'commitment weight β (on the encoder side)', default: 0.5, min: 0 },
   'ema-decay': { type: 'number', help: 'decay of the EMA codebook updates', default: 0.99, min: 0, max: 1 },
   'restart-every': { type: 'int', help: 'steps between dead-code restarts (0 = never)', default: 25, min: 0 },
   seed: { type: 'int', help: 'random seed', default: 0 },
@@ -89,11 +116,11 @@ function parseMult(spec: string | undefined): number[] | undefined {
 
 /** '--schedule-steps 4900' → 4900, 'auto' → 'auto', absent → 0 (constant rate). */
 function parseScheduleSteps(spec: string | undefined): number | 'auto' {
-  if (spec === undefined) return 0;
+  if (spec === undefined || spec === 'none') return 0;
   if (spec === 'auto') return 'auto';
   const n = Number(spec);
   if (spec.trim() === '' || !Number.isInteger(n) || n < 1) {
-    throw new UsageError(`train-tokenizer: --schedule-steps must be a positive integer or 'auto'; got '${spec}'.`);
+    throw new UsageError(`train-tokenizer: --schedule-steps must be a positive integer, 'auto' or 'none'; got '${spec}'.`);
   }
   return n;
 }
@@ -109,6 +136,7 @@ function parseBetas(spec: string): [number, number] {
 
 export async function trainTokenizer(argv: string[]): Promise<void> {
   const f = parseFlags(argv, TRAIN_TOKENIZER_FLAGS, 'train-tokenizer');
+  applyPreset(f, argv, f.preset as string);
   const betas = parseBetas(f.betas as string);
   const decaySteps = parseScheduleSteps(f['schedule-steps'] as string | undefined);
   if (f.steps === undefined && f.minutes === undefined) throw new UsageError('train-tokenizer: give --steps N or --minutes M.');
