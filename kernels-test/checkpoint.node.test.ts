@@ -10,6 +10,7 @@ import { Linear } from '../src/nn/linear.js';
 import { Sequential } from '../src/nn/sequential.js';
 import { exportWeights, loadLatestCheckpoint, saveCheckpoint, writeFileAtomic } from '../src/node/checkpoint.js';
 import { decodeSafetensors } from '../src/io/safetensors.js';
+import { checkpointChecksum, fileChecksum } from '../src/node/checksum.js';
 import { gelu, square, sub } from '../src/ops/elementwise.js';
 import { mean } from '../src/ops/reduce.js';
 import { AdamW } from '../src/optim/adam.js';
@@ -169,7 +170,10 @@ describe('checkpoints', () => {
     const d = decodeSafetensors(new Uint8Array(await readFile(path)));
     expect(Object.keys(d.tensors).length).toBeGreaterThan(0);
     expect(Object.keys(d.tensors).every((k) => k.startsWith('model.'))).toBe(true);
-    expect(Object.keys(d.metadata).sort()).toEqual(['config', 'format', 'step']);
+    expect(Object.keys(d.metadata).sort()).toEqual(['config', 'format', 'source_checksum', 'step']);
+    // the copy names the checkpoint it came from: caches and priors made from either match
+    expect(checkpointChecksum(path)).toBe(fileChecksum(join(dir, 'ckpt-000003.safetensors')));
+    expect(fileChecksum(path)).not.toBe(fileChecksum(join(dir, 'ckpt-000003.safetensors')));
     const fresh = makeModel(6);
     const loaded = await loadLatestCheckpoint(out, { model: fresh });
     expect(loaded?.step).toBe(3);
@@ -179,6 +183,7 @@ describe('checkpoints', () => {
     // --f16: half the bytes, every weight stored as F16 and widened on load to within half's rounding
     const out16 = join(root, 'export-f16');
     const path16 = await exportWeights(dir, out16, { f16: true });
+    expect(checkpointChecksum(path16)).toBe(checkpointChecksum(path));
     const d16 = decodeSafetensors(new Uint8Array(await readFile(path16)));
     expect(Object.values(d16.tensors).every((t) => t.dtype === 'F16')).toBe(true);
     const half = makeModel(7);

@@ -198,6 +198,12 @@ export class Runtime {
       throw new Error(`Kernel '${kernel.name}': grid ${x}×${y}×${z} exceeds maxComputeWorkgroupsPerDimension (${maxWg}).`);
     }
     if (x === 0 || y === 0 || z === 0) return;
+    const maxBind = this.device.limits.maxStorageBufferBindingSize;
+    for (const b of buffers) {
+      if (b.size > maxBind) {
+        throw new Error(`Kernel '${kernel.name}' would bind a buffer of ${b.size} bytes, over this device's maxStorageBufferBindingSize (${maxBind} bytes): its tensors are too large for the device; use a smaller batch or image size (a tokenizer: --patch 2 runs its convolutions at a quarter of the pixels).`);
+      }
+    }
     const pipeline = this.pipeline(kernel, constants);
     this.lastLabel = kernel.name;
     // (debug: the scope opens before the bind group, whose validation fails first on wrong bindings)

@@ -10,6 +10,7 @@ import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { writeFileAtomicSync } from './atomic-file.js';
 import { toF16 } from '../io/f16.js';
+import { checksumOf } from './checksum.js';
 import { decodeSafetensors, encodeSafetensors, type DecodedSafetensors } from '../io/safetensors.js';
 import { fromHostTensor, loadSafetensorsInto, toHostTensors } from '../io/state.js';
 import type { Module } from '../nn/module.js';
@@ -252,12 +253,14 @@ export async function exportWeights(dir: string, out: string, opts: { f16?: bool
     // no pointer: the newest file
   }
   if (!file) throw new Error(`'${dir}' holds no checkpoint (ckpt-<step>.safetensors) to export.`);
-  const decoded = decodeSafetensors(new Uint8Array(await readFile(join(dir, file))));
+  const bytes = new Uint8Array(await readFile(join(dir, file)));
+  const decoded = decodeSafetensors(bytes);
   const { format, step, config } = decoded.metadata;
   if (format !== FORMAT) throw new Error(`${join(dir, file)} is not a vqgpu checkpoint (format '${format ?? 'none'}').`);
   const kept = Object.fromEntries(Object.entries(decoded.tensors).filter(([k]) => k.startsWith('model.'))
     .map(([k, t]) => [k, opts.f16 ? toF16(t) : t]));
-  const metadata: Record<string, string> = { format, step };
+  // The source's checksum (or the one it carries): token caches and priors name a tokenizer by it.
+  const metadata: Record<string, string> = { format, step, source_checksum: decoded.metadata.source_checksum ?? checksumOf(bytes) };
   if (config !== undefined) metadata.config = config;
   await mkdir(out, { recursive: true });
   const path = join(out, file);

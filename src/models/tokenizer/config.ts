@@ -126,3 +126,26 @@ export function checkTokenizerConfig(c: unknown, source: string): TokenizerConfi
   if (t.version !== 1) throw new Error(`${source}: tokenizer config version ${t.version} is not supported (expected 1).`);
   return t;
 }
+
+/**
+ * Bytes of the largest activation one image makes in the encoder or the decoder (f32): at level i
+ * (side size/patch/2^i) the wider of its own channels and those upsampled into it from below. A
+ * device binds at most `maxStorageBufferBindingSize` bytes per buffer (128 MiB on lavapipe), so an
+ * inference batch keeps n times this under that limit (`inferenceBatch`).
+ */
+export function largestActivationBytes(c: TokenizerConfig): number {
+  const side0 = c.size / (c.patch ?? 1);
+  const widest = Math.max(c.width, c.encoderWidth ?? c.width);
+  const midMult = c.midMult ?? c.mult[c.mult.length - 1];
+  let m = 3 * c.size * c.size;
+  for (let i = 0; i < c.mult.length; i++) {
+    const below = i + 1 < c.mult.length ? c.mult[i + 1] : midMult;
+    m = Math.max(m, widest * Math.max(c.mult[i], below) * (side0 / 2 ** i) ** 2);
+  }
+  return 4 * m;
+}
+
+/** The largest batch ≤ `requested` whose activations each fit one binding of `maxBindingBytes` (at least 1). */
+export function inferenceBatch(c: TokenizerConfig, requested: number, maxBindingBytes: number): number {
+  return Math.max(1, Math.min(requested, Math.floor(maxBindingBytes / largestActivationBytes(c))));
+}

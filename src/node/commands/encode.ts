@@ -2,8 +2,9 @@
 // with the split, the label and the tokenizer's checksum (later stages refuse a cache made by
 // another tokenizer).
 
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { checkpointChecksum } from '../checksum.js';
+import { runtime } from '../../device/runtime.js';
+import { inferenceBatch } from '../../models/tokenizer/config.js';
 import { noGrad } from '../../autograd/tape.js';
 import { encodeTokenCache, type TokenCacheItem } from '../../data/token-cache.js';
 import { tidy } from '../../tensor/scope.js';
@@ -22,16 +23,14 @@ export const ENCODE_FLAGS: Record<string, FlagSpec> = {
 };
 
 /** SHA-256 of a checkpoint file, shortened: identifies the tokenizer that made a cache. */
-export function fileChecksum(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16);
-}
-
 export async function encode(argv: string[]): Promise<void> {
   const f = parseFlags(argv, ENCODE_FLAGS, 'encode');
   const { state, config, ckpt } = await loadTokenizerRun(f.run as string);
   const dataSpec = (f.data as string | undefined) ?? (ckpt.config as { data: string }).data;
   const data = openDataSet(dataSpec);
-  const loader = new ImageLoader(data, { size: config.size, batch: Number(f.batch), split: 'all' });
+  // (batches shrink where one image's activations are large: every binding stays within the device's limit)
+  const batch = inferenceBatch(config, Number(f.batch), runtime().device.limits.maxStorageBufferBindingSize);
+  const loader = new ImageLoader(data, { size: config.size, batch, split: 'all' });
   const per = config.grid * config.grid;
   const chunks: Int32Array[] = [];
   const items: TokenCacheItem[] = [];
@@ -51,7 +50,7 @@ export async function encode(argv: string[]): Promise<void> {
   const bytes = encodeTokenCache({
     header: {
       version: 1, codebook: config.codebook, grid: config.grid,
-      tokenizer: { checksum: fileChecksum(ckpt.path), step: ckpt.step, path: f.run as string },
+      tokenizer: { checksum: checkpointChecksum(ckpt.path), step: ckpt.step, path: f.run as string },
       labels: data.labels, items,
     },
     tokens,

@@ -1,6 +1,8 @@
 // vqgpu eval-tokenizer --run RUN [--data ...] [--split heldout|train|all] [--json]: PSNR, L1,
 // codebook usage and perplexity on the held-out split (by default), as one JSON line.
 
+import { runtime } from '../../device/runtime.js';
+import { inferenceBatch } from '../../models/tokenizer/config.js';
 import { noGrad } from '../../autograd/tape.js';
 import { usageStats } from '../../models/tokenizer/quantizer.js';
 import type { VQVAE } from '../../models/tokenizer/vqvae.js';
@@ -26,7 +28,8 @@ export async function evaluateTokenizer(
   model: VQVAE, data: DataSet, opts: { batch: number; split?: 'heldout' | 'train' | 'all'; onBadFile?: (path: string, reason: string) => void },
 ): Promise<TokenizerMetrics> {
   const size = model.config.size;
-  const loader = new ImageLoader(data, { size, batch: opts.batch, split: opts.split ?? 'heldout', onBadFile: opts.onBadFile });
+  const batch = inferenceBatch(model.config, opts.batch, runtime().device.limits.maxStorageBufferBindingSize);
+  const loader = new ImageLoader(data, { size, batch, split: opts.split ?? 'heldout', onBadFile: opts.onBadFile });
   const counts = new Float64Array(model.config.codebook);
   let se = 0, ae = 0, n = 0, psnrSum = 0;
   model.eval();

@@ -9,6 +9,8 @@
 // is drawn from the training split's class frequencies (the cache's, given --tokens, else those
 // stored in the prior). --cfg S ≠ 1 samples with classifier-free guidance (one 2B-row batch per step).
 
+import { runtime } from '../../device/runtime.js';
+import { inferenceBatch } from '../../models/tokenizer/config.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { noGrad } from '../../autograd/tape.js';
@@ -24,7 +26,7 @@ import { checkCacheMatchesPrior, loadPriorRun, readTokenCache } from '../prior-r
 import { loadTokenizerRun } from '../tokenizer-run.js';
 import { writePng } from '../write-image.js';
 import { drawTokens } from '../draw-tokens.js';
-import { fileChecksum } from './encode.js';
+import { checkpointChecksum } from '../checksum.js';
 import type { VQVAE } from '../../models/tokenizer/vqvae.js';
 import { DIFFUSION_SAMPLER_FLAGS, diffusionSamplerOptions, sampleDiffusionFigure } from './sample-diffusion.js';
 
@@ -49,10 +51,16 @@ export const SAMPLE_FLAGS: Record<string, FlagSpec> = {
 
 /** tokens [n, G, G] → decoded images [n, 3, S, S] (host floats). */
 export async function decodeTokens(vqvae: VQVAE, tokens: Int32Array, n: number): Promise<Float32Array> {
-  const G = vqvae.config.grid;
-  const img = noGrad(() => tidy(() => vqvae.decode(tensor(tokens, [n, G, G])).keepAlive()));
-  const data = (await img.toArray()) as Float32Array;
-  img.dispose();
+  const G = vqvae.config.grid, S = vqvae.config.size;
+  // In batches whose activations fit one binding each (large images: a few at a time).
+  const B = inferenceBatch(vqvae.config, n, runtime().device.limits.maxStorageBufferBindingSize);
+  const data = new Float32Array(n * 3 * S * S);
+  for (let b0 = 0; b0 < n; b0 += B) {
+    const k = Math.min(B, n - b0);
+    const img = noGrad(() => tidy(() => vqvae.decode(tensor(tokens.subarray(b0 * G * G, (b0 + k) * G * G), [k, G, G])).keepAlive()));
+    data.set((await img.toArray()) as Float32Array, b0 * 3 * S * S);
+    img.dispose();
+  }
   return data;
 }
 
@@ -111,7 +119,7 @@ export async function sample(argv: string[]): Promise<void> {
   if (tc.codebook !== config.codebook || tc.grid !== config.grid) {
     throw new Error(`prior '${f.prior}' was trained for ${config.codebook} codes on ${config.grid}×${config.grid}, tokenizer '${f.tokenizer}' has ${tc.codebook} codes on ${tc.grid}×${tc.grid}.`);
   }
-  const tokSum = fileChecksum(tokCkpt.path);
+  const tokSum = checkpointChecksum(tokCkpt.path);
   if (tokSum !== config.tokenizerChecksum) {
     // Same shape, another tokenizer (or the same one trained further after encoding): codes may mean other things.
     console.error(`warning: prior '${f.prior}' was trained on tokens of tokenizer ${config.tokenizerChecksum}, but '${f.tokenizer}' is ${tokSum} (${tokCkpt.path}); the images may not match.`);
