@@ -6,7 +6,8 @@
 //   Browser: src/index.ts → dist/web/vqgpu.js (the package's browser entry; ESM; fails if any
 //            Node-only module would be bundled)
 //   Page:    examples/web/main.ts → dist/web/main.js (same guard), with index.html, style.css, the
-//            demo checkpoint (examples/web/demo/) and TF.js's prebuilt modules (vendor/) beside it
+//            reference models (models/<set>/ → dist/web/models/, listed in models/index.json; see
+//            scripts/model-sets.mjs) and TF.js's prebuilt modules (vendor/) beside it
 //   Types:   tsc -p tsconfig.build.json → dist/types/**/*.d.ts (the package's `types`; incremental)
 // Entries whose source does not exist yet are skipped. `.wgsl` files are imported as text.
 import { spawn } from 'node:child_process';
@@ -15,6 +16,7 @@ import { builtinModules } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { copyModelSets } from './scripts/model-sets.mjs';
 
 const root = dirname(fileURLToPath(import.meta.url));
 const t0 = Date.now();
@@ -97,7 +99,7 @@ if (existsSync(at('src/index.ts'))) {
 // (the benchmarks' peer, imported lazily by bench/tfjs.ts) is not bundled: its prebuilt ES modules
 // are copied to dist/web/vendor/ and index.html's import map points the bare names there, so the
 // build stays fast and the page loads TF.js only when a benchmark asks for it.
-const PAGE_FILES = ['index.html', 'style.css', 'demo'];
+const PAGE_FILES = ['index.html', 'style.css'];
 const TFJS_VENDOR = {
   'tf.fesm.min.js': 'node_modules/@tensorflow/tfjs/dist/tf.fesm.min.js',
   'tf-backend-webgpu.fesm.min.js': 'node_modules/@tensorflow/tfjs-backend-webgpu/dist/tf-backend-webgpu.fesm.min.js',
@@ -105,7 +107,7 @@ const TFJS_VENDOR = {
 if (existsSync(at('examples/web/main.ts'))) {
   builds.push({
     target: 'page',
-    label: 'page: examples/web/main.ts → dist/web/main.js (+ index.html, style.css, demo/, vendor/ TF.js)',
+    label: 'page: examples/web/main.ts → dist/web/main.js (+ index.html, style.css, models/, vendor/ TF.js)',
     options: {
       ...common,
       platform: 'browser',
@@ -162,6 +164,9 @@ if (buildsPage) {
   }
   // (without TF.js installed the benchmarks' TF.js columns read "–")
   for (const [name, src] of Object.entries(TFJS_VENDOR)) if (existsSync(at(src))) cpSync(at(src), at(`dist/web/vendor/${name}`));
+  // (no models/: the page says so and offers the file pickers)
+  const sets = copyModelSets(at('models'), at('dist/web/models'));
+  console.log(`[build] page models: ${sets.length ? sets.map((s) => `${s.name} (${Object.keys(s.parts).join(', ')})`).join('; ') : 'none (no models/<set>/tokenizer)'}`);
 }
 for (const b of builds) console.log(`[build] ${b.label}`);
 console.log(`[build] done in ${Date.now() - t0} ms`);

@@ -1,4 +1,4 @@
-// `vqgpu sample`'s class handling (src/node/prior-guidance.ts): --class NAME|INDEX parsing and its
+// `vqgpu sample`'s class handling (src/node/prior-guidance.ts, src/models/prior/classes.ts): --class NAME|INDEX parsing and its
 // error, class frequencies (cache, then the prior's stored counts, then uniform), seeded class
 // draws, and which priors accept --cfg.
 
@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/node/args.js';
 import { makePriorConfig } from '../src/models/prior/config.js';
 import type { TokenCache } from '../src/data/token-cache.js';
-import { classFrequencies, classListing, classNames, DEFAULT_CFG, drawClasses, parseClass, resolveGuidance } from '../src/node/prior-guidance.js';
+import { classFrequencies, classNames, DEFAULT_CFG, drawClasses } from '../src/models/prior/classes.js';
+import { classListing, parseClass, resolveGuidance } from '../src/node/prior-guidance.js';
 
 const NAMES = ['Activities', 'Animals & Nature', 'Flags', 'Food & Drink', 'Smileys & Emotion', 'Smileys & People'];
 

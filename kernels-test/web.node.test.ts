@@ -1,91 +1,124 @@
-// The web page (examples/web) in headless Chromium, driven from Node with playwright-core: it
-// loads, finds a (non-fallback) adapter, samples a 3×3 grid with the demo checkpoint on its own
-// (`?demo=1`), and the grid is not blank; its tokens for a fixed seed equal those Node (Dawn) draws
-// from the same checkpoint files with the same code. Without an adapter the page says so.
-// Also checks, in Node, what the page draws from: the AR rows it shows as they arrive are the rows
-// of the final sample, completion keeps the given rows, the reverse process ends in its tokens.
+// The web page (examples/web) and the reference models it loads by default (models/<set>/, copied
+// into the page by build.mjs). Checks, in order:
+// - every model set under models/ is complete (tokenizer, AR, diffusion and mask runs, token
+//   cache), its priors fit its tokenizer, and all of models/ stays under the issue's 30 MB;
+// - in Node (Dawn), what the page draws from: the AR rows it shows as they arrive are the rows of
+//   the final sample, which equals the CLI's `drawTokens` for the same seed, classes and guidance;
+//   completion keeps the given rows (AR and the reverse process);
+// - in headless Chromium: the page loads emoji-32 on a (non-fallback) adapter, samples a few images
+//   from each prior on its own (`?demo=ar,diffusion,mask`), the grid is not blank, and its classes
+//   and tokens equal those Node draws from the same run folders with the CLI's loaders and sampler;
+// - without an adapter the page says so.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { init } from '../src/device/runtime.js';
-import { maskToken } from '../src/models/prior/config.js';
+import { conditionTokens } from '../src/models/prior/classes.js';
+import { maskToken, type PriorKind } from '../src/models/prior/config.js';
 import type { Prior } from '../src/models/prior/prior.js';
+import { drawTokens } from '../src/models/prior/sampling.js';
 import type { TokenizerState } from '../src/models/tokenizer/state.js';
-import { loadPrior, loadTokenizer, parseCheckpoint } from '../src/io/run-loader.js';
-import { DEMO_SETTINGS, heldOut, rowsPrefix, sampleARGrid, sampleReverse } from '../examples/web/generate.js';
-import { DEMO_FILES } from '../examples/web/models.js';
-import type { DemoResult } from '../examples/web/main.js';
+import { checkPriorMatchesTokenizer, parseCheckpoint } from '../src/io/run-loader.js';
+import type { TokenCache } from '../src/data/token-cache.js';
+import { loadPriorRun, readTokenCache } from '../src/node/prior-run.js';
+import { loadTokenizerRun } from '../src/node/tokenizer-run.js';
+import { guidanceFor, heldOut, labelsFor, rowsPrefix, sampleARGrid, sampleReverse, settingsFor } from '../examples/web/generate.js';
+import type { DemoResult } from '../examples/web/demo-run.js';
 // @ts-expect-error: plain .mjs helpers without type declarations
 import { CHROMIUM, launchChromium, waitForStatus } from '../examples/web/headless.mjs';
 // @ts-expect-error: plain .mjs helpers without type declarations
 import { serveStatic } from '../scripts/serve-web.mjs';
-import { decodeTokenCache } from '../src/data/token-cache.js';
+// @ts-expect-error: plain .mjs helpers without type declarations
+import { findModelSets } from '../scripts/model-sets.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const demo = (name: string) => join(root, 'examples/web/demo', name);
-const hasDemo = existsSync(demo(DEMO_FILES.tokenizer)) && existsSync(demo(DEMO_FILES.ar));
-const reverseFile = DEMO_FILES.reverse.find((f) => existsSync(demo(f)));
+const MODELS = join(root, 'models');
+/** the set the page loads first, and the one sampled here */
+const SET = 'emoji-32';
+const run = (part: string) => join(MODELS, SET, part);
 const ci = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
 
 let tokenizer: TokenizerState;
-let ar: Prior;
+const priors: Partial<Record<PriorKind, Prior>> = {};
+let cache: TokenCache;
 
 beforeAll(async () => {
   await init();
-  tokenizer = loadTokenizer(new Uint8Array(readFileSync(demo(DEMO_FILES.tokenizer))), DEMO_FILES.tokenizer);
-  ar = loadPrior(new Uint8Array(readFileSync(demo(DEMO_FILES.ar))), DEMO_FILES.ar);
+  if (!existsSync(run('tokenizer'))) throw new Error(`${run('tokenizer')} is missing: the reference models (models/${SET}/) ship with the repository.`);
+  tokenizer = (await loadTokenizerRun(run('tokenizer'))).state;
+  for (const k of ['ar', 'diffusion', 'mask'] as const) priors[k] = (await loadPriorRun(run(k))).prior;
+  cache = readTokenCache(run('tokens.bin'));
 });
 
-describe('demo checkpoint', () => {
-  it('is shipped with the page, small, and of the right kinds', () => {
-    expect(hasDemo).toBe(true);
-    expect(reverseFile).toBeDefined();
-    let total = 0;
-    for (const f of [DEMO_FILES.tokenizer, DEMO_FILES.ar, reverseFile!, DEMO_FILES.tokens]) total += readFileSync(demo(f)).length;
-    expect(total).toBeLessThan(8 * 1024 * 1024);
-    expect(parseCheckpoint(readFileSync(demo(DEMO_FILES.tokenizer)), 't').kind).toBe('tokenizer');
-    expect(ar.config.prior).toBe('ar');
-    expect(() => loadTokenizer(new Uint8Array(readFileSync(demo(DEMO_FILES.ar))), DEMO_FILES.ar)).toThrow(/prior checkpoint, but a tokenizer checkpoint/);
+afterAll(() => {
+  tokenizer?.dispose();
+  for (const p of Object.values(priors)) p?.dispose();
+});
+
+function du(path: string): number {
+  const st = statSync(path);
+  return st.isDirectory() ? readdirSync(path).reduce((a, f) => a + du(join(path, f)), 0) : st.size;
+}
+
+describe('reference models', () => {
+  it('every set is complete, its priors fit its tokenizer, and models/ is under 30 MB', () => {
+    const sets = findModelSets(MODELS) as { name: string; parts: Record<string, string> }[];
+    expect(sets.map((s) => s.name)).toContain(SET);
+    for (const { name, parts } of sets) {
+      expect(Object.keys(parts).sort(), name).toEqual(['ar', 'diffusion', 'mask', 'tokenizer', 'tokens']);
+      const read = (rel: string) => parseCheckpoint(readFileSync(join(MODELS, name, rel)), `${name}/${rel}`);
+      const tok = read(parts.tokenizer);
+      expect(tok.kind).toBe('tokenizer');
+      for (const k of ['ar', 'diffusion', 'mask']) {
+        const p = read(parts[k]);
+        expect(p.kind, parts[k]).toBe('prior');
+        const c = p.config as import('../src/models/prior/config.js').PriorConfig;
+        expect(c.prior).toBe(k);
+        expect(c.classes, `${name}/${k} is class-conditional`).toBeGreaterThan(0);
+        checkPriorMatchesTokenizer(c, parts[k], tok.config as import('../src/models/tokenizer/config.js').TokenizerConfig, parts.tokenizer);
+      }
+    }
+    expect(du(MODELS)).toBeLessThan(30 * 1024 * 1024);
   });
 });
 
 describe('page sampling (Node, Dawn)', () => {
-  it('AR rows shown as they arrive are the rows of the final sample', async () => {
-    const G = ar.config.grid, L = G * G, n = 3;
+  it('AR rows shown as they arrive are the rows of the final sample, which is the CLI sampler\'s', async () => {
+    const ar = priors.ar!, c = ar.config;
+    const G = c.grid, L = G * G;
+    const s = settingsFor(c);
+    expect(s.cfg).toBe(3); // DEFAULT_CFG.ar: the page starts where `vqgpu sample` does
+    const labels = labelsFor(c, { drawn: 3 }, s.seed, cache);
     const partials: { rows: number; tokens: Int32Array }[] = [];
-    const tokens = await sampleARGrid(ar, { ...DEMO_SETTINGS, n }, { onRows: (rows, t) => void partials.push({ rows, tokens: t }) });
-    expect(tokens.length).toBe(n * L);
+    const tokens = await sampleARGrid(ar, s, labels, { onRows: (rows, t) => void partials.push({ rows, tokens: t }) });
+    expect(tokens.length).toBe(3 * L);
     expect(partials.map((p) => p.rows)).toEqual(Array.from({ length: G - 1 }, (_, i) => i + 1));
     for (const { rows, tokens: t } of partials) {
-      expect(t.length).toBe(n * rows * G);
-      for (let b = 0; b < n; b++) expect([...t.subarray(b * rows * G, (b + 1) * rows * G)]).toEqual([...tokens.subarray(b * L, b * L + rows * G)]);
+      for (let b = 0; b < 3; b++) expect([...t.subarray(b * rows * G, (b + 1) * rows * G)]).toEqual([...tokens.subarray(b * L, b * L + rows * G)]);
     }
-    // watching the rows does not change the sample
-    expect([...(await sampleARGrid(ar, { ...DEMO_SETTINGS, n }))]).toEqual([...tokens]);
+    const cli = await drawTokens(ar, 3, { start: conditionTokens(c, labels), guidance: guidanceFor(c, s), temperature: s.temperature, topK: s.topK, topP: 1, seed: s.seed, steps: s.steps });
+    expect([...tokens]).toEqual([...cli.tokens]);
   });
 
-  it('completion keeps the given rows (AR and reverse process)', async () => {
-    const cache = decodeTokenCache(new Uint8Array(readFileSync(demo(DEMO_FILES.tokens))));
+  it('completion keeps the given rows (AR and the reverse process)', async () => {
     const held = heldOut(cache);
-    const G = ar.config.grid, L = G * G, rows = 3, n = 2;
+    const G = tokenizer.config.grid, L = G * G, rows = 3, n = 2;
     const item = held.tokens.slice(0, L);
-    const prefix = rowsPrefix(item, held.labels[0], G, rows, n);
-    const t = await sampleARGrid(ar, { ...DEMO_SETTINGS, n }, { prefix });
+    const labels = new Int32Array(n).fill(held.labels[0]);
+    const prefix = rowsPrefix(item, G, rows, n);
+    const t = await sampleARGrid(priors.ar!, settingsFor(priors.ar!.config), labels, { prefix });
     for (let b = 0; b < n; b++) expect([...t.subarray(b * L, b * L + rows * G)]).toEqual([...item.subarray(0, rows * G)]);
-
-    const rev = loadPrior(new Uint8Array(readFileSync(demo(reverseFile!))), reverseFile!);
-    try {
-      const r = await sampleReverse(rev, { ...DEMO_SETTINGS, n, steps: 4 }, { prefix });
-      for (let b = 0; b < n; b++) expect([...r.tokens.subarray(b * L, b * L + rows * G)]).toEqual([...item.subarray(0, rows * G)]);
+    for (const k of ['diffusion', 'mask'] as const) {
+      const p = priors[k]!;
+      const r = await sampleReverse(p, settingsFor(p.config, { steps: 4 }), labels, { prefix });
+      for (let b = 0; b < n; b++) expect([...r.tokens.subarray(b * L, b * L + rows * G)], k).toEqual([...item.subarray(0, rows * G)]);
       expect([...r.frames[r.frames.length - 1]]).toEqual([...r.tokens]);
-      expect(r.tokens.every((v) => v >= 0 && v < rev.config.codebook)).toBe(true);
-      if (rev.config.prior === 'mask') expect(r.frames[0][L - 1]).toBe(maskToken(rev.config));
-    } finally {
-      rev.dispose();
+      expect(r.tokens.every((v) => v >= 0 && v < p.config.codebook)).toBe(true);
+      if (k === 'mask') expect(r.frames[0][L - 1]).toBe(maskToken(p.config));
     }
   });
 });
@@ -103,24 +136,27 @@ describe.skipIf(!existsSync(CHROMIUM) && !ci)('web page in headless Chromium', (
   });
   afterAll(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
 
-  it('samples the demo grid on an adapter, draws it, and matches Node token for token', async () => {
+  it('samples the reference models (AR, diffusion, mask) and matches Node token for token', async () => {
     const browser = await launchChromium();
     try {
       const page = await browser.context.newPage();
       const errors: string[] = [];
       page.on('pageerror', (e: Error) => errors.push(e.message));
-      await page.goto(`${url}?demo=1&seed=${DEMO_SETTINGS.seed}`);
-      const status = await waitForStatus(page, 'done');
+      // 3 images of classes drawn from the training frequencies, 8 reverse steps: a few seconds each
+      await page.goto(`${url}?demo=ar,diffusion,mask&set=${SET}&class=drawn&n=3&seed=7&steps=8`);
+      const status = await waitForStatus(page, 'done', 280_000);
       expect(status, `page status; page errors: ${errors.join('; ')}`).toBe('done');
       expect(errors).toEqual([]);
 
       const r = (await page.evaluate(() => window.vqgpuDemo)) as DemoResult;
+      expect(r.set).toBe(SET);
       expect(r.adapter.host).toBe('browser');
       expect(r.adapter.isFallbackAdapter).toBe(false);
       expect(await page.textContent('#adapter')).toMatch(/^Running on \S/);
-      expect(await page.textContent('#timing')).toMatch(/9 images in [\d.]+ s.* · \d+ ms per image/);
+      expect(await page.textContent('#timing')).toMatch(/3 images .* from the mask prior in [\d.]+ s.* · \d+ ms per image/);
+      expect(r.runs.map((x) => x.prior)).toEqual(['ar', 'diffusion', 'mask']);
 
-      // The grid canvas holds 9 decoded images, not a blank (one-colour) canvas.
+      // The grid canvas holds 3 decoded images, not a blank (one-colour) canvas.
       const px = await page.evaluate(() => {
         const c = document.getElementById('grid') as HTMLCanvasElement;
         const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
@@ -130,20 +166,24 @@ describe.skipIf(!existsSync(CHROMIUM) && !ci)('web page in headless Chromium', (
           colours.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
           if (d[i] < 250 || d[i + 1] < 250 || d[i + 2] < 250) nonWhite++;
         }
-        return { w: c.width, h: c.height, colours: colours.size, nonWhite: nonWhite / (d.length / 4) };
+        return { w: c.width, colours: colours.size, nonWhite: nonWhite / (d.length / 4) };
       });
-      const S = tokenizer.config.size;
-      expect(px.w).toBe(3 * S + 4 * 2);
+      expect(px.w).toBe(2 * tokenizer.config.size + 3 * 2);
       expect(px.colours).toBeGreaterThan(50);
       expect(px.nonWhite).toBeGreaterThan(0.05);
 
-      // Same checkpoint, same seed, same code on Dawn: the same tokens.
-      const node = await sampleARGrid(ar, r.settings);
-      const L = ar.config.grid ** 2;
-      expect(r.tokens.length).toBe(r.settings.n * L);
-      const differ = r.tokens.filter((t, i) => t !== node[i]).length;
-      console.log(`[web] browser ${r.adapter.description || 'adapter'}: ${r.msPerImage.toFixed(0)} ms per image; tokens equal to Node's: ${differ === 0} (${differ} of ${r.tokens.length} differ)`);
-      expect(r.tokens).toEqual([...node]);
+      // Same run folders, same seed, classes and guidance, the CLI's sampler on Dawn: the same tokens.
+      for (const x of r.runs) {
+        const p = priors[x.prior]!, c = p.config;
+        expect(x.settings.cfg, x.prior).toBe(settingsFor(c).cfg);
+        const labels = labelsFor(c, { drawn: 3 }, x.settings.seed, cache);
+        expect(x.labels, `${x.prior}: classes`).toEqual([...labels]);
+        const s = x.settings;
+        const node = await drawTokens(p, labels.length, { start: conditionTokens(c, labels), guidance: guidanceFor(c, s), temperature: s.temperature, topK: s.topK, topP: 1, seed: s.seed, steps: s.steps });
+        const differ = x.tokens.filter((t, i) => t !== node.tokens[i]).length;
+        console.log(`[web] ${x.prior}: ${x.msPerImage.toFixed(0)} ms per image in the browser (${r.adapter.description || 'adapter'}); ${differ} of ${x.tokens.length} tokens differ from Node's`);
+        expect(x.tokens, `${x.prior}: tokens`).toEqual([...node.tokens]);
+      }
     } finally {
       await browser.close();
     }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run web [-- --port N] [-- --no-build]`: builds (node build.mjs), then serves dist/web/ — the
-// page of examples/web/ and its demo checkpoint — at http://127.0.0.1:PORT/ and prints the address.
+// page of examples/web/ and the reference models the build copied from models/ (dist/web/models/,
+// listed in models/index.json) — at http://127.0.0.1:PORT/ and prints the address.
 // WebGPU exists only in secure contexts: 127.0.0.1/localhost over http qualifies, a LAN address does
 // not, hence the loopback host. node:http only; no caching (a rebuild shows on reload).
 // Also imported by the browser test (`serveStatic`).

@@ -1,42 +1,70 @@
 // The page's sampling, free of the DOM so that the Node test runs exactly this code on Dawn and
-// compares tokens with the browser's. Everything is a thin layer over src/sample/*: the samplers
-// are functions of a logits function; here the logits functions come from a loaded Prior.
+// compares tokens with the browser's. A thin layer over the library's prior → sampler arrow
+// (src/models/prior/sampling.ts, the same functions `vqgpu sample` calls), adding what the page
+// draws from: the AR rows as they arrive, every step of the reverse process, completion prefixes.
 //   tokens i32 [n, G·G] (row-major token grids) ⇄ images f32 [n, 3, S, S] in [-1, 1] via the VQ-VAE.
 
 import { noGrad } from '../../src/autograd/tape.js';
 import { splitTokens, type TokenCache } from '../../src/data/token-cache.js';
-import { conditionToken, maskToken, type PriorConfig } from '../../src/models/prior/config.js';
+import { classFrequencies, conditionTokens, defaultGuidanceScale, drawClasses } from '../../src/models/prior/classes.js';
+import type { PriorConfig } from '../../src/models/prior/config.js';
 import type { Prior } from '../../src/models/prior/prior.js';
+import { cachedLogitsOf, drawTokens } from '../../src/models/prior/sampling.js';
 import type { VQVAE } from '../../src/models/tokenizer/vqvae.js';
 import { clone, concat, slice } from '../../src/ops/layout.js';
 import { sampleAR } from '../../src/sample/ar.js';
-import { sampleDiffusion, sampleMask, type DiffusionSample } from '../../src/sample/diffusion.js';
+import { DIFFUSION_SAMPLER_DEFAULTS, type DiffusionSample } from '../../src/sample/diffusion.js';
+import type { GuidanceOptions } from '../../src/sample/guidance.js';
 import { tidy } from '../../src/tensor/scope.js';
 import { tensor, type Tensor } from '../../src/tensor/tensor.js';
-import { disposeCache } from '../../src/models/transformer/transformer.js';
 
 export interface SampleSettings {
-  /** images */
-  n: number;
   temperature: number;
   /** 0: all codes */
   topK: number;
   seed: number;
-  /** class label for class-conditional priors (−1: none) */
-  label?: number;
+  /** classifier-free guidance scale S (1: plain conditional; ignored by unconditional priors) */
+  cfg: number;
+  /** diffusion/mask: denoising steps */
+  steps: number;
 }
 
-/** The settings of `?demo=1` (and of the Node test's reference run). */
-export const DEMO_SETTINGS: SampleSettings = { n: 9, temperature: 1, topK: 0, seed: 1 };
+/** The CLI's defaults (`vqgpu sample`), S aside: it depends on the prior (settingsFor). */
+export const DEFAULT_SETTINGS: SampleSettings = { temperature: 1, topK: 0, seed: 1, cfg: 1, steps: DIFFUSION_SAMPLER_DEFAULTS.steps };
 
-/** Given first tokens of each sequence (completion), [n, prefixLength] row-major, and their labels. */
+/** DEFAULT_SETTINGS with the prior's default guidance scale (DEFAULT_CFG for its kind). */
+export function settingsFor(c: PriorConfig, over: Partial<SampleSettings> = {}): SampleSettings {
+  return { ...DEFAULT_SETTINGS, cfg: defaultGuidanceScale(c), ...over };
+}
+
+/** Which classes a grid shows: one image per class, n drawn from the training frequencies, or n of one class. */
+export type ClassChoice = { each: true } | { drawn: number } | { label: number; n: number };
+
+/**
+ * The label of each image (−1 everywhere for an unconditional prior): `vqgpu sample`'s rules, so
+ * the same seed gives the same classes (draws use the cache's training split when it matches).
+ */
+export function labelsFor(c: PriorConfig, choice: ClassChoice, seed: number, cache?: TokenCache | null): Int32Array {
+  if ('each' in choice) return c.classes ? Int32Array.from({ length: c.classes }, (_, i) => i) : new Int32Array(9).fill(-1);
+  const n = 'drawn' in choice ? choice.drawn : choice.n;
+  if (!c.classes) return new Int32Array(n).fill(-1);
+  if ('drawn' in choice) return drawClasses(classFrequencies(c, cache).counts, n, seed);
+  if (!(choice.label >= 0 && choice.label < c.classes)) throw new Error(`class ${choice.label} is not one of the prior's ${c.classes}.`);
+  return new Int32Array(n).fill(choice.label);
+}
+
+/** The guidance of a run: null (plain sampling) for unconditional priors and S = 1, as in the CLI. */
+export function guidanceFor(c: PriorConfig, s: SampleSettings): GuidanceOptions | null {
+  return c.classes > 0 && s.cfg !== 1 ? { scale: s.cfg, schedule: 'constant' } : null;
+}
+
+/** Given first tokens of each sequence (completion), [n, prefixLength] row-major. */
 export interface Prefix {
   tokens: Int32Array;
   length: number;
-  labels?: Int32Array;
 }
 
-/** tokens [n, G, G] → images [n, 3, S, S] (host floats). Codes outside the codebook draw as code 0. */
+/** tokens [n, G, G] → images [n, 3, S, S] (host floats). Codes outside the codebook (mask) draw as code 0. */
 export async function decodeTokens(vqvae: VQVAE, tokens: Int32Array, n: number): Promise<Float32Array> {
   const { grid: G, codebook: K } = vqvae.config;
   const safe = tokens.some((t) => t < 0 || t >= K) ? tokens.map((t) => (t < 0 || t >= K ? 0 : t)) : tokens;
@@ -48,41 +76,38 @@ export async function decodeTokens(vqvae: VQVAE, tokens: Int32Array, n: number):
   }
 }
 
-function startTokens(c: PriorConfig, s: SampleSettings, prefix?: Prefix): Int32Array {
-  if (prefix?.labels && (s.label ?? -1) < 0) return prefix.labels.map((l) => conditionToken(c, l));
-  return new Int32Array(s.n).fill(conditionToken(c, s.label ?? -1));
-}
-
 /**
- * AR prior: [n, G·G] tokens, drawn with a key/value cache. `onRows(rows, tokens)` is called each
- * time another full token row of every sequence is known (tokens: [n, rows·G], row-major) so the
- * page can draw the grid row by row; `onProgress` gets the fraction of positions done.
+ * AR prior: [n, G·G] tokens for the given labels (n = labels.length), drawn with a key/value cache
+ * as `vqgpu sample` draws them. `onRows(rows, tokens)` is called each time another full token row
+ * of every sequence is known (tokens: [n, rows·G], row-major) so the page can draw the grid row by
+ * row; `onProgress` gets the fraction of positions done.
  */
 export async function sampleARGrid(
   prior: Prior,
   s: SampleSettings,
+  labels: Int32Array,
   o: { prefix?: Prefix; onRows?: (rows: number, tokens: Int32Array) => void | Promise<void>; onProgress?: (f: number) => void } = {},
 ): Promise<Int32Array> {
   const c = prior.config;
   if (c.prior !== 'ar') throw new Error(`sampleARGrid: this is a ${c.prior} prior, not an AR one.`);
-  const { n } = s;
-  const G = c.grid, L = G * G, P = o.prefix?.length ?? 0;
+  const n = labels.length, G = c.grid, L = G * G, P = o.prefix?.length ?? 0;
   // sampleAR keeps its tokens on the GPU; the page sees them as they come back in as inputs: the
   // call at position i ≥ 1 feeds content token i−1 (the first call feeds the prefix). Copies of
-  // those inputs, one [n, m] tensor per call, are read back once per finished row.
+  // those inputs, one [n, m] tensor per call, are read back once per finished row. (Guided, the
+  // logits function below runs 2n rows; the inputs it is given are the n rows of the sampler.)
   const seen: Tensor[] = [];
   let known = P;
-  const cache = prior.net.newCache(n);
+  const lf = cachedLogitsOf(prior, n, guidanceFor(c, s));
   try {
     return await sampleAR(
       (inputs, pos) => {
         const m = inputs.shape[1];
         if (o.onRows && (pos > 0 || m > 1)) seen.push(clone(pos > 0 ? inputs : slice(inputs, 1, 1, m)).keepAlive());
-        return prior.net.forwardCached(inputs, cache, pos);
+        return lf.logits(inputs, pos);
       },
       { batch: n, length: L },
       {
-        temperature: s.temperature, topK: s.topK, seed: s.seed, start: startTokens(c, s, o.prefix),
+        temperature: s.temperature, topK: s.topK, topP: 1, seed: s.seed, start: conditionTokens(c, labels),
         prefix: o.prefix?.tokens, prefixLength: P,
         onStep: async (done) => {
           o.onProgress?.(done / L);
@@ -102,7 +127,7 @@ export async function sampleARGrid(
       },
     );
   } finally {
-    disposeCache(cache);
+    lf.dispose();
     for (const t of seen) t.dispose();
   }
 }
@@ -113,19 +138,19 @@ export interface ReverseProcess extends DiffusionSample {
 }
 
 /**
- * Diffusion or mask prior: [n, G·G] tokens and the tokens of every step of the reverse process.
- * With a prefix, those first tokens of each sequence are held fixed (completion).
+ * Diffusion or mask prior: [n, G·G] tokens (n = labels.length) and the tokens of every step of the
+ * reverse process, with `vqgpu sample`'s sampler settings. With a prefix, those first tokens of
+ * each sequence are held fixed (completion).
  */
 export async function sampleReverse(
   prior: Prior,
-  s: SampleSettings & { steps: number },
+  s: SampleSettings,
+  labels: Int32Array,
   o: { prefix?: Prefix; onFrame?: (step: number, tokens: Int32Array) => void | Promise<void> } = {},
 ): Promise<ReverseProcess> {
   const c = prior.config;
   if (c.prior === 'ar') throw new Error('sampleReverse: the AR prior has no reverse process; use sampleARGrid.');
-  const { n } = s;
-  const L = c.grid * c.grid;
-  const start = startTokens(c, s, o.prefix);
+  const n = labels.length, L = c.grid * c.grid;
   let fixedMask: Uint8Array | undefined, given: Int32Array | undefined;
   if (o.prefix && o.prefix.length > 0) {
     const P = o.prefix.length;
@@ -137,18 +162,18 @@ export async function sampleReverse(
     }
   }
   const frames: Int32Array[] = [];
-  // The bidirectional model with the conditioning token prepended: x [n, L] → logits [n, L, K].
-  const logits = (x: Tensor) => prior.contentLogits(concat([tensor(start, [n, 1]), x], 1));
-  const common = {
-    steps: s.steps, seed: s.seed, codebook: c.codebook, temperature: s.temperature, topK: s.topK, fixedMask, given,
-    onStep: async (step: number, t: Int32Array) => {
-      const copy = Int32Array.from(t);
-      frames.push(copy);
-      await o.onFrame?.(step, copy);
+  const r = await drawTokens(prior, n, {
+    start: conditionTokens(c, labels), guidance: guidanceFor(c, s),
+    temperature: s.temperature, topK: s.topK, topP: 1, seed: s.seed, steps: s.steps,
+    diffusion: {
+      fixedMask, given,
+      onStep: async (step, t) => {
+        const copy = Int32Array.from(t);
+        frames.push(copy);
+        await o.onFrame?.(step, copy);
+      },
     },
-  };
-  const shape = { batch: n, length: L };
-  const r = c.prior === 'mask' ? await sampleMask(logits, shape, { ...common, maskToken: maskToken(c) }) : await sampleDiffusion(logits, shape, common);
+  });
   return { ...r, frames };
 }
 
@@ -159,9 +184,9 @@ export function heldOut(cache: TokenCache): { tokens: Int32Array; labels: Int32A
 }
 
 /** The first `rows` token rows of one item, repeated n times: the prefix of n completions. */
-export function rowsPrefix(item: Int32Array, label: number, grid: number, rows: number, n: number): Prefix {
+export function rowsPrefix(item: Int32Array, grid: number, rows: number, n: number): Prefix {
   const P = rows * grid;
   const tokens = new Int32Array(n * P);
   for (let b = 0; b < n; b++) tokens.set(item.subarray(0, P), b * P);
-  return { tokens, length: P, labels: new Int32Array(n).fill(label) };
+  return { tokens, length: P };
 }

@@ -1,29 +1,15 @@
 // vqgpu in the browser: the same src/ as the Node CLI, on the page's WebGPU adapter. Boots the
-// runtime (or says clearly why it cannot), loads the demo checkpoint shipped with the page, and wires
-// the two tabs. `?demo=1` samples a grid with the demo checkpoint on its own and then sets
-// document.body.dataset.status to "done" (or "error: <message>"); the browser test waits for that
-// and reads the tokens from `window.vqgpuDemo`.
+// runtime (or says clearly why it cannot), loads the first reference model set shipped with the
+// page (models/<set>/ of the repository, copied by the build; `?set=NAME` picks another), and wires
+// the two tabs. `?demo=…` samples on its own for the browser test and the screenshot (demo-run.ts).
 
 import { init, runtime } from '../../src/device/runtime.js';
 import type { AdapterReport } from '../../src/device/gpu.js';
 import { setupBenchTab } from './bench-tab.js';
-import { DEMO_SETTINGS, type SampleSettings } from './generate.js';
-import { loadDemo, loadPicked, ModelSet } from './models.js';
+import { runDemo } from './demo-run.js';
+import { listReferenceSets, loadPicked, loadReferenceSet, type ReferenceSet } from './model-sources.js';
+import { ModelSet } from './models.js';
 import { SampleTab, type Ui } from './sample-tab.js';
-
-export interface DemoResult {
-  adapter: AdapterReport;
-  settings: SampleSettings;
-  /** [9, G·G] row-major */
-  tokens: number[];
-  msPerImage: number;
-}
-
-declare global {
-  interface Window {
-    vqgpuDemo?: DemoResult;
-  }
-}
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const params = new URLSearchParams(location.search);
@@ -96,6 +82,22 @@ function setupTabs(): void {
   );
 }
 
+/** Fills the model-set picker; picking a set loads it in place of the current models. */
+function setupModelSets(sets: ReferenceSet[], models: ModelSet, tab: SampleTab): (name: string) => Promise<void> {
+  const select = $<HTMLSelectElement>('model-set');
+  const load = async (name: string) => {
+    const ref = sets.find((s) => s.name === name);
+    if (!ref) throw new Error(`There is no reference model set '${name}' (this build has: ${sets.map((s) => s.name).join(', ') || 'none'}).`);
+    await loadReferenceSet(models, ref, (done, total) => progress(done / total, `loading ${ref.name}: file ${done} of ${total}`));
+    select.value = ref.name;
+    await tab.modelsChanged();
+  };
+  select.replaceChildren(...sets.map((s) => new Option(`${s.name} (reference)`, s.name)));
+  select.disabled = !sets.length;
+  select.addEventListener('change', () => void ui.run(`loading ${select.value}`, () => load(select.value)));
+  return load;
+}
+
 async function boot(): Promise<void> {
   setStatus('loading');
   if (!('gpu' in navigator) || !navigator.gpu) {
@@ -121,39 +123,36 @@ async function boot(): Promise<void> {
       void ui.run('loading files', async () => {
         const loaded = await loadPicked(models, Array.from(input.files ?? []));
         input.value = '';
+        const select = $<HTMLSelectElement>('model-set');
+        if (!Array.from(select.options).some((o) => o.value === '')) select.append(new Option('your files', ''));
+        select.value = '';
         await tab.modelsChanged();
         message(`Loaded ${loaded.join(', ')}.`);
       }),
     );
   pick($<HTMLInputElement>('pick-files'));
   pick($<HTMLInputElement>('pick-folder'));
-  $('load-demo').addEventListener('click', () => void ui.run('loading the demo checkpoint', async () => {
-    await loadDemo(models, 'demo/');
-    await tab.modelsChanged();
-  }));
+  await tab.modelsChanged();
 
+  const demo = params.get('demo');
   try {
-    progress(0, 'loading the demo checkpoint…');
-    await loadDemo(models, 'demo/');
-    await tab.modelsChanged();
-    progress(1, 'demo checkpoint loaded');
+    const sets = await listReferenceSets();
+    const load = setupModelSets(sets, models, tab);
+    if (!sets.length) throw new Error('This build of the page has no reference models (models/ was empty when it was built).');
+    const want = params.get('set') ?? sets[0].name;
+    progress(0, `loading the reference models ${want}…`);
+    await load(want);
+    progress(1, `reference models ${want} loaded`);
   } catch (e) {
     progress(0, '');
-    message(`The demo checkpoint did not load: ${messageOf(e)} Pick checkpoint files instead.`, 'error');
-    if (params.get('demo') === '1') {
+    message(`${messageOf(e)} Pick checkpoint files or a run folder instead.`, 'error');
+    if (demo) {
       setStatus(`error: ${messageOf(e)}`);
       return;
     }
   }
   setStatus('ready');
-
-  if (params.get('demo') === '1') {
-    const settings = { ...DEMO_SETTINGS, seed: Number(params.get('seed') ?? DEMO_SETTINGS.seed) };
-    await ui.run('demo grid', async () => {
-      const { tokens, ms } = await tab.sampleGrid(settings);
-      window.vqgpuDemo = { adapter: report, settings, tokens: [...tokens], msPerImage: ms / settings.n };
-    });
-  }
+  if (demo) await runDemo(params, models, tab, ui, report);
 }
 
 boot().catch((e) => {

@@ -1,13 +1,16 @@
-// The "Sample" tab: new 3×3 grids from the AR prior (drawn row by row as tokens arrive), the reverse
-// process of the diffusion/mask prior (animated frame by frame, saved as a GIF), and completion of
-// a held-out emoji from its top token rows. Sampling itself is in generate.ts (shared with the test).
+// The "Sample" tab: new grids from the chosen prior — the AR prior drawn row by row as tokens
+// arrive, the diffusion and mask priors' reverse process animated frame by frame (saved as a GIF) —
+// for the chosen classes and guidance scale, and completion of a held-out emoji from its top token
+// rows. Sampling itself is in generate.ts (shared with the Node test); class and guidance controls
+// in class-controls.ts.
 
 import type { Canvas } from '../../src/data/figure.js';
-import { maskToken } from '../../src/models/prior/config.js';
+import { maskToken, type PriorKind } from '../../src/models/prior/config.js';
 import type { Prior } from '../../src/models/prior/prior.js';
 import type { VQVAE } from '../../src/models/tokenizer/vqvae.js';
+import { ClassControls } from './class-controls.js';
 import { download, emptyGrid, encodeGif, greyCells, grid, markRows, paint } from './draw.js';
-import { decodeTokens, heldOut, rowsPrefix, sampleARGrid, sampleReverse, type SampleSettings } from './generate.js';
+import { decodeTokens, heldOut, labelsFor, rowsPrefix, sampleARGrid, sampleReverse, type SampleSettings } from './generate.js';
 import type { ModelSet } from './models.js';
 
 export interface Ui {
@@ -18,18 +21,31 @@ export interface Ui {
   timing(text: string): void;
 }
 
+/** One grid the tab sampled: what the browser test compares with Node. */
+export interface GridRun {
+  prior: PriorKind;
+  settings: SampleSettings;
+  labels: Int32Array;
+  /** [n, G·G] row-major */
+  tokens: Int32Array;
+  /** sampling time (drawing excluded for the reverse process) */
+  ms: number;
+}
+
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const PICKER_ITEMS = 24;
+const KIND_NAMES: Record<PriorKind, string> = { ar: 'AR prior', diffusion: 'diffusion prior', mask: 'mask prior' };
 
 export class SampleTab {
   /** the reverse process's frames, for replay and the GIF */
   private frames: Canvas[] = [];
   private chosen = 0;
+  readonly classes = new ClassControls();
 
   constructor(private models: ModelSet, private ui: Ui, private adapterName: () => string) {
     $('temperature').addEventListener('input', () => ($('temperature-value').textContent = Number($<HTMLInputElement>('temperature').value).toFixed(2)));
-    $('btn-grid').addEventListener('click', () => void this.ui.run('AR grid', () => this.sampleGrid().then(() => undefined)));
-    $('btn-reverse').addEventListener('click', () => void this.ui.run('reverse process', () => this.reverseProcess()));
+    $('prior').addEventListener('change', () => this.priorChanged());
+    $('btn-sample').addEventListener('click', () => void this.ui.run('sampling', () => this.sample().then(() => undefined)));
     $('btn-complete').addEventListener('click', () => void this.ui.run('completion', () => this.complete()));
     $('btn-gif').addEventListener('click', () => download(encodeGif(this.frames), 'vqgpu-reverse.gif', 'image/gif'));
     $('frame').addEventListener('input', () => {
@@ -42,27 +58,42 @@ export class SampleTab {
     return $<HTMLCanvasElement>('grid');
   }
 
-  settings(n = 9): SampleSettings {
+  /** The prior kind chosen in the controls. */
+  get kind(): PriorKind {
+    return $<HTMLSelectElement>('prior').value as PriorKind;
+  }
+
+  settings(): SampleSettings {
     const num = (id: string) => Number($<HTMLInputElement>(id).value);
-    return { n, temperature: num('temperature'), topK: Math.max(0, Math.round(num('top-k'))), seed: Math.round(num('seed')) };
+    return {
+      temperature: num('temperature'), topK: Math.max(0, Math.round(num('top-k'))), seed: Math.round(num('seed')),
+      cfg: this.classes.cfg(), steps: Math.max(1, Math.round(num('steps'))),
+    };
   }
 
   /** Refreshes everything that depends on the loaded checkpoints. */
   async modelsChanged(): Promise<void> {
-    $('model-list').replaceChildren(...this.models.describe().map((t) => Object.assign(document.createElement('li'), { textContent: t })));
     const m = this.models;
-    $<HTMLButtonElement>('btn-grid').disabled = !(m.tokenizer && m.ar);
-    $<HTMLButtonElement>('btn-reverse').disabled = !(m.tokenizer && m.reverse);
-    $<HTMLButtonElement>('btn-complete').disabled = !(m.tokenizer && (m.ar || m.reverse) && m.tokens);
-    $('btn-reverse').textContent = m.reverse ? `Reverse ${m.reverse.value.config.prior} process` : 'Reverse diffusion process';
-    const which = $<HTMLSelectElement>('complete-prior');
-    which.replaceChildren(...(['ar', 'reverse'] as const).filter((k) => m[k]).map((k) => new Option(`${m[k]!.value.config.prior} prior`, k)));
+    $('model-list').replaceChildren(...m.describe().map((t) => Object.assign(document.createElement('li'), { textContent: t })));
+    const prior = $<HTMLSelectElement>('prior');
+    const before = prior.value;
+    prior.replaceChildren(...m.kinds().map((k) => new Option(KIND_NAMES[k], k)));
+    if (m.kinds().includes(before as PriorKind)) prior.value = before;
     if (m.tokenizer) {
       const rows = $<HTMLInputElement>('complete-rows');
       rows.max = String(m.tokenizer.value.config.grid - 1);
       if (Number(rows.value) > Number(rows.max)) rows.value = String(Math.floor(m.tokenizer.value.config.grid / 2));
     }
+    this.priorChanged();
     await this.drawPicker();
+  }
+
+  private priorChanged(): void {
+    const m = this.models, p = m.priors[this.kind];
+    this.classes.update(p?.value.config ?? null, m.tokens?.value ?? null);
+    $<HTMLButtonElement>('btn-sample').disabled = !(m.tokenizer && p);
+    $<HTMLButtonElement>('btn-complete').disabled = !(m.tokenizer && p && m.tokens);
+    $('btn-sample').textContent = this.kind === 'ar' ? 'Sample (drawn row by row)' : `Sample (reverse ${this.kind} process)`;
   }
 
   /** Thumbnails of the first held-out emoji of the token cache (click one to complete it). */
@@ -77,11 +108,12 @@ export class SampleTab {
     const n = Math.min(PICKER_ITEMS, held.count);
     if (!n) return;
     const images = await decodeTokens(vq, held.tokens.subarray(0, n * G * G), n);
+    const keys = tokens.value.header.items.filter((it) => it.split === 'heldout');
     this.chosen = Math.min(this.chosen, n - 1);
     for (let i = 0; i < n; i++) {
       const c = document.createElement('canvas');
       paint(c, grid(images.subarray(i * 3 * S * S, (i + 1) * 3 * S * S), 1, S));
-      c.title = tokens.value.header.items.filter((it) => it.split === 'heldout')[i]?.key ?? `item ${i}`;
+      c.title = keys[i]?.key ?? `item ${i}`;
       c.className = i === this.chosen ? 'chosen' : '';
       c.addEventListener('click', () => {
         this.chosen = i;
@@ -104,45 +136,17 @@ export class SampleTab {
   /** kinds of run done at least once: the first one also compiles its GPU pipelines */
   private warm = new Set<string>();
 
-  private report(kind: string, n: number, ms: number, evals: number, what: string): void {
+  private report(kind: string, n: number, ms: number, evals: number, what: string, s: SampleSettings, prior: Prior): void {
     const cold = this.warm.has(kind) ? '' : ' (first run: includes compiling the GPU pipelines)';
     this.warm.add(kind);
-    this.ui.timing(`${n} ${what} in ${(ms / 1000).toFixed(2)} s${cold} · ${(ms / n).toFixed(0)} ms per image · ${evals} network evaluations · ${this.adapterName()}`);
+    const guided = prior.config.classes > 0 && s.cfg !== 1 ? ` · guidance S = ${s.cfg}` : '';
+    this.ui.timing(`${n} ${what} from the ${KIND_NAMES[prior.config.prior]}${guided} in ${(ms / 1000).toFixed(2)} s${cold} · ${(ms / n).toFixed(0)} ms per image · ${evals} network evaluations · ${this.adapterName()}`);
   }
 
   private resetFrames(): void {
     this.frames = [];
     $<HTMLButtonElement>('btn-gif').disabled = true;
     $('frame-box').hidden = true;
-  }
-
-  /** A 3×3 grid of new samples from the AR prior, drawn row by row: tokens [9, G·G] and sampling ms. */
-  async sampleGrid(settings = this.settings()): Promise<{ tokens: Int32Array; ms: number }> {
-    const { tokenizer, prior } = this.models.pair('ar');
-    const vq = tokenizer.vqvae, G = vq.config.grid, L = G * G, n = settings.n;
-    this.resetFrames();
-    paint(this.canvas, emptyGrid(n, vq.config.size));
-    const t0 = performance.now();
-    const tokens = await sampleARGrid(prior, settings, {
-      onProgress: (f) => this.ui.progress(f, `token ${Math.round(f * L)} of ${L}`),
-      onRows: async (rows, partial) => {
-        const padded = new Int32Array(n * L);
-        for (let b = 0; b < n; b++) padded.set(partial.subarray(b * rows * G, (b + 1) * rows * G), b * L);
-        await this.show(vq, padded, n, (_, i) => i >= rows * G);
-      },
-    });
-    const ms = performance.now() - t0;
-    await this.show(vq, tokens, n);
-    this.report('ar', n, ms, L, 'images');
-    return { tokens, ms };
-  }
-
-  /** Plays one frame of the reverse process: masked positions grey, random codes as they are. */
-  private async frame(vq: VQVAE, prior: Prior, tokens: Int32Array, n: number, marks?: number): Promise<Canvas> {
-    const mask = prior.config.prior === 'mask' ? maskToken(prior.config) : -1;
-    const c = await this.show(vq, tokens, n, mask >= 0 ? (b, i) => tokens[b * vq.config.grid ** 2 + i] === mask : undefined, marks);
-    this.frames.push(c);
-    return c;
   }
 
   private framesDone(): void {
@@ -153,31 +157,53 @@ export class SampleTab {
     $<HTMLButtonElement>('btn-gif').disabled = this.frames.length === 0;
   }
 
-  /** The diffusion/mask prior's reverse process on a 3×3 grid, every step drawn. */
-  async reverseProcess(settings = this.settings()): Promise<void> {
-    const { tokenizer, prior } = this.models.pair('reverse');
-    const vq = tokenizer.vqvae, n = settings.n, steps = Math.max(1, Math.round(Number($<HTMLInputElement>('steps').value)));
+  /** A grid of new samples from the chosen prior, for the chosen classes, every step drawn. */
+  async sample(settings = this.settings()): Promise<GridRun> {
+    const kind = this.kind;
+    const { tokenizer, prior } = this.models.pair(kind);
+    const labels = labelsFor(prior.config, this.classes.choice(), settings.seed, this.models.tokens?.value);
+    const vq = tokenizer.vqvae, G = vq.config.grid, L = G * G, n = labels.length;
     this.resetFrames();
-    let sampling = 0;
-    const t0 = performance.now();
-    const r = await sampleReverse(prior, { ...settings, steps }, {
-      onFrame: async (step, tokens) => {
-        const t = performance.now();
-        this.ui.progress(step / steps, `step ${step} of ≤ ${steps}`);
-        await this.frame(vq, prior, tokens, n);
-        sampling -= performance.now() - t; // drawing is not sampling time
-      },
-    });
-    sampling += performance.now() - t0;
-    this.framesDone();
-    this.report(prior.config.prior, n, sampling, r.evals, `images (${r.frames.length} frames)`);
+    this.classes.caption(labels);
+    let tokens: Int32Array, ms: number;
+    if (kind === 'ar') {
+      paint(this.canvas, emptyGrid(n, vq.config.size));
+      const t0 = performance.now();
+      tokens = await sampleARGrid(prior, settings, labels, {
+        onProgress: (f) => this.ui.progress(f, `token ${Math.round(f * L)} of ${L}`),
+        onRows: async (rows, partial) => {
+          const padded = new Int32Array(n * L);
+          for (let b = 0; b < n; b++) padded.set(partial.subarray(b * rows * G, (b + 1) * rows * G), b * L);
+          await this.show(vq, padded, n, (_, i) => i >= rows * G);
+        },
+      });
+      ms = performance.now() - t0;
+      await this.show(vq, tokens, n);
+      this.report(kind, n, ms, L, 'images', settings, prior);
+    } else {
+      const mask = kind === 'mask' ? maskToken(prior.config) : -1;
+      let drawing = 0;
+      const t0 = performance.now();
+      const r = await sampleReverse(prior, settings, labels, {
+        onFrame: async (step, t) => {
+          const t1 = performance.now();
+          this.ui.progress(step / settings.steps, `step ${step} of ≤ ${settings.steps}`);
+          this.frames.push(await this.show(vq, t, n, mask >= 0 ? (b, i) => t[b * L + i] === mask : undefined));
+          drawing += performance.now() - t1; // drawing is not sampling time
+        },
+      });
+      ms = performance.now() - t0 - drawing;
+      tokens = r.tokens;
+      this.framesDone();
+      this.report(kind, n, ms, r.evals, `images (${r.frames.length} frames)`, settings, prior);
+    }
+    return { prior: kind, settings, labels, tokens, ms };
   }
 
   /** Completions of the chosen held-out emoji from its top rows: the original first, then 8 samples. */
   async complete(): Promise<void> {
-    const m = this.models;
-    const which = ($<HTMLSelectElement>('complete-prior').value || 'ar') as 'ar' | 'reverse';
-    const { tokenizer, prior } = m.pair(which);
+    const m = this.models, kind = this.kind;
+    const { tokenizer, prior } = m.pair(kind);
     if (!m.tokens) throw new Error('Load a token cache (tokens.bin from `vqgpu encode`) to complete held-out emoji.');
     const vq = tokenizer.vqvae, G = vq.config.grid, L = G * G;
     const cache = m.tokens.value.header;
@@ -187,8 +213,10 @@ export class SampleTab {
     const held = heldOut(m.tokens.value);
     const item = held.tokens.slice(this.chosen * L, (this.chosen + 1) * L);
     const rows = Math.min(G - 1, Math.max(1, Math.round(Number($<HTMLInputElement>('complete-rows').value))));
-    const settings = this.settings(8);
-    const prefix = rowsPrefix(item, held.labels[this.chosen], G, rows, settings.n);
+    const settings = this.settings();
+    // the item's own class, as `vqgpu sample --prefix-rows` uses the held-out items' labels
+    const labels = new Int32Array(8).fill(held.labels[this.chosen]);
+    const prefix = rowsPrefix(item, G, rows, labels.length);
     const withOriginal = (t: Int32Array) => {
       const all = new Int32Array(9 * L);
       all.set(item, 0);
@@ -196,10 +224,11 @@ export class SampleTab {
       return all;
     };
     this.resetFrames();
+    this.classes.caption(null);
     const t0 = performance.now();
     let tokens: Int32Array, evals: number;
-    if (prior.config.prior === 'ar') {
-      tokens = await sampleARGrid(prior, settings, {
+    if (kind === 'ar') {
+      tokens = await sampleARGrid(prior, settings, labels, {
         prefix,
         onProgress: (f) => this.ui.progress(f),
         onRows: async (r, partial) => {
@@ -210,12 +239,11 @@ export class SampleTab {
       });
       evals = L - rows * G;
     } else {
-      const steps = Math.max(1, Math.round(Number($<HTMLInputElement>('steps').value)));
-      const r = await sampleReverse(prior, { ...settings, steps }, {
+      const mask = kind === 'mask' ? maskToken(prior.config) : -1;
+      const r = await sampleReverse(prior, settings, labels, {
         prefix,
         onFrame: async (step, t) => {
-          this.ui.progress(step / steps);
-          const mask = prior.config.prior === 'mask' ? maskToken(prior.config) : -1;
+          this.ui.progress(step / settings.steps);
           const all = withOriginal(t);
           this.frames.push(await this.show(vq, all, 9, (b, i) => all[b * L + i] === mask, rows));
         },
@@ -226,6 +254,7 @@ export class SampleTab {
     const ms = performance.now() - t0;
     await this.show(vq, withOriginal(tokens), 9, undefined, rows);
     if (this.frames.length) this.framesDone();
-    this.report(prior.config.prior, 8, ms, evals, `completions of ${rows} of ${G} rows`);
+    const name = this.classes.name(held.labels[this.chosen]);
+    this.report(kind, 8, ms, evals, `completions of ${rows} of ${G} rows${name ? ` (class ${name})` : ''}`, settings, prior);
   }
 }

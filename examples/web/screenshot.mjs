@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// docs/web-page.png: the page in headless Chromium after it sampled a grid with the demo checkpoint
-// (`?demo=1`). Builds the page first. Usage: node examples/web/screenshot.mjs [OUT.png]
+// docs/web-page.png (the README's picture of the page): the page in headless Chromium with the
+// reference models loaded (models/emoji-32, copied in by the build), after it sampled one image
+// per class from the AR prior with its default guidance (`?demo=ar&class=each`, seed 1), the class
+// names over the cells. Builds the page first. Usage: node examples/web/screenshot.mjs [OUT.png]
 
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -17,7 +19,7 @@ const { server, url } = await serveStatic(join(root, 'dist', 'web'), { port: 0 }
 const browser = await launchChromium({ viewport: { width: 1100, height: 860 } });
 try {
   const page = await browser.context.newPage();
-  await page.goto(`${url}?demo=1`);
+  await page.goto(`${url}?demo=ar&set=emoji-32&class=each&seed=1`);
   const status = await waitForStatus(page, 'done');
   if (status !== 'done') throw new Error(`the page says '${status}'`);
   await page.screenshot({ path: out, fullPage: true });

@@ -8,9 +8,10 @@
 
 import { joinPanels } from '../../data/figure.js';
 import { splitTokens } from '../../data/token-cache.js';
-import { classFrequencies, classNames, conditionTokens, drawClasses, GUIDANCE_FLAGS, resolveGuidance } from '../prior-guidance.js';
+import { classFrequencies, classNames, conditionTokens, drawClasses } from '../../models/prior/classes.js';
+import { GUIDANCE_FLAGS, resolveGuidance } from '../prior-guidance.js';
 import { parseFlags, type FlagSpec } from '../args.js';
-import { drawTokens } from '../draw-tokens.js';
+import { drawTokens } from '../../models/prior/sampling.js';
 import { checkCacheMatchesPrior, loadPriorRun, readTokenCache } from '../prior-run.js';
 import { formatRow, nameMap, sampleScorer } from '../sample-scorer.js';
 import { loadTokenizerRun } from '../tokenizer-run.js';

@@ -9,10 +9,11 @@
 import type { TokenCache } from '../../data/token-cache.js';
 import type { QualityRow } from '../../eval/sample-quality.js';
 import { parseFlags, UsageError, type FlagSpec } from '../args.js';
-import { drawTokens } from '../draw-tokens.js';
+import { drawTokens } from '../../models/prior/sampling.js';
 import { formatRow, nameMap, sampleScorer } from '../sample-scorer.js';
 import { checkCacheMatchesPrior, loadPriorRun, readTokenCache } from '../prior-run.js';
-import { classFrequencies, classNames, conditionTokens, drawClasses, GUIDANCE_FLAGS, parseClass, resolveGuidance } from '../prior-guidance.js';
+import { classFrequencies, classNames, conditionTokens, drawClasses } from '../../models/prior/classes.js';
+import { GUIDANCE_FLAGS, parseClass, resolveGuidance } from '../prior-guidance.js';
 import { loadTokenizerRun } from '../tokenizer-run.js';
 import { decodeTokens } from './sample.js';
 import { DIFFUSION_SAMPLER_FLAGS, diffusionSamplerOptions } from './sample-diffusion.js';

@@ -11,7 +11,7 @@ import type { VQVAE } from '../../models/tokenizer/vqvae.js';
 import { DIFFUSION_SAMPLER_DEFAULTS, type DiffusionSampleOptions } from '../../sample/diffusion.js';
 import type { FlagSpec } from '../args.js';
 import type { GuidanceOptions } from '../../sample/guidance.js';
-import { drawTokens } from '../draw-tokens.js';
+import { drawTokens } from '../../models/prior/sampling.js';
 import { writeGif, writePng } from '../write-image.js';
 import { decodeTokens, gridOf, type Completion } from './sample.js';
 

@@ -1,0 +1,73 @@
+// The arrow prior → sampler, browser-safe: a loaded Prior as the logits functions the samplers of
+// src/sample/ take (plain, or guided: conditional and unconditional rows in one 2B-row batch, see
+// src/sample/guidance.ts), and new token grids from a prior of any kind with no figure. Shared by
+// the CLI (`sample`, `eval-samples`, `compare`) and the web page, so that both draw the same tokens
+// for the same seed. AR: one KV-cached pass; diffusion/mask: their step samplers on the full logits.
+
+import { concat } from '../../ops/layout.js';
+import { sampleAR, type CachedLogits } from '../../sample/ar.js';
+import { DIFFUSION_SAMPLER_DEFAULTS, sampleDiffusion, sampleMask, type FullLogits, type MaskSampleOptions } from '../../sample/diffusion.js';
+import { guideCached, guideFull, type ConditionedLogits, type GuidanceOptions } from '../../sample/guidance.js';
+import { tensor, type Tensor } from '../../tensor/tensor.js';
+import { disposeCache } from '../transformer/transformer.js';
+import { maskToken, nullToken } from './config.js';
+import type { Prior } from './prior.js';
+
+/** The bidirectional prior as a logits function of content tokens and per-row conditioning tokens. */
+export function priorConditionedLogits(prior: Prior): ConditionedLogits {
+  return (x: Tensor, cond: Int32Array) => prior.contentLogits(concat([tensor(cond, [cond.length, 1]), x], 1));
+}
+
+/** Diffusion/mask logits for conditioning tokens `start` [B], guided when `g` is given. */
+export function fullLogitsOf(prior: Prior, start: Int32Array, g: GuidanceOptions | null, steps: number): FullLogits {
+  const f = priorConditionedLogits(prior);
+  if (!g) return (x: Tensor) => f(x, start);
+  return guideFull(f, { ...g, cond: start, uncond: new Int32Array(start.length).fill(nullToken(prior.config)), steps });
+}
+
+/**
+ * The AR prior's cached logits for a batch of B (guided: a KV cache of 2B rows, conditional and
+ * unconditional in one batch). Call `dispose` when sampling is done.
+ */
+export function cachedLogitsOf(prior: Prior, B: number, g: GuidanceOptions | null): { logits: CachedLogits; dispose: () => void } {
+  const rows = g ? 2 * B : B;
+  const cache = prior.net.newCache(rows);
+  const plain: CachedLogits = (inputs, pos) => prior.net.forwardCached(inputs, cache, pos);
+  const L = prior.config.grid ** 2;
+  const logits = g ? guideCached(plain, { ...g, batch: B, length: L, uncond: new Int32Array(B).fill(nullToken(prior.config)) }) : plain;
+  return { logits, dispose: () => disposeCache(cache) };
+}
+
+export interface DrawOptions {
+  /** conditioning token per grid [n] */
+  start: Int32Array;
+  guidance: GuidanceOptions | null;
+  temperature: number;
+  topK: number;
+  topP: number;
+  seed: number;
+  /** diffusion/mask: denoising steps */
+  steps: number;
+  /** diffusion/mask: the samplers' further options (default: DIFFUSION_SAMPLER_DEFAULTS) */
+  diffusion?: Partial<MaskSampleOptions>;
+}
+
+/** n grids [n, L] row-major, and the network evaluations it took (per batch row). */
+export async function drawTokens(prior: Prior, n: number, o: DrawOptions): Promise<{ tokens: Int32Array; evals: number }> {
+  const config = prior.config;
+  const L = config.grid ** 2;
+  const filter = { temperature: o.temperature, topK: o.topK, topP: o.topP };
+  if (config.prior === 'ar') {
+    const lf = cachedLogitsOf(prior, n, o.guidance);
+    try {
+      return { tokens: await sampleAR(lf.logits, { batch: n, length: L }, { ...filter, seed: o.seed, start: o.start }), evals: L };
+    } finally {
+      lf.dispose();
+    }
+  }
+  const fn = fullLogitsOf(prior, o.start, o.guidance, o.steps);
+  const { steps: _s, temperature: _t, ...chain } = DIFFUSION_SAMPLER_DEFAULTS;
+  const common = { ...chain, ...o.diffusion, ...filter, steps: o.steps, seed: o.seed, codebook: config.codebook };
+  const shape = { batch: n, length: L };
+  return config.prior === 'mask' ? sampleMask(fn, shape, { ...common, maskToken: maskToken(config) }) : sampleDiffusion(fn, shape, common);
+}
