@@ -3,19 +3,22 @@
 # emoji-64: 64×64 → 16×16, the seed's grid) the emoji-category classifier that `eval-samples`
 # measures in, the tokenizer, and three class-conditional priors (AR, the seed's diffusion, mask).
 # Usage: bash examples/reference-models.sh [RUNS_DIR]
-#   RUNS_DIR  where the run folders go (default runs/reference); every stage resumes when run again
-#             (a finished stage trains no further: its --steps are reached)
+#   RUNS_DIR  where the run folders go (default runs/reference); a stage interrupted resumes when
+#             the script runs again; a finished one (marked RUN/complete) is skipped
 # Environment (defaults: the budgets the shipped models were trained with, on a 2-core AMD EPYC
 # CPU adapter, lavapipe; see models/README.md):
 #   GRIDS="32"        which models ("32 64": both)
 #   TOK_MIN=20        tokenizer minutes (its learning-rate decay ends where the run stops)
 #   CLS_MIN=3         classifier minutes
-#   PRIOR_STEPS=600   steps of each prior (PRIOR_MIN=18: a cap in minutes)
-#   PRIOR_BATCH=32
+#   PRIOR_MIN=12      minutes of the diffusion and mask priors (the cosine ends where the time
+#                     does); AR_MIN=20 the AR prior's (it draws most of the figures)
+#   PRIOR_STEPS       or a number of steps (PRIOR_MIN then caps the time)
+#   PRIOR_BATCH=32    PRIOR_SIZE="--layers 3 --dim 128 --heads 4" (for a CPU's minutes: more
+#                     steps of a smaller model beat fewer of a larger one)
 #   PARALLEL=1        run independent stages at once: worth it on a GPU, where one process cannot
 #                     keep the device busy; on a CPU it only splits the cores
 # On a GPU (gpu-measure.sh's reference stage): GRIDS="32 64" TOK_MIN=3 CLS_MIN=1 PRIOR_STEPS=3000
-# PRIOR_BATCH=64 PRIOR_MIN=3 PARALLEL=1.
+# PRIOR_BATCH=64 PRIOR_MIN=3 AR_MIN=3 PRIOR_SIZE="--layers 4 --dim 160 --heads 5" PARALLEL=1.
 # Then `vqgpu export-run --run RUN --out models/emoji-32/NAME --f16` keeps the weights and config.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +26,9 @@ cd "$(dirname "$0")/.."
 V="node dist/node/cli.mjs"
 ROOT=${1:-runs/reference}
 resume() { [ -f "$1/latest.json" ] && echo --resume || true; }
+# stage RUN CMD...: runs CMD (resuming RUN where it has a checkpoint) unless RUN is marked complete.
+stage() { local run=$1; shift; [ -f "$run/complete" ] && { echo "$run: complete, skipped" >&2; return 0; }
+  "$@" --out "$run" $(resume "$run") && touch "$run/complete"; }
 # bg CMD...: in the background when PARALLEL=1, else now; `wait_all` joins (and fails if one failed).
 PIDS=()
 bg() { if [ "${PARALLEL:-0}" = 1 ]; then "$@" & PIDS+=($!); else "$@"; fi; }
@@ -33,25 +39,23 @@ wait_all() { local rc=0; for p in "${PIDS[@]}"; do wait "$p" || rc=1; done; PIDS
 TOK="--codebook 256 --patch 2 --width 32 --res-blocks 2 --enc-res-blocks 1 --lr 2.5e-3 --rec l2 \
   --perceptual 0 --adversarial 0 --code-dim 8 --l2norm --beta 0.5 --schedule-steps auto \
   --schedule linear --lr-final 0 --figure-every 2000"
-# Priors: class-conditional (the label dropped for 10% of the items, for guidance), 4 × 160 (six
-# of them fit the 30 MB that models/ may hold, in f16).
-PRIOR="--class-cond --layers 4 --dim 160 --heads 5 --lr 1.5e-3 --warmup 50 --dropout 0.1 --eval-every 500"
+# Priors: class-conditional (the label dropped for 10% of the items, for guidance); at most 4 × 160
+# (six of them fit the 30 MB that models/ may hold, in f16).
+PRIOR="--class-cond ${PRIOR_SIZE:---layers 3 --dim 128 --heads 4} --lr 2e-3 --warmup 30 --dropout 0.1 --eval-every 250"
 
 stage1() { # SIDE GRID BATCH: classifier and tokenizer of one grid
   local R=$ROOT/emoji-$1
   mkdir -p "$R"
-  bg $V train-classifier --data emoji --size "$1" --minutes "${CLS_MIN:-3}" --out "$R/classifier" \
-    $(resume "$R/classifier")
-  bg $V train-tokenizer --data emoji --size "$1" --grid "$2" --batch "$3" $TOK --minutes "${TOK_MIN:-20}" \
-    --out "$R/tokenizer" $(resume "$R/tokenizer")
+  bg stage "$R/classifier" $V train-classifier --data emoji --size "$1" --minutes "${CLS_MIN:-3}"
+  bg stage "$R/tokenizer" $V train-tokenizer --data emoji --size "$1" --grid "$2" --batch "$3" $TOK --minutes "${TOK_MIN:-20}"
 }
-stage2() { # SIDE STEPS: encode, then the three priors of one grid
+stage2() { # SIDE: encode, then the three priors of one grid
   local R=$ROOT/emoji-$1
   $V eval-tokenizer --run "$R/tokenizer" --json
-  $V encode --run "$R/tokenizer" --out "$R/tokens.bin"
+  [ -f "$R/tokens.bin" ] || $V encode --run "$R/tokenizer" --out "$R/tokens.bin"
   for k in ar diffusion mask; do
-    bg $V train-prior --kind "$k" --tokens "$R/tokens.bin" $PRIOR --batch "${PRIOR_BATCH:-32}" --steps "$2" \
-      --minutes "${PRIOR_MIN:-18}" --out "$R/$k" $(resume "$R/$k")
+    bg stage "$R/$k" $V train-prior --kind "$k" --tokens "$R/tokens.bin" $PRIOR --batch "${PRIOR_BATCH:-32}" \
+      ${PRIOR_STEPS:+--steps "$PRIOR_STEPS"} --minutes "$([ $k = ar ] && echo "${AR_MIN:-20}" || echo "${PRIOR_MIN:-12}")"
   done
 }
 has() { [[ " ${GRIDS:-32} " == *" $1 "* ]]; }
@@ -59,8 +63,8 @@ has() { [[ " ${GRIDS:-32} " == *" $1 "* ]]; }
 has 32 && stage1 32 8 8
 has 64 && stage1 64 16 8
 wait_all
-has 32 && stage2 32 "${PRIOR_STEPS:-600}"
-has 64 && stage2 64 "${PRIOR_STEPS:-600}"
+has 32 && stage2 32
+has 64 && stage2 64
 wait_all
 for g in 32 64; do
   has $g || continue
