@@ -7,7 +7,7 @@ import { UsageError } from '../src/node/args.js';
 import { makePriorConfig } from '../src/models/prior/config.js';
 import type { TokenCache } from '../src/data/token-cache.js';
 import { classFrequencies, classNames, DEFAULT_CFG, drawClasses } from '../src/models/prior/classes.js';
-import { classListing, parseClass, resolveGuidance } from '../src/node/prior-guidance.js';
+import { classBlocks, classListing, parseClass, resolveGuidance } from '../src/node/prior-guidance.js';
 
 const NAMES = ['Activities', 'Animals & Nature', 'Flags', 'Food & Drink', 'Smileys & Emotion', 'Smileys & People'];
 
@@ -40,6 +40,13 @@ describe('--class NAME|INDEX', () => {
       expect(msg).toContain("5 'Smileys & People'");
     }
     expect(() => parseClass('smileys', NAMES)).toThrow(/ambiguous \('Smileys & Emotion', 'Smileys & People'\)/);
+  });
+
+  it('--class a,b,c splits --n into blocks, in order, by name or index', () => {
+    expect(Array.from(classBlocks(['b', '0', 'c'], 6, ['a', 'b', 'c']))).toEqual([1, 1, 0, 0, 2, 2]);
+    expect(Array.from(classBlocks(['c'], 2, ['a', 'b', 'c']))).toEqual([2, 2]);
+    expect(() => classBlocks(['a', 'b'], 3, ['a', 'b'])).toThrow(/multiple of the 2 classes/);
+    expect(() => classBlocks(['a', 'zz'], 2, ['a', 'b'])).toThrow(/--class 'zz'/);
   });
 
   it('--list-classes prints index and name, one per line', () => {

@@ -60,3 +60,13 @@ export function resolveGuidance(c: PriorConfig, cfg: number | undefined, schedul
   }
   return g;
 }
+
+/**
+ * `--class a,b,c` with `--n n`: n/3 images of class a, then b, then c (names or indices, each parsed
+ * as `--class` is). Throws when n is not a multiple of the list's length.
+ */
+export function classBlocks(list: readonly string[], n: number, names: string[]): Int32Array {
+  if (!list.length || n % list.length !== 0) throw new UsageError(`sample: --n ${n} must be a multiple of the ${list.length} classes in --class.`);
+  const ids = list.map((c) => parseClass(c, names));
+  return Int32Array.from({ length: n }, (_, i) => ids[Math.floor((i * list.length) / n)]);
+}

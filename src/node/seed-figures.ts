@@ -1,7 +1,7 @@
 // The seed's figures from one tokenizer and its priors, as the demo writes them (for the reference
 // models and for the models it trains from scratch):
 //   recon.png                          held-out images beside their reconstructions (Fig. 1)
-//   <kind>-class-<class>.png           guided 3×3 samples per class, for every prior kind
+//   <kind>-classes.png                 guided 3×3 samples of each demo class side by side, every kind
 //   ar-complete-{half,quarter,first-token}.png   completions beside the originals (Figs. 2–4)
 //   diffusion-reverse-t{0.5,1.5}.png, diffusion-reverse.gif   reverse diffusion (Figs. 5–7)
 //   mask-reverse.png, mask-reverse.gif MaskGIT-style unmasking
@@ -21,8 +21,6 @@ export interface SeedFigureInputs {
   /** the token cache the priors were trained on (held-out items to complete, class names) */
   tokens: string;
 }
-
-const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
 
 /** The classes the demo draws grids of: flags, smileys, people and symbols where the data has them, else its first four. */
 export function demoClasses(labels: readonly string[]): string[] {
@@ -44,7 +42,10 @@ export async function seedFigures(inputs: SeedFigureInputs, out: string, seed: n
     const prior = inputs.priors[kind];
     if (!prior) continue;
     const common = ['--tokenizer', inputs.tokenizer, '--prior', prior, '--seed', String(seed)];
-    for (const c of classes) await sample([...common, '--class', c, '--out', at(`${kind}-class-${slug(c)}.png`)]);
+    // One batch for all classes: flags, smileys, people, symbols, 9 each.
+    if (classes.length) {
+      await sample([...common, '--class', classes.join(','), '--n', String(9 * classes.length), ...(kind === 'mask' ? ['--steps', '16'] : []), '--out', at(`${kind}-classes.png`)]);
+    }
     if (kind === 'ar') {
       // Completions of held-out items: the top half, the top quarter and the first token kept.
       const done = ['--n', String(held), '--tokens', inputs.tokens];

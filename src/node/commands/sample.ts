@@ -22,7 +22,7 @@ import { sampleAR } from '../../sample/ar.js';
 import type { TokenCache } from '../../data/token-cache.js';
 import { classFrequencies, classNames, conditionTokens, drawClasses } from '../../models/prior/classes.js';
 import { cachedLogitsOf, drawTokens } from '../../models/prior/sampling.js';
-import { classListing, GUIDANCE_FLAGS, parseClass, resolveGuidance } from '../prior-guidance.js';
+import { classListing, GUIDANCE_FLAGS, parseClass, resolveGuidance, classBlocks } from '../prior-guidance.js';
 import { parseFlags, UsageError, type FlagSpec } from '../args.js';
 import { checkCacheMatchesPrior, loadPriorRun, readTokenCache } from '../prior-run.js';
 import { loadTokenizerRun } from '../tokenizer-run.js';
@@ -42,7 +42,7 @@ export const SAMPLE_FLAGS: Record<string, FlagSpec> = {
   steps: { type: 'int', help: 'diffusion/mask: denoising steps (diffusion: the most; it may stop earlier)', default: 32, min: 1, max: 10000 },
   ...DIFFUSION_SAMPLER_FLAGS,
   seed: { type: 'int', help: 'random seed', default: 0 },
-  class: { type: 'string', help: 'class-conditional priors: class name or index for every image (default: drawn from the training frequencies)' },
+  class: { type: 'string', help: "class-conditional priors: class name or index for every image, or a comma-separated list (--n split evenly: a PNG of one grid per class, final samples for every kind) (default: drawn from the training frequencies)" },
   ...GUIDANCE_FLAGS,
   'prefix-rows': { type: 'int', help: 'completion: keep this many token rows of held-out items', min: 0 },
   'prefix-tokens': { type: 'int', help: 'completion: keep this many first tokens', min: 0 },
@@ -126,6 +126,9 @@ export async function sample(argv: string[]): Promise<void> {
     console.error(`warning: prior '${f.prior}' was trained on tokens of tokenizer ${config.tokenizerChecksum}, but '${f.tokenizer}' is ${tokSum} (${tokCkpt.path}); the images may not match.`);
   }
   const n = Number(f.n), G = config.grid, L = G * G;
+  // --class a,b,c: n/3 images of each, in that order; the PNG shows one grid per class.
+  const classList = f.class !== undefined ? String(f.class).split(',').map((c) => c.trim()) : [];
+  const perClass = classList.length > 1;
   const prefixLength = f['prefix-rows'] !== undefined ? Number(f['prefix-rows']) * G : f['prefix-tokens'] !== undefined ? Number(f['prefix-tokens']) : 0;
   if (prefixLength >= L) throw new UsageError(`sample: the prefix (${prefixLength} tokens) must be shorter than the grid (${L}).`);
   let completion: Completion | null = null;
@@ -143,7 +146,7 @@ export async function sample(argv: string[]): Promise<void> {
   let labels: Int32Array = new Int32Array(n).fill(-1);
   if (config.classes > 0) {
     const names = classNames(config, cache);
-    if (f.class !== undefined) labels.fill(parseClass(f.class as string, names));
+    if (classList.length) labels = classBlocks(classList, n, names);
     else if (completion) labels = Int32Array.from(completion.labels);
     else {
       const freq = classFrequencies(config, cache);
@@ -157,7 +160,8 @@ export async function sample(argv: string[]): Promise<void> {
   const t0 = performance.now();
   let tokens: Int32Array;
   let evals: number;
-  if (toFolder && config.prior !== 'ar') {
+  if (perClass && (prefixLength > 0 || !out.toLowerCase().endsWith('.png') && !toFolder)) throw new UsageError('sample: several classes in --class make a .png (or a folder) of new images, not a completion or a GIF.');
+  if ((toFolder || perClass) && config.prior !== 'ar') {
     const fixedMask = completion ? new Uint8Array(n * L) : undefined;
     if (fixedMask) for (let b = 0; b < n; b++) fixedMask.fill(1, b * L, b * L + prefixLength);
     const r = await drawTokens(prior, n, {
@@ -183,7 +187,10 @@ export async function sample(argv: string[]): Promise<void> {
   const secs = (performance.now() - t0) / 1000;
   const images = await decodeTokens(state.vqvae, tokens, n);
   if (toFolder) writeEach(out, images, n, tc.size);
-  else if (out.toLowerCase().endsWith('.png') && config.prior === 'ar') {
+  else if (perClass) {
+    const k = n / classList.length, per = 3 * tc.size * tc.size;
+    writePng(out, joinPanels(classList.map((_, c) => gridOf(images.subarray(c * k * per, (c + 1) * k * per), k, tc.size)), 'row', 16));
+  } else if (out.toLowerCase().endsWith('.png') && config.prior === 'ar') {
     const panel = gridOf(images, n, tc.size);
     if (completion) {
       const orig = await decodeTokens(state.vqvae, completion.originals, n);
