@@ -54,6 +54,17 @@ export class Runtime {
   private kernelNames = new Set<string>();
   /** dispatches and submits since start (for benches and the no-allocation tests) */
   counters = { dispatches: 0, submits: 0, pipelines: 0 };
+  /**
+   * A cap below the device's maxStorageBufferBindingSize (bytes; null: none), so that the paths that
+   * keep tensors within the binding limit run on small shapes in tests (VQGPU_MAX_BINDING=bytes).
+   */
+  bindingCap: number | null = null;
+
+  /** The most bytes one storage binding may hold: the device's limit, or the cap where lower. */
+  get maxBindingBytes(): number {
+    const limit = this.device.limits.maxStorageBufferBindingSize;
+    return this.bindingCap === null ? limit : Math.min(limit, this.bindingCap);
+  }
 
   constructor(readonly device: GPUDevice, readonly report: AdapterReport) {
     this.pool = new BufferPool(device, device.limits.maxBufferSize);
@@ -76,6 +87,8 @@ export class Runtime {
     });
     if (envFlag('VQGPU_DEBUG')) this.debug = true;
     if (envFlag('VQGPU_PROFILE')) this.profiler = new KernelProfiler(device);
+    const cap = Number((globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.VQGPU_MAX_BINDING);
+    if (cap > 0) this.bindingCap = cap;
   }
 
   get limits(): GPUSupportedLimits {
@@ -198,10 +211,10 @@ export class Runtime {
       throw new Error(`Kernel '${kernel.name}': grid ${x}×${y}×${z} exceeds maxComputeWorkgroupsPerDimension (${maxWg}).`);
     }
     if (x === 0 || y === 0 || z === 0) return;
-    const maxBind = this.device.limits.maxStorageBufferBindingSize;
+    const maxBind = this.maxBindingBytes;
     for (const b of buffers) {
       if (b.size > maxBind) {
-        throw new Error(`Kernel '${kernel.name}' would bind a buffer of ${b.size} bytes, over this device's maxStorageBufferBindingSize (${maxBind} bytes): its tensors are too large for the device; use a smaller batch or image size (a tokenizer: --patch 2 runs its convolutions at a quarter of the pixels).`);
+        throw new Error(`Kernel '${kernel.name}' would bind a buffer of ${b.size} bytes, over ${this.bindingCap === null ? "this device's maxStorageBufferBindingSize" : 'the binding cap'} (${maxBind} bytes): its tensors are too large for the device; use a smaller batch or image size (a tokenizer: --patch 2 runs its convolutions at a quarter of the pixels).`);
       }
     }
     const pipeline = this.pipeline(kernel, constants);

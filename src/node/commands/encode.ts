@@ -29,7 +29,7 @@ export async function encode(argv: string[]): Promise<void> {
   const dataSpec = (f.data as string | undefined) ?? (ckpt.config as { data: string }).data;
   const data = openDataSet(dataSpec);
   // (batches shrink where one image's activations are large: every binding stays within the device's limit)
-  const batch = inferenceBatch(config, Number(f.batch), runtime().device.limits.maxStorageBufferBindingSize);
+  const batch = inferenceBatch(config, Number(f.batch), runtime().maxBindingBytes);
   const loader = new ImageLoader(data, { size: config.size, batch, split: 'all' });
   const per = config.grid * config.grid;
   const chunks: Int32Array[] = [];

@@ -28,7 +28,7 @@ export async function evaluateTokenizer(
   model: VQVAE, data: DataSet, opts: { batch: number; split?: 'heldout' | 'train' | 'all'; onBadFile?: (path: string, reason: string) => void },
 ): Promise<TokenizerMetrics> {
   const size = model.config.size;
-  const batch = inferenceBatch(model.config, opts.batch, runtime().device.limits.maxStorageBufferBindingSize);
+  const batch = inferenceBatch(model.config, opts.batch, runtime().maxBindingBytes);
   const loader = new ImageLoader(data, { size, batch, split: opts.split ?? 'heldout', onBadFile: opts.onBadFile });
   const counts = new Float64Array(model.config.codebook);
   let se = 0, ae = 0, n = 0, psnrSum = 0;

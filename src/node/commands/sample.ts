@@ -54,7 +54,7 @@ export const SAMPLE_FLAGS: Record<string, FlagSpec> = {
 export async function decodeTokens(vqvae: VQVAE, tokens: Int32Array, n: number): Promise<Float32Array> {
   const G = vqvae.config.grid, S = vqvae.config.size;
   // In batches whose activations fit one binding each (large images: a few at a time).
-  const B = inferenceBatch(vqvae.config, n, runtime().device.limits.maxStorageBufferBindingSize);
+  const B = inferenceBatch(vqvae.config, n, runtime().maxBindingBytes);
   const data = new Float32Array(n * 3 * S * S);
   for (let b0 = 0; b0 < n; b0 += B) {
     const k = Math.min(B, n - b0);
