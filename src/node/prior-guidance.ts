@@ -3,13 +3,14 @@
 // prior's logits functions for the samplers (plain, or guided: conditional and unconditional rows
 // in one 2B-row batch, see src/sample/guidance.ts).
 
-import { conditionToken, nullToken, type PriorConfig, type PriorKind } from '../models/prior/config.js';
+import { conditionToken, nullToken, timeToken, type PriorConfig, type PriorKind } from '../models/prior/config.js';
 import { NoiseRng } from '../models/prior/noise.js';
 import type { Prior } from '../models/prior/prior.js';
 import { disposeCache } from '../models/transformer/transformer.js';
 import { concat } from '../ops/layout.js';
 import type { CachedLogits } from '../sample/ar.js';
 import type { FullLogits } from '../sample/diffusion.js';
+import type { TimedLogits } from '../sample/d3pm.js';
 import { checkGuidance, guideCached, guideFull, GUIDANCE_SCHEDULES, type ConditionedLogits, type GuidanceOptions, type GuidanceSchedule } from '../sample/guidance.js';
 import { tensor, type Tensor } from '../tensor/tensor.js';
 import type { TokenCache } from '../data/token-cache.js';
@@ -129,6 +130,25 @@ export function fullLogitsOf(prior: Prior, start: Int32Array, g: GuidanceOptions
   const f = priorConditionedLogits(prior);
   if (!g) return (x: Tensor) => f(x, start);
   return guideFull(f, { ...g, cond: start, uncond: new Int32Array(start.length).fill(nullToken(prior.config)), steps });
+}
+
+/**
+ * The D3PM prior as a logits function of content tokens x_t [R, L], per-row conditioning tokens and
+ * the noise level t: inputs [cond, time token of t, x_t] ([R, L+2]).
+ */
+export function priorTimedLogits(prior: Prior): ConditionedLogits<[number]> {
+  return (x: Tensor, cond: Int32Array, t: number) => {
+    const R = cond.length;
+    const time = new Int32Array(R).fill(timeToken(prior.config, t));
+    return prior.contentLogits(concat([tensor(cond, [R, 1]), tensor(time, [R, 1]), x], 1));
+  };
+}
+
+/** D3PM logits for conditioning tokens `start` [B], guided when `g` is given (`calls`: the sampler's evaluations, for a schedule). */
+export function timedLogitsOf(prior: Prior, start: Int32Array, g: GuidanceOptions | null, calls: number): TimedLogits {
+  const f = priorTimedLogits(prior);
+  if (!g) return (x: Tensor, t: number) => f(x, start, t);
+  return guideFull(f, { ...g, cond: start, uncond: new Int32Array(start.length).fill(nullToken(prior.config)), steps: calls });
 }
 
 /**
