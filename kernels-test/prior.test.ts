@@ -1,8 +1,8 @@
 // The priors learn a synthetic token language: a first-order Markov chain over K = 8 codes with a
 // known transition matrix, in sequences of L = 16 (a 4×4 grid). The AR prior's held-out
 // cross-entropy must come close to the chain's true entropy (and never beat it: an off-by-one in
-// the input/target alignment would let it see the token it predicts); the diffusion and mask
-// priors' training losses must fall on the same data.
+// the input/target alignment would let it see the token it predicts); the diffusion (the seed's
+// scheme and D3PM's) and mask priors' training losses must fall on the same data.
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as vq from '../src/index.js';
@@ -10,7 +10,7 @@ import { makePriorConfig, type PriorKind } from '../src/models/prior/config.js';
 import { NoiseRng } from '../src/models/prior/noise.js';
 import { Prior } from '../src/models/prior/prior.js';
 import { manualSeed } from '../src/nn/init.js';
-import { batchLoss, makeBatch, PriorTrainer } from '../src/train/prior-trainer.js';
+import { batchLoss, d3pmBatch, makeBatch, PriorTrainer } from '../src/train/prior-trainer.js';
 
 beforeAll(async () => {
   await vq.init();
@@ -47,9 +47,9 @@ function sampleChains(n: number, rng: NoiseRng): Int32Array {
   return x;
 }
 
-function makePrior(kind: PriorKind): Prior {
+function makePrior(kind: PriorKind, noise: 'seed' | 'd3pm' = 'seed'): Prior {
   manualSeed(1);
-  return new Prior(makePriorConfig({ prior: kind, codebook: K, grid: G, classes: 0, tokenizerChecksum: 'test', dim: 32, layers: 1, heads: 2 }));
+  return new Prior(makePriorConfig({ prior: kind, codebook: K, grid: G, classes: 0, tokenizerChecksum: 'test', dim: 32, layers: 1, heads: 2, noise, timesteps: noise === 'd3pm' ? 16 : undefined }));
 }
 
 function disposePrior(p: Prior): void {
@@ -121,6 +121,29 @@ describe('prior', () => {
     const last = (losses[n - 2] + losses[n - 1]) / 2;
     expect(last, info).toBeLessThan((losses[0] + losses[1]) / 2 - 0.15);
     expect(last, info).toBeLessThan(Math.log(K) - 0.1); // better than the uniform guess
+    disposePrior(prior);
+  });
+
+  it("the d3pm diffusion prior's x_0 cross-entropy falls, and its held-out loss at low noise is far below that at high noise", async () => {
+    const prior = makePrior('diffusion', 'd3pm');
+    expect(prior.config.transformer.seqLen).toBe(L + 2); // [cond, time, x_t]
+    const losses = await train(prior, 60, 3e-2, new NoiseRng(8), 6);
+    const info = losses.map((l) => l.toFixed(3)).join(' ');
+    const n = losses.length, last = (losses[n - 2] + losses[n - 1]) / 2;
+    expect(last, info).toBeLessThan((losses[0] + losses[1]) / 2 - 0.15);
+    expect(last, info).toBeLessThan(Math.log(K) - 0.1);
+    // the noise level is an input: at t = 1 (nearly clean) x_0 is mostly copied, at t = T it is guessed
+    prior.eval();
+    const N = 128, x = sampleChains(N, new NoiseRng(99)), labels = new Int32Array(N).fill(-1);
+    const at = async (t: number) => {
+      const b = d3pmBatch(prior.config, x, labels, new NoiseRng(3), new Int32Array(N).fill(t));
+      const v = vq.noGrad(() => vq.tidy(() => batchLoss(prior, b).keepAlive()));
+      const r = await v.item();
+      v.dispose();
+      return r;
+    };
+    const low = await at(1), high = await at(16);
+    expect(low, `t = 1: ${low}, t = T: ${high}`).toBeLessThan(high - 0.5);
     disposePrior(prior);
   });
 });

@@ -3,19 +3,19 @@
 // B..2B−1 unconditional) and mixes their logits per position,
 //   guided = uncond + S·(cond − uncond)   computed as S·cond + (1 − S)·uncond,
 // which is exactly `cond` at S = 1 and exactly `uncond` at S = 0. The samplers never know: they get
-// a logits function of B rows like any other, so every sampler (AR with its KV cache, diffusion, mask)
-// is guided without a change to its body. Like the samplers, nothing here imports a model.
+// a logits function of B rows like any other, so every sampler (AR with its KV cache, diffusion, mask,
+// D3PM, whose logits function also takes the noise level) is guided without a change to its body.
+// Like the samplers, nothing here imports a model.
 //
 // Schedules of S over the sampling steps (u = progress in [0, 1]):
 //   constant: S at every step;  linear: 1 + (S − 1)·u, a ramp from plain conditional to S.
-// AR: u = (index of the content token predicted) / (L − 1). Diffusion/mask: u = (call index) /
+// AR: u = (index of the content token predicted) / (L − 1). Diffusion/mask/D3PM: u = (call index) /
 // (steps − 1), one call per step (a sampler that stops early simply never reaches S).
 
 import { add, mulScalar } from '../ops/elementwise.js';
 import { concat, slice } from '../ops/layout.js';
 import { tensor, type Tensor } from '../tensor/tensor.js';
 import type { CachedLogits } from './ar.js';
-import type { FullLogits } from './diffusion.js';
 
 export const GUIDANCE_SCHEDULES = ['constant', 'linear'] as const;
 export type GuidanceSchedule = (typeof GUIDANCE_SCHEDULES)[number];
@@ -78,14 +78,18 @@ export function guideCached(logits: CachedLogits, o: GuidanceOptions & { batch: 
   };
 }
 
-/** A bidirectional logits function that takes its conditioning tokens per row: (x [R, L], cond [R]) → [R, L, K]. */
-export type ConditionedLogits = (x: Tensor, cond: Int32Array) => Tensor;
+/**
+ * A bidirectional logits function that takes its conditioning tokens per row: (x [R, L], cond [R],
+ * …rest) → [R, L, K]. `rest`: further arguments passed through unchanged (D3PM: the noise level t).
+ */
+export type ConditionedLogits<A extends unknown[] = []> = (x: Tensor, cond: Int32Array, ...rest: A) => Tensor;
 
 /**
- * Guided diffusion/mask logits: one call of `logits` on 2B rows per sampler step (the same tokens,
- * conditioned on `cond` then on `uncond`). `steps` spreads a schedule over the calls.
+ * Guided diffusion/mask/D3PM logits: one call of `logits` on 2B rows per sampler step (the same
+ * tokens, conditioned on `cond` then on `uncond`; any further arguments, such as D3PM's noise level,
+ * passed to both halves). `steps` spreads a schedule over the calls.
  */
-export function guideFull(logits: ConditionedLogits, o: GuidanceOptions & { cond: Int32Array; uncond: Int32Array; steps: number }): FullLogits {
+export function guideFull<A extends unknown[] = []>(logits: ConditionedLogits<A>, o: GuidanceOptions & { cond: Int32Array; uncond: Int32Array; steps: number }): (x: Tensor, ...rest: A) => Tensor {
   checkGuidance(o);
   const B = o.cond.length;
   checkRows('unconditional', o.uncond, B);
@@ -93,10 +97,10 @@ export function guideFull(logits: ConditionedLogits, o: GuidanceOptions & { cond
   both.set(o.cond, 0);
   both.set(o.uncond, B);
   let call = 0;
-  return (x: Tensor): Tensor => {
+  return (x: Tensor, ...rest: A): Tensor => {
     if (x.shape[0] !== B) throw new Error(`guidance: tokens for ${x.shape[0]} rows, expected ${B}.`);
     const s = guidanceScaleAt(o, o.steps > 1 ? call / (o.steps - 1) : 1);
     call++;
-    return mixStacked(logits(concat([x, x], 0), both), B, s);
+    return mixStacked(logits(concat([x, x], 0), both, ...rest), B, s);
   };
 }

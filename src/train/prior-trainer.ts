@@ -3,7 +3,8 @@
 // `takeLoss()` (log time).
 
 import { backward } from '../autograd/tape.js';
-import { conditionToken, maskToken, type PriorConfig } from '../models/prior/config.js';
+import { conditionToken, isD3PM, maskToken, timeToken, type PriorConfig } from '../models/prior/config.js';
+import { d3pmNoise } from '../models/prior/d3pm.js';
 import { diffusionPair, maskBatch, NoiseRng } from '../models/prior/noise.js';
 import type { Prior } from '../models/prior/prior.js';
 import { AdamW } from '../optim/adam.js';
@@ -52,9 +53,33 @@ export function classCounts(labels: ArrayLike<number>, classes: number): number[
   return counts;
 }
 
+/**
+ * The D3PM objective's batch for grids x_0 [B, L] with labels [B]: a level t per item (drawn
+ * uniformly from 1..T, or `levels` [B]), x_t ~ q(x_t | x_0) (uniform noise at ᾱ_t, cosine), inputs
+ * [cond, time token of t, x_t] ([B, L+2]), targets x_0 at every position: the cross-entropy on
+ * x_0 alone (D3PM's auxiliary loss; no variational-bound term: its hybrid loss weights the bound by
+ * 0.001 and needs the K-way posterior in the graph, and the plain x_0 cross-entropy is what MaskGIT-
+ * style and later uniform-noise models train with).
+ */
+export function d3pmBatch(c: PriorConfig, x: Int32Array, labels: Int32Array, rng: NoiseRng, levels?: Int32Array): PriorBatch & { t: Int32Array } {
+  const B = labels.length, L = x.length / B;
+  const { xt, t } = d3pmNoise(x, B, c.codebook, c.timesteps!, rng, levels);
+  const inputs = new Int32Array(B * (L + 2));
+  for (let b = 0; b < B; b++) {
+    inputs[b * (L + 2)] = conditionToken(c, labels[b]);
+    inputs[b * (L + 2) + 1] = timeToken(c, t[b]);
+    inputs.set(xt.subarray(b * L, (b + 1) * L), b * (L + 2) + 2);
+  }
+  return { inputs, targets: Int32Array.from(x), B, t };
+}
+
 /** The inputs and targets of a prior's objective for token grids x [B, L] with labels [B]. */
 export function makeBatch(c: PriorConfig, x: Int32Array, labels: Int32Array, rng: NoiseRng): PriorBatch {
   const B = labels.length, L = x.length / B;
+  if (isD3PM(c)) {
+    const { inputs, targets } = d3pmBatch(c, x, labels, rng);
+    return { inputs, targets, B };
+  }
   const cond = (b: number) => conditionToken(c, labels[b]);
   if (c.prior === 'ar') {
     const inputs = new Int32Array(B * L);

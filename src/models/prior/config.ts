@@ -1,9 +1,18 @@
 // The prior's one typed config (saved in its checkpoints). The token vocabulary of the transformer's
-// input is laid out as: [0, K) codes | K start | K+1 mask (mask kind) | then one token per class.
+// input is laid out as: [0, K) codes | K start | K+1 mask (mask kind) | one token per class | then,
+// for the D3PM diffusion prior only, one token per noise level t = 1..T.
 
 import type { TransformerConfig } from '../transformer/config.js';
 
 export type PriorKind = 'ar' | 'diffusion' | 'mask';
+
+/**
+ * The noise scheme of a diffusion prior: 'seed' (the seed's x_a/x_b scheme, src/models/prior/noise.ts)
+ * or 'd3pm' (uniform noise at a cosine-scheduled level t given to the network, x_0 predicted,
+ * src/models/prior/d3pm.ts).
+ */
+export const DIFFUSION_NOISES = ['seed', 'd3pm'] as const;
+export type DiffusionNoise = (typeof DIFFUSION_NOISES)[number];
 
 export interface PriorConfig {
   kind: 'vqgpu-prior';
@@ -34,8 +43,20 @@ export interface PriorConfig {
    * in checkpoints from before it existed, which trained with 0 (at least one masked position)
    */
   minMaskRatio?: number;
+  /** diffusion: the noise scheme; absent: 'seed' (every checkpoint from before D3PM) */
+  noise?: DiffusionNoise;
+  /** d3pm: the number T of discrete noise levels t = 1..T (each one input token) */
+  timesteps?: number;
   transformer: TransformerConfig;
 }
+
+/**
+ * d3pm: the default number of noise levels T. Each level is one learned input embedding, so every
+ * level must be seen often enough in a CPU-minutes run (600 steps × batch 32 = 19,200 items: 300 per
+ * level at T = 64, 19 at D3PM's T = 1000); neighbouring levels of 64 differ little in ᾱ_t. 64 is
+ * also a multiple of the samplers' default 32 steps, so sampling visits trained levels exactly.
+ */
+export const D3PM_TIMESTEPS = 64;
 
 /** MaskGIT's training settings, the mask prior's defaults. */
 export const MASK_DEFAULTS = { minMaskRatio: 0.05, labelSmoothing: 0.1 } as const;
@@ -56,22 +77,59 @@ export function nullToken(c: PriorConfig): number {
   return startToken(c);
 }
 
+/** The diffusion noise scheme of a prior ('seed' for every non-D3PM prior, the other kinds included). */
+export function noiseOf(c: PriorConfig): DiffusionNoise {
+  return c.noise ?? 'seed';
+}
+
+/** True for the D3PM diffusion prior. */
+export function isD3PM(c: PriorConfig): boolean {
+  return c.prior === 'diffusion' && c.noise === 'd3pm';
+}
+
+/** d3pm: the input token of noise level t ∈ 1..T (after the class tokens). */
+export function timeToken(c: PriorConfig, t: number): number {
+  const T = c.timesteps ?? 0;
+  if (!isD3PM(c) || !(Number.isInteger(t) && t >= 1 && t <= T)) throw new Error(`timeToken: noise level ${t} is not in 1..${T} of a d3pm prior.`);
+  return c.codebook + 2 + c.classes + t - 1;
+}
+
+/**
+ * Input positions before the content tokens: 1 (the conditioning token), or 2 for D3PM
+ * ([conditioning token, noise-level token, content…]).
+ */
+export function prefixLength(c: PriorConfig): number {
+  return isD3PM(c) ? 2 : 1;
+}
+
+/** The kind as printed and reported: 'ar', 'diffusion', 'diffusion-d3pm' or 'mask'. */
+export function kindLabel(c: PriorConfig): string {
+  return isD3PM(c) ? 'diffusion-d3pm' : c.prior;
+}
+
 export function makePriorConfig(o: {
   prior: PriorKind; codebook: number; grid: number; classes: number; tokenizerChecksum: string;
   dim: number; layers: number; heads: number; dropout?: number; extraNoise?: number; minMaskRatio?: number;
-  classNames?: string[]; classCounts?: number[]; labelDrop?: number;
+  classNames?: string[]; classCounts?: number[]; labelDrop?: number; noise?: DiffusionNoise; timesteps?: number;
 }): PriorConfig {
   const L = o.grid * o.grid;
+  const noise = o.noise ?? 'seed';
+  if (!DIFFUSION_NOISES.includes(noise)) throw new Error(`prior config: noise must be one of ${DIFFUSION_NOISES.join(', ')}, got '${noise}'.`);
+  if (noise === 'd3pm' && o.prior !== 'diffusion') throw new Error(`prior config: the d3pm noise applies to the diffusion prior only, not '${o.prior}'.`);
+  const d3pm = noise === 'd3pm';
+  const T = o.timesteps ?? D3PM_TIMESTEPS;
+  if (d3pm && !(Number.isInteger(T) && T >= 2)) throw new Error(`prior config: d3pm timesteps must be an integer ≥ 2, got ${T}.`);
   const cls = o.classes > 0 ? { classNames: o.classNames, classCounts: o.classCounts, labelDrop: o.labelDrop ?? 0 } : {};
   return {
     kind: 'vqgpu-prior', version: 1, prior: o.prior, codebook: o.codebook, grid: o.grid, classes: o.classes, ...cls,
     tokenizerChecksum: o.tokenizerChecksum, extraNoise: o.extraNoise ?? 0.1,
     ...(o.prior === 'mask' ? { minMaskRatio: o.minMaskRatio ?? MASK_DEFAULTS.minMaskRatio } : {}),
+    ...(d3pm ? { noise, timesteps: T } : {}),
     transformer: {
       kind: 'vqgpu-transformer', version: 1,
-      vocabIn: o.codebook + 2 + o.classes, vocabOut: o.codebook,
-      // position 0 holds the conditioning token; content tokens follow
-      seqLen: L + 1,
+      vocabIn: o.codebook + 2 + o.classes + (d3pm ? T : 0), vocabOut: o.codebook,
+      // position 0 holds the conditioning token (d3pm: position 1 the noise-level token); content follows
+      seqLen: L + (d3pm ? 2 : 1),
       dim: o.dim, layers: o.layers, heads: o.heads, mlpRatio: 4, dropout: o.dropout ?? 0,
       causal: o.prior === 'ar',
     },
@@ -85,5 +143,7 @@ export function checkPriorConfig(c: unknown, source: string): PriorConfig {
     throw new Error(`${source} is not a prior checkpoint (its config says kind '${kind}', expected 'vqgpu-prior').`);
   }
   if (p.version !== 1) throw new Error(`${source}: prior config version ${p.version} is not supported.`);
+  if (p.noise !== undefined && !DIFFUSION_NOISES.includes(p.noise)) throw new Error(`${source}: unknown diffusion noise '${p.noise}' (this vqgpu knows ${DIFFUSION_NOISES.join(', ')}).`);
+  if (p.noise === 'd3pm' && !(Number.isInteger(p.timesteps) && p.timesteps! >= 2)) throw new Error(`${source}: a d3pm prior without valid timesteps (${p.timesteps}).`);
   return p;
 }

@@ -2,15 +2,19 @@
 // src/sample/ take (plain, or guided: conditional and unconditional rows in one 2B-row batch, see
 // src/sample/guidance.ts), and new token grids from a prior of any kind with no figure. Shared by
 // the CLI (`sample`, `eval-samples`, `compare`) and the web page, so that both draw the same tokens
-// for the same seed. AR: one KV-cached pass; diffusion/mask: their step samplers on the full logits.
+// for the same seed. AR: one KV-cached pass; diffusion/mask: their step samplers on the full logits;
+// D3PM diffusion priors (config.noise 'd3pm'): the D3PM sampler on the timed logits, with the
+// prior's own schedule.
 
 import { concat } from '../../ops/layout.js';
 import { sampleAR, type CachedLogits } from '../../sample/ar.js';
-import { DIFFUSION_SAMPLER_DEFAULTS, sampleDiffusion, sampleMask, type FullLogits, type MaskSampleOptions } from '../../sample/diffusion.js';
+import { D3PM_SAMPLER_DEFAULTS, sampleD3PM, type TimedLogits } from '../../sample/d3pm.js';
+import { DIFFUSION_SAMPLER_DEFAULTS, sampleDiffusion, sampleMask, type DiffusionSampleOptions, type FullLogits, type MaskSampleOptions } from '../../sample/diffusion.js';
 import { guideCached, guideFull, type ConditionedLogits, type GuidanceOptions } from '../../sample/guidance.js';
 import { tensor, type Tensor } from '../../tensor/tensor.js';
 import { disposeCache } from '../transformer/transformer.js';
-import { maskToken, nullToken } from './config.js';
+import { isD3PM, maskToken, nullToken, timeToken } from './config.js';
+import { alphaBars } from './d3pm.js';
 import type { Prior } from './prior.js';
 
 /** The bidirectional prior as a logits function of content tokens and per-row conditioning tokens. */
@@ -23,6 +27,25 @@ export function fullLogitsOf(prior: Prior, start: Int32Array, g: GuidanceOptions
   const f = priorConditionedLogits(prior);
   if (!g) return (x: Tensor) => f(x, start);
   return guideFull(f, { ...g, cond: start, uncond: new Int32Array(start.length).fill(nullToken(prior.config)), steps });
+}
+
+/**
+ * The D3PM prior as a logits function of content tokens x_t [R, L], per-row conditioning tokens and
+ * the noise level t: inputs [cond, time token of t, x_t] ([R, L+2]).
+ */
+export function priorTimedLogits(prior: Prior): ConditionedLogits<[number]> {
+  return (x: Tensor, cond: Int32Array, t: number) => {
+    const R = cond.length;
+    const time = new Int32Array(R).fill(timeToken(prior.config, t));
+    return prior.contentLogits(concat([tensor(cond, [R, 1]), tensor(time, [R, 1]), x], 1));
+  };
+}
+
+/** D3PM logits for conditioning tokens `start` [B], guided when `g` is given (`calls`: the sampler's evaluations, for a schedule). */
+export function timedLogitsOf(prior: Prior, start: Int32Array, g: GuidanceOptions | null, calls: number): TimedLogits {
+  const f = priorTimedLogits(prior);
+  if (!g) return (x: Tensor, t: number) => f(x, start, t);
+  return guideFull(f, { ...g, cond: start, uncond: new Int32Array(start.length).fill(nullToken(prior.config)), steps: calls });
 }
 
 /**
@@ -48,8 +71,11 @@ export interface DrawOptions {
   seed: number;
   /** diffusion/mask: denoising steps */
   steps: number;
-  /** diffusion/mask: the samplers' further options (default: DIFFUSION_SAMPLER_DEFAULTS) */
-  diffusion?: Partial<MaskSampleOptions>;
+  /**
+   * diffusion/mask: the samplers' further options (default: DIFFUSION_SAMPLER_DEFAULTS; D3PM:
+   * D3PM_SAMPLER_DEFAULTS, of which it reads correctorSteps, finalArgmax, fixedMask/given, onStep)
+   */
+  diffusion?: Partial<MaskSampleOptions & DiffusionSampleOptions> & { correctorSteps?: number };
 }
 
 /** n grids [n, L] row-major, and the network evaluations it took (per batch row). */
@@ -65,9 +91,18 @@ export async function drawTokens(prior: Prior, n: number, o: DrawOptions): Promi
       lf.dispose();
     }
   }
+  const shape = { batch: n, length: L };
+  if (isD3PM(config)) {
+    const d = o.diffusion ?? {};
+    const correctorSteps = d.correctorSteps ?? D3PM_SAMPLER_DEFAULTS.correctorSteps;
+    const fn = timedLogitsOf(prior, o.start, o.guidance, o.steps + correctorSteps);
+    return sampleD3PM(fn, shape, {
+      ...filter, steps: o.steps, seed: o.seed, codebook: config.codebook, alphaBar: alphaBars(config.timesteps!),
+      correctorSteps, finalArgmax: d.finalArgmax ?? D3PM_SAMPLER_DEFAULTS.finalArgmax, fixedMask: d.fixedMask, given: d.given, onStep: d.onStep,
+    });
+  }
   const fn = fullLogitsOf(prior, o.start, o.guidance, o.steps);
   const { steps: _s, temperature: _t, ...chain } = DIFFUSION_SAMPLER_DEFAULTS;
   const common = { ...chain, ...o.diffusion, ...filter, steps: o.steps, seed: o.seed, codebook: config.codebook };
-  const shape = { batch: n, length: L };
   return config.prior === 'mask' ? sampleMask(fn, shape, { ...common, maskToken: maskToken(config) }) : sampleDiffusion(fn, shape, common);
 }

@@ -9,6 +9,7 @@
 import { joinPanels } from '../../data/figure.js';
 import { splitTokens } from '../../data/token-cache.js';
 import { classFrequencies, classNames, conditionTokens, drawClasses } from '../../models/prior/classes.js';
+import { noiseOf } from '../../models/prior/config.js';
 import { GUIDANCE_FLAGS, resolveGuidance } from '../prior-guidance.js';
 import { parseFlags, type FlagSpec } from '../args.js';
 import { drawTokens } from '../../models/prior/sampling.js';
@@ -78,7 +79,7 @@ export async function compare(argv: string[]): Promise<void> {
     const images = await decodeTokens(state.vqvae, tokens, n);
     const quality = await scorer.score(images, n, tokens, freq ? labels.map(nameMap(names, scorer.classes)) : null);
     const held = await heldoutLoss(prior, splitTokens(cache, 'heldout'), config);
-    const row = { row: 'samples', prior: dir, kind: config.prior, cfg: guidance ? guidance.scale : config.classes > 0 ? 1 : null, cfg_schedule: guidance?.schedule ?? null, evals_per_image: evals, seconds_per_image: secs / n, heldout_loss_bits: held.loss / Math.LN2, ...quality };
+    const row = { row: 'samples', prior: dir, kind: config.prior, ...(config.prior === 'diffusion' ? { noise: noiseOf(config) } : {}), cfg: guidance ? guidance.scale : config.classes > 0 ? 1 : null, cfg_schedule: guidance?.schedule ?? null, evals_per_image: evals, seconds_per_image: secs / n, heldout_loss_bits: held.loss / Math.LN2, ...quality };
     rows.push(row);
     console.log(JSON.stringify(row));
     panels.push(gridOf(images.subarray(0, 9 * 3 * S * S), 9, S));

@@ -1,12 +1,15 @@
 // vqgpu eval-prior --prior RUN --tokens CACHE [--json]: held-out figures of a prior, one JSON line.
 //   ar:        nll_bits_per_token (exact: the AR likelihood), unigram_bits_per_token (baseline)
 //   diffusion: denoise_loss_bits (cross-entropy of x_a given x_b, fixed noise); no likelihood bound
+//   d3pm:      denoise_loss_bits: the x_0 cross-entropy averaged over t ~ U{1..T} (stratified), and
+//              bound_bits_per_token: the variational bound of the T-level chain ≥ NLL per token
+//              (src/node/d3pm-heldout.ts), comparable with ar's nll and mask's bound
 //   mask:      bound_bits_per_token: the order-agnostic bound E_{n~U{1..L}} [mean over the n masked
 //              positions of −log₂ p(x_i | rest)] ≥ NLL per token (Hoogeboom et al. 2022, OA-ARDM),
 //              estimated with stratified n; plus denoise_loss_bits at the training mask rates.
 
 import { noGrad } from '../../autograd/tape.js';
-import { maskToken, conditionToken, type PriorConfig } from '../../models/prior/config.js';
+import { maskToken, conditionToken, isD3PM, kindLabel, type PriorConfig } from '../../models/prior/config.js';
 import { NoiseRng } from '../../models/prior/noise.js';
 import type { Prior } from '../../models/prior/prior.js';
 import { batchLoss, IGNORE, makeBatch, type PriorBatch } from '../../train/prior-trainer.js';
@@ -14,6 +17,7 @@ import { splitTokens } from '../../data/token-cache.js';
 import { tidy } from '../../tensor/scope.js';
 import { parseFlags, type FlagSpec } from '../args.js';
 import { checkCacheMatchesPrior, loadPriorRun, readTokenCache } from '../prior-run.js';
+import { d3pmHeldout } from '../d3pm-heldout.js';
 
 type Split = { tokens: Int32Array; labels: Int32Array; count: number };
 
@@ -26,6 +30,8 @@ async function lossOf(prior: Prior, b: PriorBatch): Promise<number> {
 
 /** Mean held-out loss (nats per predicted token) of the training objective, with fixed noise. */
 export async function heldoutLoss(prior: Prior, held: Split, c: PriorConfig, batch = 64): Promise<{ loss: number }> {
+  // d3pm: averaged over t (stratified), each grid once (eval-prior's own line evaluates every block)
+  if (isD3PM(c)) return { loss: (await d3pmHeldout(prior, held, c, { batch, design: 'one-pass' })).xent };
   const L = c.grid * c.grid;
   const rng = new NoiseRng(12345);
   let sum = 0, n = 0;
@@ -97,14 +103,18 @@ export async function evalPrior(argv: string[]): Promise<void> {
   const held = splitTokens(cache, 'heldout');
   if (!held.count) throw new Error(`token cache '${f.tokens}' has no held-out items.`);
   const unigram = unigramBits(splitTokens(cache, 'train').tokens, config.codebook);
-  const h = await heldoutLoss(prior, held, config);
-  const bits = h.loss / Math.LN2;
   const line: Record<string, unknown> = { step: ckpt.step, kind: config.prior };
-  if (config.prior === 'ar') Object.assign(line, { nll_bits_per_token: bits });
-  else Object.assign(line, { denoise_loss_bits: bits });
+  if (isD3PM(config)) {
+    const d = await d3pmHeldout(prior, held, config, { bound: true });
+    Object.assign(line, { noise: 'd3pm', timesteps: config.timesteps, denoise_loss_bits: d.xent / Math.LN2, bound_bits_per_token: d.boundBits });
+  } else {
+    const bits = (await heldoutLoss(prior, held, config)).loss / Math.LN2;
+    if (config.prior === 'ar') Object.assign(line, { nll_bits_per_token: bits });
+    else Object.assign(line, { denoise_loss_bits: bits });
+  }
   if (config.prior === 'mask') line.bound_bits_per_token = await maskBound(prior, held, config);
   line.unigram_bits_per_token = unigram;
   line.items = held.count;
-  if (!f.json) console.error(`eval-prior: ${f.prior} (${config.prior}) at step ${ckpt.step} on ${held.count} held-out grids`);
+  if (!f.json) console.error(`eval-prior: ${f.prior} (${kindLabel(config)}) at step ${ckpt.step} on ${held.count} held-out grids`);
   console.log(JSON.stringify(line));
 }

@@ -8,6 +8,7 @@
 
 import type { TokenCache } from '../../data/token-cache.js';
 import type { QualityRow } from '../../eval/sample-quality.js';
+import { kindLabel, noiseOf } from '../../models/prior/config.js';
 import { parseFlags, UsageError, type FlagSpec } from '../args.js';
 import { drawTokens } from '../../models/prior/sampling.js';
 import { formatRow, nameMap, sampleScorer } from '../sample-scorer.js';
@@ -89,8 +90,8 @@ export async function evalSamplesRows(argv: string[]): Promise<SampleQualityRow[
   const quality = await scorer.score(images, n, tokens, wanted);
 
   const rows: [string, Record<string, unknown>, QualityRow][] = [
-    [`${config.prior} prior`, {
-      row: 'samples', prior: config.prior, cfg: guidance ? guidance.scale : 1, temperature: Number(f.temperature),
+    [`${kindLabel(config)} prior`, {
+      row: 'samples', prior: config.prior, ...(config.prior === 'diffusion' ? { noise: noiseOf(config) } : {}), cfg: guidance ? guidance.scale : 1, temperature: Number(f.temperature),
       top_k: Number(f['top-k']), steps: config.prior === 'ar' ? null : Number(f.steps), class: f.class ?? null,
       s_per_image: secs / n, evaluations_per_image: evals / n,
     }, quality],

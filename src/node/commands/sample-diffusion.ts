@@ -9,6 +9,7 @@ import { maskToken, type PriorConfig } from '../../models/prior/config.js';
 import type { Prior } from '../../models/prior/prior.js';
 import type { VQVAE } from '../../models/tokenizer/vqvae.js';
 import { DIFFUSION_SAMPLER_DEFAULTS, type DiffusionSampleOptions } from '../../sample/diffusion.js';
+import { D3PM_SAMPLER_DEFAULTS } from '../../sample/d3pm.js';
 import type { FlagSpec } from '../args.js';
 import type { GuidanceOptions } from '../../sample/guidance.js';
 import { drawTokens } from '../../models/prior/sampling.js';
@@ -19,17 +20,18 @@ const D = DIFFUSION_SAMPLER_DEFAULTS;
 
 /** The sampler flags of `vqgpu sample` and `vqgpu compare` beyond --steps and --temperature. */
 export const DIFFUSION_SAMPLER_FLAGS: Record<string, FlagSpec> = {
-  'temperature-end': { type: 'number', help: `diffusion: temperature of the last step; it falls geometrically from --temperature (default ${D.temperatureEnd}; = --temperature: constant)`, min: 0 },
-  'change-fraction': { type: 'number', help: `diffusion: at most this fraction of positions changes per step, the most confident changes (1: all, the seed's) (default ${D.changeFraction})`, min: 0, max: 1 },
-  'min-steps': { type: 'int', help: `diffusion: a step that changes nothing ends the chain only from this step on (default ${D.minSteps}, capped at --steps)`, min: 1 },
-  'final-argmax': { type: 'boolean', help: `diffusion: end with one argmax evaluation (default ${D.finalArgmax ? 'on; --no-final-argmax: off' : 'off'})` },
-  'no-final-argmax': { type: 'boolean', help: 'diffusion: no final argmax evaluation' },
-  decoupled: { type: 'boolean', help: `diffusion: a position changes with probability 1 − p(current) at temperature 1; its new code is drawn at the step's temperature from the other codes (default ${D.decoupled ? 'on; --no-decoupled: off' : 'off'})` },
-  'no-decoupled': { type: 'boolean', help: "diffusion: draw every position from softmax(logits/T) (the seed's step)" },
+  'temperature-end': { type: 'number', help: `diffusion (seed scheme): temperature of the last step; it falls geometrically from --temperature (default ${D.temperatureEnd}; = --temperature: constant)`, min: 0 },
+  'change-fraction': { type: 'number', help: `diffusion (seed scheme): at most this fraction of positions changes per step, the most confident changes (1: all, the seed's) (default ${D.changeFraction})`, min: 0, max: 1 },
+  'min-steps': { type: 'int', help: `diffusion (seed scheme): a step that changes nothing ends the chain only from this step on (default ${D.minSteps}, capped at --steps)`, min: 1 },
+  'final-argmax': { type: 'boolean', help: `diffusion: end with one argmax evaluation (d3pm: the last step, to t = 0, takes the argmax of x̂0 instead of a draw, no extra evaluation) (default ${D.finalArgmax ? 'on; --no-final-argmax: off' : 'off'})` },
+  'no-final-argmax': { type: 'boolean', help: 'diffusion: no final argmax evaluation (d3pm: the last step draws from x̂0)' },
+  'corrector-steps': { type: 'int', help: `diffusion (d3pm): corrector steps at the lowest noise level before the last step (re-noise one level, denoise back; one evaluation each) (default ${D3PM_SAMPLER_DEFAULTS.correctorSteps})`, min: 0, max: 1000 },
+  decoupled: { type: 'boolean', help: `diffusion (seed scheme): a position changes with probability 1 − p(current) at temperature 1; its new code is drawn at the step's temperature from the other codes (default ${D.decoupled ? 'on; --no-decoupled: off' : 'off'})` },
+  'no-decoupled': { type: 'boolean', help: "diffusion (seed scheme): draw every position from softmax(logits/T) (the seed's step)" },
   'choice-temperature': { type: 'number', help: "mask: MaskGIT's choice temperature τ, the Gumbel noise on the confidences, annealed to 0 over the steps", default: 4.5, min: 0 },
 };
 
-export type DiffusionSamplerFlags = Pick<DiffusionSampleOptions, 'temperatureEnd' | 'changeFraction' | 'minSteps' | 'finalArgmax' | 'decoupled'> & { confidenceTemperature: number };
+export type DiffusionSamplerFlags = Pick<DiffusionSampleOptions, 'temperatureEnd' | 'changeFraction' | 'minSteps' | 'finalArgmax' | 'decoupled'> & { confidenceTemperature: number; correctorSteps: number };
 
 /** The sampler options of parsed flags (defaults: DIFFUSION_SAMPLER_DEFAULTS). */
 export function diffusionSamplerOptions(f: Record<string, unknown>): DiffusionSamplerFlags {
@@ -42,6 +44,7 @@ export function diffusionSamplerOptions(f: Record<string, unknown>): DiffusionSa
     finalArgmax: on('final-argmax', 'no-final-argmax', D.finalArgmax),
     decoupled: on('decoupled', 'no-decoupled', D.decoupled),
     confidenceTemperature: Number(f['choice-temperature'] ?? 4.5),
+    correctorSteps: Number(f['corrector-steps'] ?? D3PM_SAMPLER_DEFAULTS.correctorSteps),
   };
 }
 
@@ -82,8 +85,8 @@ export async function sampleDiffusionFigure(prior: Prior, vqvae: VQVAE, o: Diffu
   const given = o.completion ? o.completion.originals : undefined;
   if (fixedMask) for (let b = 0; b < o.n; b++) fixedMask.fill(1, b * L, b * L + o.completion!.prefixLength);
   const onStep = (_: number, t: Int32Array) => void frames.push(Int32Array.from(t));
-  const { temperatureEnd, changeFraction, minSteps, finalArgmax, decoupled, confidenceTemperature } = o;
-  const chain = Object.fromEntries(Object.entries({ temperatureEnd, changeFraction, minSteps, finalArgmax, decoupled, confidenceTemperature }).filter(([, v]) => v !== undefined));
+  const { temperatureEnd, changeFraction, minSteps, finalArgmax, decoupled, confidenceTemperature, correctorSteps } = o;
+  const chain = Object.fromEntries(Object.entries({ temperatureEnd, changeFraction, minSteps, finalArgmax, decoupled, confidenceTemperature, correctorSteps }).filter(([, v]) => v !== undefined));
   const r = await drawTokens(prior, o.n, {
     start: o.start, guidance: o.guidance ?? null, steps: o.steps, seed: o.seed, temperature: o.temperature, topK: o.topK, topP: o.topP,
     diffusion: { ...chain, fixedMask, given, onStep },

@@ -1,7 +1,7 @@
 // vqgpu sample --tokenizer TOKRUN --prior RUN --n 9 [--temperature T] [--top-k K] [--top-p P]
 //   [--seed S] [--class NAME|INDEX] [--cfg S] [--cfg-schedule constant|linear] [--steps S]
 //   [--temperature-end T] [--change-fraction F] [--min-steps N] [--final-argmax | --no-final-argmax]
-//   [--decoupled | --no-decoupled] [--choice-temperature τ] --out FILE.png|FILE.gif|DIR
+//   [--decoupled | --no-decoupled] [--choice-temperature τ] [--corrector-steps C] --out FILE.png|FILE.gif|DIR
 //   [--prefix-rows R | --prefix-tokens N] --tokens CACHE       (completion of held-out items)
 // vqgpu sample --prior RUN --list-classes                      (index and name of every class)
 // New images as a grid; with a prefix, the completions beside the reconstructions of the originals.
@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { noGrad } from '../../autograd/tape.js';
 import { imageGrid, joinPanels, type Canvas } from '../../data/figure.js';
 import { splitTokens } from '../../data/token-cache.js';
+import { kindLabel } from '../../models/prior/config.js';
 import { tidy } from '../../tensor/scope.js';
 import { tensor } from '../../tensor/tensor.js';
 import { sampleAR } from '../../sample/ar.js';
@@ -39,7 +40,7 @@ export const SAMPLE_FLAGS: Record<string, FlagSpec> = {
   temperature: { type: 'number', help: 'sampling temperature (> 0); diffusion: of the first step', default: 1 },
   'top-k': { type: 'int', help: 'keep the k most likely codes (0: all)', default: 0, min: 0 },
   'top-p': { type: 'number', help: 'nucleus probability (1: all)', default: 1 },
-  steps: { type: 'int', help: 'diffusion/mask: denoising steps (diffusion: the most; it may stop earlier)', default: 32, min: 1, max: 10000 },
+  steps: { type: 'int', help: "diffusion/mask: denoising steps (diffusion: the most; it may stop earlier; d3pm: at most the prior's noise levels T, every one run)", default: 32, min: 1, max: 10000 },
   ...DIFFUSION_SAMPLER_FLAGS,
   seed: { type: 'int', help: 'random seed', default: 0 },
   class: { type: 'string', help: "class-conditional priors: class name or index for every image, or a comma-separated list (--n split evenly: a PNG of one grid per class, final samples for every kind) (default: drawn from the training frequencies)" },
@@ -197,5 +198,5 @@ export async function sample(argv: string[]): Promise<void> {
       writePng(out, joinPanels([panel, gridOf(orig, n, tc.size)], 'row', 16));
     } else writePng(out, panel);
   }
-  console.error(`sample: ${n} images from the ${config.prior} prior in ${secs.toFixed(2)} s (${evals} network evaluations, ${(secs / n).toFixed(3)} s per image) → ${out}`);
+  console.error(`sample: ${n} images from the ${kindLabel(config)} prior in ${secs.toFixed(2)} s (${evals} network evaluations, ${(secs / n).toFixed(3)} s per image) → ${out}`);
 }

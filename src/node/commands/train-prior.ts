@@ -1,4 +1,5 @@
 // vqgpu train-prior --kind ar|diffusion|mask --tokens CACHE [--layers L --dim D --heads H]
+//   [--noise seed|d3pm [--timesteps T]]   (diffusion: the seed's scheme, or D3PM's uniform noise)
 //   [--steps N | --minutes M] [--schedule-steps S] [--on-nan stop|skip] --out RUN [--resume]
 // Trains a prior on the token cache's training split; logs loss, tokens/s, the held-out loss and the
 // time left; writes atomic checkpoints holding the config, optimizer state, step and RNG state (the
@@ -8,7 +9,7 @@
 import { mkdirSync } from 'node:fs';
 import { runtime } from '../../device/runtime.js';
 import { splitTokens } from '../../data/token-cache.js';
-import { checkPriorConfig, makePriorConfig, MASK_DEFAULTS, type PriorConfig, type PriorKind } from '../../models/prior/config.js';
+import { checkPriorConfig, D3PM_TIMESTEPS, DIFFUSION_NOISES, kindLabel, makePriorConfig, MASK_DEFAULTS, noiseOf, type DiffusionNoise, type PriorConfig, type PriorKind } from '../../models/prior/config.js';
 import { NoiseRng } from '../../models/prior/noise.js';
 import { Prior } from '../../models/prior/prior.js';
 import { manualSeed } from '../../nn/init.js';
@@ -30,7 +31,9 @@ export const TRAIN_PRIOR_FLAGS: Record<string, FlagSpec> = {
   dim: { type: 'int', help: 'model width', default: PRIOR_DEFAULTS.dim, min: 8, max: 4096 },
   heads: { type: 'int', help: 'attention heads', default: PRIOR_DEFAULTS.heads, min: 1, max: 64 },
   dropout: { type: 'number', help: 'dropout', default: PRIOR_DEFAULTS.dropout, min: 0, max: 0.9 },
-  'extra-noise': { type: 'number', help: 'diffusion: further fraction replaced to make x_b from x_a', default: 0.1, min: 0, max: 1 },
+  noise: { type: 'string', help: "diffusion: the noise scheme: seed (x_a from x_b, the seed's) or d3pm (uniform noise at a cosine-scheduled level given to the network, x_0 predicted; sample draws from the posterior q(x_s | x_t, x̂_0)) (default seed)", choices: DIFFUSION_NOISES },
+  timesteps: { type: 'int', help: `diffusion --noise d3pm: number T of noise levels (each a learned input token) (default ${D3PM_TIMESTEPS})`, min: 2, max: 1000 },
+  'extra-noise': { type: 'number', help: 'diffusion (seed scheme): further fraction replaced to make x_b from x_a', default: 0.1, min: 0, max: 1 },
   'min-mask-ratio': { type: 'number', help: `mask: minimum mask ratio of training (MaskGIT's cosine schedule truncated there) (default ${MASK_DEFAULTS.minMaskRatio})`, min: 0, max: 1 },
   'label-smoothing': { type: 'number', help: `label smoothing ε of the training cross-entropy (default: ${MASK_DEFAULTS.labelSmoothing} for mask, as MaskGIT; 0 for ar and diffusion)`, min: 0, max: 1 },
   'class-cond': { type: 'boolean', help: "condition on the cache's labels (class tokens)" },
@@ -62,6 +65,11 @@ export async function trainPrior(argv: string[]): Promise<void> {
   if (f.steps === undefined && f.minutes === undefined) throw new UsageError('train-prior: give --steps N or --minutes M.');
   const out = f.out as string;
   const cachePath = f.tokens as string;
+  // --noise belongs to the diffusion kind (checked before anything is read; on --resume the run's own kind decides below)
+  if (f.noise !== undefined && !f.resume && f.kind !== 'diffusion') {
+    throw new UsageError(`train-prior: --noise ${f.noise} applies to --kind diffusion only (got --kind ${f.kind}); the ${f.kind} prior has no noise scheme to choose.`);
+  }
+  if (f.timesteps !== undefined && f.noise !== 'd3pm') throw new UsageError('train-prior: --timesteps needs --kind diffusion --noise d3pm.');
   if (f['label-drop'] !== undefined && !f['class-cond']) throw new UsageError('train-prior: --label-drop needs --class-cond (an unconditional prior has no labels to drop).');
   const cache = readTokenCache(cachePath);
   const classCond = !!f['class-cond'];
@@ -74,6 +82,10 @@ export async function trainPrior(argv: string[]): Promise<void> {
   const saved = priorCkpt?.config as RunConfig | undefined;
   const kind = (saved?.prior.prior ?? f.kind) as PriorKind;
   if (f['min-mask-ratio'] !== undefined && kind !== 'mask') throw new UsageError(`train-prior: --min-mask-ratio applies to --kind mask only.`);
+  if (f.noise !== undefined && kind !== 'diffusion') throw new UsageError(`train-prior: --noise applies to --kind diffusion only; the run in '${out}' is a ${kind} prior.`);
+  if (saved && f.noise !== undefined && f.noise !== noiseOf(saved.prior)) {
+    console.error(`note: --noise ${f.noise} ignored on resume; the run keeps its ${noiseOf(saved.prior)} noise.`);
+  }
   if (saved && (f['min-mask-ratio'] !== undefined || f['label-smoothing'] !== undefined)) {
     console.error('note: --min-mask-ratio and --label-smoothing are part of the run; the resumed run keeps its own.');
   }
@@ -92,6 +104,7 @@ export async function trainPrior(argv: string[]): Promise<void> {
           classCounts: classCond ? classCounts(splitTokens(cache, 'train').labels, cache.header.labels.length) : undefined,
           labelDrop: classCond ? Number(f['label-drop'] ?? DEFAULT_LABEL_DROP) : undefined,
           minMaskRatio: f['min-mask-ratio'] !== undefined ? Number(f['min-mask-ratio']) : undefined,
+          noise: (f.noise ?? 'seed') as DiffusionNoise, timesteps: f.timesteps !== undefined ? Number(f.timesteps) : undefined,
         }),
         labelSmoothing: f['label-smoothing'] !== undefined ? Number(f['label-smoothing']) : kind === 'mask' ? MASK_DEFAULTS.labelSmoothing : 0,
         batch: Number(f.batch), lr: Number(f.lr), warmup: Number(f.warmup), totalSteps: totalSteps || PRIOR_DEFAULTS.scheduleSteps, seed: Number(f.seed),
@@ -123,10 +136,11 @@ export async function trainPrior(argv: string[]): Promise<void> {
   }
   const L = cache.header.grid ** 2, B = run.batch;
   console.error(
-    `train-prior: ${run.prior.prior} prior, ${prior.numParameters().toLocaleString()} parameters, ${train.count} training grids of ${L} tokens ` +
+    `train-prior: ${kindLabel(run.prior)} prior, ${prior.numParameters().toLocaleString()} parameters, ${train.count} training grids of ${L} tokens ` +
       `(${held.count} held out), codebook ${run.prior.codebook}, batch ${B}` +
       (run.prior.classes > 0 ? `, ${run.prior.classes} classes, label drop ${labelDrop}` : '') +
       (run.prior.prior === 'mask' ? `, minimum mask ratio ${run.prior.minMaskRatio ?? 0}` : '') +
+      (run.prior.noise === 'd3pm' ? `, ${run.prior.timesteps} noise levels (cosine), loss: x_0 cross-entropy` : '') +
       (run.labelSmoothing ? `, label smoothing ${run.labelSmoothing} (the logged loss is the smoothed one; held-out: plain)` : ''),
   );
   const testHook = installNanTestHook();
