@@ -20,7 +20,7 @@ import { init } from '../src/device/runtime.js';
 import { conditionTokens } from '../src/models/prior/classes.js';
 import { maskToken, type PriorKind } from '../src/models/prior/config.js';
 import type { Prior } from '../src/models/prior/prior.js';
-import { drawTokens } from '../src/models/prior/sampling.js';
+import { drawTokens } from '../src/sample/draw-from-prior.js';
 import type { TokenizerState } from '../src/models/tokenizer/state.js';
 import { checkPriorMatchesTokenizer, parseCheckpoint } from '../src/io/run-loader.js';
 import type { TokenCache } from '../src/data/token-cache.js';

@@ -1,6 +1,6 @@
 // The page's sampling, free of the DOM so that the Node test runs exactly this code on Dawn and
 // compares tokens with the browser's. A thin layer over the library's prior → sampler arrow
-// (src/models/prior/sampling.ts, the same functions `vqgpu sample` calls), adding what the page
+// (src/sample/draw-from-prior.ts, the same functions `vqgpu sample` calls), adding what the page
 // draws from: the AR rows as they arrive, every step of the reverse process, completion prefixes.
 //   tokens i32 [n, G·G] (row-major token grids) ⇄ images f32 [n, 3, S, S] in [-1, 1] via the VQ-VAE.
 
@@ -9,7 +9,7 @@ import { splitTokens, type TokenCache } from '../../src/data/token-cache.js';
 import { classFrequencies, conditionTokens, defaultGuidanceScale, drawClasses } from '../../src/models/prior/classes.js';
 import type { PriorConfig } from '../../src/models/prior/config.js';
 import type { Prior } from '../../src/models/prior/prior.js';
-import { cachedLogitsOf, drawTokens } from '../../src/models/prior/sampling.js';
+import { cachedLogitsOf, drawTokens } from '../../src/sample/draw-from-prior.js';
 import type { VQVAE } from '../../src/models/tokenizer/vqvae.js';
 import { clone, concat, slice } from '../../src/ops/layout.js';
 import { sampleAR } from '../../src/sample/ar.js';

@@ -12,7 +12,7 @@ import { classFrequencies, classNames, conditionTokens, drawClasses } from '../.
 import { noiseOf } from '../../models/prior/config.js';
 import { GUIDANCE_FLAGS, resolveGuidance } from '../prior-guidance.js';
 import { parseFlags, type FlagSpec } from '../args.js';
-import { drawTokens } from '../../models/prior/sampling.js';
+import { drawTokens } from '../../sample/draw-from-prior.js';
 import { checkCacheMatchesPrior, loadPriorRun, readTokenCache } from '../prior-run.js';
 import { formatRow, nameMap, sampleScorer } from '../sample-scorer.js';
 import { loadTokenizerRun } from '../tokenizer-run.js';

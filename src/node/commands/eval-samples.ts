@@ -10,7 +10,7 @@ import type { TokenCache } from '../../data/token-cache.js';
 import type { QualityRow } from '../../eval/sample-quality.js';
 import { kindLabel, noiseOf } from '../../models/prior/config.js';
 import { parseFlags, UsageError, type FlagSpec } from '../args.js';
-import { drawTokens } from '../../models/prior/sampling.js';
+import { drawTokens } from '../../sample/draw-from-prior.js';
 import { formatRow, nameMap, sampleScorer } from '../sample-scorer.js';
 import { checkCacheMatchesPrior, loadPriorRun, readTokenCache } from '../prior-run.js';
 import { classFrequencies, classNames, conditionTokens, drawClasses } from '../../models/prior/classes.js';

@@ -12,7 +12,7 @@ import { DIFFUSION_SAMPLER_DEFAULTS, type DiffusionSampleOptions } from '../../s
 import { D3PM_SAMPLER_DEFAULTS } from '../../sample/d3pm.js';
 import type { FlagSpec } from '../args.js';
 import type { GuidanceOptions } from '../../sample/guidance.js';
-import { drawTokens } from '../../models/prior/sampling.js';
+import { drawTokens } from '../../sample/draw-from-prior.js';
 import { writeGif, writePng } from '../write-image.js';
 import { decodeTokens, gridOf, type Completion } from './sample.js';
 

@@ -22,7 +22,7 @@ import { tensor } from '../../tensor/tensor.js';
 import { sampleAR } from '../../sample/ar.js';
 import type { TokenCache } from '../../data/token-cache.js';
 import { classFrequencies, classNames, conditionTokens, drawClasses } from '../../models/prior/classes.js';
-import { cachedLogitsOf, drawTokens } from '../../models/prior/sampling.js';
+import { cachedLogitsOf, drawTokens } from '../../sample/draw-from-prior.js';
 import { classListing, GUIDANCE_FLAGS, parseClass, resolveGuidance, classBlocks } from '../prior-guidance.js';
 import { parseFlags, UsageError, type FlagSpec } from '../args.js';
 import { checkCacheMatchesPrior, loadPriorRun, readTokenCache } from '../prior-run.js';

@@ -1,4 +1,4 @@
-// The arrow prior → sampler, browser-safe: a loaded Prior as the logits functions the samplers of
+// The arrow prior → sampler (here, beside the samplers: models never import samplers), browser-safe: a loaded Prior as the logits functions the samplers of
 // src/sample/ take (plain, or guided: conditional and unconditional rows in one 2B-row batch, see
 // src/sample/guidance.ts), and new token grids from a prior of any kind with no figure. Shared by
 // the CLI (`sample`, `eval-samples`, `compare`) and the web page, so that both draw the same tokens
@@ -6,16 +6,16 @@
 // D3PM diffusion priors (config.noise 'd3pm'): the D3PM sampler on the timed logits, with the
 // prior's own schedule.
 
-import { concat } from '../../ops/layout.js';
-import { sampleAR, type CachedLogits } from '../../sample/ar.js';
-import { D3PM_SAMPLER_DEFAULTS, sampleD3PM, type TimedLogits } from '../../sample/d3pm.js';
-import { DIFFUSION_SAMPLER_DEFAULTS, sampleDiffusion, sampleMask, type DiffusionSampleOptions, type FullLogits, type MaskSampleOptions } from '../../sample/diffusion.js';
-import { guideCached, guideFull, type ConditionedLogits, type GuidanceOptions } from '../../sample/guidance.js';
-import { tensor, type Tensor } from '../../tensor/tensor.js';
-import { disposeCache } from '../transformer/transformer.js';
-import { isD3PM, maskToken, nullToken, timeToken } from './config.js';
-import { alphaBars } from './d3pm.js';
-import type { Prior } from './prior.js';
+import { concat } from '../ops/layout.js';
+import { sampleAR, type CachedLogits } from './ar.js';
+import { D3PM_SAMPLER_DEFAULTS, sampleD3PM, type TimedLogits } from './d3pm.js';
+import { DIFFUSION_SAMPLER_DEFAULTS, sampleDiffusion, sampleMask, type DiffusionSampleOptions, type FullLogits, type MaskSampleOptions } from './diffusion.js';
+import { guideCached, guideFull, type ConditionedLogits, type GuidanceOptions } from './guidance.js';
+import { tensor, type Tensor } from '../tensor/tensor.js';
+import { disposeCache } from '../models/transformer/transformer.js';
+import { isD3PM, maskToken, nullToken, timeToken } from '../models/prior/config.js';
+import { alphaBars } from '../models/prior/d3pm.js';
+import type { Prior } from '../models/prior/prior.js';
 
 /** The bidirectional prior as a logits function of content tokens and per-row conditioning tokens. */
 export function priorConditionedLogits(prior: Prior): ConditionedLogits {
