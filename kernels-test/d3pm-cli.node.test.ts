@@ -7,20 +7,15 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeSafetensors } from '../src/io/safetensors.js';
-import { buildCli, explain, latestCheckpoint, removeTempDirs, runCli, tempDir, TINY_PRIOR, TINY_TOKENIZER } from './reliability-cli.js';
+import { buildCli, explain, latestCheckpoint, removeTempDirs, runCli, tempDir, TINY_PRIOR, tinyTokenizerAndCache } from './reliability-cli.js';
 
 let tok = '', prior = '', cache = '', dir = '';
 
 beforeAll(async () => {
   buildCli();
   dir = tempDir('d3pm');
-  tok = join(dir, 'tok');
   prior = join(dir, 'prior');
-  cache = join(dir, 'tokens.bin');
-  const t = await runCli(['train-tokenizer', ...TINY_TOKENIZER, '--steps', '2', '--figure-every', '1000', '--out', tok]);
-  expect(t.code, explain(t)).toBe(0);
-  const e = await runCli(['encode', '--run', tok, '--out', cache]);
-  expect(e.code, explain(e)).toBe(0);
+  ({ tok, cache } = await tinyTokenizerAndCache(dir));
 }, 180_000);
 afterAll(removeTempDirs);
 

@@ -98,3 +98,13 @@ export function checkpointDiff(a: string, b: string): string[] {
 export function explain(r: CliResult): string {
   return `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
 }
+
+/** A tiny tokenizer run (2 steps, synthetic data) and its token cache in `dir`: `{ tok, cache }`. */
+export async function tinyTokenizerAndCache(dir: string): Promise<{ tok: string; cache: string }> {
+  const tok = join(dir, 'tok'), cache = join(dir, 'tokens.bin');
+  const t = await runCli(['train-tokenizer', ...TINY_TOKENIZER, '--steps', '2', '--figure-every', '1000', '--out', tok]);
+  if (t.code !== 0) throw new Error(`train-tokenizer failed: ${explain(t)}`);
+  const e = await runCli(['encode', '--run', tok, '--out', cache]);
+  if (e.code !== 0) throw new Error(`encode failed: ${explain(e)}`);
+  return { tok, cache };
+}

@@ -6,20 +6,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeTokenCache, encodeTokenCache } from '../src/data/token-cache.js';
-import { buildCli, explain, removeTempDirs, runCli, tempDir, TINY_PRIOR, TINY_TOKENIZER, type CliResult } from './reliability-cli.js';
+import { buildCli, explain, removeTempDirs, runCli, tempDir, TINY_PRIOR, TINY_TOKENIZER, tinyTokenizerAndCache, type CliResult } from './reliability-cli.js';
 
 let tok = '', prior = '', cache = '', dir = '';
 
 beforeAll(async () => {
   buildCli();
   dir = tempDir('kinds');
-  tok = join(dir, 'tok');
   prior = join(dir, 'prior');
-  cache = join(dir, 'tokens.bin');
-  const t = await runCli(['train-tokenizer', ...TINY_TOKENIZER, '--steps', '2', '--figure-every', '1000', '--out', tok]);
-  expect(t.code, explain(t)).toBe(0);
-  const e = await runCli(['encode', '--run', tok, '--out', cache]);
-  expect(e.code, explain(e)).toBe(0);
+  ({ tok, cache } = await tinyTokenizerAndCache(dir));
   const p = await runCli(['train-prior', '--tokens', cache, ...TINY_PRIOR, '--steps', '2', '--out', prior]);
   expect(p.code, explain(p)).toBe(0);
 }, 180_000);
