@@ -22,8 +22,13 @@ import { decodePack, packFiles, type DecodedPack, type PackIndex } from './data-
 import { readDataPack, readLatestCheckpoint, saveCheckpointFile, saveDataPack, clearRun } from './opfs-run.js';
 import type { DataChoice, FromWorker, SavedRun } from './protocol.js';
 
-/** Steps between progress reports, checkpoints and reconstruction pairs in the page. */
+/**
+ * Steps between progress reports, checkpoints and reconstruction pairs in the page. A report also
+ * comes after REPORT_MS without one: on a slow adapter (the GLES compatibility path on a CPU) ten
+ * steps, the first with every kernel's compilation, can take many seconds.
+ */
 export const LOG_EVERY = 10;
+const REPORT_MS = 2000;
 export const CHECKPOINT_EVERY = 250;
 export const PAIRS_EVERY = 100;
 /** held-out images shown beside their reconstructions */
@@ -171,7 +176,7 @@ export class TokenizerSession {
         x.dispose();
         await rt.throttle(); // at most one step in flight; the worker's messages are handled here
         this.web.elapsed = startElapsed + (Date.now() - t0) / 1000;
-        if (every(LOG_EVERY)) {
+        if (every(LOG_EVERY) || Date.now() - lastLog >= REPORT_MS) {
           const l = await trainer.takeLosses();
           const u = usageStats(await this.state.vqvae.quantizer.takeUsage());
           if (!Number.isFinite(l.rec)) throw new Error(`The loss became ${l.rec} at step ${trainer.step}; training stopped (the last checkpoint is kept).`);
