@@ -136,7 +136,11 @@ async function boot(): Promise<void> {
 
   setupTabs();
   setupBenchTab(ui);
-  (window as unknown as { vqgpuTrain: unknown }).vqgpuTrain = new TrainTab().hooks;
+  // The Train view's worker (and its own GPU device) starts when the view is first opened.
+  document.querySelector('nav button[data-tab="train"]')!.addEventListener('click', () => {
+    const w = window as unknown as { vqgpuTrain?: unknown };
+    w.vqgpuTrain ??= new TrainTab().hooks;
+  });
   const models = new ModelSet();
   const tab = new SampleTab(models, ui, () => name);
   const pick = (input: HTMLInputElement) =>

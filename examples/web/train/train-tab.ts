@@ -28,6 +28,8 @@ export interface TrainHooks {
   /** the last held-out images and their reconstructions the worker sent */
   pairs: { step: number; size: number; n: number; images: number[]; recon: number[] } | null;
   bad: [string, string][];
+  /** the data set as the worker opened it: its name, image files, and those in the training split */
+  data: { name: string; images: number; train: number } | null;
   checkpoints: string[];
   /** the download's bytes, as base64 (what the button saves) */
   runZipBase64(): Promise<string>;
@@ -45,7 +47,7 @@ export class TrainTab {
   private onFinish: ((m: FromWorker) => void) | null = null;
   private whenReady!: Promise<void>;
   readonly hooks: TrainHooks = {
-    adapter: '', losses: [], imagesPerSecond: [], longTasks: [], pairs: null, bad: [], checkpoints: [],
+    adapter: '', losses: [], imagesPerSecond: [], longTasks: [], pairs: null, bad: [], data: null, checkpoints: [],
     runZipBase64: async () => toBase64(await this.runZip()),
   };
 
@@ -161,6 +163,7 @@ export class TrainTab {
         break;
       case 'data':
         this.hooks.bad = m.bad;
+        this.hooks.data = { name: m.name, images: m.images, train: m.train };
         this.info(`${m.name}: ${m.images} images (${m.train} for training, the rest held out)` +
           (m.bad.length ? `; skipped ${m.bad.length} bad file(s): ${m.bad.map(([, why]) => why).join('; ')}` : '.'), m.bad.length > 0);
         break;
