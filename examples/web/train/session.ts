@@ -141,6 +141,13 @@ export class TokenizerSession {
     return new TokenizerSession(post, state, trainer, loader, runConfig, web, read);
   }
 
+  /** Frees the run's GPU memory (before another run starts in the same worker). */
+  dispose(): void {
+    this.trainer.optG.dispose();
+    this.trainer.optD?.dispose();
+    this.state.dispose();
+  }
+
   pause(): void {
     if (this.running) this.pauseRequested = true;
   }

@@ -218,12 +218,14 @@ export class TrainTab {
     const idle = p === 'idle' || p === 'paused' || p === 'done';
     ($('train-start') as HTMLButtonElement).disabled = !idle;
     ($('train-pause') as HTMLButtonElement).disabled = p !== 'running';
-    ($('train-resume') as HTMLButtonElement).disabled = !(p === 'paused' || (p === 'idle' && !!this.saved));
+    const unfinished = !!this.saved && this.saved.elapsed < this.saved.seconds;
+    ($('train-resume') as HTMLButtonElement).disabled = !(p === 'paused' || (p === 'idle' && unfinished));
     ($('train-download') as HTMLButtonElement).disabled = !this.hasCheckpoint || p === 'booting';
     $('train-phase').textContent = { booting: 'starting the worker…', idle: '', loading: 'preparing…', running: 'training', pausing: 'pausing (writing a checkpoint)…', paused: 'paused', done: 'done', error: 'unavailable' }[p];
     if (p === 'idle' && this.saved && !$('train-saved').textContent) {
       const s = this.saved;
-      $('train-saved').textContent = `A run on ${s.data} is saved in this browser at step ${s.step} (${mmss(s.elapsed)} of ${mmss(s.seconds)} trained): Resume continues it, Start replaces it.`;
+      $('train-saved').textContent = `A run on ${s.data} is saved in this browser at step ${s.step} (${mmss(s.elapsed)} of ${mmss(s.seconds)} trained): ` +
+        (unfinished ? 'Resume continues it, Start replaces it.' : 'it is finished; Download gives it, Start replaces it.');
     }
   }
 

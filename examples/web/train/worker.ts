@@ -24,7 +24,9 @@ async function drive(open: () => Promise<TokenizerSession>): Promise<void> {
   if (busy || session?.isRunning) return;
   busy = true;
   try {
-    session = await open();
+    const next = await open();
+    if (next !== session) session?.dispose();
+    session = next;
     await session.run();
   } catch (e) {
     console.error(e);
