@@ -5,9 +5,12 @@
 //            dist/node/cli.mjs, bench/index.ts → dist/node/bench.mjs (ESM; npm packages stay external)
 //   Browser: src/index.ts → dist/web/vqgpu.js (the package's browser entry; ESM; fails if any
 //            Node-only module would be bundled)
-//   Page:    examples/web/main.ts → dist/web/main.js (same guard), with index.html, style.css, the
-//            reference models (models/<set>/ → dist/web/models/, listed in models/index.json; see
-//            scripts/model-sets.mjs) and TF.js's prebuilt modules (vendor/) beside it
+//   Page:    examples/web/main.ts → dist/web/main.js and the Train view's module worker
+//            examples/web/train/worker.ts → dist/web/train-worker.js (same guard), with index.html,
+//            style.css, the reference models (models/<set>/ → dist/web/models/, listed in
+//            models/index.json; see scripts/model-sets.mjs), the emoji set packed for training
+//            (dist/web/data/emoji.{json,pack}; scripts/emoji-pack.mjs) and TF.js's prebuilt modules
+//            (vendor/) beside it
 //   Types:   tsc -p tsconfig.build.json → dist/types/**/*.d.ts (the package's `types`; incremental)
 // Entries whose source does not exist yet are skipped. `.wgsl` files are imported as text.
 import { spawn } from 'node:child_process';
@@ -17,6 +20,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { copyModelSets } from './scripts/model-sets.mjs';
+import { writeEmojiPack } from './scripts/emoji-pack.mjs';
 
 const root = dirname(fileURLToPath(import.meta.url));
 const t0 = Date.now();
@@ -107,12 +111,12 @@ const TFJS_VENDOR = {
 if (existsSync(at('examples/web/main.ts'))) {
   builds.push({
     target: 'page',
-    label: 'page: examples/web/main.ts → dist/web/main.js (+ index.html, style.css, models/, vendor/ TF.js)',
+    label: 'page: examples/web/main.ts → dist/web/main.js, examples/web/train/worker.ts → dist/web/train-worker.js (+ index.html, style.css, models/, data/, vendor/ TF.js)',
     options: {
       ...common,
       platform: 'browser',
       target: 'es2022',
-      entryPoints: { main: at('examples/web/main.ts') },
+      entryPoints: { main: at('examples/web/main.ts'), 'train-worker': at('examples/web/train/worker.ts') },
       outdir: at('dist/web'),
       external: ['webgpu', '@tensorflow/tfjs', '@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-webgpu'],
       plugins: [nodeOnlyGuard],
@@ -166,6 +170,8 @@ if (buildsPage) {
   for (const [name, src] of Object.entries(TFJS_VENDOR)) if (existsSync(at(src))) cpSync(at(src), at(`dist/web/vendor/${name}`));
   // (no models/: the page says so and offers the file pickers)
   const sets = copyModelSets(at('models'), at('dist/web/models'));
+  const pack = writeEmojiPack(at('dist/web/data'));
+  console.log(`[build] page data: ${pack ? `emoji (${pack.files} files, ${(pack.bytes / 1e6).toFixed(1)} MB${pack.cached ? ', already packed' : ''})` : 'none (emoji-datasource-twitter is not installed)'}`);
   console.log(`[build] page models: ${sets.length ? sets.map((s) => `${s.name} (${Object.keys(s.parts).join(', ')})`).join('; ') : 'none (no models/<set>/tokenizer)'}`);
 }
 for (const b of builds) console.log(`[build] ${b.label}`);

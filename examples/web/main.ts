@@ -1,7 +1,10 @@
 // vqgpu in the browser: the same src/ as the Node CLI, on the page's WebGPU adapter. Boots the
 // runtime (or says clearly why it cannot), loads the first reference model set shipped with the
 // page (models/<set>/ of the repository, copied by the build; `?set=NAME` picks another), and wires
-// the two tabs. `?demo=…` samples on its own for the browser test and the screenshot (demo-run.ts).
+// the tabs. `?demo=…` samples on its own for the browser test and the screenshot (demo-run.ts);
+// `?train=1[&seconds=S]` trains a tokenizer on the emoji set in the Train view's worker for S
+// seconds (default 60), then sets body[data-status] to 'done' (or 'error: …') and body[data-losses]
+// to the first and the last logged loss, for automated checks (train/train-tab.ts).
 
 import { init, runtime } from '../../src/device/runtime.js';
 import type { AdapterReport } from '../../src/device/gpu.js';
@@ -10,6 +13,7 @@ import { runDemo } from './demo-run.js';
 import { listReferenceSets, loadPicked, loadReferenceSet, type ReferenceSet } from './model-sources.js';
 import { ModelSet } from './models.js';
 import { SampleTab, type Ui } from './sample-tab.js';
+import { TrainTab } from './train/train-tab.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const params = new URLSearchParams(location.search);
@@ -98,12 +102,28 @@ function setupModelSets(sets: ReferenceSet[], models: ModelSet, tab: SampleTab):
   return load;
 }
 
+/** `?train=1`: the Train view alone (no device on the main thread, no models loaded), on its own. */
+async function automateTraining(): Promise<void> {
+  setupTabs();
+  document.querySelector<HTMLButtonElement>('nav button[data-tab="train"]')!.click();
+  const train = new TrainTab();
+  (window as unknown as { vqgpuTrain: unknown }).vqgpuTrain = train.hooks;
+  const seconds = Number(params.get('seconds') ?? 60);
+  if (!(seconds > 0)) throw new Error(`?seconds= must be a positive number of seconds, got '${params.get('seconds')}'.`);
+  setStatus('training');
+  const end = await train.automate(seconds);
+  const l = train.hooks.losses;
+  if (l.length) document.body.dataset.losses = `${l[0][1]},${l[l.length - 1][1]}`;
+  setStatus(end.type === 'done' ? 'done' : `error: ${end.type === 'error' ? end.message : end.type}`);
+}
+
 async function boot(): Promise<void> {
   setStatus('loading');
   if (!('gpu' in navigator) || !navigator.gpu) {
     noWebGPU('This browser does not expose WebGPU (navigator.gpu is missing).');
     return;
   }
+  if (params.get('train') === '1') return automateTraining();
   try {
     await init();
   } catch (e) {
@@ -116,6 +136,11 @@ async function boot(): Promise<void> {
 
   setupTabs();
   setupBenchTab(ui);
+  // The Train view's worker (and its own GPU device) starts when the view is first opened.
+  document.querySelector('nav button[data-tab="train"]')!.addEventListener('click', () => {
+    const w = window as unknown as { vqgpuTrain?: unknown };
+    w.vqgpuTrain ??= new TrainTab().hooks;
+  });
   const models = new ModelSet();
   const tab = new SampleTab(models, ui, () => name);
   const pick = (input: HTMLInputElement) =>

@@ -1,6 +1,14 @@
 // Image preprocessing shared by Node and the browser. An image here is RGB float in [-1, 1], planar
 // (CHW), which is the layout the convolution kernels take ([N, 3, H, W] batches).
 
+/** Largest side accepted; larger files are skipped as "huge". */
+export const MAX_SIDE = 8192;
+
+/** The file names data sets take: PNG and JPEG. */
+export function isImageName(name: string): boolean {
+  return /\.(png|jpe?g)$/i.test(name);
+}
+
 export interface RGBA {
   width: number;
   height: number;

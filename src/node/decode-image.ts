@@ -4,14 +4,10 @@
 
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import type { RGBA } from '../data/image.js';
+import { MAX_SIDE, type RGBA } from '../data/image.js';
 
-/** Largest side accepted; larger files are skipped as "huge". */
-export const MAX_SIDE = 8192;
-
-export function isImageName(name: string): boolean {
-  return /\.(png|jpe?g)$/i.test(name);
-}
+// (shared with the page, which decodes with the browser's own decoders)
+export { isImageName, MAX_SIDE } from '../data/image.js';
 
 function pngSize(b: Uint8Array): [number, number] | null {
   // Signature (8) + IHDR length (4) + "IHDR" (4) + width (4) + height (4)

@@ -1,11 +1,9 @@
 // The seed's Fig. 1: real images beside their reconstructions through the tokenizer. Used by
 // train-tokenizer (recon-*.png during training) and eval-tokenizer --out (held-out images).
 
-import { noGrad } from '../autograd/tape.js';
 import { imageGrid, joinPanels, type Canvas } from '../data/figure.js';
+import { reconstruct } from '../models/tokenizer/reconstruct.js';
 import type { VQVAE } from '../models/tokenizer/vqvae.js';
-import { tidy } from '../tensor/scope.js';
-import { tensor } from '../tensor/tensor.js';
 
 /**
  * images: [≥ n, 3, size, size] in [-1, 1]. Two panels side by side: the n originals (a column of
@@ -13,15 +11,7 @@ import { tensor } from '../tensor/tensor.js';
  */
 export async function reconstructionFigure(vqvae: VQVAE, images: Float32Array, n: number, cols = n): Promise<Canvas> {
   const size = vqvae.config.size;
-  const wasTraining = vqvae.training;
-  vqvae.eval();
-  const out = noGrad(() => tidy(() => {
-    const x = tensor(images.subarray(0, n * 3 * size * size), [n, 3, size, size]);
-    return vqvae.forward(x).recon.keepAlive();
-  }));
-  const recon = (await out.toArray()) as Float32Array;
-  out.dispose();
-  if (wasTraining) vqvae.train();
+  const recon = await reconstruct(vqvae, images, n);
   const scale = Math.max(1, Math.round(64 / size));
   return joinPanels([imageGrid(images, n, size, cols, 2, scale), imageGrid(recon, n, size, cols, 2, scale)], 'row', 8);
 }

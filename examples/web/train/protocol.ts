@@ -1,0 +1,54 @@
+// Messages between the page (train-tab.ts) and the training worker (worker.ts). The worker owns the
+// GPU device, the model, the data and the run folder in OPFS; the page only draws what it is sent,
+// so no step's work ever lands on the main thread.
+
+/** Where the images come from: the bundled emoji set, or a folder the person picked (files with keys relative to it). */
+export type DataChoice =
+  | { kind: 'emoji' }
+  | { kind: 'folder'; name: string; files: { key: string; file: File }[] };
+
+/** The run saved in OPFS, as the page describes it before resuming. */
+export interface SavedRun {
+  step: number;
+  file: string;
+  /** the data set's name ('emoji' or the picked folder's) */
+  data: string;
+  /** the run's time budget and the training time spent, in seconds */
+  seconds: number;
+  elapsed: number;
+  /** [step, loss] of every logged loss so far (the curve continues after a reload) */
+  history: [number, number][];
+}
+
+export type ToWorker =
+  /** a new run (the saved one is replaced) */
+  | { type: 'start'; data: DataChoice; seconds: number }
+  /** continue the run saved in OPFS (after a reload) */
+  | { type: 'continue' }
+  | { type: 'pause' }
+  | { type: 'resume' };
+
+export interface Progress {
+  step: number;
+  /** the mean reconstruction loss (the CLI's `rec`) since the last report */
+  loss: number;
+  /** codebook usage (fraction of codes used since the last report) */
+  usage: number;
+  imagesPerSecond: number;
+  /** training seconds spent and left in the budget */
+  elapsed: number;
+  left: number;
+}
+
+export type FromWorker =
+  | { type: 'ready'; adapter: string; saved: SavedRun | null }
+  | { type: 'status'; text: string }
+  | { type: 'data'; name: string; images: number; train: number; bad: [string, string][] }
+  | ({ type: 'progress' } & Progress)
+  /** held-out images [n, 3, S, S] in [-1, 1] and their reconstructions, at `step` */
+  | { type: 'pairs'; step: number; size: number; n: number; images: Float32Array; recon: Float32Array }
+  | { type: 'checkpoint'; step: number; file: string; bytes: number }
+  | { type: 'paused'; step: number }
+  | { type: 'running'; step: number }
+  | { type: 'done'; step: number; elapsed: number }
+  | { type: 'error'; message: string };

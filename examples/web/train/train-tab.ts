@@ -1,0 +1,256 @@
+// The "Train" view: pick the data (the bundled emoji set or a folder of images), then train the
+// tokenizer in a worker with start / pause / resume, watching its loss curve, images/s, the time
+// left, and held-out images beside their reconstructions; "Download run" gives the run folder
+// (the newest checkpoint and latest.json, as a ZIP) that `vqgpu train-tokenizer --resume`,
+// `eval-tokenizer` and `encode` read. The main thread here only handles clicks and draws what the
+// worker sends (a few small canvases per report), so the page stays responsive while training.
+// `?train=1[&seconds=S]` runs a fresh emoji run on its own for automated checks (automate()).
+
+import { imageGrid, joinPanels } from '../../../src/data/figure.js';
+import { download, paint } from '../draw.js';
+import { drawLossChart } from './loss-chart.js';
+import { runFolderFiles } from './opfs-run.js';
+import { fromDrop, fromFolderInput, type PickedFolder } from './pick-folder.js';
+import type { DataChoice, FromWorker, Progress, SavedRun, ToWorker } from './protocol.js';
+import { zipStore } from './zip.js';
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+const mmss = (s: number) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
+
+/** What the page exposes to tests as window.vqgpuTrain. */
+export interface TrainHooks {
+  adapter: string;
+  /** [step, loss] of every report, in order (after a reload: the saved run's history first) */
+  losses: [number, number][];
+  imagesPerSecond: number[];
+  /** main-thread long tasks (PerformanceObserver 'longtask') that started while training: [start ms, duration ms] */
+  longTasks: [number, number][];
+  /** the last held-out images and their reconstructions the worker sent */
+  pairs: { step: number; size: number; n: number; images: number[]; recon: number[] } | null;
+  bad: [string, string][];
+  /** the data set as the worker opened it: its name, image files, and those in the training split */
+  data: { name: string; images: number; train: number } | null;
+  checkpoints: string[];
+  /** the download's bytes, as base64 (what the button saves) */
+  runZipBase64(): Promise<string>;
+}
+
+type Phase = 'booting' | 'idle' | 'loading' | 'running' | 'pausing' | 'paused' | 'done' | 'error';
+
+export class TrainTab {
+  private readonly worker: Worker;
+  private phase: Phase = 'booting';
+  private saved: SavedRun | null = null;
+  private picked: PickedFolder | null = null;
+  private hasCheckpoint = false;
+  private trainingSince: number | null = null;
+  private onFinish: ((m: FromWorker) => void) | null = null;
+  private whenReady!: Promise<void>;
+  readonly hooks: TrainHooks = {
+    adapter: '', losses: [], imagesPerSecond: [], longTasks: [], pairs: null, bad: [], data: null, checkpoints: [],
+    runZipBase64: async () => toBase64(await this.runZip()),
+  };
+
+  constructor() {
+    this.observeLongTasks();
+    this.worker = new Worker(new URL('./train-worker.js', import.meta.url), { type: 'module' });
+    this.whenReady = new Promise((resolve) => {
+      this.worker.onmessage = (e: MessageEvent<FromWorker>) => {
+        this.handle(e.data);
+        if (e.data.type === 'ready' || e.data.type === 'error') resolve();
+      };
+    });
+    this.worker.onerror = (e) => this.handle({ type: 'error', message: `the training worker failed to start (${e.message || 'no message'})` });
+    $('train-start').addEventListener('click', () => this.start());
+    $('train-pause').addEventListener('click', () => this.send({ type: 'pause' }, 'pausing'));
+    $('train-resume').addEventListener('click', () => this.send(this.phase === 'paused' ? { type: 'resume' } : { type: 'continue' }, 'loading'));
+    $('train-download').addEventListener('click', () => void this.download());
+    $<HTMLInputElement>('train-folder').addEventListener('change', (e) => {
+      const input = e.target as HTMLInputElement;
+      this.pick(() => fromFolderInput(Array.from(input.files ?? [])));
+      input.value = '';
+    });
+    $<HTMLInputElement>('train-emoji').addEventListener('change', () => this.choose(null));
+    const drop = $('train-drop');
+    drop.addEventListener('dragover', (e) => {
+      e.preventDefault();
+      drop.classList.add('over');
+    });
+    drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+    drop.addEventListener('drop', (e) => {
+      e.preventDefault();
+      drop.classList.remove('over');
+      const items = e.dataTransfer?.items;
+      if (items) this.pick(() => fromDrop(items));
+    });
+    drawLossChart($<HTMLCanvasElement>('train-loss'), []);
+    this.render();
+  }
+
+  /** `?train=1`: a fresh run on the emoji set for `seconds` of training; resolves with the final message. */
+  async automate(seconds: number): Promise<FromWorker> {
+    await this.whenReady;
+    if (this.phase === 'error') return { type: 'error', message: $('train-info').textContent ?? 'the worker failed' };
+    $<HTMLInputElement>('train-emoji').checked = true;
+    this.choose(null);
+    return new Promise((resolve) => {
+      this.onFinish = resolve;
+      this.startWith({ kind: 'emoji' }, seconds);
+    });
+  }
+
+  private observeLongTasks(): void {
+    try {
+      new PerformanceObserver((list) => {
+        for (const t of list.getEntries()) {
+          if (this.trainingSince !== null && t.startTime >= this.trainingSince) this.hooks.longTasks.push([t.startTime, t.duration]);
+        }
+      }).observe({ type: 'longtask', buffered: true });
+    } catch {
+      // (browsers without the Long Tasks API: nothing to record)
+    }
+  }
+
+  private pick(get: () => PickedFolder | Promise<PickedFolder>): void {
+    Promise.resolve()
+      .then(get)
+      .then((f) => this.choose(f), (e: Error) => this.info(e.message, true));
+  }
+
+  private choose(folder: PickedFolder | null): void {
+    this.picked = folder;
+    $<HTMLInputElement>('train-emoji').checked = !folder;
+    this.info(folder ? `Picked '${folder.name}': ${folder.files.length} image files.` : 'The emoji set: the Twemoji images `vqgpu train-tokenizer --data emoji` trains on (their categories are the classes).');
+  }
+
+  private start(): void {
+    const minutes = Number($<HTMLInputElement>('train-minutes').value);
+    if (!(minutes > 0)) return this.info('Give the run a time budget in minutes (more than 0).', true);
+    const data: DataChoice = this.picked ? { kind: 'folder', name: this.picked.name, files: this.picked.files } : { kind: 'emoji' };
+    this.startWith(data, minutes * 60);
+  }
+
+  private startWith(data: DataChoice, seconds: number): void {
+    this.hooks.losses = [];
+    this.hooks.imagesPerSecond = [];
+    this.hooks.bad = [];
+    this.hasCheckpoint = false;
+    drawLossChart($<HTMLCanvasElement>('train-loss'), []);
+    this.send({ type: 'start', data, seconds }, 'loading');
+  }
+
+  private send(m: ToWorker, phase: Phase): void {
+    this.phase = phase;
+    this.worker.postMessage(m);
+    this.render();
+  }
+
+  private handle(m: FromWorker): void {
+    switch (m.type) {
+      case 'ready':
+        this.hooks.adapter = m.adapter;
+        this.saved = m.saved;
+        this.hasCheckpoint = !!m.saved;
+        this.phase = 'idle';
+        $('train-adapter').textContent = `Training runs in a worker on ${m.adapter}.`;
+        if (m.saved) {
+          this.hooks.losses = [...m.saved.history];
+          drawLossChart($<HTMLCanvasElement>('train-loss'), this.hooks.losses);
+        }
+        break;
+      case 'status':
+        this.info(m.text);
+        break;
+      case 'data':
+        this.hooks.bad = m.bad;
+        this.hooks.data = { name: m.name, images: m.images, train: m.train };
+        this.info(`${m.name}: ${m.images} images (${m.train} for training, the rest held out)` +
+          (m.bad.length ? `; skipped ${m.bad.length} bad file(s): ${m.bad.map(([, why]) => why).join('; ')}` : '.'), m.bad.length > 0);
+        break;
+      case 'running':
+        this.phase = 'running';
+        this.trainingSince ??= performance.now();
+        break;
+      case 'progress':
+        this.progress(m);
+        break;
+      case 'pairs':
+        this.hooks.pairs = { step: m.step, size: m.size, n: m.n, images: Array.from(m.images), recon: Array.from(m.recon) };
+        paint($<HTMLCanvasElement>('train-pairs'), joinPanels([imageGrid(m.images, m.n, m.size, m.n, 2, 2), imageGrid(m.recon, m.n, m.size, m.n, 2, 2)], 'column', 4));
+        $('train-pairs-step').textContent = `at step ${m.step}`;
+        break;
+      case 'checkpoint':
+        this.hasCheckpoint = true;
+        this.hooks.checkpoints.push(m.file);
+        $('train-saved').textContent = `Saved ${m.file} (${(m.bytes / 1e6).toFixed(1)} MB) in this browser's storage: a reload continues from it.`;
+        break;
+      case 'paused':
+        this.phase = 'paused';
+        break;
+      case 'done':
+        this.phase = 'done';
+        this.info(`Done: ${m.step} steps in ${mmss(m.elapsed)} of training. Download the run for the CLI, or start another.`);
+        this.trainingSince = null;
+        break;
+      case 'error':
+        this.phase = this.phase === 'booting' ? 'error' : 'idle';
+        this.info(m.message, true);
+        this.trainingSince = null;
+        break;
+    }
+    if ((m.type === 'done' || m.type === 'error') && this.onFinish) {
+      this.onFinish(m);
+      this.onFinish = null;
+    }
+    this.render();
+  }
+
+  private progress(p: Progress): void {
+    this.hooks.losses.push([p.step, p.loss]);
+    this.hooks.imagesPerSecond.push(p.imagesPerSecond);
+    drawLossChart($<HTMLCanvasElement>('train-loss'), this.hooks.losses);
+    $('train-stats').textContent = `step ${p.step} · reconstruction loss ${p.loss.toFixed(4)} · ${p.imagesPerSecond.toFixed(0)} images/s · ` +
+      `codes used ${(p.usage * 100).toFixed(0)}% · ${mmss(p.elapsed)} trained, ${mmss(p.left)} left`;
+  }
+
+  private render(): void {
+    const p = this.phase;
+    const idle = p === 'idle' || p === 'paused' || p === 'done';
+    ($('train-start') as HTMLButtonElement).disabled = !idle;
+    ($('train-pause') as HTMLButtonElement).disabled = p !== 'running';
+    const unfinished = !!this.saved && this.saved.elapsed < this.saved.seconds;
+    ($('train-resume') as HTMLButtonElement).disabled = !(p === 'paused' || (p === 'idle' && unfinished));
+    ($('train-download') as HTMLButtonElement).disabled = !this.hasCheckpoint || p === 'booting';
+    $('train-phase').textContent = { booting: 'starting the worker…', idle: '', loading: 'preparing…', running: 'training', pausing: 'pausing (writing a checkpoint)…', paused: 'paused', done: 'done', error: 'unavailable' }[p];
+    if (p === 'idle' && this.saved && !$('train-saved').textContent) {
+      const s = this.saved;
+      $('train-saved').textContent = `A run on ${s.data} is saved in this browser at step ${s.step} (${mmss(s.elapsed)} of ${mmss(s.seconds)} trained): ` +
+        (unfinished ? 'Resume continues it, Start replaces it.' : 'it is finished; Download gives it, Start replaces it.');
+    }
+  }
+
+  private info(text: string, bad = false): void {
+    const el = $('train-info');
+    el.textContent = text;
+    el.classList.toggle('bad', bad);
+  }
+
+  private async runZip(): Promise<Uint8Array<ArrayBuffer>> {
+    const files = await runFolderFiles();
+    return zipStore(files.map((f) => ({ name: `vqgpu-tokenizer/${f.name}`, bytes: f.bytes })));
+  }
+
+  private async download(): Promise<void> {
+    try {
+      download(await this.runZip(), 'vqgpu-tokenizer.zip', 'application/zip');
+    } catch (e) {
+      this.info((e as Error).message, true);
+    }
+  }
+}
+
+function toBase64(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
+  return btoa(s);
+}
