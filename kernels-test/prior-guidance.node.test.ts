@@ -3,7 +3,7 @@
 // draws, and which priors accept --cfg.
 
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../src/node/args.js';
+import { UsageError } from '../src/io/flags.js';
 import { makePriorConfig } from '../src/models/prior/config.js';
 import type { TokenCache } from '../src/data/token-cache.js';
 import { classFrequencies, classNames, DEFAULT_CFG, drawClasses } from '../src/models/prior/classes.js';

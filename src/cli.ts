@@ -2,7 +2,7 @@
 // sentence and a non-zero exit (2 for usage errors); set VQGPU_DEBUG=1 for stack traces.
 
 import { init, shutdown } from './device/runtime.js';
-import { UsageError } from './node/args.js';
+import { UsageError } from './io/flags.js';
 
 type Command = { summary: string; run: (argv: string[]) => Promise<void>; gpu: boolean };
 

@@ -1,5 +1,5 @@
 // `vqgpu <command> --help`: the flags each command declares.
-import { helpText, type FlagSpec } from './args.js';
+import { helpText, type FlagSpec } from '../io/flags.js';
 import { ENCODE_FLAGS } from './commands/encode.js';
 import { EVAL_TOKENIZER_FLAGS } from './commands/eval-tokenizer.js';
 import { TRAIN_TOKENIZER_FLAGS } from './commands/train-tokenizer.js';

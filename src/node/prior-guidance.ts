@@ -6,7 +6,7 @@
 import type { PriorConfig } from '../models/prior/config.js';
 import { DEFAULT_CFG, defaultGuidanceScale } from '../models/prior/classes.js';
 import { checkGuidance, GUIDANCE_SCHEDULES, type GuidanceOptions, type GuidanceSchedule } from '../sample/guidance.js';
-import { UsageError, type FlagSpec } from './args.js';
+import { UsageError, type FlagSpec } from '../io/flags.js';
 
 export const GUIDANCE_FLAGS: Record<string, FlagSpec> = {
   cfg: { type: 'number', help: `class-conditional priors: classifier-free guidance scale S, logits uncond + S·(cond − uncond); 1: plain conditional (default for priors trained with --label-drop: ${Object.entries(DEFAULT_CFG).map(([k, v]) => `${k} ${v}`).join(', ')}; else 1)`, min: -100, max: 100 },

@@ -1,7 +1,7 @@
 // The run-folder flags that training commands share: checkpoints, progress, held-out evaluation,
 // the seed, the NaN policy, the folder and resuming.
-import type { FlagSpec } from './args.js';
-import { ON_NAN_FLAG } from './nan-policy.js';
+import type { FlagSpec } from '../io/flags.js';
+import { ON_NAN_FLAG } from '../train/nan-policy.js';
 
 export const RUN_FLAGS: Record<string, FlagSpec> = {
   'checkpoint-every': { type: 'int', help: 'steps between checkpoints', default: 500, min: 1 },

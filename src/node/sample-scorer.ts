@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { splitTokens, type TokenCache } from '../data/token-cache.js';
 import { qualityReference, qualityRow, type FeatureSet, type QualityReference, type QualityRow } from '../eval/sample-quality.js';
 import type { Classifier } from '../models/classifier/classifier.js';
-import { UsageError } from './args.js';
+import { UsageError } from '../io/flags.js';
 import { classify, embedImages, loadClassifierRun } from './classifier-run.js';
 import { openDataSet, type DataSet } from './dataset.js';
 import { ImageLoader } from './image-loader.js';

@@ -5,10 +5,10 @@
 
 import { defaultTokenizerConfig, type TokenizerConfig } from '../models/tokenizer/config.js';
 // (args.ts is plain TypeScript with no Node imports: the flag table's types and its error)
-import { UsageError, type FlagSpec, type Flags } from '../node/args.js';
+import { UsageError, type FlagSpec, type Flags } from '../io/flags.js';
 import { DEFAULT_LOSS, type LossConfig } from './tokenizer-trainer.js';
 // (nan-policy.ts is browser-safe too; the CLI's --on-nan flag is part of the table)
-import { ON_NAN_FLAG } from '../node/nan-policy.js';
+import { ON_NAN_FLAG } from './nan-policy.js';
 
 /**
  * Recipes. The flag defaults are the best tokenizer we know for 32×32 → 8×8 (L2 reconstruction,

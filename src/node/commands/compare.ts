@@ -11,7 +11,7 @@ import { splitTokens } from '../../data/token-cache.js';
 import { classFrequencies, classNames, conditionTokens, drawClasses } from '../../models/prior/classes.js';
 import { noiseOf } from '../../models/prior/config.js';
 import { GUIDANCE_FLAGS, resolveGuidance } from '../prior-guidance.js';
-import { parseFlags, type FlagSpec } from '../args.js';
+import { parseFlags, type FlagSpec } from '../../io/flags.js';
 import { drawTokens } from '../../sample/draw-from-prior.js';
 import { checkCacheMatchesPrior, loadPriorRun, readTokenCache } from '../prior-run.js';
 import { formatRow, nameMap, sampleScorer } from '../sample-scorer.js';

@@ -4,7 +4,7 @@
 
 import { runtime } from '../../device/runtime.js';
 import { buildCharLM, sampleCharLM, trainCharLM } from '../../train/char-lm.js';
-import { parseFlags, type FlagSpec } from '../args.js';
+import { parseFlags, type FlagSpec } from '../../io/flags.js';
 
 // Lewis Carroll, Alice's Adventures in Wonderland (1865), chapter 1: public domain.
 export const ALICE =

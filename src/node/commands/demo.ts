@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runtime } from '../../device/runtime.js';
-import { parseFlags, type FlagSpec } from '../args.js';
+import { parseFlags, type FlagSpec } from '../../io/flags.js';
 import { seedFigures, type PriorKind, type SeedFigureInputs } from '../seed-figures.js';
 import { formatRow } from '../sample-scorer.js';
 import { encode } from './encode.js';

@@ -9,7 +9,7 @@ import { noGrad } from '../../autograd/tape.js';
 import { encodeTokenCache, type TokenCacheItem } from '../../data/token-cache.js';
 import { tidy } from '../../tensor/scope.js';
 import { tensor } from '../../tensor/tensor.js';
-import { parseFlags, type FlagSpec } from '../args.js';
+import { parseFlags, type FlagSpec } from '../../io/flags.js';
 import { writeFileAtomicSync } from '../atomic-file.js';
 import { openDataSet } from '../dataset.js';
 import { ImageLoader } from '../image-loader.js';

@@ -15,7 +15,7 @@ import type { Prior } from '../../models/prior/prior.js';
 import { batchLoss, IGNORE, makeBatch, type PriorBatch } from '../../train/prior-trainer.js';
 import { splitTokens } from '../../data/token-cache.js';
 import { tidy } from '../../tensor/scope.js';
-import { parseFlags, type FlagSpec } from '../args.js';
+import { parseFlags, type FlagSpec } from '../../io/flags.js';
 import { checkCacheMatchesPrior, loadPriorRun, readTokenCache } from '../prior-run.js';
 import { d3pmHeldout } from '../d3pm-heldout.js';
 

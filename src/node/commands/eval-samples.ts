@@ -9,7 +9,7 @@
 import type { TokenCache } from '../../data/token-cache.js';
 import type { QualityRow } from '../../eval/sample-quality.js';
 import { kindLabel, noiseOf } from '../../models/prior/config.js';
-import { parseFlags, UsageError, type FlagSpec } from '../args.js';
+import { parseFlags, UsageError, type FlagSpec } from '../../io/flags.js';
 import { drawTokens } from '../../sample/draw-from-prior.js';
 import { formatRow, nameMap, sampleScorer } from '../sample-scorer.js';
 import { checkCacheMatchesPrior, loadPriorRun, readTokenCache } from '../prior-run.js';

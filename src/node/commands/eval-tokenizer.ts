@@ -8,7 +8,7 @@ import { usageStats } from '../../models/tokenizer/quantizer.js';
 import type { VQVAE } from '../../models/tokenizer/vqvae.js';
 import { tidy } from '../../tensor/scope.js';
 import { tensor } from '../../tensor/tensor.js';
-import { parseFlags, type FlagSpec } from '../args.js';
+import { parseFlags, type FlagSpec } from '../../io/flags.js';
 import { openDataSet, type DataSet } from '../dataset.js';
 import { ImageLoader } from '../image-loader.js';
 import { loadTokenizerRun } from '../tokenizer-run.js';

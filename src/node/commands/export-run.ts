@@ -2,7 +2,7 @@
 // only (no optimizer state): a run folder to ship or to sample from, a third of the bytes of an
 // Adam-trained run. `--tokenizer`, `--prior` and `--run` accept the copy as they accept the run.
 
-import { parseFlags, type FlagSpec } from '../args.js';
+import { parseFlags, type FlagSpec } from '../../io/flags.js';
 import { exportWeights } from '../checkpoint.js';
 
 export const EXPORT_RUN_FLAGS: Record<string, FlagSpec> = {

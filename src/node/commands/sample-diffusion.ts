@@ -10,7 +10,7 @@ import type { Prior } from '../../models/prior/prior.js';
 import type { VQVAE } from '../../models/tokenizer/vqvae.js';
 import { DIFFUSION_SAMPLER_DEFAULTS, type DiffusionSampleOptions } from '../../sample/diffusion.js';
 import { D3PM_SAMPLER_DEFAULTS } from '../../sample/d3pm.js';
-import type { FlagSpec } from '../args.js';
+import type { FlagSpec } from '../../io/flags.js';
 import type { GuidanceOptions } from '../../sample/guidance.js';
 import { drawTokens } from '../../sample/draw-from-prior.js';
 import { writeGif, writePng } from '../write-image.js';

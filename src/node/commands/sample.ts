@@ -24,7 +24,7 @@ import type { TokenCache } from '../../data/token-cache.js';
 import { classFrequencies, classNames, conditionTokens, drawClasses } from '../../models/prior/classes.js';
 import { cachedLogitsOf, drawTokens } from '../../sample/draw-from-prior.js';
 import { classListing, GUIDANCE_FLAGS, parseClass, resolveGuidance, classBlocks } from '../prior-guidance.js';
-import { parseFlags, UsageError, type FlagSpec } from '../args.js';
+import { parseFlags, UsageError, type FlagSpec } from '../../io/flags.js';
 import { checkCacheMatchesPrior, loadPriorRun, readTokenCache } from '../prior-run.js';
 import { loadTokenizerRun } from '../tokenizer-run.js';
 import { writePng } from '../write-image.js';

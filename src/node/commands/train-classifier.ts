@@ -19,13 +19,13 @@ import { manualSeed } from '../../nn/init.js';
 import { StopEstimate } from '../../train/stop-estimate.js';
 import { CLASSIFIER_DEFAULTS, ClassifierTrainer, scorePredictions, type ClassifierScores } from '../../train/classifier-trainer.js';
 import { RUN_FLAGS } from '../run-flags.js';
-import { parseFlags, UsageError, type FlagSpec } from '../args.js';
+import { parseFlags, UsageError, type FlagSpec } from '../../io/flags.js';
 import { writeFileAtomicSync } from '../atomic-file.js';
 import { expectRunKind, loadLatestCheckpoint, restoreCheckpoint, saveCheckpoint } from '../checkpoint.js';
 import { CLASSIFIER_METRICS } from '../classifier-run.js';
 import { openDataSet, type DataSet } from '../dataset.js';
 import { ImageLoader } from '../image-loader.js';
-import { installNanTestHook, NanGuard, type NanPolicy } from '../nan-policy.js';
+import { installNanTestHook, NanGuard, type NanPolicy } from '../../train/nan-policy.js';
 import { onInterrupt, progressLine } from '../progress.js';
 
 export const TRAIN_CLASSIFIER_FLAGS: Record<string, FlagSpec> = {

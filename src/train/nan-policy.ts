@@ -5,7 +5,7 @@
 // last checkpoint written is the last good one.
 
 import { faultInjection, type Optimizer } from '../optim/optimizer.js';
-import type { FlagSpec } from './args.js';
+import type { FlagSpec } from '../io/flags.js';
 
 export type NanPolicy = 'skip' | 'stop';
 
