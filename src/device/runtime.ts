@@ -59,15 +59,17 @@ export class Runtime {
    * keep tensors within the binding limit run on small shapes in tests (VQGPU_MAX_BINDING=bytes).
    */
   bindingCap: number | null = null;
+  /** the device's maxStorageBufferBindingSize, read once (every dispatch checks its bindings against it) */
+  private readonly bindingLimit: number;
 
   /** The most bytes one storage binding may hold: the device's limit, or the cap where lower. */
   get maxBindingBytes(): number {
-    const limit = this.device.limits.maxStorageBufferBindingSize;
-    return this.bindingCap === null ? limit : Math.min(limit, this.bindingCap);
+    return this.bindingCap === null ? this.bindingLimit : Math.min(this.bindingLimit, this.bindingCap);
   }
 
   constructor(readonly device: GPUDevice, readonly report: AdapterReport) {
     this.pool = new BufferPool(device, device.limits.maxBufferSize);
+    this.bindingLimit = device.limits.maxStorageBufferBindingSize;
     this.isCpu = isCpuAdapter(report);
     this.pacer = new StepPacer({
       device,
