@@ -1,7 +1,8 @@
 // `node build.mjs [node|browser|page|types|all ...]`: builds vqgpu. Without arguments: the esbuild
 // targets (node, browser, page; about a second); `types` runs tsc, so it is built only when named
 // (`all`, `npm run build`, and `npm pack` through the `prepack` script).
-//   Node:    src/index.ts → dist/node/vqgpu.mjs (the package's Node entry), src/cli.ts →
+//   Node:    src/node/index.ts → dist/node/vqgpu.mjs (the package's Node entry: src/index.ts's API
+//            and the file-system helpers), src/cli.ts →
 //            dist/node/cli.mjs, bench/index.ts → dist/node/bench.mjs (ESM; npm packages stay external)
 //   Browser: src/index.ts → dist/web/vqgpu.js (the package's browser entry; ESM; fails if any
 //            Node-only module would be bundled)
@@ -10,7 +11,8 @@
 //            style.css, the reference models (models/<set>/ → dist/web/models/, listed in
 //            models/index.json; see scripts/model-sets.mjs), the emoji set packed for training
 //            (dist/web/data/emoji.{json,pack}; scripts/emoji-pack.mjs) and TF.js's prebuilt modules
-//            (vendor/) beside it
+//            (vendor/) beside it; examples/web-minimal/index.html → dist/web/minimal/ (it imports
+//            dist/web/vqgpu.js as it is)
 //   Types:   tsc -p tsconfig.build.json → dist/types/**/*.d.ts (the package's `types`; incremental)
 // Entries whose source does not exist yet are skipped. `.wgsl` files are imported as text.
 import { spawn } from 'node:child_process';
@@ -64,7 +66,7 @@ const nodeOnlyGuard = {
 
 const builds = [];
 const nodeEntries = [
-  ['src/index.ts', 'vqgpu'],
+  ['src/node/index.ts', 'vqgpu'],
   ['src/cli.ts', 'cli'],
   ['bench/index.ts', 'bench'],
 ].filter(([src]) => existsSync(at(src)));
@@ -166,6 +168,9 @@ if (buildsPage) {
   for (const f of PAGE_FILES) {
     if (existsSync(at(`examples/web/${f}`))) cpSync(at(`examples/web/${f}`), at(`dist/web/${f}`), { recursive: true });
   }
+  // the minimal page (examples/web-minimal: no build step of its own; it imports dist/web/vqgpu.js)
+  mkdirSync(at('dist/web/minimal'), { recursive: true });
+  cpSync(at('examples/web-minimal/index.html'), at('dist/web/minimal/index.html'));
   // (without TF.js installed the benchmarks' TF.js columns read "–")
   for (const [name, src] of Object.entries(TFJS_VENDOR)) if (existsSync(at(src))) cpSync(at(src), at(`dist/web/vendor/${name}`));
   // (no models/: the page says so and offers the file pickers)

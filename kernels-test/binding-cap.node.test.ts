@@ -7,7 +7,7 @@ import { init, runtime } from '../src/device/runtime.js';
 import { defaultTokenizerConfig, inferenceBatch, largestActivationBytes } from '../src/models/tokenizer/config.js';
 import { VQVAE } from '../src/models/tokenizer/vqvae.js';
 import { manualSeed } from '../src/nn/init.js';
-import { decodeTokens } from '../src/node/commands/sample.js';
+import { decodeTokens } from '../src/models/tokenizer/decode-tokens.js';
 import { add } from '../src/ops/elementwise.js';
 import { tensor } from '../src/tensor/tensor.js';
 import { Rng } from './reference.js';

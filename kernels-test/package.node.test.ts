@@ -1,7 +1,8 @@
 // vqgpu as a library, as another project gets it: `npm pack` (its prepack script builds the Node
 // and browser bundles and the declarations), the tarball installed into a temporary project, and
-// examples/train-tiny.ts (imports only 'vqgpu') type-checked with tsc against the installed
-// declarations, run under Node, and bundled with esbuild for Node (run too) and for the browser.
+// every script of examples/ (each imports only 'vqgpu') type-checked with tsc against the installed
+// declarations and run under Node for a few steps (each throws unless its loss falls), and
+// train-tiny bundled with esbuild for Node (run too) and for the browser.
 //
 // Offline: the temporary project declares each of vqgpu's dependencies (and @types/node for the
 // type check) as `file:` links into this repository's node_modules, so npm, with --offline and an
@@ -20,6 +21,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const EXAMPLE = 'train-tiny';
+/** every script of examples/ (each imports only 'vqgpu'), type-checked and run against the installed package */
+const EXAMPLES = readdirSync(join(root, 'examples')).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3));
 
 /** The environment without the npm_* variables of an enclosing `npm test` (its prefix, its cache). */
 function cleanEnv(): NodeJS.ProcessEnv {
@@ -59,7 +62,7 @@ beforeAll(() => {
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'vqgpu-consumer', private: true, type: 'module', dependencies: deps }, null, 2));
   run(npm, ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', '--cache', join(tmp, 'npm-cache'), '--loglevel', 'error', join(tmp, tarball)], app);
-  copyFileSync(join(root, 'examples', `${EXAMPLE}.ts`), join(app, `${EXAMPLE}.ts`));
+  for (const e of EXAMPLES) copyFileSync(join(root, 'examples', `${e}.ts`), join(app, `${e}.ts`));
 }, 180_000);
 
 afterAll(() => {
@@ -78,18 +81,31 @@ describe('the npm package', () => {
     expect(bytes).toBeLessThan(8 * 1024 * 1024);
   });
 
-  it('type-checks the example against the declarations (tsc, strict) and runs it under Node', () => {
+  it('type-checks the examples against the declarations (tsc, strict) and runs train-tiny under Node', () => {
     writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({
       compilerOptions: {
         target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true,
         // @webgpu/types (WebGPU's global types, which vqgpu's declarations use) needs the DOM lib.
         lib: ['ES2022', 'DOM'], types: ['node'], skipLibCheck: false, noEmitOnError: true, outDir: 'out',
       },
-      files: [`${EXAMPLE}.ts`],
+      files: EXAMPLES.map((e) => `${e}.ts`),
     }, null, 2));
     run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], app);
     const r = run(process.execPath, [join('out', `${EXAMPLE}.js`)], app);
     expect(r.stdout).toMatch(/loss \d+\.\d+ → \d+\.\d+/);
+  });
+
+  it('runs the other examples for a few steps: classify-emoji, char-transformer, sample-reference', () => {
+    expect(EXAMPLES).toEqual(expect.arrayContaining(['classify-emoji', 'char-transformer', 'sample-reference']));
+    const cls = run(process.execPath, [join('out', 'classify-emoji.js'), '15'], app).stdout;
+    expect(cls).toMatch(/held-out accuracy \d+\.\d% \(164 images\)/);
+    const chr = run(process.execPath, [join('out', 'char-transformer.js'), '20'], app).stdout;
+    expect(chr).toMatch(/sample: the .{100,}/);
+    const png = join(app, 'samples.png');
+    const smp = run(process.execPath, [join('out', 'sample-reference.js'), join(root, 'models', 'emoji-32'), png], app).stdout;
+    expect(smp).toMatch(/classes: Activities, .*Flags/);
+    expect(smp).toContain('18 images of 32×32 px');
+    expect(statSync(png).size).toBeGreaterThan(10_000);
   });
 
   it('bundles with esbuild: the Node entry for platform node (and runs), the browser entry for the browser', async () => {

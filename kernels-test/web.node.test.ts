@@ -8,6 +8,8 @@
 // - in headless Chromium: the page loads emoji-32 on a (non-fallback) adapter, samples a few images
 //   from each prior on its own (`?demo=ar,diffusion,mask`), the grid is not blank, and its classes
 //   and tokens equal those Node draws from the same run folders with the CLI's loaders and sampler;
+// - the minimal page (examples/web-minimal) draws what the library's ImageGenerator draws in Node,
+//   which is what the CLI's sampler draws;
 // - without an adapter the page says so.
 
 import { spawnSync } from 'node:child_process';
@@ -17,7 +19,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { init } from '../src/device/runtime.js';
-import { conditionTokens } from '../src/models/prior/classes.js';
+import { classBlocks, classNames, conditionTokens, defaultGuidanceScale } from '../src/models/prior/classes.js';
+import { loadGenerator } from '../src/node/index.js';
 import { maskToken, type PriorKind } from '../src/models/prior/config.js';
 import type { Prior } from '../src/models/prior/prior.js';
 import { drawTokens } from '../src/sample/draw-from-prior.js';
@@ -185,6 +188,40 @@ describe.skipIf(!existsSync(CHROMIUM) && !ci)('web page in headless Chromium', (
         expect(x.tokens, `${x.prior}: tokens`).toEqual([...node.tokens]);
       }
     } finally {
+      await browser.close();
+    }
+  });
+
+  it('the minimal page (examples/web-minimal) draws nine smileys, token for token what the library draws in Node', async () => {
+    const browser = await launchChromium();
+    const gen = await loadGenerator(run('tokenizer'), run('ar'));
+    try {
+      const page = await browser.context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e: Error) => errors.push(e.message));
+      await page.goto(new URL('minimal/?seed=2&class=Smileys', url).href);
+      const status = await waitForStatus(page, 'done', 120_000);
+      expect(status, `page status; page errors: ${errors.join('; ')}`).toBe('done');
+      const tokens = ((await page.evaluate(() => document.body.dataset.tokens)) as string).split(',').map(Number);
+      // The library's ImageGenerator is the CLI's sampler: the same classes, default guidance and seed.
+      const c = gen.prior.config;
+      const labels = classBlocks(['Smileys'], 9, classNames(c));
+      const cli = await drawTokens(gen.prior, 9, { start: conditionTokens(c, labels), guidance: { scale: defaultGuidanceScale(c) }, temperature: 1, topK: 0, topP: 1, seed: 2, steps: 32 });
+      const node = await gen.sample({ n: 9, class: 'Smileys', seed: 2 });
+      expect([...node.tokens]).toEqual([...cli.tokens]);
+      expect([...node.labels]).toEqual(new Array(9).fill(classNames(c).indexOf('Smileys & Emotion')));
+      expect(tokens).toEqual([...node.tokens]);
+      const px = await page.evaluate(() => {
+        const cv = document.getElementById('out') as HTMLCanvasElement;
+        const d = cv.getContext('2d')!.getImageData(0, 0, cv.width, cv.height).data;
+        let nonWhite = 0;
+        for (let i = 0; i < d.length; i += 4) if (d[i] + d[i + 1] + d[i + 2] < 720) nonWhite++;
+        return { w: cv.width, nonWhite: nonWhite / (d.length / 4) };
+      });
+      expect(px.w).toBe(3 * 4 * gen.size + 4 * 2);
+      expect(px.nonWhite).toBeGreaterThan(0.2);
+    } finally {
+      gen.dispose();
       await browser.close();
     }
   });

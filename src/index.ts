@@ -35,3 +35,7 @@ export * as nn from './nn/index.js';
  * const opt = new optim.AdamW(mlp.parameters(), { lr: 1e-2 });
  */
 export * as optim from './optim/index.js';
+
+export { ImageGenerator, type SampleOptions, type Samples } from './sample/image-generator.js';
+export { imageGrid, type Canvas } from './data/figure.js';
+export type { DataSet, Item } from './data/dataset.js';

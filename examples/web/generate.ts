@@ -64,17 +64,7 @@ export interface Prefix {
   length: number;
 }
 
-/** tokens [n, G, G] → images [n, 3, S, S] (host floats). Codes outside the codebook (mask) draw as code 0. */
-export async function decodeTokens(vqvae: VQVAE, tokens: Int32Array, n: number): Promise<Float32Array> {
-  const { grid: G, codebook: K } = vqvae.config;
-  const safe = tokens.some((t) => t < 0 || t >= K) ? tokens.map((t) => (t < 0 || t >= K ? 0 : t)) : tokens;
-  const img = noGrad(() => tidy(() => vqvae.decode(tensor(safe, [n, G, G])).keepAlive()));
-  try {
-    return (await img.toArray()) as Float32Array;
-  } finally {
-    img.dispose();
-  }
-}
+export { decodeTokens } from '../../src/models/tokenizer/decode-tokens.js';
 
 /**
  * AR prior: [n, G·G] tokens for the given labels (n = labels.length), drawn with a key/value cache

@@ -2,8 +2,7 @@
 // normalised to 8-bit RGBA by pngjs), JPEG through jpeg-js. Files are untrusted: sizes are checked
 // from the header before any pixel buffer is allocated, and every failure is one clear Error.
 
-import jpeg from 'jpeg-js';
-import { PNG } from 'pngjs';
+import { jpegjs, pngjs } from './cjs.js';
 import { MAX_SIDE, type RGBA } from '../data/image.js';
 
 // (shared with the page, which decodes with the browser's own decoders)
@@ -44,10 +43,10 @@ export function decodeImage(bytes: Uint8Array, name = 'image'): RGBA {
   if (w > MAX_SIDE || h > MAX_SIDE) throw new Error(`${name}: image is huge (${w}×${h}, limit ${MAX_SIDE} per side)`);
   try {
     if (png) {
-      const img = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      const img = pngjs().PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       return { width: img.width, height: img.height, data: img.data };
     }
-    const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: 70, maxMemoryUsageInMB: 1024 });
+    const img = jpegjs().decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: 70, maxMemoryUsageInMB: 1024 });
     return { width: img.width, height: img.height, data: img.data };
   } catch (e) {
     throw new Error(`${name}: cannot decode (${(e as Error).message.split('\n')[0]})`);

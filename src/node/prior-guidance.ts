@@ -8,6 +8,8 @@ import { DEFAULT_CFG, defaultGuidanceScale } from '../models/prior/classes.js';
 import { checkGuidance, GUIDANCE_SCHEDULES, type GuidanceOptions, type GuidanceSchedule } from '../sample/guidance.js';
 import { UsageError, type FlagSpec } from '../io/flags.js';
 
+export { classBlocks, parseClass } from '../models/prior/classes.js';
+
 export const GUIDANCE_FLAGS: Record<string, FlagSpec> = {
   cfg: { type: 'number', help: `class-conditional priors: classifier-free guidance scale S, logits uncond + S·(cond − uncond); 1: plain conditional (default for priors trained with --label-drop: ${Object.entries(DEFAULT_CFG).map(([k, v]) => `${k} ${v}`).join(', ')}; else 1)`, min: -100, max: 100 },
   'cfg-schedule': { type: 'string', help: 'guidance over the steps: constant S, or linear from 1 to S (default constant)', choices: GUIDANCE_SCHEDULES },
@@ -16,26 +18,6 @@ export const GUIDANCE_FLAGS: Record<string, FlagSpec> = {
 /** The listing of `--list-classes`: one "index<TAB>name" line per class. */
 export function classListing(names: string[]): string {
   return names.map((n, i) => `${i}\t${n}`).join('\n');
-}
-
-/**
- * `--class NAME|INDEX` → the class index: an exact name, then a case-insensitive name, then an
- * index, then a unique case-insensitive prefix of a name. Anything else is one UsageError that
- * lists the valid classes.
- */
-export function parseClass(value: string, names: string[], command = 'sample'): number {
-  const v = value.trim();
-  const exact = names.indexOf(v);
-  if (exact >= 0) return exact;
-  const lower = v.toLowerCase();
-  const ci = names.findIndex((n) => n.toLowerCase() === lower);
-  if (ci >= 0) return ci;
-  if (/^\d+$/.test(v) && Number(v) < names.length) return Number(v);
-  const pre = lower ? names.map((n, i) => [n.toLowerCase(), i] as const).filter(([n]) => n.startsWith(lower)) : [];
-  if (pre.length === 1) return pre[0][1];
-  const list = names.map((n, i) => `${i} '${n}'`).join(', ');
-  const why = pre.length > 1 ? `is ambiguous (${pre.map(([, i]) => `'${names[i]}'`).join(', ')})` : 'is not a class of this prior';
-  throw new UsageError(`${command}: --class '${value}' ${why}. Valid classes (name or index): ${list}.`);
 }
 
 /**
@@ -59,14 +41,4 @@ export function resolveGuidance(c: PriorConfig, cfg: number | undefined, schedul
     console.error(`warning: prior '${priorPath}' was trained without label drop, so its unconditional logits were never trained; --cfg ${scale} may give poor images (retrain with --label-drop).`);
   }
   return g;
-}
-
-/**
- * `--class a,b,c` with `--n n`: n/3 images of class a, then b, then c (names or indices, each parsed
- * as `--class` is). Throws when n is not a multiple of the list's length.
- */
-export function classBlocks(list: readonly string[], n: number, names: string[]): Int32Array {
-  if (!list.length || n % list.length !== 0) throw new UsageError(`sample: --n ${n} must be a multiple of the ${list.length} classes in --class.`);
-  const ids = list.map((c) => parseClass(c, names));
-  return Int32Array.from({ length: n }, (_, i) => ids[Math.floor((i * list.length) / n)]);
 }

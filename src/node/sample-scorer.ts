@@ -12,7 +12,7 @@ import { UsageError } from '../io/flags.js';
 import { classify, embedImages, loadClassifierRun } from './classifier-run.js';
 import { openDataSet, type DataSet } from './dataset.js';
 import { ImageLoader } from './image-loader.js';
-import { decodeTokens } from './commands/sample.js';
+import { decodeTokens } from '../models/tokenizer/decode-tokens.js';
 import type { TokenizerState } from './tokenizer-run.js';
 
 interface Scored {

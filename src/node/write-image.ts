@@ -1,10 +1,11 @@
 // Writes figures: PNG (pngjs) and animated GIF (gifenc), atomically.
 
-import { PNG } from 'pngjs';
+import { pngjs } from './cjs.js';
 import type { Canvas } from '../data/figure.js';
 import { writeFileAtomicSync } from './atomic-file.js';
 
 export function writePng(path: string, c: Canvas): void {
+  const { PNG } = pngjs();
   const png = new PNG({ width: c.width, height: c.height });
   png.data = Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength);
   writeFileAtomicSync(path, PNG.sync.write(png));

@@ -1,5 +1,5 @@
 // The classes of a class-conditional prior, browser-safe (the CLI's `sample`, `eval-samples` and
-// `compare`, and the web page): class names, training frequencies, seeded class draws, the
+// `compare`, the web page and the library's Generator): class names, training frequencies, seeded class draws, the
 // conditioning tokens of labels, and the default classifier-free guidance scale per prior kind.
 // The CLI's flag parsing around these (--class, --cfg) is in src/node/prior-guidance.ts.
 
@@ -7,6 +7,7 @@ import type { TokenCache } from '../../data/token-cache.js';
 import { classCounts } from '../../train/prior-trainer.js';
 import { conditionToken, type PriorConfig, type PriorKind } from './config.js';
 import { NoiseRng } from './noise.js';
+import { UsageError } from '../../io/flags.js';
 
 /**
  * The guidance scale S for priors trained with label drop, by kind (S = 1 for priors without label
@@ -61,4 +62,34 @@ export function drawClasses(counts: number[], n: number, seed: number): Int32Arr
 /** Conditioning tokens of labels (−1: the null class). */
 export function conditionTokens(c: PriorConfig, labels: Int32Array): Int32Array {
   return labels.map((l) => conditionToken(c, l));
+}
+
+/**
+ * `--class NAME|INDEX` → the class index: an exact name, then a case-insensitive name, then an
+ * index, then a unique case-insensitive prefix of a name. Anything else is one UsageError that
+ * lists the valid classes.
+ */
+export function parseClass(value: string, names: string[], command = 'sample'): number {
+  const v = value.trim();
+  const exact = names.indexOf(v);
+  if (exact >= 0) return exact;
+  const lower = v.toLowerCase();
+  const ci = names.findIndex((n) => n.toLowerCase() === lower);
+  if (ci >= 0) return ci;
+  if (/^\d+$/.test(v) && Number(v) < names.length) return Number(v);
+  const pre = lower ? names.map((n, i) => [n.toLowerCase(), i] as const).filter(([n]) => n.startsWith(lower)) : [];
+  if (pre.length === 1) return pre[0][1];
+  const list = names.map((n, i) => `${i} '${n}'`).join(', ');
+  const why = pre.length > 1 ? `is ambiguous (${pre.map(([, i]) => `'${names[i]}'`).join(', ')})` : 'is not a class of this prior';
+  throw new UsageError(`${command}: --class '${value}' ${why}. Valid classes (name or index): ${list}.`);
+}
+
+/**
+ * `--class a,b,c` with `--n n`: n/3 images of class a, then b, then c (names or indices, each parsed
+ * as `--class` is). Throws when n is not a multiple of the list's length.
+ */
+export function classBlocks(list: readonly string[], n: number, names: string[]): Int32Array {
+  if (!list.length || n % list.length !== 0) throw new UsageError(`sample: --n ${n} must be a multiple of the ${list.length} classes in --class.`);
+  const ids = list.map((c) => parseClass(c, names));
+  return Int32Array.from({ length: n }, (_, i) => ids[Math.floor((i * list.length) / n)]);
 }

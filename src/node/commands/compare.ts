@@ -18,7 +18,8 @@ import { formatRow, nameMap, sampleScorer } from '../sample-scorer.js';
 import { loadTokenizerRun } from '../tokenizer-run.js';
 import { writePng } from '../write-image.js';
 import { heldoutLoss } from './eval-prior.js';
-import { decodeTokens, gridOf } from './sample.js';
+import { gridOf } from './sample.js';
+import { decodeTokens } from '../../models/tokenizer/decode-tokens.js';
 import { DIFFUSION_SAMPLER_FLAGS, diffusionSamplerOptions } from './sample-diffusion.js';
 
 export const COMPARE_FLAGS: Record<string, FlagSpec> = {

@@ -16,7 +16,7 @@ import { checkCacheMatchesPrior, loadPriorRun, readTokenCache } from '../prior-r
 import { classFrequencies, classNames, conditionTokens, drawClasses } from '../../models/prior/classes.js';
 import { GUIDANCE_FLAGS, parseClass, resolveGuidance } from '../prior-guidance.js';
 import { loadTokenizerRun } from '../tokenizer-run.js';
-import { decodeTokens } from './sample.js';
+import { decodeTokens } from '../../models/tokenizer/decode-tokens.js';
 import { DIFFUSION_SAMPLER_FLAGS, diffusionSamplerOptions } from './sample-diffusion.js';
 
 export const EVAL_SAMPLES_FLAGS: Record<string, FlagSpec> = {

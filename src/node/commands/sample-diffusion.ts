@@ -14,7 +14,8 @@ import type { FlagSpec } from '../../io/flags.js';
 import type { GuidanceOptions } from '../../sample/guidance.js';
 import { drawTokens } from '../../sample/draw-from-prior.js';
 import { writeGif, writePng } from '../write-image.js';
-import { decodeTokens, gridOf, type Completion } from './sample.js';
+import { gridOf, type Completion } from './sample.js';
+import { decodeTokens } from '../../models/tokenizer/decode-tokens.js';
 
 const D = DIFFUSION_SAMPLER_DEFAULTS;
 

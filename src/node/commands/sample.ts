@@ -9,27 +9,23 @@
 // is drawn from the training split's class frequencies (the cache's, given --tokens, else those
 // stored in the prior). --cfg S ≠ 1 samples with classifier-free guidance (one 2B-row batch per step).
 
-import { runtime } from '../../device/runtime.js';
-import { inferenceBatch } from '../../models/tokenizer/config.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { noGrad } from '../../autograd/tape.js';
 import { imageGrid, joinPanels, type Canvas } from '../../data/figure.js';
 import { splitTokens } from '../../data/token-cache.js';
 import { kindLabel } from '../../models/prior/config.js';
-import { tidy } from '../../tensor/scope.js';
-import { tensor } from '../../tensor/tensor.js';
 import { sampleAR } from '../../sample/ar.js';
 import type { TokenCache } from '../../data/token-cache.js';
 import { classFrequencies, classNames, conditionTokens, drawClasses } from '../../models/prior/classes.js';
 import { cachedLogitsOf, drawTokens } from '../../sample/draw-from-prior.js';
-import { classListing, GUIDANCE_FLAGS, parseClass, resolveGuidance, classBlocks } from '../prior-guidance.js';
+import { classListing, GUIDANCE_FLAGS, parseClass, resolveGuidance } from '../prior-guidance.js';
+import { classBlocks } from '../../models/prior/classes.js';
 import { parseFlags, UsageError, type FlagSpec } from '../../io/flags.js';
 import { checkCacheMatchesPrior, loadPriorRun, readTokenCache } from '../prior-run.js';
 import { loadTokenizerRun } from '../tokenizer-run.js';
 import { writePng } from '../write-image.js';
 import { checkpointChecksum } from '../checksum.js';
-import type { VQVAE } from '../../models/tokenizer/vqvae.js';
+import { decodeTokens } from '../../models/tokenizer/decode-tokens.js';
 import { DIFFUSION_SAMPLER_FLAGS, diffusionSamplerOptions, sampleDiffusionFigure } from './sample-diffusion.js';
 
 export const SAMPLE_FLAGS: Record<string, FlagSpec> = {
@@ -50,21 +46,6 @@ export const SAMPLE_FLAGS: Record<string, FlagSpec> = {
   tokens: { type: 'string', help: 'token cache (for completion)' },
   out: { type: 'string', help: 'output .png (or .gif for the reverse process of diffusion/mask priors), or a folder: each sample as DIR/0000.png, … at the model\'s resolution (required unless --list-classes)' },
 };
-
-/** tokens [n, G, G] → decoded images [n, 3, S, S] (host floats). */
-export async function decodeTokens(vqvae: VQVAE, tokens: Int32Array, n: number): Promise<Float32Array> {
-  const G = vqvae.config.grid, S = vqvae.config.size;
-  // In batches whose activations fit one binding each (large images: a few at a time).
-  const B = inferenceBatch(vqvae.config, n, runtime().maxBindingBytes);
-  const data = new Float32Array(n * 3 * S * S);
-  for (let b0 = 0; b0 < n; b0 += B) {
-    const k = Math.min(B, n - b0);
-    const img = noGrad(() => tidy(() => vqvae.decode(tensor(tokens.subarray(b0 * G * G, (b0 + k) * G * G), [k, G, G])).keepAlive()));
-    data.set((await img.toArray()) as Float32Array, b0 * 3 * S * S);
-    img.dispose();
-  }
-  return data;
-}
 
 export function gridOf(images: Float32Array, n: number, size: number): Canvas {
   return imageGrid(images, n, size, Math.ceil(Math.sqrt(n)), 2, Math.max(1, Math.round(64 / size)));
