@@ -6,7 +6,7 @@
 // naming the newest. Node writes them to disk (src/node/checkpoint.ts), the page to its origin's
 // private file system (examples/web/train/opfs-run.ts): the same bytes either way.
 
-import { CHECKPOINT_FORMAT } from './run-loader.js';
+import { CHECKPOINT_FORMAT, hasEMA } from './run-loader.js';
 import { decodeSafetensors, encodeSafetensors, type DecodedSafetensors } from './safetensors.js';
 import { fromHostTensor, loadSafetensorsInto, toHostTensors } from './state.js';
 import type { Module } from '../nn/module.js';
@@ -35,6 +35,8 @@ function optimizerEntries(o: CheckpointOptimizers): { opt: Optimizer; prefix: st
 
 export interface CheckpointContents extends CheckpointOptimizers {
   model: Module;
+  /** an average of the model's weights for sampling (src/nn/ema.ts), stored under "ema." */
+  ema?: Module;
   /** the training step this checkpoint follows */
   step: number;
   /** RNG state of the training loop (JSON-serialisable) */
@@ -59,6 +61,7 @@ export function latestPointer(step: number): string {
 export async function encodeCheckpoint(c: CheckpointContents): Promise<Uint8Array> {
   const named: Record<string, Tensor> = {};
   for (const [k, t] of Object.entries(c.model.stateDict())) named[`model.${k}`] = t;
+  for (const [k, t] of Object.entries(c.ema?.stateDict() ?? {})) named[`ema.${k}`] = t;
   const metadata: Record<string, string> = { format: FORMAT, step: String(c.step) };
   if (c.optimizer && c.optimizers) throw new Error('saveCheckpoint: give `optimizer` or `optimizers`, not both.');
   for (const { opt, prefix, stepKey } of optimizerEntries(c)) {
@@ -108,12 +111,15 @@ export function decodeCheckpoint(bytes: Uint8Array, path: string): LoadedCheckpo
 
 export interface RestoreTargets extends CheckpointOptimizers {
   model?: Module;
+  /** the weight average's shadow model: loaded from "ema." when the checkpoint has it (see `hasEMA`) */
+  ema?: Module;
 }
 
 /** Restores a loaded checkpoint into a model and optimizers (named as when it was saved). */
 export function restoreCheckpoint(ckpt: LoadedCheckpoint, targets: RestoreTargets): void {
   const { decoded, path } = ckpt;
   if (targets.model) loadSafetensorsInto(targets.model, decoded, { prefix: 'model.' });
+  if (targets.ema && hasEMA(decoded)) loadSafetensorsInto(targets.ema, decoded, { prefix: 'ema.' });
   for (const { opt, prefix, stepKey } of optimizerEntries(targets)) {
     const step = Number(decoded.metadata[stepKey]);
     if (decoded.metadata[stepKey] === undefined || !Number.isSafeInteger(step)) {

@@ -58,6 +58,19 @@ export function parseCheckpoint(bytes: Uint8Array, source: string): ParsedCheckp
   throw new Error(`${source} is a checkpoint of neither a tokenizer nor a prior (its config has no 'tokenizer' or 'prior' entry).`);
 }
 
+/** Whether a checkpoint holds an average of the weights ("ema." tensors). */
+export function hasEMA(decoded: DecodedSafetensors): boolean {
+  return Object.keys(decoded.tensors).some((k) => k.startsWith('ema.'));
+}
+
+/**
+ * The prefix of the weights to sample with: the average ("ema.") where the run kept one, else the
+ * trained weights ("model."); `weights: 'model'` asks for the trained ones regardless.
+ */
+export function samplingPrefix(decoded: DecodedSafetensors, weights: 'ema' | 'model' = 'ema'): 'ema.' | 'model.' {
+  return weights === 'ema' && hasEMA(decoded) ? 'ema.' : 'model.';
+}
+
 function expectKind(ck: ParsedCheckpoint, want: CheckpointKind): void {
   if (ck.kind !== want) {
     const made = want === 'tokenizer' ? 'vqgpu train-tokenizer' : 'vqgpu train-prior';
@@ -79,12 +92,12 @@ export function tokenizerFromCheckpoint(ck: ParsedCheckpoint): TokenizerState {
   return state;
 }
 
-/** The prior of a parsed checkpoint, weights loaded, in eval mode. */
+/** The prior of a parsed checkpoint, its sampling weights loaded (the average where kept), in eval mode. */
 export function priorFromCheckpoint(ck: ParsedCheckpoint): Prior {
   expectKind(ck, 'prior');
   const prior = new Prior(ck.config as PriorConfig);
   try {
-    loadSafetensorsInto(prior, ck.decoded, { prefix: 'model.' });
+    loadSafetensorsInto(prior, ck.decoded, { prefix: samplingPrefix(ck.decoded) });
   } catch (e) {
     prior.dispose();
     throw new Error(`${ck.source}: ${(e as Error).message}`);

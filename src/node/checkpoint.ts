@@ -9,6 +9,7 @@ import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { writeFileAtomicSync } from './atomic-file.js';
 import { toF16 } from '../io/f16.js';
+import { samplingPrefix } from '../io/run-loader.js';
 import { checksumOf } from './checksum.js';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
 import {
@@ -97,12 +98,13 @@ export async function loadLatestCheckpoint(dir: string, targets: RestoreTargets 
 }
 
 /**
- * Copies the newest checkpoint of run folder `dir` into `out` with the weights ("model." tensors),
+ * Copies the newest checkpoint of run folder `dir` into `out` with the weights to sample with (the
+ * "ema." average where the run kept one, unless `weights: 'model'`; stored as "model." tensors),
  * format, step and config only: no optimizer state, RNG or extras. The copy is a run folder that
  * `--tokenizer`, `--prior` and `--run` accept (a third of the bytes for Adam-trained runs). Returns
  * the path written.
  */
-export async function exportWeights(dir: string, out: string, opts: { f16?: boolean } = {}): Promise<string> {
+export async function exportWeights(dir: string, out: string, opts: { f16?: boolean; weights?: 'ema' | 'model' } = {}): Promise<string> {
   const all = await listCheckpoints(dir);
   let file = all.length ? all[all.length - 1].file : null;
   try {
@@ -116,8 +118,10 @@ export async function exportWeights(dir: string, out: string, opts: { f16?: bool
   const decoded = decodeSafetensors(bytes);
   const { format, step, config } = decoded.metadata;
   if (format !== FORMAT) throw new Error(`${join(dir, file)} is not a vqgpu checkpoint (format '${format ?? 'none'}').`);
-  const kept = Object.fromEntries(Object.entries(decoded.tensors).filter(([k]) => k.startsWith('model.'))
-    .map(([k, t]) => [k, opts.f16 ? toF16(t) : t]));
+  // The sampling weights (the average, where the run kept one), stored as the copy's "model.".
+  const from = samplingPrefix(decoded, opts.weights);
+  const kept = Object.fromEntries(Object.entries(decoded.tensors).filter(([k]) => k.startsWith(from))
+    .map(([k, t]) => [`model.${k.slice(from.length)}`, opts.f16 ? toF16(t) : t]));
   // The source's checksum (or the one it carries): token caches and priors name a tokenizer by it.
   const metadata: Record<string, string> = { format, step, source_checksum: decoded.metadata.source_checksum ?? checksumOf(bytes) };
   if (config !== undefined) metadata.config = config;

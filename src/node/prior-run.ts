@@ -5,7 +5,9 @@ import { readFileSync, statSync } from 'node:fs';
 import { checkPriorConfig, type PriorConfig } from '../models/prior/config.js';
 import { Prior } from '../models/prior/prior.js';
 import { decodeTokenCache, type TokenCache } from '../data/token-cache.js';
-import { expectRunKind, loadLatestCheckpoint, restoreCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
+import { expectRunKind, loadLatestCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
+import { samplingPrefix } from '../io/run-loader.js';
+import { loadSafetensorsInto } from '../io/state.js';
 
 export function readTokenCache(path: string): TokenCache {
   try {
@@ -22,13 +24,18 @@ export interface LoadedPrior {
   ckpt: LoadedCheckpoint;
 }
 
-export async function loadPriorRun(dir: string): Promise<LoadedPrior> {
+/**
+ * The prior of a run folder's newest checkpoint, for sampling and evaluation: the average of its
+ * weights where the run kept one (`train-prior --ema`), else its trained weights; `weights:
+ * 'model'` takes the trained weights regardless.
+ */
+export async function loadPriorRun(dir: string, weights: 'ema' | 'model' = 'ema'): Promise<LoadedPrior> {
   const probe = await loadLatestCheckpoint(dir);
   if (!probe) throw new Error(`'${dir}' holds no checkpoint (expected a run folder made by \`vqgpu train-prior --out ${dir}\`).`);
   expectRunKind(probe, 'prior', `'${dir}'`);
   const config = checkPriorConfig((probe.config as { prior?: unknown } | undefined)?.prior, probe.path);
   const prior = new Prior(config);
-  restoreCheckpoint(probe, { model: prior });
+  loadSafetensorsInto(prior, probe.decoded, { prefix: samplingPrefix(probe.decoded, weights) });
   prior.eval();
   return { prior, config, ckpt: probe };
 }

@@ -6,7 +6,8 @@ import { backward } from '../autograd/tape.js';
 import { conditionToken, isD3PM, maskToken, timeToken, type PriorConfig } from '../models/prior/config.js';
 import { d3pmNoise } from '../models/prior/d3pm.js';
 import { diffusionPair, maskBatch, NoiseRng } from '../models/prior/noise.js';
-import type { Prior } from '../models/prior/prior.js';
+import { Prior } from '../models/prior/prior.js';
+import { WeightEMA } from '../nn/ema.js';
 import { AdamW } from '../optim/adam.js';
 import { warmupCosine } from '../optim/schedule.js';
 import { LossMeter } from './loss-meter.js';
@@ -121,7 +122,7 @@ export function batchLoss(prior: Prior, batch: PriorBatch, labelSmoothing = 0): 
  * train-ar bench measures). scheduleSteps: the schedule's length when only --minutes is given.
  */
 export const PRIOR_DEFAULTS = {
-  layers: 4, dim: 128, heads: 4, dropout: 0.1, batch: 32, lr: 1e-3, warmup: 100, scheduleSteps: 5000,
+  layers: 4, dim: 128, heads: 4, dropout: 0.1, batch: 32, lr: 1e-3, warmup: 100, scheduleSteps: 5000, ema: 0,
 } as const;
 
 export class PriorTrainer {
@@ -134,10 +135,15 @@ export class PriorTrainer {
 
   private decayTarget: number;
 
-  constructor(readonly prior: Prior, private readonly o: { lr: number; totalSteps: number; warmup: number; weightDecay?: number; labelSmoothing?: number }) {
+  /** the average of the weights kept for sampling (`ema` > 0), in a second Prior; null without */
+  readonly ema: WeightEMA | null;
+
+  /** ema: the decay of an average of the weights for sampling (0 or absent: none) */
+  constructor(readonly prior: Prior, private readonly o: { lr: number; totalSteps: number; warmup: number; weightDecay?: number; labelSmoothing?: number; ema?: number }) {
     this.labelSmoothing = o.labelSmoothing ?? 0;
     this.decayTarget = o.totalSteps;
     this.opt = new AdamW(prior.parameters(), { lr: this.schedule(o.totalSteps), weightDecay: o.weightDecay ?? 0.01, clipNorm: 1 });
+    this.ema = o.ema ? new WeightEMA(prior, new Prior(prior.config), o.ema) : null;
   }
 
   /** Warm-up, then a cosine to lr/10 at `totalSteps`. */
@@ -165,6 +171,7 @@ export class PriorTrainer {
       this.opt.zeroGrad();
       this.meter.add(loss);
     });
+    this.ema?.update();
     this.step++;
   }
 
@@ -173,9 +180,10 @@ export class PriorTrainer {
     return this.meter.take();
   }
 
-  /** Frees the optimizer state and the loss accumulator (the model belongs to the caller). */
+  /** Frees the optimizer state, the weight average and the loss accumulator (the model belongs to the caller). */
   dispose(): void {
     this.meter.dispose();
     this.opt.dispose();
+    this.ema?.shadow.dispose();
   }
 }

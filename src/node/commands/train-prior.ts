@@ -23,6 +23,7 @@ import { installNanTestHook, NanGuard, type NanPolicy } from '../../train/nan-po
 import { checkCacheMatchesPrior, readTokenCache } from '../prior-run.js';
 import { onInterrupt, progressLine } from '../progress.js';
 import { heldoutLoss } from './eval-prior.js';
+import { hasEMA } from '../../io/run-loader.js';
 
 export const TRAIN_PRIOR_FLAGS: Record<string, FlagSpec> = {
   kind: { type: 'string', help: 'prior kind', default: 'ar', choices: ['ar', 'diffusion', 'mask'] },
@@ -44,6 +45,7 @@ export const TRAIN_PRIOR_FLAGS: Record<string, FlagSpec> = {
   batch: { type: 'int', help: 'sequences per step', default: PRIOR_DEFAULTS.batch, min: 1, max: 4096 },
   lr: { type: 'number', help: 'peak learning rate', default: PRIOR_DEFAULTS.lr, min: 0 },
   warmup: { type: 'int', help: 'warm-up steps', default: PRIOR_DEFAULTS.warmup, min: 0 },
+  ema: { type: 'number', help: 'decay d of an average of the weights kept for sampling (sample, eval-samples and export-run use it; 0: none)', default: PRIOR_DEFAULTS.ema, min: 0, max: 0.99999 },
   ...RUN_FLAGS,
 };
 
@@ -58,6 +60,8 @@ interface RunConfig {
   seed: number;
   /** absent in runs from before it existed (trained without smoothing) */
   labelSmoothing?: number;
+  /** decay of the weight average for sampling; absent or 0: none */
+  ema?: number;
 }
 
 export async function trainPrior(argv: string[]): Promise<void> {
@@ -109,6 +113,7 @@ export async function trainPrior(argv: string[]): Promise<void> {
         labelSmoothing: f['label-smoothing'] !== undefined ? Number(f['label-smoothing']) : kind === 'mask' ? MASK_DEFAULTS.labelSmoothing : 0,
         batch: Number(f.batch), lr: Number(f.lr), warmup: Number(f.warmup), totalSteps: totalSteps || PRIOR_DEFAULTS.scheduleSteps, seed: Number(f.seed),
         scheduleAuto: !totalSteps || undefined,
+        ema: Number(f.ema) || undefined,
       };
   checkCacheMatchesPrior(cache, cachePath, run.prior, out);
   if (saved && f['label-drop'] !== undefined && Number(f['label-drop']) !== (run.prior.labelDrop ?? 0)) {
@@ -124,11 +129,17 @@ export async function trainPrior(argv: string[]): Promise<void> {
   const held = splitTokens(cache, 'heldout');
   if (!train.count) throw new Error(`token cache '${cachePath}' has no training items.`);
   const prior = new Prior(run.prior);
-  const trainer = new PriorTrainer(prior, { lr: run.lr, totalSteps: run.totalSteps, warmup: run.warmup, labelSmoothing: run.labelSmoothing ?? 0 });
+  const trainer = new PriorTrainer(prior, { lr: run.lr, totalSteps: run.totalSteps, warmup: run.warmup, labelSmoothing: run.labelSmoothing ?? 0, ema: run.ema });
   const rng = new NoiseRng(run.seed * 7919 + 1);
   if (priorCkpt) {
     restoreCheckpoint(priorCkpt, { model: prior, optimizer: trainer.opt });
     trainer.step = priorCkpt.step;
+    if (trainer.ema) {
+      // the average as saved; a run that kept none until now starts it from the current weights
+      if (hasEMA(priorCkpt.decoded)) restoreCheckpoint(priorCkpt, { ema: trainer.ema.shadow });
+      else trainer.ema.copyFromSource();
+      trainer.ema.updates = priorCkpt.step;
+    }
     const saved = priorCkpt.rng as { noise: number; gpu: GeneratorState };
     rng.state = saved.noise;
     defaultGenerator().setState(saved.gpu); // dropout masks continue where they stopped
@@ -141,7 +152,8 @@ export async function trainPrior(argv: string[]): Promise<void> {
       (run.prior.classes > 0 ? `, ${run.prior.classes} classes, label drop ${labelDrop}` : '') +
       (run.prior.prior === 'mask' ? `, minimum mask ratio ${run.prior.minMaskRatio ?? 0}` : '') +
       (run.prior.noise === 'd3pm' ? `, ${run.prior.timesteps} noise levels (cosine), loss: x_0 cross-entropy` : '') +
-      (run.labelSmoothing ? `, label smoothing ${run.labelSmoothing} (the logged loss is the smoothed one; held-out: plain)` : ''),
+      (run.labelSmoothing ? `, label smoothing ${run.labelSmoothing} (the logged loss is the smoothed one; held-out: plain)` : '') +
+      (run.ema ? `, weight average for sampling (EMA ${run.ema})` : ''),
   );
   const testHook = installNanTestHook();
   if (testHook.inputStep) throw new Error('VQGPU_TEST_NAN_STEP=input:<k> applies to train-tokenizer only.');
@@ -151,7 +163,7 @@ export async function trainPrior(argv: string[]): Promise<void> {
     const warning = await nan.check(trainer.step, async () => ({ loss: await trainer.takeLoss() }));
     if (warning) console.error(warning);
     savedStep = trainer.step;
-    await saveCheckpoint(out, { model: prior, optimizer: trainer.opt, step: trainer.step, rng: { noise: rng.state, gpu: defaultGenerator().getState() }, config: run }, { keep: Number(f.keep) });
+    await saveCheckpoint(out, { model: prior, ema: trainer.ema?.shadow, optimizer: trainer.opt, step: trainer.step, rng: { noise: rng.state, gpu: defaultGenerator().getState() }, config: run }, { keep: Number(f.keep) });
   };
 
   const stopAt = f.steps !== undefined ? Number(f.steps) : Infinity;
