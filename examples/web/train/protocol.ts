@@ -18,11 +18,15 @@ export interface SavedRun {
   elapsed: number;
   /** [step, loss] of every logged loss so far (the curve continues after a reload) */
   history: [number, number][];
+  /** the budget is spent (nothing to resume) */
+  finished: boolean;
+  /** the run's budget in steps, when it has one instead of seconds (automated checks) */
+  steps?: number;
 }
 
 export type ToWorker =
   /** a new run (the saved one is replaced) */
-  | { type: 'start'; data: DataChoice; seconds: number }
+  | { type: 'start'; data: DataChoice; seconds: number; steps?: number; checkpointEvery?: number }
   /** continue the run saved in OPFS (after a reload) */
   | { type: 'continue' }
   | { type: 'pause' }

@@ -31,6 +31,8 @@ export interface TrainHooks {
   /** the data set as the worker opened it: its name, image files, and those in the training split */
   data: { name: string; images: number; train: number } | null;
   checkpoints: string[];
+  /** the worker's state changes in order: 'running@<step>', 'paused@<step>', 'done@<step>', 'error' */
+  events: string[];
   /** the download's bytes, as base64 (what the button saves) */
   runZipBase64(): Promise<string>;
 }
@@ -46,8 +48,10 @@ export class TrainTab {
   private trainingSince: number | null = null;
   private onFinish: ((m: FromWorker) => void) | null = null;
   private whenReady!: Promise<void>;
+  /** automated checks (`?train=…&steps=N`): the Start button's runs get this step budget and checkpoint interval */
+  testBudget: { steps?: number; checkpointEvery?: number } = {};
   readonly hooks: TrainHooks = {
-    adapter: '', losses: [], imagesPerSecond: [], longTasks: [], pairs: null, bad: [], data: null, checkpoints: [],
+    adapter: '', losses: [], imagesPerSecond: [], longTasks: [], pairs: null, bad: [], data: null, checkpoints: [], events: [],
     runZipBase64: async () => toBase64(await this.runZip()),
   };
 
@@ -67,7 +71,9 @@ export class TrainTab {
     $('train-download').addEventListener('click', () => void this.download());
     $<HTMLInputElement>('train-folder').addEventListener('change', (e) => {
       const input = e.target as HTMLInputElement;
-      this.pick(() => fromFolderInput(Array.from(input.files ?? [])));
+      // (the list is taken now: pick() runs it later, and clearing the input empties `files`)
+      const files = Array.from(input.files ?? []);
+      this.pick(() => fromFolderInput(files));
       input.value = '';
     });
     $<HTMLInputElement>('train-emoji').addEventListener('change', () => this.choose(null));
@@ -87,15 +93,28 @@ export class TrainTab {
     this.render();
   }
 
-  /** `?train=1`: a fresh run on the emoji set for `seconds` of training; resolves with the final message. */
+  /** `?train=1`: a fresh run on the emoji set for `seconds` of training (or testBudget's steps); resolves with the final message. */
   async automate(seconds: number): Promise<FromWorker> {
     await this.whenReady;
     if (this.phase === 'error') return { type: 'error', message: $('train-info').textContent ?? 'the worker failed' };
     $<HTMLInputElement>('train-emoji').checked = true;
     this.choose(null);
+    return this.untilFinished(() => this.startWith({ kind: 'emoji' }, seconds));
+  }
+
+  /** `?train=continue`: continues the run saved in OPFS (after a reload); resolves with the final message. */
+  async automateContinue(): Promise<FromWorker> {
+    await this.whenReady;
+    if (this.phase === 'error') return { type: 'error', message: $('train-info').textContent ?? 'the worker failed' };
+    if (!this.saved) return { type: 'error', message: 'no saved run to continue' };
+    return this.untilFinished(() => this.send({ type: 'continue' }, 'loading'));
+  }
+
+  /** Resolves with the next 'done' or 'error' after `go` (a pause in between does not end the wait). */
+  untilFinished(go: () => void): Promise<FromWorker> {
     return new Promise((resolve) => {
       this.onFinish = resolve;
-      this.startWith({ kind: 'emoji' }, seconds);
+      go();
     });
   }
 
@@ -136,7 +155,7 @@ export class TrainTab {
     this.hooks.bad = [];
     this.hasCheckpoint = false;
     drawLossChart($<HTMLCanvasElement>('train-loss'), []);
-    this.send({ type: 'start', data, seconds }, 'loading');
+    this.send({ type: 'start', data, seconds, ...this.testBudget }, 'loading');
   }
 
   private send(m: ToWorker, phase: Phase): void {
@@ -168,6 +187,7 @@ export class TrainTab {
           (m.bad.length ? `; skipped ${m.bad.length} bad file(s): ${m.bad.map(([, why]) => why).join('; ')}` : '.'), m.bad.length > 0);
         break;
       case 'running':
+        this.hooks.events.push(`running@${m.step}`);
         this.phase = 'running';
         this.trainingSince ??= performance.now();
         break;
@@ -185,14 +205,17 @@ export class TrainTab {
         $('train-saved').textContent = `Saved ${m.file} (${(m.bytes / 1e6).toFixed(1)} MB) in this browser's storage: a reload continues from it.`;
         break;
       case 'paused':
+        this.hooks.events.push(`paused@${m.step}`);
         this.phase = 'paused';
         break;
       case 'done':
+        this.hooks.events.push(`done@${m.step}`);
         this.phase = 'done';
         this.info(`Done: ${m.step} steps in ${mmss(m.elapsed)} of training. Download the run for the CLI, or start another.`);
         this.trainingSince = null;
         break;
       case 'error':
+        this.hooks.events.push('error');
         this.phase = this.phase === 'booting' ? 'error' : 'idle';
         this.info(m.message, true);
         this.trainingSince = null;
@@ -218,13 +241,13 @@ export class TrainTab {
     const idle = p === 'idle' || p === 'paused' || p === 'done';
     ($('train-start') as HTMLButtonElement).disabled = !idle;
     ($('train-pause') as HTMLButtonElement).disabled = p !== 'running';
-    const unfinished = !!this.saved && this.saved.elapsed < this.saved.seconds;
+    const unfinished = !!this.saved && !this.saved.finished;
     ($('train-resume') as HTMLButtonElement).disabled = !(p === 'paused' || (p === 'idle' && unfinished));
     ($('train-download') as HTMLButtonElement).disabled = !this.hasCheckpoint || p === 'booting';
     $('train-phase').textContent = { booting: 'starting the worker…', idle: '', loading: 'preparing…', running: 'training', pausing: 'pausing (writing a checkpoint)…', paused: 'paused', done: 'done', error: 'unavailable' }[p];
     if (p === 'idle' && this.saved && !$('train-saved').textContent) {
       const s = this.saved;
-      $('train-saved').textContent = `A run on ${s.data} is saved in this browser at step ${s.step} (${mmss(s.elapsed)} of ${mmss(s.seconds)} trained): ` +
+      $('train-saved').textContent = `A run on ${s.data} is saved in this browser at step ${s.step} (${s.steps ? `of ${s.steps}` : `${mmss(s.elapsed)} of ${mmss(s.seconds)} trained`}): ` +
         (unfinished ? 'Resume continues it, Start replaces it.' : 'it is finished; Download gives it, Start replaces it.');
     }
   }

@@ -38,7 +38,7 @@ async function drive(open: () => Promise<TokenizerSession>): Promise<void> {
 
 scope.onmessage = (e) => {
   const m = e.data;
-  if (m.type === 'start') void drive(() => TokenizerSession.start(m.data, m.seconds, post));
+  if (m.type === 'start') void drive(() => TokenizerSession.start(m.data, { seconds: m.seconds, steps: m.steps, checkpointEvery: m.checkpointEvery }, post));
   else if (m.type === 'continue') void drive(() => TokenizerSession.continueSaved(post));
   else if (m.type === 'pause') session?.pause();
   else if (m.type === 'resume' && session) void drive(async () => session!);
