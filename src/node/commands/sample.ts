@@ -10,7 +10,6 @@
 // stored in the prior). --cfg S ≠ 1 samples with classifier-free guidance (one 2B-row batch per step).
 
 import { runtime } from '../../device/runtime.js';
-import { inferenceBatch } from '../../models/tokenizer/config.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { noGrad } from '../../autograd/tape.js';
@@ -22,6 +21,7 @@ import { tensor } from '../../tensor/tensor.js';
 import { sampleAR } from '../../sample/ar.js';
 import type { TokenCache } from '../../data/token-cache.js';
 import { classFrequencies, classNames, conditionTokens, drawClasses } from '../../models/prior/classes.js';
+import { decodeTokens } from '../../models/tokenizer/batched-codec.js';
 import { cachedLogitsOf, drawTokens } from '../../sample/draw-from-prior.js';
 import { classListing, GUIDANCE_FLAGS, parseClass, resolveGuidance, classBlocks } from '../prior-guidance.js';
 import { parseFlags, UsageError, type FlagSpec } from '../../io/flags.js';
@@ -51,20 +51,8 @@ export const SAMPLE_FLAGS: Record<string, FlagSpec> = {
   out: { type: 'string', help: 'output .png (or .gif for the reverse process of diffusion/mask priors), or a folder: each sample as DIR/0000.png, … at the model\'s resolution (required unless --list-classes)' },
 };
 
-/** tokens [n, G, G] → decoded images [n, 3, S, S] (host floats). */
-export async function decodeTokens(vqvae: VQVAE, tokens: Int32Array, n: number): Promise<Float32Array> {
-  const G = vqvae.config.grid, S = vqvae.config.size;
-  // In batches whose activations fit one binding each (large images: a few at a time).
-  const B = inferenceBatch(vqvae.config, n, runtime().maxBindingBytes);
-  const data = new Float32Array(n * 3 * S * S);
-  for (let b0 = 0; b0 < n; b0 += B) {
-    const k = Math.min(B, n - b0);
-    const img = noGrad(() => tidy(() => vqvae.decode(tensor(tokens.subarray(b0 * G * G, (b0 + k) * G * G), [k, G, G])).keepAlive()));
-    data.set((await img.toArray()) as Float32Array, b0 * 3 * S * S);
-    img.dispose();
-  }
-  return data;
-}
+// (the batched decoder lives beside the tokenizer, browser-safe: the page's Train view decodes its samples with it)
+export { decodeTokens } from '../../models/tokenizer/batched-codec.js';
 
 export function gridOf(images: Float32Array, n: number, size: number): Canvas {
   return imageGrid(images, n, size, Math.ceil(Math.sqrt(n)), 2, Math.max(1, Math.round(64 / size)));
