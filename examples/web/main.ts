@@ -122,15 +122,21 @@ async function automateTraining(mode: string): Promise<void> {
     if (!(Number.isInteger(Number(v)) && Number(v) > 0)) throw new Error(`?${name}= must be a positive integer, got '${v}'.`);
     return Number(v);
   };
-  train.testBudget = { steps: int('steps'), checkpointEvery: int('checkpoint-every') };
+  train.testBudget = { steps: int('steps'), checkpointEvery: int('checkpoint-every'), priorSteps: int('prior-steps') };
   if (mode === 'manual') {
     setStatus('ready');
     return;
   }
   setStatus('training');
-  const end = mode === 'continue' ? await train.automateContinue() : await train.automate(seconds);
+  let end = mode === 'continue' ? await train.automateContinue() : await train.automate(seconds);
   const l = train.hooks.losses;
   if (l.length) document.body.dataset.losses = `${l[0][1]},${l[l.length - 1][1]}`;
+  if (mode === 'prior' && end.type === 'done') {
+    setStatus('training the prior');
+    end = await train.automatePrior(Number(params.get('prior-seconds') ?? seconds));
+    const p = train.hooks.prior.losses;
+    if (p.length) document.body.dataset.priorLosses = `${p[0][1]},${p[p.length - 1][1]}`;
+  }
   setStatus(end.type === 'done' ? 'done' : `error: ${end.type === 'error' ? end.message : end.type}`);
 }
 

@@ -35,14 +35,14 @@ export const PAIRS_EVERY = 100;
 const PAIRS = 8;
 
 /** The run's config in the checkpoint: what the CLI writes (train-tokenizer's runConfig). */
-interface RunConfig { tokenizer: TokenizerConfig; loss: LossConfig; data: string; batch: number; seed: number; shift: number }
+export interface RunConfig { tokenizer: TokenizerConfig; loss: LossConfig; data: string; batch: number; seed: number; shift: number }
 /**
  * The page's own state in the checkpoint's extras, beside the CLI's `loader` (which `--resume` reads).
  * `steps`: a budget in steps instead of seconds (automated checks: a run that stops at a given step
  * is deterministic — the decay ends there, as the CLI's `--steps` — where one that stops when its
  * time runs out is not); `checkpointEvery`: steps between checkpoints (default CHECKPOINT_EVERY).
  */
-interface WebExtra { source: 'emoji' | 'folder'; seconds: number; elapsed: number; history: [number, number][]; steps?: number; checkpointEvery?: number }
+export interface WebExtra { source: 'emoji' | 'folder'; seconds: number; elapsed: number; history: [number, number][]; steps?: number; checkpointEvery?: number }
 
 /** A run's budget: seconds of training, or (automated checks) a number of steps; checkpoint interval. */
 export interface Budget { seconds: number; steps?: number; checkpointEvery?: number }
@@ -52,7 +52,7 @@ function finished(web: WebExtra, step: number): boolean {
   return web.steps ? step >= web.steps : web.elapsed >= web.seconds;
 }
 
-type Post = (m: FromWorker, transfer?: Transferable[]) => void;
+export type Post = (m: FromWorker, transfer?: Transferable[]) => void;
 
 async function fetchBytes(url: string): Promise<Uint8Array<ArrayBuffer>> {
   const r = await fetch(url);
@@ -61,7 +61,7 @@ async function fetchBytes(url: string): Promise<Uint8Array<ArrayBuffer>> {
 }
 
 /** The data pack of a run: the emoji set from the page's server, a picked folder from OPFS. */
-async function openPack(source: 'emoji' | 'folder', size: number, post: Post): Promise<DecodedPack> {
+export async function openPack(source: 'emoji' | 'folder', size: number, post: Post): Promise<DecodedPack> {
   post({ type: 'status', text: source === 'emoji' ? 'fetching the emoji set…' : 'reading the images…' });
   let pack: { index: PackIndex; bytes: Uint8Array<ArrayBuffer> } | null;
   if (source === 'emoji') {
@@ -252,7 +252,7 @@ function optimizersOf(t: TokenizerTrainer) {
 }
 
 /** The loader's image source: the decoded pack; a file that did not decode throws its reason (the loader skips it). */
-function readerOf(pack: DecodedPack): ImageReader {
+export function readerOf(pack: DecodedPack): ImageReader {
   const why = new Map(pack.bad);
   return (it: { key: string }, size: number) => {
     const data = pack.images.get(it.key);

@@ -9,7 +9,8 @@
 import { imageGrid, joinPanels } from '../../../src/data/figure.js';
 import { download, paint } from '../draw.js';
 import { drawLossChart } from './loss-chart.js';
-import { runFolderFiles } from './opfs-run.js';
+import { runFolderFiles, type RunName } from './opfs-run.js';
+import { PriorPanel, type PriorHooks } from './prior-panel.js';
 import { fromDrop, fromFolderInput, type PickedFolder } from './pick-folder.js';
 import type { DataChoice, FromWorker, Progress, SavedRun, ToWorker } from './protocol.js';
 import { zipStore } from './zip.js';
@@ -33,8 +34,10 @@ export interface TrainHooks {
   checkpoints: string[];
   /** the worker's state changes in order: 'running@<step>', 'paused@<step>', 'done@<step>', 'error' */
   events: string[];
-  /** the download's bytes, as base64 (what the button saves) */
-  runZipBase64(): Promise<string>;
+  /** the prior stage (encode, train, sample) */
+  prior: PriorHooks;
+  /** the download's bytes, as base64 (what the button saves): the tokenizer's run, or the prior's */
+  runZipBase64(run?: RunName): Promise<string>;
 }
 
 type Phase = 'booting' | 'idle' | 'loading' | 'running' | 'pausing' | 'paused' | 'done' | 'error';
@@ -47,12 +50,16 @@ export class TrainTab {
   private hasCheckpoint = false;
   private trainingSince: number | null = null;
   private onFinish: ((m: FromWorker) => void) | null = null;
+  private readonly priorPanel = new PriorPanel();
+  /** which run the worker is on (Pause/Resume act on it) */
+  private stage: 'tokenizer' | 'prior' = 'tokenizer';
   private whenReady!: Promise<void>;
   /** automated checks (`?train=…&steps=N`): the Start button's runs get this step budget and checkpoint interval */
-  testBudget: { steps?: number; checkpointEvery?: number } = {};
+  testBudget: { steps?: number; checkpointEvery?: number; priorSteps?: number } = {};
   readonly hooks: TrainHooks = {
     adapter: '', losses: [], imagesPerSecond: [], longTasks: [], pairs: null, bad: [], data: null, checkpoints: [], events: [],
-    runZipBase64: async () => toBase64(await this.runZip()),
+    prior: this.priorPanel.hooks,
+    runZipBase64: async (run: RunName = 'tokenizer') => toBase64(await this.runZip(run)),
   };
 
   constructor() {
@@ -68,7 +75,9 @@ export class TrainTab {
     $('train-start').addEventListener('click', () => this.start());
     $('train-pause').addEventListener('click', () => this.send({ type: 'pause' }, 'pausing'));
     $('train-resume').addEventListener('click', () => this.send(this.phase === 'paused' ? { type: 'resume' } : { type: 'continue' }, 'loading'));
-    $('train-download').addEventListener('click', () => void this.download());
+    $('train-download').addEventListener('click', () => void this.download('tokenizer'));
+    $('prior-start').addEventListener('click', () => this.startPrior());
+    $('prior-download').addEventListener('click', () => void this.download('prior'));
     $<HTMLInputElement>('train-folder').addEventListener('change', (e) => {
       const input = e.target as HTMLInputElement;
       // (the list is taken now: pick() runs it later, and clearing the input empties `files`)
@@ -90,7 +99,13 @@ export class TrainTab {
       if (items) this.pick(() => fromDrop(items));
     });
     drawLossChart($<HTMLCanvasElement>('train-loss'), []);
+    drawLossChart($<HTMLCanvasElement>('prior-loss'), []);
     this.render();
+  }
+
+  /** `?train=prior`: after the tokenizer, the prior stage (testBudget's or `seconds` of training); resolves with the final message. */
+  async automatePrior(seconds: number): Promise<FromWorker> {
+    return this.untilFinished(() => this.startPriorWith(seconds));
   }
 
   /** `?train=1`: a fresh run on the emoji set for `seconds` of training (or testBudget's steps); resolves with the final message. */
@@ -149,13 +164,27 @@ export class TrainTab {
     this.startWith(data, minutes * 60);
   }
 
+  private startPrior(): void {
+    const minutes = Number($<HTMLInputElement>('prior-minutes').value);
+    if (!(minutes > 0)) return this.info('Give the prior a time budget in minutes (more than 0).', true);
+    this.startPriorWith(minutes * 60);
+  }
+
+  private startPriorWith(seconds: number): void {
+    this.stage = 'prior';
+    this.priorPanel.reset();
+    this.send({ type: 'prior', seconds, steps: this.testBudget.priorSteps, checkpointEvery: this.testBudget.checkpointEvery }, 'loading');
+  }
+
   private startWith(data: DataChoice, seconds: number): void {
+    this.stage = 'tokenizer';
     this.hooks.losses = [];
     this.hooks.imagesPerSecond = [];
     this.hooks.bad = [];
     this.hasCheckpoint = false;
     drawLossChart($<HTMLCanvasElement>('train-loss'), []);
-    this.send({ type: 'start', data, seconds, ...this.testBudget }, 'loading');
+    const { steps, checkpointEvery } = this.testBudget;
+    this.send({ type: 'start', data, seconds, steps, checkpointEvery }, 'loading');
   }
 
   private send(m: ToWorker, phase: Phase): void {
@@ -165,6 +194,7 @@ export class TrainTab {
   }
 
   private handle(m: FromWorker): void {
+    if (this.priorPanel.handle(m)) return this.render(); // (the prior's own messages: drawn by its panel)
     switch (m.type) {
       case 'ready':
         this.hooks.adapter = m.adapter;
@@ -187,7 +217,7 @@ export class TrainTab {
           (m.bad.length ? `; skipped ${m.bad.length} bad file(s): ${m.bad.map(([, why]) => why).join('; ')}` : '.'), m.bad.length > 0);
         break;
       case 'running':
-        this.hooks.events.push(`running@${m.step}`);
+        this.hooks.events.push(`${m.stage ? 'prior:' : ''}running@${m.step}`);
         this.phase = 'running';
         this.trainingSince ??= performance.now();
         break;
@@ -205,13 +235,15 @@ export class TrainTab {
         $('train-saved').textContent = `Saved ${m.file} (${(m.bytes / 1e6).toFixed(1)} MB) in this browser's storage: a reload continues from it.`;
         break;
       case 'paused':
-        this.hooks.events.push(`paused@${m.step}`);
+        this.hooks.events.push(`${m.stage ? 'prior:' : ''}paused@${m.step}`);
         this.phase = 'paused';
         break;
       case 'done':
-        this.hooks.events.push(`done@${m.step}`);
+        this.hooks.events.push(`${m.stage ? 'prior:' : ''}done@${m.step}`);
         this.phase = 'done';
-        this.info(`Done: ${m.step} steps in ${mmss(m.elapsed)} of training. Download the run for the CLI, or start another.`);
+        this.info(m.stage
+          ? `The prior is done: ${m.step} steps in ${mmss(m.elapsed)} of training; its samples are on the right. Download it for \`vqgpu sample\`.`
+          : `Done: ${m.step} steps in ${mmss(m.elapsed)} of training. Download the run for the CLI, train a prior on its tokens, or start another.`);
         this.trainingSince = null;
         break;
       case 'error':
@@ -242,7 +274,9 @@ export class TrainTab {
     ($('train-start') as HTMLButtonElement).disabled = !idle;
     ($('train-pause') as HTMLButtonElement).disabled = p !== 'running';
     const unfinished = !!this.saved && !this.saved.finished;
-    ($('train-resume') as HTMLButtonElement).disabled = !(p === 'paused' || (p === 'idle' && unfinished));
+    ($('prior-start') as HTMLButtonElement).disabled = !idle || !this.hasCheckpoint;
+    ($('prior-download') as HTMLButtonElement).disabled = !this.priorPanel.hasCheckpoint || p === 'booting';
+    ($('train-resume') as HTMLButtonElement).disabled = !(p === 'paused' || (p === 'idle' && unfinished && this.stage === 'tokenizer'));
     ($('train-download') as HTMLButtonElement).disabled = !this.hasCheckpoint || p === 'booting';
     $('train-phase').textContent = { booting: 'starting the worker…', idle: '', loading: 'preparing…', running: 'training', pausing: 'pausing (writing a checkpoint)…', paused: 'paused', done: 'done', error: 'unavailable' }[p];
     if (p === 'idle' && this.saved && !$('train-saved').textContent) {
@@ -258,14 +292,15 @@ export class TrainTab {
     el.classList.toggle('bad', bad);
   }
 
-  private async runZip(): Promise<Uint8Array<ArrayBuffer>> {
-    const files = await runFolderFiles();
-    return zipStore(files.map((f) => ({ name: `vqgpu-tokenizer/${f.name}`, bytes: f.bytes })));
+  /** A run folder as a ZIP: vqgpu-tokenizer/ or vqgpu-prior/ (the CLI's names in the page's hints). */
+  private async runZip(run: RunName): Promise<Uint8Array<ArrayBuffer>> {
+    const files = await runFolderFiles(run);
+    return zipStore(files.map((f) => ({ name: `vqgpu-${run}/${f.name}`, bytes: f.bytes })));
   }
 
-  private async download(): Promise<void> {
+  private async download(run: RunName): Promise<void> {
     try {
-      download(await this.runZip(), 'vqgpu-tokenizer.zip', 'application/zip');
+      download(await this.runZip(run), `vqgpu-${run}.zip`, 'application/zip');
     } catch (e) {
       this.info((e as Error).message, true);
     }
