@@ -2,9 +2,12 @@
 // tokenizer in a worker with start / pause / resume, watching its loss curve, images/s, the time
 // left, and held-out images beside their reconstructions; "Download run" gives the run folder
 // (the newest checkpoint and latest.json, as a ZIP) that `vqgpu train-tokenizer --resume`,
-// `eval-tokenizer` and `encode` read. The main thread here only handles clicks and draws what the
+// `eval-tokenizer` and `encode` read. "Train prior" then encodes the data with that tokenizer,
+// trains an AR prior on the tokens and samples from it in the same worker (prior-session.ts; its
+// display: prior-panel.ts); "Download prior" gives its run folder for `vqgpu sample`.
+// The main thread here only handles clicks and draws what the
 // worker sends (a few small canvases per report), so the page stays responsive while training.
-// `?train=1[&seconds=S]` runs a fresh emoji run on its own for automated checks (automate()).
+// `?train=…` runs it on its own for automated checks (automate*(); the modes: main.ts).
 
 import { imageGrid, joinPanels } from '../../../src/data/figure.js';
 import { download, paint } from '../draw.js';
