@@ -5,6 +5,8 @@
 // (Step budgets, not seconds: on this adapter, on the shared 2-core CPU, the prior's first step
 // compiles its kernels for about a minute and a step then takes seconds, so a time budget of a
 // test's length may end after one or two steps. The whole test takes 3–4 minutes here.)
+// - a reload after the prior's first checkpoint (step 4) offers the saved prior, and
+//   `?train=continue` continues it from OPFS to the end of its budget (its curve continued);
 // - the prior's loss falls (body[data-prior-losses]: its first and last logged loss);
 // - the sample grid comes back (16 finite images of the tokenizer's size);
 // - the two downloads, unpacked side by side, are CLI run folders: Node loads the prior with the
@@ -35,11 +37,14 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ci = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
 /** the tokenizer's and the prior's steps of training in the page */
 const TOKENIZER_STEPS = 10;
-const PRIOR_STEPS = Number(process.env.VQGPU_TRAIN_WEB_PRIOR_STEPS ?? 8);
+const PRIOR_STEPS = 8;
+/** checkpoints every EVERY steps (the reload comes after the prior's first) */
+const EVERY = 4;
 
 type Page = {
   goto(u: string): Promise<unknown>;
   evaluate<T, A = undefined>(f: (a: A) => T, a?: A): Promise<T>;
+  waitForFunction(f: () => unknown, arg?: unknown, o?: { timeout?: number; polling?: number }): Promise<unknown>;
   on(e: string, f: (x: never) => void): void;
 };
 
@@ -59,7 +64,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !ci)('the Train view trains a prior aft
     await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
   });
 
-  it(`tokenizer (${TOKENIZER_STEPS} steps), encode, AR prior (${PRIOR_STEPS} steps): the loss falls, samples come back, the downloads are CLI run folders`, async () => {
+  it(`tokenizer (${TOKENIZER_STEPS} steps), encode, AR prior (${PRIOR_STEPS} steps, a reload after ${EVERY}): the loss falls, samples come back, the downloads are CLI run folders`, async () => {
     const browser = await launchChromium();
     let prior: TrainHooks['prior'], zips: Record<'tokenizer' | 'prior', Buffer>, events: string[];
     try {
@@ -68,22 +73,38 @@ describe.skipIf(!existsSync(CHROMIUM) && !ci)('the Train view trains a prior aft
       page.on('pageerror', (e: Error) => errors.push(e.message));
       page.on('console', (m: { type(): string; text(): string }) => m.type() === 'error' && errors.push(m.text()));
       const t0 = Date.now();
-      await page.goto(`${url}?train=prior&steps=${TOKENIZER_STEPS}&prior-steps=${PRIOR_STEPS}`);
-      const status = await waitForStatus(page, 'done', 560_000);
+      await page.goto(`${url}?train=prior&steps=${TOKENIZER_STEPS}&prior-steps=${PRIOR_STEPS}&checkpoint-every=${EVERY}`);
+      const hooks = () => page.evaluate(() => {
+        const h = (window as unknown as { vqgpuTrain: TrainHooks }).vqgpuTrain;
+        return { prior: h.prior, events: h.events };
+      });
+      // the reload, once the prior's first checkpoint is in OPFS
+      await page.waitForFunction(() => (window as unknown as { vqgpuTrain?: TrainHooks }).vqgpuTrain?.prior.checkpoints.length, undefined, { timeout: 400_000, polling: 100 });
+      const before = await hooks();
+      expect(before.events).toEqual(['running@0', `done@${TOKENIZER_STEPS}`, 'prior:running@0']);
+      expect(before.prior.checkpoints[0]).toBe(`ckpt-${String(EVERY).padStart(6, '0')}.safetensors`);
+      const data = before.prior.data!;
+      await page.goto(`${url}?train=continue`);
+      await page.waitForFunction(() => /A prior is saved in this browser at step/.test(document.getElementById('prior-saved')?.textContent ?? ''), undefined, { timeout: 120_000, polling: 50 });
+      const offer = await page.evaluate(() => document.getElementById('prior-saved')!.textContent);
+      const status = await waitForStatus(page, 'done', 400_000);
       expect(status, `page status; page errors: ${errors.join('; ')}`).toBe('done');
       expect(errors).toEqual([]);
       const [first, last] = ((await page.evaluate(() => document.body.dataset.priorLosses)) ?? '').split(',').map(Number);
-      ({ prior, events } = await page.evaluate(() => {
-        const h = (window as unknown as { vqgpuTrain: TrainHooks }).vqgpuTrain;
-        return { prior: h.prior, events: h.events };
-      }));
+      ({ prior, events } = await hooks());
+      prior.data = data;
+      console.log(`[train-web-prior] reloaded after the prior's ${before.prior.checkpoints[0]} (events ${before.events.join(' ')}); the page said "${offer}"`);
+      expect(offer).toContain(`at step ${EVERY} (of ${PRIOR_STEPS})`);
+      expect(events).toEqual([`prior:running@${EVERY}`, `prior:done@${PRIOR_STEPS}`]);
+      // the curve continues: the reports up to the checkpoint, then those after the reload
+      expect(prior.losses.filter(([s]) => s <= EVERY)).toEqual(before.prior.losses.filter(([s]) => s <= EVERY));
+      expect(prior.losses.some(([s]) => s > EVERY)).toBe(true);
       const tps = prior.tokensPerSecond.slice(1);
       console.log(
         `[train-web-prior] ${((Date.now() - t0) / 1000).toFixed(0)} s in all; events ${events.join(' ')}; data ${JSON.stringify(prior.data)}; ` +
           `prior loss ${first} → ${last} (${prior.losses.length} reports: ${JSON.stringify(prior.losses)}); ` +
           `${(tps.reduce((a, b) => a + b, 0) / Math.max(tps.length, 1)).toFixed(0)} tokens/s (mean after the first report); samples ${JSON.stringify(prior.samples)}`,
       );
-      expect(events.slice(-3)).toEqual([`done@${TOKENIZER_STEPS}`, 'prior:running@0', `prior:done@${PRIOR_STEPS}`]);
       // the prior's start: about ln 256 = 5.55 nats/token (uniform over the codebook) or above; it
       // falls from there (in the learning rate's warm-up: by ~0.3 nats in 6 steps, measured)
       expect(first).toBeGreaterThan(4.5);

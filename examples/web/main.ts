@@ -134,9 +134,9 @@ async function automateTraining(mode: string): Promise<void> {
   if (mode === 'prior' && end.type === 'done') {
     setStatus('training the prior');
     end = await train.automatePrior(Number(params.get('prior-seconds') ?? seconds));
-    const p = train.hooks.prior.losses;
-    if (p.length) document.body.dataset.priorLosses = `${p[0][1]},${p[p.length - 1][1]}`;
   }
+  const p = train.hooks.prior.losses; // (after `prior`, or `continue` of a saved prior)
+  if (p.length) document.body.dataset.priorLosses = `${p[0][1]},${p[p.length - 1][1]}`;
   setStatus(end.type === 'done' ? 'done' : `error: ${end.type === 'error' ? end.message : end.type}`);
 }
 

@@ -60,6 +60,12 @@ export async function saveRunFile(run: RunName, name: string, bytes: Uint8Array<
   await writeFile((await folder(run, true))!, name, bytes);
 }
 
+/** A file other than a checkpoint from a run folder (null: absent). */
+export async function readRunFile(run: RunName, name: string): Promise<Uint8Array<ArrayBuffer> | null> {
+  const dir = await folder(run, false);
+  return dir ? readFile(dir, name) : null;
+}
+
 /** Deletes the saved runs and their data (a new run starts from nothing). */
 export async function clearRun(): Promise<void> {
   const root = await navigator.storage.getDirectory();

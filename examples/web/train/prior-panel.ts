@@ -6,7 +6,7 @@
 import { imageGrid } from '../../../src/data/figure.js';
 import { paint } from '../draw.js';
 import { drawLossChart } from './loss-chart.js';
-import type { FromWorker } from './protocol.js';
+import type { FromWorker, SavedRun } from './protocol.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const mmss = (s: number) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
@@ -37,6 +37,15 @@ export class PriorPanel {
     this.hasCheckpoint = false;
     drawLossChart($<HTMLCanvasElement>('prior-loss'), []);
     $('prior-stats').textContent = '';
+  }
+
+  /** The prior saved in OPFS (after a reload): its curve so far, and what Resume would do. */
+  restore(saved: SavedRun): void {
+    this.hooks.losses = [...saved.history];
+    this.hasCheckpoint = true;
+    drawLossChart($<HTMLCanvasElement>('prior-loss'), this.hooks.losses);
+    $('prior-saved').textContent = `A prior is saved in this browser at step ${saved.step} (${saved.steps ? `of ${saved.steps}` : `${mmss(saved.elapsed)} of ${mmss(saved.seconds)} trained`}): ` +
+      (saved.finished ? 'it is finished; Download prior gives it.' : 'Resume continues it, Train prior replaces it.');
   }
 
   /** Handles a prior message; false when `m` is not one. */

@@ -8,24 +8,25 @@
 // folder `vqgpu sample --tokenizer vqgpu-tokenizer --prior vqgpu-prior` reads.
 
 import { BatchLoader } from '../../../src/data/batch-loader.js';
-import { encodeTokenCache, splitTokens, type TokenCache } from '../../../src/data/token-cache.js';
+import { decodeTokenCache, encodeTokenCache, splitTokens, type TokenCache } from '../../../src/data/token-cache.js';
 import { runtime } from '../../../src/device/runtime.js';
 import { checksumOfBytes } from '../../../src/io/checksum.js';
 import { decodeCheckpoint, encodeCheckpoint, expectRunKind, restoreCheckpoint } from '../../../src/io/checkpoint.js';
 import { classFrequencies, classNames, conditionTokens, defaultGuidanceScale, drawClasses } from '../../../src/models/prior/classes.js';
-import { kindLabel } from '../../../src/models/prior/config.js';
+import { checkPriorConfig, kindLabel } from '../../../src/models/prior/config.js';
 import { NoiseRng } from '../../../src/models/prior/noise.js';
 import { Prior } from '../../../src/models/prior/prior.js';
 import { decodeTokens, encodeImages } from '../../../src/models/tokenizer/batched-codec.js';
 import { checkTokenizerConfig, inferenceBatch } from '../../../src/models/tokenizer/config.js';
 import { TokenizerState } from '../../../src/models/tokenizer/state.js';
 import { manualSeed } from '../../../src/nn/init.js';
-import { defaultGenerator } from '../../../src/ops/random.js';
+import { defaultGenerator, type GeneratorState } from '../../../src/ops/random.js';
 import { drawTokens } from '../../../src/sample/draw-from-prior.js';
 import { drawPriorBatch, newPriorRun, type PriorRunConfig } from '../../../src/train/prior-run.js';
 import { makeBatch, PriorTrainer } from '../../../src/train/prior-trainer.js';
 import { StopEstimate } from '../../../src/train/stop-estimate.js';
-import { clearRunFolder, readLatestCheckpoint, saveCheckpointFile, saveRunFile, TOKENS } from './opfs-run.js';
+import { clearRunFolder, readLatestCheckpoint, readRunFile, saveCheckpointFile, saveRunFile, TOKENS } from './opfs-run.js';
+import type { SavedRun } from './protocol.js';
 import { CHECKPOINT_EVERY, LOG_EVERY, openPack, readerOf, type Budget, type Post, type RunConfig as TokenizerRunConfig, type WebExtra } from './session.js';
 
 const REPORT_MS = 2000;
@@ -36,6 +37,21 @@ const ENCODE_BATCH = 64;
 
 /** The page's state in the prior's checkpoint extras: the budget, training time spent, the loss curve. */
 interface PriorWebExtra { seconds: number; steps?: number; elapsed: number; history: [number, number][]; checkpointEvery?: number }
+
+/** The tokenizer saved in OPFS (its newest checkpoint's bytes, for the checksum), loaded for inference. */
+async function savedTokenizer() {
+  const found = await readLatestCheckpoint((bytes, file) => ({ bytes, ckpt: decodeCheckpoint(bytes, file) }));
+  if (!found) throw new Error('Train a tokenizer first: the prior is trained on the tokens of the tokenizer saved in this browser.');
+  const { bytes, ckpt } = found.value;
+  expectRunKind(ckpt, 'tokenizer', 'the saved run');
+  const config = checkTokenizerConfig((ckpt.config as TokenizerRunConfig).tokenizer, found.file);
+  const web = (ckpt.extra as { web?: WebExtra }).web;
+  if (!web) throw new Error(`${found.file} was not written by this page; train a tokenizer here first.`);
+  const tokenizer = new TokenizerState(config);
+  restoreCheckpoint(ckpt, { model: tokenizer });
+  tokenizer.vqvae.eval();
+  return { bytes, ckpt, config, tokenizer, web };
+}
 
 export class PriorSession {
   private pauseRequested = false;
@@ -52,7 +68,7 @@ export class PriorSession {
     private readonly trainer: PriorTrainer,
     private readonly web: PriorWebExtra,
   ) {
-    this.rng = new NoiseRng(cfg.seed * 7919 + 1); // train-prior's noise stream for the same seed
+    this.rng = new NoiseRng(cfg.seed * 7919 + 1); // train-prior's noise stream for the same seed (a resumed run sets its state)
     this.train = splitTokens(cache, 'train');
   }
 
@@ -61,18 +77,7 @@ export class PriorSession {
    * data set, writes the cache, and builds the run (the old prior run, if any, is replaced).
    */
   static async start(budget: Budget, post: Post): Promise<PriorSession> {
-    const found = await readLatestCheckpoint((bytes, file) => ({ bytes, ckpt: decodeCheckpoint(bytes, file) }));
-    if (!found) throw new Error('Train a tokenizer first: the prior is trained on the tokens of the tokenizer saved in this browser.');
-    const { bytes, ckpt } = found.value;
-    expectRunKind(ckpt, 'tokenizer', 'the saved run');
-    const tokRun = ckpt.config as TokenizerRunConfig;
-    const config = checkTokenizerConfig(tokRun.tokenizer, found.file);
-    const web = (ckpt.extra as { web?: WebExtra }).web;
-    if (!web) throw new Error(`${found.file} was not written by this page; train a tokenizer here first.`);
-    const tokenizer = new TokenizerState(config);
-    restoreCheckpoint(ckpt, { model: tokenizer });
-    tokenizer.vqvae.eval();
-
+    const { bytes, ckpt, config, tokenizer, web } = await savedTokenizer();
     // encode (as `vqgpu encode --run vqgpu-tokenizer`: both splits, the data set the tokenizer trained on)
     const pack = await openPack(web.source, config.size, post);
     const batch = inferenceBatch(config, ENCODE_BATCH, runtime().maxBindingBytes);
@@ -102,6 +107,46 @@ export class PriorSession {
     const pweb: PriorWebExtra = { seconds: budget.seconds, elapsed: 0, history: [], ...(budget.steps ? { steps: budget.steps } : {}), ...(budget.checkpointEvery ? { checkpointEvery: budget.checkpointEvery } : {}) };
     post({ type: 'status', text: `${kindLabel(run.prior)} prior: ${prior.numParameters().toLocaleString()} parameters, ${items.length - held} training grids of ${config.grid}×${config.grid} tokens` + (run.prior.classes ? `, ${run.prior.classes} classes` : '') });
     return new PriorSession(post, tokenizer, cache, run, prior, trainer, pweb);
+  }
+
+  /** The prior saved in OPFS, described for the page (null: none). */
+  static async saved(): Promise<SavedRun | null> {
+    const found = await readLatestCheckpoint((bytes, file) => decodeCheckpoint(bytes, file), 'prior');
+    const web = (found?.value.extra as { web?: PriorWebExtra } | undefined)?.web;
+    if (!found || !web) return null;
+    const step = found.value.step;
+    return { step, file: found.file, data: 'prior', seconds: web.seconds, elapsed: web.elapsed, history: web.history, finished: web.steps ? step >= web.steps : web.elapsed >= web.seconds, steps: web.steps };
+  }
+
+  /** Continues the prior saved in OPFS where its last checkpoint left it (as `train-prior --resume`), on the tokenizer saved beside it. */
+  static async continueSaved(post: Post): Promise<PriorSession> {
+    const found = await readLatestCheckpoint((bytes, file) => decodeCheckpoint(bytes, file), 'prior');
+    if (!found) throw new Error('There is no saved prior in this browser to continue.');
+    const ckpt = found.value;
+    expectRunKind(ckpt, 'prior', 'the saved prior');
+    const web = (ckpt.extra as { web?: PriorWebExtra } | undefined)?.web;
+    if (!web) throw new Error(`${found.file} was not written by this page; train a new prior.`);
+    const saved = ckpt.config as PriorRunConfig;
+    const run: PriorRunConfig = { ...saved, prior: checkPriorConfig(saved.prior, found.file) };
+    const cacheBytes = await readRunFile('prior', TOKENS);
+    if (!cacheBytes) throw new Error("The saved prior's token cache is missing from this browser's storage; train a new prior.");
+    const cache = decodeTokenCache(cacheBytes, "the saved prior's token cache");
+    const tok = await savedTokenizer();
+    if ((await checksumOfBytes(tok.bytes)) !== run.prior.tokenizerChecksum) {
+      throw new Error('The tokenizer saved in this browser is not the one the saved prior was trained on (it was retrained since); train a new prior.');
+    }
+    manualSeed(run.seed);
+    defaultGenerator().manualSeed(run.seed);
+    const prior = new Prior(run.prior);
+    const trainer = new PriorTrainer(prior, { lr: run.lr, totalSteps: run.totalSteps, warmup: run.warmup, labelSmoothing: run.labelSmoothing ?? 0 });
+    restoreCheckpoint(ckpt, { model: prior, optimizer: trainer.opt });
+    trainer.step = ckpt.step;
+    const session = new PriorSession(post, tok.tokenizer, cache, run, prior, trainer, web);
+    const rng = ckpt.rng as { noise: number; gpu: GeneratorState };
+    session.rng.state = rng.noise; // the batch draw and the dropout masks continue where they stopped
+    defaultGenerator().setState(rng.gpu);
+    post({ type: 'status', text: `continuing the prior from ${found.file}` });
+    return session;
   }
 
   dispose(): void {

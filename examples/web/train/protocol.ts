@@ -31,6 +31,8 @@ export type ToWorker =
   | { type: 'continue' }
   /** encode the data with the saved tokenizer, then train a prior on the tokens and sample from it */
   | { type: 'prior'; seconds: number; steps?: number; checkpointEvery?: number }
+  /** continue the prior saved in OPFS (after a reload) */
+  | { type: 'continue-prior' }
   | { type: 'pause' }
   | { type: 'resume' };
 
@@ -59,7 +61,8 @@ export interface PriorProgress {
 }
 
 export type FromWorker =
-  | { type: 'ready'; adapter: string; saved: SavedRun | null }
+  /** saved: the tokenizer's run in OPFS; savedPrior: the prior's (data: 'prior') */
+  | { type: 'ready'; adapter: string; saved: SavedRun | null; savedPrior: SavedRun | null }
   | { type: 'status'; text: string }
   | { type: 'data'; name: string; images: number; train: number; bad: [string, string][] }
   | ({ type: 'progress' } & Progress)

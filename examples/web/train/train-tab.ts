@@ -49,6 +49,7 @@ export class TrainTab {
   private readonly worker: Worker;
   private phase: Phase = 'booting';
   private saved: SavedRun | null = null;
+  private savedPrior: SavedRun | null = null;
   private picked: PickedFolder | null = null;
   private hasCheckpoint = false;
   private trainingSince: number | null = null;
@@ -77,7 +78,7 @@ export class TrainTab {
     this.worker.onerror = (e) => this.handle({ type: 'error', message: `the training worker failed to start (${e.message || 'no message'})` });
     $('train-start').addEventListener('click', () => this.start());
     $('train-pause').addEventListener('click', () => this.send({ type: 'pause' }, 'pausing'));
-    $('train-resume').addEventListener('click', () => this.send(this.phase === 'paused' ? { type: 'resume' } : { type: 'continue' }, 'loading'));
+    $('train-resume').addEventListener('click', () => this.send(this.continueMessage(), 'loading'));
     $('train-download').addEventListener('click', () => void this.download('tokenizer'));
     $('prior-start').addEventListener('click', () => this.startPrior());
     $('prior-download').addEventListener('click', () => void this.download('prior'));
@@ -120,12 +121,18 @@ export class TrainTab {
     return this.untilFinished(() => this.startWith({ kind: 'emoji' }, seconds));
   }
 
+  /** What Resume sends: resume a paused session, else continue the saved run (the prior's when it is unfinished). */
+  private continueMessage(): ToWorker {
+    if (this.phase === 'paused') return { type: 'resume' };
+    return this.stage === 'prior' ? { type: 'continue-prior' } : { type: 'continue' };
+  }
+
   /** `?train=continue`: continues the run saved in OPFS (after a reload); resolves with the final message. */
   async automateContinue(): Promise<FromWorker> {
     await this.whenReady;
     if (this.phase === 'error') return { type: 'error', message: $('train-info').textContent ?? 'the worker failed' };
     if (!this.saved) return { type: 'error', message: 'no saved run to continue' };
-    return this.untilFinished(() => this.send({ type: 'continue' }, 'loading'));
+    return this.untilFinished(() => this.send(this.continueMessage(), 'loading'));
   }
 
   /** Resolves with the next 'done' or 'error' after `go` (a pause in between does not end the wait). */
@@ -175,12 +182,14 @@ export class TrainTab {
 
   private startPriorWith(seconds: number): void {
     this.stage = 'prior';
+    this.savedPrior = null;
     this.priorPanel.reset();
     this.send({ type: 'prior', seconds, steps: this.testBudget.priorSteps, checkpointEvery: this.testBudget.checkpointEvery }, 'loading');
   }
 
   private startWith(data: DataChoice, seconds: number): void {
     this.stage = 'tokenizer';
+    this.savedPrior = null;
     this.hooks.losses = [];
     this.hooks.imagesPerSecond = [];
     this.hooks.bad = [];
@@ -208,6 +217,12 @@ export class TrainTab {
         if (m.saved) {
           this.hooks.losses = [...m.saved.history];
           drawLossChart($<HTMLCanvasElement>('train-loss'), this.hooks.losses);
+        }
+        this.savedPrior = m.savedPrior;
+        if (m.savedPrior) {
+          this.priorPanel.restore(m.savedPrior);
+          // an unfinished prior is what Resume continues (its tokenizer is done: the prior follows it)
+          if (!m.savedPrior.finished) this.stage = 'prior';
         }
         break;
       case 'status':
@@ -279,7 +294,8 @@ export class TrainTab {
     const unfinished = !!this.saved && !this.saved.finished;
     ($('prior-start') as HTMLButtonElement).disabled = !idle || !this.hasCheckpoint;
     ($('prior-download') as HTMLButtonElement).disabled = !this.priorPanel.hasCheckpoint || p === 'booting';
-    ($('train-resume') as HTMLButtonElement).disabled = !(p === 'paused' || (p === 'idle' && unfinished && this.stage === 'tokenizer'));
+    const priorUnfinished = !!this.savedPrior && !this.savedPrior.finished;
+    ($('train-resume') as HTMLButtonElement).disabled = !(p === 'paused' || (p === 'idle' && (this.stage === 'prior' ? priorUnfinished : unfinished)));
     ($('train-download') as HTMLButtonElement).disabled = !this.hasCheckpoint || p === 'booting';
     $('train-phase').textContent = { booting: 'starting the worker…', idle: '', loading: 'preparing…', running: 'training', pausing: 'pausing (writing a checkpoint)…', paused: 'paused', done: 'done', error: 'unavailable' }[p];
     if (p === 'idle' && this.saved && !$('train-saved').textContent) {

@@ -43,6 +43,7 @@ scope.onmessage = (e) => {
   const m = e.data;
   if (m.type === 'start') void drive(() => TokenizerSession.start(m.data, { seconds: m.seconds, steps: m.steps, checkpointEvery: m.checkpointEvery }, post));
   else if (m.type === 'continue') void drive(() => TokenizerSession.continueSaved(post));
+  else if (m.type === 'continue-prior') void drive(() => PriorSession.continueSaved(post));
   else if (m.type === 'prior') void drive(async () => PriorSession.start({ seconds: m.seconds, steps: m.steps, checkpointEvery: m.checkpointEvery }, post));
   else if (m.type === 'pause') session?.pause();
   else if (m.type === 'resume' && session) void drive(async () => session!);
@@ -53,13 +54,14 @@ async function boot(): Promise<void> {
   await init();
   const r = runtime().report;
   const adapter = `${r.description || [r.vendor, r.architecture].filter(Boolean).join(' ') || 'an unnamed WebGPU adapter'}${r.isFallbackAdapter ? ' (fallback adapter)' : ''}`;
-  let saved = null;
+  let saved = null, savedPrior = null;
   try {
     saved = await TokenizerSession.saved();
+    savedPrior = saved && (await PriorSession.saved());
   } catch (e) {
     post({ type: 'status', text: `The saved run could not be read (${messageOf(e)}); a new run will replace it.` });
   }
-  post({ type: 'ready', adapter, saved });
+  post({ type: 'ready', adapter, saved, savedPrior });
 }
 
 boot().catch((e) => post({ type: 'error', message: messageOf(e) }));
