@@ -133,6 +133,7 @@ export class PriorSession {
     const cache = decodeTokenCache(cacheBytes, "the saved prior's token cache");
     const tok = await savedTokenizer();
     if ((await checksumOfBytes(tok.bytes)) !== run.prior.tokenizerChecksum) {
+      tok.tokenizer.dispose();
       throw new Error('The tokenizer saved in this browser is not the one the saved prior was trained on (it was retrained since); train a new prior.');
     }
     manualSeed(run.seed);
