@@ -1,7 +1,7 @@
 // A character-level GPT written on vqgpu's public API: embeddings, causal fused attention, layer
 // norm, an MLP, trained with AdamW to predict the next character of a short text, then sampled.
 //   npm run example -- char-transformer [STEPS=300]
-import { add, attention, backward, crossEntropy, gelu, init, layerNorm, nn, noGrad, optim, permute, reshape, shutdown, slice, tensor, tidy, type Tensor } from 'vqgpu';
+import { add, attention, backward, crossEntropy, gelu, init, nn, noGrad, optim, permute, reshape, shutdown, slice, tensor, tidy, type Tensor } from 'vqgpu';
 
 const TEXT = `the engine runs on the gpu of a laptop, a server or a browser tab. it learns images as grids of
 tokens, and a prior learns the grids. a small model trained for a few minutes draws shapes and colours;

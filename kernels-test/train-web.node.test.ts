@@ -6,8 +6,8 @@
 // - the run folder the "Download run" button gives (a ZIP) is a CLI run folder: Node loads it with
 //   the CLI's loader and reconstructs the page's held-out images as the page did, and
 //   `vqgpu eval-tokenizer` and `vqgpu train-tokenizer --resume` read it unchanged.
-// Not here yet (issue 22): a reload mid-training ending at the same weights as an uninterrupted run,
-// a corrupt file in a picked folder, the prior stage.
+// Pause/Resume, a reload continuing bit-exactly from OPFS and a picked folder with a corrupt file:
+// train-web-resume.node.test.ts.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

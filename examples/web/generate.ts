@@ -10,13 +10,12 @@ import { classFrequencies, conditionTokens, defaultGuidanceScale, drawClasses } 
 import type { PriorConfig } from '../../src/models/prior/config.js';
 import type { Prior } from '../../src/models/prior/prior.js';
 import { cachedLogitsOf, drawTokens } from '../../src/sample/draw-from-prior.js';
-import type { VQVAE } from '../../src/models/tokenizer/vqvae.js';
 import { clone, concat, slice } from '../../src/ops/layout.js';
 import { sampleAR } from '../../src/sample/ar.js';
 import { DIFFUSION_SAMPLER_DEFAULTS, type DiffusionSample } from '../../src/sample/diffusion.js';
 import type { GuidanceOptions } from '../../src/sample/guidance.js';
 import { tidy } from '../../src/tensor/scope.js';
-import { tensor, type Tensor } from '../../src/tensor/tensor.js';
+import type { Tensor } from '../../src/tensor/tensor.js';
 
 export interface SampleSettings {
   temperature: number;

@@ -4,7 +4,8 @@
 // the tabs. `?demo=…` samples on its own for the browser test and the screenshot (demo-run.ts);
 // `?train=1[&seconds=S]` trains a tokenizer on the emoji set in the Train view's worker for S
 // seconds (default 60), then sets body[data-status] to 'done' (or 'error: …') and body[data-losses]
-// to the first and the last logged loss, for automated checks (train/train-tab.ts).
+// to the first and the last logged loss, for automated checks (train/train-tab.ts; the other
+// `?train=` modes: automateTraining).
 
 import { init, runtime } from '../../src/device/runtime.js';
 import type { AdapterReport } from '../../src/device/gpu.js';
@@ -102,18 +103,40 @@ function setupModelSets(sets: ReferenceSet[], models: ModelSet, tab: SampleTab):
   return load;
 }
 
-/** `?train=1`: the Train view alone (no device on the main thread, no models loaded), on its own. */
-async function automateTraining(): Promise<void> {
+/**
+ * `?train=…`: the Train view alone (no device on the main thread, no models loaded), for automated
+ * checks. `train=1`: a fresh emoji run; `train=continue`: continue the run saved in OPFS (after a
+ * reload); `train=manual`: nothing starts (the test drives the buttons). `seconds=S` is the time
+ * budget; `steps=N` a step budget instead (a deterministic run), `checkpoint-every=K` the interval.
+ */
+async function automateTraining(mode: string): Promise<void> {
   setupTabs();
   document.querySelector<HTMLButtonElement>('nav button[data-tab="train"]')!.click();
   const train = new TrainTab();
   (window as unknown as { vqgpuTrain: unknown }).vqgpuTrain = train.hooks;
   const seconds = Number(params.get('seconds') ?? 60);
   if (!(seconds > 0)) throw new Error(`?seconds= must be a positive number of seconds, got '${params.get('seconds')}'.`);
+  const int = (name: string) => {
+    const v = params.get(name);
+    if (v === null) return undefined;
+    if (!(Number.isInteger(Number(v)) && Number(v) > 0)) throw new Error(`?${name}= must be a positive integer, got '${v}'.`);
+    return Number(v);
+  };
+  train.testBudget = { steps: int('steps'), checkpointEvery: int('checkpoint-every'), priorSteps: int('prior-steps') };
+  if (mode === 'manual') {
+    setStatus('ready');
+    return;
+  }
   setStatus('training');
-  const end = await train.automate(seconds);
+  let end = mode === 'continue' ? await train.automateContinue() : await train.automate(seconds);
   const l = train.hooks.losses;
   if (l.length) document.body.dataset.losses = `${l[0][1]},${l[l.length - 1][1]}`;
+  if (mode === 'prior' && end.type === 'done') {
+    setStatus('training the prior');
+    end = await train.automatePrior(Number(params.get('prior-seconds') ?? seconds));
+  }
+  const p = train.hooks.prior.losses; // (after `prior`, or `continue` of a saved prior)
+  if (p.length) document.body.dataset.priorLosses = `${p[0][1]},${p[p.length - 1][1]}`;
   setStatus(end.type === 'done' ? 'done' : `error: ${end.type === 'error' ? end.message : end.type}`);
 }
 
@@ -123,7 +146,8 @@ async function boot(): Promise<void> {
     noWebGPU('This browser does not expose WebGPU (navigator.gpu is missing).');
     return;
   }
-  if (params.get('train') === '1') return automateTraining();
+  const trainMode = params.get('train');
+  if (trainMode) return automateTraining(trainMode);
   try {
     await init();
   } catch (e) {

@@ -1,6 +1,7 @@
-// The run folder in the origin's private file system (OPFS): `vqgpu/tokenizer/` holds what the
-// CLI's run folder holds (ckpt-<step>.safetensors files in the CLI's format and latest.json naming
-// the newest), `vqgpu/data/` the picked folder's images as a data pack. Each file is written with
+// The run folders in the origin's private file system (OPFS): `vqgpu/tokenizer/` and
+// `vqgpu/prior/` hold what the CLI's run folders hold (ckpt-<step>.safetensors files in the CLI's
+// format and latest.json naming the newest; the prior's also the token cache it trained on,
+// tokens.bin), `vqgpu/data/` the picked folder's images as a data pack. Each file is written with
 // createWritable(), which writes a swap file and replaces the target only on close(): a crash or a
 // reload mid-write leaves the old file. As in the CLI, latest.json moves only after the checkpoint
 // is complete, and old checkpoints go only after that. Used by the worker (writing) and the page
@@ -10,8 +11,11 @@ import { checkpointName, FILE_RE, LATEST, latestPointer } from '../../../src/io/
 import type { PackIndex } from './data-pack.js';
 
 const ROOT = 'vqgpu';
-export const RUN = 'tokenizer';
+/** the run folders: the tokenizer's, and the prior's trained on its tokens */
+export type RunName = 'tokenizer' | 'prior';
 const DATA = 'data';
+/** the prior's token cache (`vqgpu encode`'s format) in its run folder */
+export const TOKENS = 'tokens.bin';
 
 async function folder(name: string, create: boolean): Promise<FileSystemDirectoryHandle | null> {
   try {
@@ -43,7 +47,26 @@ async function readFile(dir: FileSystemDirectoryHandle, name: string): Promise<U
   }
 }
 
-/** Deletes the saved run and its data (a new run starts from nothing). */
+/** Deletes one run folder (a new prior replaces the old one; the tokenizer stays). */
+export async function clearRunFolder(run: RunName): Promise<void> {
+  const root = await (await navigator.storage.getDirectory()).getDirectoryHandle(ROOT).catch(() => null);
+  await root?.removeEntry(run, { recursive: true }).catch((e: DOMException) => {
+    if (e.name !== 'NotFoundError') throw e;
+  });
+}
+
+/** Writes a file other than a checkpoint into a run folder (the prior's token cache). */
+export async function saveRunFile(run: RunName, name: string, bytes: Uint8Array<ArrayBuffer>): Promise<void> {
+  await writeFile((await folder(run, true))!, name, bytes);
+}
+
+/** A file other than a checkpoint from a run folder (null: absent). */
+export async function readRunFile(run: RunName, name: string): Promise<Uint8Array<ArrayBuffer> | null> {
+  const dir = await folder(run, false);
+  return dir ? readFile(dir, name) : null;
+}
+
+/** Deletes the saved runs and their data (a new run starts from nothing). */
 export async function clearRun(): Promise<void> {
   const root = await navigator.storage.getDirectory();
   await root.removeEntry(ROOT, { recursive: true }).catch((e: DOMException) => {
@@ -64,8 +87,8 @@ async function listCheckpoints(dir: FileSystemDirectoryHandle): Promise<{ file: 
 }
 
 /** Writes a checkpoint, points latest.json at it, then keeps only the newest `keep`. */
-export async function saveCheckpointFile(step: number, bytes: Uint8Array<ArrayBuffer>, keep = 2): Promise<string> {
-  const dir = (await folder(RUN, true))!;
+export async function saveCheckpointFile(step: number, bytes: Uint8Array<ArrayBuffer>, keep = 2, run: RunName = 'tokenizer'): Promise<string> {
+  const dir = (await folder(run, true))!;
   const file = checkpointName(step);
   await writeFile(dir, file, bytes);
   await writeFile(dir, LATEST, latestPointer(step));
@@ -78,8 +101,8 @@ export async function saveCheckpointFile(step: number, bytes: Uint8Array<ArrayBu
  * The newest readable checkpoint's bytes: the one latest.json names, else the highest step (as
  * the CLI's loadLatestCheckpoint); null when there is none. `decode` throws for a damaged file.
  */
-export async function readLatestCheckpoint<T>(decode: (bytes: Uint8Array<ArrayBuffer>, file: string) => T): Promise<{ file: string; value: T } | null> {
-  const dir = await folder(RUN, false);
+export async function readLatestCheckpoint<T>(decode: (bytes: Uint8Array<ArrayBuffer>, file: string) => T, run: RunName = 'tokenizer'): Promise<{ file: string; value: T } | null> {
+  const dir = await folder(run, false);
   if (!dir) return null;
   const candidates: string[] = [];
   try {
@@ -101,14 +124,16 @@ export async function readLatestCheckpoint<T>(decode: (bytes: Uint8Array<ArrayBu
   return null;
 }
 
-/** The files of a downloadable run folder: the newest checkpoint and latest.json naming it. */
-export async function runFolderFiles(): Promise<{ name: string; bytes: Uint8Array<ArrayBuffer> }[]> {
-  const found = await readLatestCheckpoint((bytes, file) => ({ bytes, file }));
-  if (!found) throw new Error('There is no saved run to download yet (the first checkpoint is written at the first pause or after the first checkpoint interval).');
+/** The files of a downloadable run folder: the newest checkpoint and latest.json naming it (the prior's: and its token cache). */
+export async function runFolderFiles(run: RunName = 'tokenizer'): Promise<{ name: string; bytes: Uint8Array<ArrayBuffer> }[]> {
+  const found = await readLatestCheckpoint((bytes, file) => ({ bytes, file }), run);
+  if (!found) throw new Error(`There is no saved ${run} run to download yet (the first checkpoint is written at the first pause or after the first checkpoint interval).`);
   const step = Number(FILE_RE.exec(found.file)![1]);
+  const tokens = run === 'prior' ? await readFile((await folder(run, false))!, TOKENS) : null;
   return [
     { name: found.file, bytes: found.value.bytes },
     { name: LATEST, bytes: new TextEncoder().encode(latestPointer(step)) },
+    ...(tokens ? [{ name: TOKENS, bytes: tokens }] : []),
   ];
 }
 

@@ -18,13 +18,21 @@ export interface SavedRun {
   elapsed: number;
   /** [step, loss] of every logged loss so far (the curve continues after a reload) */
   history: [number, number][];
+  /** the budget is spent (nothing to resume) */
+  finished: boolean;
+  /** the run's budget in steps, when it has one instead of seconds (automated checks) */
+  steps?: number;
 }
 
 export type ToWorker =
   /** a new run (the saved one is replaced) */
-  | { type: 'start'; data: DataChoice; seconds: number }
+  | { type: 'start'; data: DataChoice; seconds: number; steps?: number; checkpointEvery?: number }
   /** continue the run saved in OPFS (after a reload) */
   | { type: 'continue' }
+  /** encode the data with the saved tokenizer, then train a prior on the tokens and sample from it */
+  | { type: 'prior'; seconds: number; steps?: number; checkpointEvery?: number }
+  /** continue the prior saved in OPFS (after a reload) */
+  | { type: 'continue-prior' }
   | { type: 'pause' }
   | { type: 'resume' };
 
@@ -40,15 +48,33 @@ export interface Progress {
   left: number;
 }
 
+/** Which run a state message is about: the tokenizer (absent) or the prior trained after it. */
+export type Stage = { stage?: 'prior' };
+
+export interface PriorProgress {
+  step: number;
+  /** the mean training cross-entropy (nats per token) since the last report */
+  loss: number;
+  tokensPerSecond: number;
+  elapsed: number;
+  left: number;
+}
+
 export type FromWorker =
-  | { type: 'ready'; adapter: string; saved: SavedRun | null }
+  /** saved: the tokenizer's run in OPFS; savedPrior: the prior's (data: 'prior') */
+  | { type: 'ready'; adapter: string; saved: SavedRun | null; savedPrior: SavedRun | null }
   | { type: 'status'; text: string }
   | { type: 'data'; name: string; images: number; train: number; bad: [string, string][] }
   | ({ type: 'progress' } & Progress)
   /** held-out images [n, 3, S, S] in [-1, 1] and their reconstructions, at `step` */
   | { type: 'pairs'; step: number; size: number; n: number; images: Float32Array; recon: Float32Array }
-  | { type: 'checkpoint'; step: number; file: string; bytes: number }
-  | { type: 'paused'; step: number }
-  | { type: 'running'; step: number }
-  | { type: 'done'; step: number; elapsed: number }
+  | ({ type: 'checkpoint'; step: number; file: string; bytes: number } & Stage)
+  | ({ type: 'paused'; step: number } & Stage)
+  | ({ type: 'running'; step: number } & Stage)
+  | ({ type: 'done'; step: number; elapsed: number } & Stage)
+  /** the data set encoded with the tokenizer (a token cache of `images` grids, `heldout` of them held out) */
+  | { type: 'prior-data'; images: number; heldout: number; grid: number; classes: string[]; seconds: number }
+  | ({ type: 'prior-progress' } & PriorProgress)
+  /** new images [n, 3, S, S] in [-1, 1] from the prior at `step`, with each one's class name ('' without classes) */
+  | { type: 'samples'; step: number; size: number; n: number; images: Float32Array; labels: string[]; seconds: number }
   | { type: 'error'; message: string };

@@ -35,11 +35,24 @@ export const PAIRS_EVERY = 100;
 const PAIRS = 8;
 
 /** The run's config in the checkpoint: what the CLI writes (train-tokenizer's runConfig). */
-interface RunConfig { tokenizer: TokenizerConfig; loss: LossConfig; data: string; batch: number; seed: number; shift: number }
-/** The page's own state in the checkpoint's extras, beside the CLI's `loader` (which `--resume` reads). */
-interface WebExtra { source: 'emoji' | 'folder'; seconds: number; elapsed: number; history: [number, number][] }
+export interface RunConfig { tokenizer: TokenizerConfig; loss: LossConfig; data: string; batch: number; seed: number; shift: number }
+/**
+ * The page's own state in the checkpoint's extras, beside the CLI's `loader` (which `--resume` reads).
+ * `steps`: a budget in steps instead of seconds (automated checks: a run that stops at a given step
+ * is deterministic — the decay ends there, as the CLI's `--steps` — where one that stops when its
+ * time runs out is not); `checkpointEvery`: steps between checkpoints (default CHECKPOINT_EVERY).
+ */
+export interface WebExtra { source: 'emoji' | 'folder'; seconds: number; elapsed: number; history: [number, number][]; steps?: number; checkpointEvery?: number }
 
-type Post = (m: FromWorker, transfer?: Transferable[]) => void;
+/** A run's budget: seconds of training, or (automated checks) a number of steps; checkpoint interval. */
+export interface Budget { seconds: number; steps?: number; checkpointEvery?: number }
+
+/** Whether a run has spent its budget. */
+function finished(web: WebExtra, step: number): boolean {
+  return web.steps ? step >= web.steps : web.elapsed >= web.seconds;
+}
+
+export type Post = (m: FromWorker, transfer?: Transferable[]) => void;
 
 async function fetchBytes(url: string): Promise<Uint8Array<ArrayBuffer>> {
   const r = await fetch(url);
@@ -48,7 +61,7 @@ async function fetchBytes(url: string): Promise<Uint8Array<ArrayBuffer>> {
 }
 
 /** The data pack of a run: the emoji set from the page's server, a picked folder from OPFS. */
-async function openPack(source: 'emoji' | 'folder', size: number, post: Post): Promise<DecodedPack> {
+export async function openPack(source: 'emoji' | 'folder', size: number, post: Post): Promise<DecodedPack> {
   post({ type: 'status', text: source === 'emoji' ? 'fetching the emoji set…' : 'reading the images…' });
   let pack: { index: PackIndex; bytes: Uint8Array<ArrayBuffer> } | null;
   if (source === 'emoji') {
@@ -87,7 +100,7 @@ export class TokenizerSession {
   }
 
   /** A new run on `choice` with a budget of `seconds` of training; the saved run is deleted first. */
-  static async start(choice: DataChoice, seconds: number, post: Post): Promise<TokenizerSession> {
+  static async start(choice: DataChoice, budget: Budget, post: Post): Promise<TokenizerSession> {
     await clearRun();
     const recipe = tokenizerRecipe(flagDefaults());
     let source: 'emoji' | 'folder' = 'emoji', name = 'emoji';
@@ -99,7 +112,8 @@ export class TokenizerSession {
       name = choice.name;
     }
     const runConfig: RunConfig = { tokenizer: recipe.config, loss: recipe.loss, data: name, batch: recipe.batch, seed: recipe.seed, shift: recipe.shift };
-    return TokenizerSession.open(runConfig, { source, seconds, elapsed: 0, history: [] }, null, post);
+    const { seconds, steps, checkpointEvery } = budget;
+    return TokenizerSession.open(runConfig, { source, seconds, elapsed: 0, history: [], ...(steps ? { steps } : {}), ...(checkpointEvery ? { checkpointEvery } : {}) }, null, post);
   }
 
   /** The run saved in OPFS, described for the page (null: none). */
@@ -108,7 +122,7 @@ export class TokenizerSession {
     if (!found) return null;
     const c = found.value, web = (c.extra as { web?: WebExtra } | undefined)?.web;
     if (!web) return null;
-    return { step: c.step, file: found.file, data: (c.config as RunConfig).data, seconds: web.seconds, elapsed: web.elapsed, history: web.history };
+    return { step: c.step, file: found.file, data: (c.config as RunConfig).data, seconds: web.seconds, elapsed: web.elapsed, history: web.history, finished: finished(web, c.step), steps: web.steps };
   }
 
   /** Continues the run saved in OPFS where its last checkpoint left it. */
@@ -159,7 +173,7 @@ export class TokenizerSession {
   /** Trains until the budget is spent (→ 'done') or a pause is asked for (→ 'paused'); checkpoints at both. */
   async run(): Promise<void> {
     if (this.running) return;
-    if (this.web.elapsed >= this.web.seconds) {
+    if (finished(this.web, this.trainer.step)) {
       this.post({ type: 'done', step: this.trainer.step, elapsed: this.web.elapsed });
       return;
     }
@@ -167,14 +181,30 @@ export class TokenizerSession {
     this.pauseRequested = false;
     const rt = runtime(), trainer = this.trainer, { batch, tokenizer: config, loss } = this.runConfig;
     const startElapsed = this.web.elapsed, t0 = Date.now();
-    const deadline = t0 + (this.web.seconds - startElapsed) * 1000;
-    // 'auto' decay: to where this stretch of the budget ends, re-estimated as it goes (as `--minutes` in the CLI).
-    const stopEstimate = loss.decaySteps === 'auto' ? new StopEstimate({ startStep: trainer.step, stopAt: Infinity, deadline }) : null;
+    const stopAt = this.web.steps ?? Infinity, startStep = trainer.step;
+    const deadline = this.web.steps ? Infinity : t0 + (this.web.seconds - startElapsed) * 1000;
+    const checkpointEvery = this.web.checkpointEvery ?? CHECKPOINT_EVERY;
+    // 'auto' decay: to where this stretch of the budget ends, re-estimated as it goes (as `--minutes`
+    // in the CLI); with a step budget, to that step (as `--steps`).
+    const stopEstimate = loss.decaySteps === 'auto' ? new StopEstimate({ startStep, stopAt, deadline }) : null;
     const every = (n: number) => n > 0 && trainer.step % n === 0;
     let lastLog = t0, lastLogStep = trainer.step;
+    /** The mean losses since the last report, to the page (and the curve's history in the checkpoint). */
+    const report = async () => {
+      const l = await trainer.takeLosses();
+      const u = usageStats(await this.state.vqvae.quantizer.takeUsage());
+      if (!Number.isFinite(l.rec)) throw new Error(`The loss became ${l.rec} at step ${trainer.step}; training stopped (the last checkpoint is kept).`);
+      const now = Date.now();
+      const ips = ((trainer.step - lastLogStep) * batch) / Math.max((now - lastLog) / 1000, 1e-3);
+      lastLog = now;
+      lastLogStep = trainer.step;
+      this.web.history.push([trainer.step, l.rec]);
+      const left = this.web.steps ? ((stopAt - trainer.step) * (now - t0)) / Math.max(trainer.step - startStep, 1) / 1000 : (deadline - now) / 1000;
+      this.post({ type: 'progress', step: trainer.step, loss: l.rec, usage: u.usage, imagesPerSecond: ips, elapsed: this.web.elapsed, left: Math.max(0, left) });
+    };
     this.post({ type: 'running', step: trainer.step });
     try {
-      while (Date.now() < deadline && !this.pauseRequested) {
+      while (trainer.step < stopAt && Date.now() < deadline && !this.pauseRequested) {
         const b = this.loader.next();
         const x = tensor(b.images, [batch, 3, config.size, config.size]);
         const end = stopEstimate?.at(trainer.step);
@@ -183,21 +213,13 @@ export class TokenizerSession {
         x.dispose();
         await rt.throttle(); // at most one step in flight; the worker's messages are handled here
         this.web.elapsed = startElapsed + (Date.now() - t0) / 1000;
-        if (every(LOG_EVERY) || Date.now() - lastLog >= REPORT_MS) {
-          const l = await trainer.takeLosses();
-          const u = usageStats(await this.state.vqvae.quantizer.takeUsage());
-          if (!Number.isFinite(l.rec)) throw new Error(`The loss became ${l.rec} at step ${trainer.step}; training stopped (the last checkpoint is kept).`);
-          const now = Date.now();
-          const ips = ((trainer.step - lastLogStep) * batch) / Math.max((now - lastLog) / 1000, 1e-3);
-          lastLog = now;
-          lastLogStep = trainer.step;
-          this.web.history.push([trainer.step, l.rec]);
-          this.post({ type: 'progress', step: trainer.step, loss: l.rec, usage: u.usage, imagesPerSecond: ips, elapsed: this.web.elapsed, left: Math.max(0, (deadline - now) / 1000) });
-        }
-        if (every(CHECKPOINT_EVERY)) await this.checkpoint();
+        if (every(LOG_EVERY) || Date.now() - lastLog >= REPORT_MS) await report();
+        if (every(checkpointEvery)) await this.checkpoint();
         if (every(PAIRS_EVERY)) await this.pairs();
       }
-      this.web.elapsed = Math.min(this.web.seconds, startElapsed + (Date.now() - t0) / 1000);
+      this.web.elapsed = startElapsed + (Date.now() - t0) / 1000;
+      if (!this.web.steps) this.web.elapsed = Math.min(this.web.seconds, this.web.elapsed);
+      if (trainer.step > lastLogStep) await report(); // the loss where the run stops is on the curve
       await this.checkpoint();
       await this.pairs();
       this.post(this.pauseRequested ? { type: 'paused', step: trainer.step } : { type: 'done', step: trainer.step, elapsed: this.web.elapsed });
@@ -230,7 +252,7 @@ function optimizersOf(t: TokenizerTrainer) {
 }
 
 /** The loader's image source: the decoded pack; a file that did not decode throws its reason (the loader skips it). */
-function readerOf(pack: DecodedPack): ImageReader {
+export function readerOf(pack: DecodedPack): ImageReader {
   const why = new Map(pack.bad);
   return (it: { key: string }, size: number) => {
     const data = pack.images.get(it.key);

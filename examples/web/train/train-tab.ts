@@ -2,14 +2,18 @@
 // tokenizer in a worker with start / pause / resume, watching its loss curve, images/s, the time
 // left, and held-out images beside their reconstructions; "Download run" gives the run folder
 // (the newest checkpoint and latest.json, as a ZIP) that `vqgpu train-tokenizer --resume`,
-// `eval-tokenizer` and `encode` read. The main thread here only handles clicks and draws what the
+// `eval-tokenizer` and `encode` read. "Train prior" then encodes the data with that tokenizer,
+// trains an AR prior on the tokens and samples from it in the same worker (prior-session.ts; its
+// display: prior-panel.ts); "Download prior" gives its run folder for `vqgpu sample`.
+// The main thread here only handles clicks and draws what the
 // worker sends (a few small canvases per report), so the page stays responsive while training.
-// `?train=1[&seconds=S]` runs a fresh emoji run on its own for automated checks (automate()).
+// `?train=…` runs it on its own for automated checks (automate*(); the modes: main.ts).
 
 import { imageGrid, joinPanels } from '../../../src/data/figure.js';
 import { download, paint } from '../draw.js';
 import { drawLossChart } from './loss-chart.js';
-import { runFolderFiles } from './opfs-run.js';
+import { runFolderFiles, type RunName } from './opfs-run.js';
+import { PriorPanel, type PriorHooks } from './prior-panel.js';
 import { fromDrop, fromFolderInput, type PickedFolder } from './pick-folder.js';
 import type { DataChoice, FromWorker, Progress, SavedRun, ToWorker } from './protocol.js';
 import { zipStore } from './zip.js';
@@ -31,8 +35,12 @@ export interface TrainHooks {
   /** the data set as the worker opened it: its name, image files, and those in the training split */
   data: { name: string; images: number; train: number } | null;
   checkpoints: string[];
-  /** the download's bytes, as base64 (what the button saves) */
-  runZipBase64(): Promise<string>;
+  /** the worker's state changes in order: 'running@<step>', 'paused@<step>', 'done@<step>', 'error' */
+  events: string[];
+  /** the prior stage (encode, train, sample) */
+  prior: PriorHooks;
+  /** the download's bytes, as base64 (what the button saves): the tokenizer's run, or the prior's */
+  runZipBase64(run?: RunName): Promise<string>;
 }
 
 type Phase = 'booting' | 'idle' | 'loading' | 'running' | 'pausing' | 'paused' | 'done' | 'error';
@@ -41,14 +49,21 @@ export class TrainTab {
   private readonly worker: Worker;
   private phase: Phase = 'booting';
   private saved: SavedRun | null = null;
+  private savedPrior: SavedRun | null = null;
   private picked: PickedFolder | null = null;
   private hasCheckpoint = false;
   private trainingSince: number | null = null;
   private onFinish: ((m: FromWorker) => void) | null = null;
+  private readonly priorPanel = new PriorPanel();
+  /** which run the worker is on (Pause/Resume act on it) */
+  private stage: 'tokenizer' | 'prior' = 'tokenizer';
   private whenReady!: Promise<void>;
+  /** automated checks (`?train=…&steps=N`): the Start button's runs get this step budget and checkpoint interval */
+  testBudget: { steps?: number; checkpointEvery?: number; priorSteps?: number } = {};
   readonly hooks: TrainHooks = {
-    adapter: '', losses: [], imagesPerSecond: [], longTasks: [], pairs: null, bad: [], data: null, checkpoints: [],
-    runZipBase64: async () => toBase64(await this.runZip()),
+    adapter: '', losses: [], imagesPerSecond: [], longTasks: [], pairs: null, bad: [], data: null, checkpoints: [], events: [],
+    prior: this.priorPanel.hooks,
+    runZipBase64: async (run: RunName = 'tokenizer') => toBase64(await this.runZip(run)),
   };
 
   constructor() {
@@ -63,11 +78,15 @@ export class TrainTab {
     this.worker.onerror = (e) => this.handle({ type: 'error', message: `the training worker failed to start (${e.message || 'no message'})` });
     $('train-start').addEventListener('click', () => this.start());
     $('train-pause').addEventListener('click', () => this.send({ type: 'pause' }, 'pausing'));
-    $('train-resume').addEventListener('click', () => this.send(this.phase === 'paused' ? { type: 'resume' } : { type: 'continue' }, 'loading'));
-    $('train-download').addEventListener('click', () => void this.download());
+    $('train-resume').addEventListener('click', () => this.send(this.continueMessage(), 'loading'));
+    $('train-download').addEventListener('click', () => void this.download('tokenizer'));
+    $('prior-start').addEventListener('click', () => this.startPrior());
+    $('prior-download').addEventListener('click', () => void this.download('prior'));
     $<HTMLInputElement>('train-folder').addEventListener('change', (e) => {
       const input = e.target as HTMLInputElement;
-      this.pick(() => fromFolderInput(Array.from(input.files ?? [])));
+      // (the list is taken now: pick() runs it later, and clearing the input empties `files`)
+      const files = Array.from(input.files ?? []);
+      this.pick(() => fromFolderInput(files));
       input.value = '';
     });
     $<HTMLInputElement>('train-emoji').addEventListener('change', () => this.choose(null));
@@ -84,18 +103,43 @@ export class TrainTab {
       if (items) this.pick(() => fromDrop(items));
     });
     drawLossChart($<HTMLCanvasElement>('train-loss'), []);
+    drawLossChart($<HTMLCanvasElement>('prior-loss'), []);
     this.render();
   }
 
-  /** `?train=1`: a fresh run on the emoji set for `seconds` of training; resolves with the final message. */
+  /** `?train=prior`: after the tokenizer, the prior stage (testBudget's or `seconds` of training); resolves with the final message. */
+  async automatePrior(seconds: number): Promise<FromWorker> {
+    return this.untilFinished(() => this.startPriorWith(seconds));
+  }
+
+  /** `?train=1`: a fresh run on the emoji set for `seconds` of training (or testBudget's steps); resolves with the final message. */
   async automate(seconds: number): Promise<FromWorker> {
     await this.whenReady;
     if (this.phase === 'error') return { type: 'error', message: $('train-info').textContent ?? 'the worker failed' };
     $<HTMLInputElement>('train-emoji').checked = true;
     this.choose(null);
+    return this.untilFinished(() => this.startWith({ kind: 'emoji' }, seconds));
+  }
+
+  /** What Resume sends: resume a paused session, else continue the saved run (the prior's when it is unfinished). */
+  private continueMessage(): ToWorker {
+    if (this.phase === 'paused') return { type: 'resume' };
+    return this.stage === 'prior' ? { type: 'continue-prior' } : { type: 'continue' };
+  }
+
+  /** `?train=continue`: continues the run saved in OPFS (after a reload); resolves with the final message. */
+  async automateContinue(): Promise<FromWorker> {
+    await this.whenReady;
+    if (this.phase === 'error') return { type: 'error', message: $('train-info').textContent ?? 'the worker failed' };
+    if (!this.saved) return { type: 'error', message: 'no saved run to continue' };
+    return this.untilFinished(() => this.send(this.continueMessage(), 'loading'));
+  }
+
+  /** Resolves with the next 'done' or 'error' after `go` (a pause in between does not end the wait). */
+  untilFinished(go: () => void): Promise<FromWorker> {
     return new Promise((resolve) => {
       this.onFinish = resolve;
-      this.startWith({ kind: 'emoji' }, seconds);
+      go();
     });
   }
 
@@ -130,13 +174,29 @@ export class TrainTab {
     this.startWith(data, minutes * 60);
   }
 
+  private startPrior(): void {
+    const minutes = Number($<HTMLInputElement>('prior-minutes').value);
+    if (!(minutes > 0)) return this.info('Give the prior a time budget in minutes (more than 0).', true);
+    this.startPriorWith(minutes * 60);
+  }
+
+  private startPriorWith(seconds: number): void {
+    this.stage = 'prior';
+    this.savedPrior = null;
+    this.priorPanel.reset();
+    this.send({ type: 'prior', seconds, steps: this.testBudget.priorSteps, checkpointEvery: this.testBudget.checkpointEvery }, 'loading');
+  }
+
   private startWith(data: DataChoice, seconds: number): void {
+    this.stage = 'tokenizer';
+    this.savedPrior = null;
     this.hooks.losses = [];
     this.hooks.imagesPerSecond = [];
     this.hooks.bad = [];
     this.hasCheckpoint = false;
     drawLossChart($<HTMLCanvasElement>('train-loss'), []);
-    this.send({ type: 'start', data, seconds }, 'loading');
+    const { steps, checkpointEvery } = this.testBudget;
+    this.send({ type: 'start', data, seconds, steps, checkpointEvery }, 'loading');
   }
 
   private send(m: ToWorker, phase: Phase): void {
@@ -146,6 +206,7 @@ export class TrainTab {
   }
 
   private handle(m: FromWorker): void {
+    if (this.priorPanel.handle(m)) return this.render(); // (the prior's own messages: drawn by its panel)
     switch (m.type) {
       case 'ready':
         this.hooks.adapter = m.adapter;
@@ -156,6 +217,12 @@ export class TrainTab {
         if (m.saved) {
           this.hooks.losses = [...m.saved.history];
           drawLossChart($<HTMLCanvasElement>('train-loss'), this.hooks.losses);
+        }
+        this.savedPrior = m.savedPrior;
+        if (m.savedPrior) {
+          this.priorPanel.restore(m.savedPrior);
+          // an unfinished prior is what Resume continues (its tokenizer is done: the prior follows it)
+          if (!m.savedPrior.finished) this.stage = 'prior';
         }
         break;
       case 'status':
@@ -168,6 +235,7 @@ export class TrainTab {
           (m.bad.length ? `; skipped ${m.bad.length} bad file(s): ${m.bad.map(([, why]) => why).join('; ')}` : '.'), m.bad.length > 0);
         break;
       case 'running':
+        this.hooks.events.push(`${m.stage ? 'prior:' : ''}running@${m.step}`);
         this.phase = 'running';
         this.trainingSince ??= performance.now();
         break;
@@ -185,14 +253,19 @@ export class TrainTab {
         $('train-saved').textContent = `Saved ${m.file} (${(m.bytes / 1e6).toFixed(1)} MB) in this browser's storage: a reload continues from it.`;
         break;
       case 'paused':
+        this.hooks.events.push(`${m.stage ? 'prior:' : ''}paused@${m.step}`);
         this.phase = 'paused';
         break;
       case 'done':
+        this.hooks.events.push(`${m.stage ? 'prior:' : ''}done@${m.step}`);
         this.phase = 'done';
-        this.info(`Done: ${m.step} steps in ${mmss(m.elapsed)} of training. Download the run for the CLI, or start another.`);
+        this.info(m.stage
+          ? `The prior is done: ${m.step} steps in ${mmss(m.elapsed)} of training; its samples are on the right. Download it for \`vqgpu sample\`.`
+          : `Done: ${m.step} steps in ${mmss(m.elapsed)} of training. Download the run for the CLI, train a prior on its tokens, or start another.`);
         this.trainingSince = null;
         break;
       case 'error':
+        this.hooks.events.push('error');
         this.phase = this.phase === 'booting' ? 'error' : 'idle';
         this.info(m.message, true);
         this.trainingSince = null;
@@ -218,13 +291,16 @@ export class TrainTab {
     const idle = p === 'idle' || p === 'paused' || p === 'done';
     ($('train-start') as HTMLButtonElement).disabled = !idle;
     ($('train-pause') as HTMLButtonElement).disabled = p !== 'running';
-    const unfinished = !!this.saved && this.saved.elapsed < this.saved.seconds;
-    ($('train-resume') as HTMLButtonElement).disabled = !(p === 'paused' || (p === 'idle' && unfinished));
+    const unfinished = !!this.saved && !this.saved.finished;
+    ($('prior-start') as HTMLButtonElement).disabled = !idle || !this.hasCheckpoint;
+    ($('prior-download') as HTMLButtonElement).disabled = !this.priorPanel.hasCheckpoint || p === 'booting';
+    const priorUnfinished = !!this.savedPrior && !this.savedPrior.finished;
+    ($('train-resume') as HTMLButtonElement).disabled = !(p === 'paused' || (p === 'idle' && (this.stage === 'prior' ? priorUnfinished : unfinished)));
     ($('train-download') as HTMLButtonElement).disabled = !this.hasCheckpoint || p === 'booting';
     $('train-phase').textContent = { booting: 'starting the worker…', idle: '', loading: 'preparing…', running: 'training', pausing: 'pausing (writing a checkpoint)…', paused: 'paused', done: 'done', error: 'unavailable' }[p];
     if (p === 'idle' && this.saved && !$('train-saved').textContent) {
       const s = this.saved;
-      $('train-saved').textContent = `A run on ${s.data} is saved in this browser at step ${s.step} (${mmss(s.elapsed)} of ${mmss(s.seconds)} trained): ` +
+      $('train-saved').textContent = `A run on ${s.data} is saved in this browser at step ${s.step} (${s.steps ? `of ${s.steps}` : `${mmss(s.elapsed)} of ${mmss(s.seconds)} trained`}): ` +
         (unfinished ? 'Resume continues it, Start replaces it.' : 'it is finished; Download gives it, Start replaces it.');
     }
   }
@@ -235,14 +311,15 @@ export class TrainTab {
     el.classList.toggle('bad', bad);
   }
 
-  private async runZip(): Promise<Uint8Array<ArrayBuffer>> {
-    const files = await runFolderFiles();
-    return zipStore(files.map((f) => ({ name: `vqgpu-tokenizer/${f.name}`, bytes: f.bytes })));
+  /** A run folder as a ZIP: vqgpu-tokenizer/ or vqgpu-prior/ (the CLI's names in the page's hints). */
+  private async runZip(run: RunName): Promise<Uint8Array<ArrayBuffer>> {
+    const files = await runFolderFiles(run);
+    return zipStore(files.map((f) => ({ name: `vqgpu-${run}/${f.name}`, bytes: f.bytes })));
   }
 
-  private async download(): Promise<void> {
+  private async download(run: RunName): Promise<void> {
     try {
-      download(await this.runZip(), 'vqgpu-tokenizer.zip', 'application/zip');
+      download(await this.runZip(run), `vqgpu-${run}.zip`, 'application/zip');
     } catch (e) {
       this.info((e as Error).message, true);
     }

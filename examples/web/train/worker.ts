@@ -5,6 +5,7 @@
 
 import { init, runtime } from '../../../src/device/runtime.js';
 import type { FromWorker, ToWorker } from './protocol.js';
+import { PriorSession } from './prior-session.js';
 import { TokenizerSession } from './session.js';
 
 // (tsconfig's lib is DOM, not WebWorker: the worker's global scope, typed by hand)
@@ -15,17 +16,19 @@ const scope = self as unknown as {
 const post = (m: FromWorker, transfer: Transferable[] = []) => scope.postMessage(m, transfer);
 const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-let session: TokenizerSession | null = null;
+/** the run in this worker: the tokenizer's, or the prior's trained after it (one at a time: they share the device) */
+interface Session { run(): Promise<void>; pause(): void; dispose(): void; readonly isRunning: boolean }
+let session: Session | null = null;
 /** one start/continue at a time (the buttons are disabled meanwhile; this guards against a double click) */
 let busy = false;
 
 /** Runs a session until it pauses, finishes or fails; a failure is one message to the page. */
-async function drive(open: () => Promise<TokenizerSession>): Promise<void> {
+async function drive(open: () => Promise<Session>): Promise<void> {
   if (busy || session?.isRunning) return;
   busy = true;
   try {
     const next = await open();
-    if (next !== session) session?.dispose();
+    if (next !== session) session?.dispose(); // (Resume hands back the same session; a new one frees the old one's GPU memory)
     session = next;
     await session.run();
   } catch (e) {
@@ -38,8 +41,10 @@ async function drive(open: () => Promise<TokenizerSession>): Promise<void> {
 
 scope.onmessage = (e) => {
   const m = e.data;
-  if (m.type === 'start') void drive(() => TokenizerSession.start(m.data, m.seconds, post));
+  if (m.type === 'start') void drive(() => TokenizerSession.start(m.data, { seconds: m.seconds, steps: m.steps, checkpointEvery: m.checkpointEvery }, post));
   else if (m.type === 'continue') void drive(() => TokenizerSession.continueSaved(post));
+  else if (m.type === 'continue-prior') void drive(() => PriorSession.continueSaved(post));
+  else if (m.type === 'prior') void drive(async () => PriorSession.start({ seconds: m.seconds, steps: m.steps, checkpointEvery: m.checkpointEvery }, post));
   else if (m.type === 'pause') session?.pause();
   else if (m.type === 'resume' && session) void drive(async () => session!);
 };
@@ -49,13 +54,14 @@ async function boot(): Promise<void> {
   await init();
   const r = runtime().report;
   const adapter = `${r.description || [r.vendor, r.architecture].filter(Boolean).join(' ') || 'an unnamed WebGPU adapter'}${r.isFallbackAdapter ? ' (fallback adapter)' : ''}`;
-  let saved = null;
+  let saved = null, savedPrior = null;
   try {
     saved = await TokenizerSession.saved();
+    savedPrior = saved && (await PriorSession.saved());
   } catch (e) {
     post({ type: 'status', text: `The saved run could not be read (${messageOf(e)}); a new run will replace it.` });
   }
-  post({ type: 'ready', adapter, saved });
+  post({ type: 'ready', adapter, saved, savedPrior });
 }
 
 boot().catch((e) => post({ type: 'error', message: messageOf(e) }));

@@ -5,10 +5,8 @@
 import { checkpointChecksum } from '../checksum.js';
 import { runtime } from '../../device/runtime.js';
 import { inferenceBatch } from '../../models/tokenizer/config.js';
-import { noGrad } from '../../autograd/tape.js';
-import { encodeTokenCache, type TokenCacheItem } from '../../data/token-cache.js';
-import { tidy } from '../../tensor/scope.js';
-import { tensor } from '../../tensor/tensor.js';
+import { encodeImages } from '../../models/tokenizer/batched-codec.js';
+import { encodeTokenCache } from '../../data/token-cache.js';
 import { parseFlags, type FlagSpec } from '../../io/flags.js';
 import { writeFileAtomicSync } from '../atomic-file.js';
 import { openDataSet } from '../dataset.js';
@@ -31,22 +29,7 @@ export async function encode(argv: string[]): Promise<void> {
   // (batches shrink where one image's activations are large: every binding stays within the device's limit)
   const batch = inferenceBatch(config, Number(f.batch), runtime().maxBindingBytes);
   const loader = new ImageLoader(data, { size: config.size, batch, split: 'all' });
-  const per = config.grid * config.grid;
-  const chunks: Int32Array[] = [];
-  const items: TokenCacheItem[] = [];
-  for (const b of loader.epoch()) {
-    const k = b.items.length;
-    const t = noGrad(() => tidy(() => state.vqvae.encode(tensor(b.images, [k, 3, config.size, config.size])).keepAlive()));
-    chunks.push((await t.toArray()) as Int32Array);
-    t.dispose();
-    for (const it of b.items) items.push({ key: it.key, split: it.heldout ? 'heldout' : 'train', label: it.label });
-  }
-  const tokens = new Uint16Array(items.length * per);
-  let at = 0;
-  for (const c of chunks) {
-    tokens.set(c, at);
-    at += c.length;
-  }
+  const { tokens, items } = await encodeImages(state.vqvae, loader);
   const bytes = encodeTokenCache({
     header: {
       version: 1, codebook: config.codebook, grid: config.grid,

@@ -18,7 +18,7 @@ import { sampleAR } from '../../sample/ar.js';
 import type { TokenCache } from '../../data/token-cache.js';
 import { classFrequencies, classNames, conditionTokens, drawClasses } from '../../models/prior/classes.js';
 import { cachedLogitsOf, drawTokens } from '../../sample/draw-from-prior.js';
-import { classListing, GUIDANCE_FLAGS, parseClass, resolveGuidance } from '../prior-guidance.js';
+import { classListing, GUIDANCE_FLAGS, resolveGuidance } from '../prior-guidance.js';
 import { classBlocks } from '../../models/prior/classes.js';
 import { parseFlags, UsageError, type FlagSpec } from '../../io/flags.js';
 import { checkCacheMatchesPrior, loadPriorRun, readTokenCache } from '../prior-run.js';

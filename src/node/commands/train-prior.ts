@@ -9,21 +9,21 @@
 import { mkdirSync } from 'node:fs';
 import { runtime } from '../../device/runtime.js';
 import { splitTokens } from '../../data/token-cache.js';
-import { checkPriorConfig, D3PM_TIMESTEPS, DIFFUSION_NOISES, kindLabel, makePriorConfig, MASK_DEFAULTS, noiseOf, type DiffusionNoise, type PriorConfig, type PriorKind } from '../../models/prior/config.js';
+import { checkPriorConfig, D3PM_TIMESTEPS, DIFFUSION_NOISES, kindLabel, MASK_DEFAULTS, noiseOf, type DiffusionNoise, type PriorKind } from '../../models/prior/config.js';
 import { NoiseRng } from '../../models/prior/noise.js';
 import { Prior } from '../../models/prior/prior.js';
 import { manualSeed } from '../../nn/init.js';
 import { defaultGenerator, type GeneratorState } from '../../ops/random.js';
-import { classCounts, DEFAULT_LABEL_DROP, dropLabels, makeBatch, PRIOR_DEFAULTS, PriorTrainer } from '../../train/prior-trainer.js';
+import { classCounts, DEFAULT_LABEL_DROP, makeBatch, PRIOR_DEFAULTS } from '../../train/prior-trainer.js';
+import { DEFAULT_EXTRA_NOISE, drawPriorBatch, newPriorRun, priorTrainerFor, restorePriorTraining, type PriorRunConfig } from '../../train/prior-run.js';
 import { RUN_FLAGS } from '../run-flags.js';
 import { StopEstimate } from '../../train/stop-estimate.js';
 import { parseFlags, UsageError, type FlagSpec } from '../../io/flags.js';
-import { expectRunKind, loadLatestCheckpoint, restoreCheckpoint, saveCheckpoint } from '../checkpoint.js';
+import { expectRunKind, loadLatestCheckpoint, saveCheckpoint } from '../checkpoint.js';
 import { installNanTestHook, NanGuard, type NanPolicy } from '../../train/nan-policy.js';
 import { checkCacheMatchesPrior, readTokenCache } from '../prior-run.js';
 import { onInterrupt, progressLine } from '../progress.js';
 import { heldoutLoss } from './eval-prior.js';
-import { hasEMA } from '../../io/run-loader.js';
 
 export const TRAIN_PRIOR_FLAGS: Record<string, FlagSpec> = {
   kind: { type: 'string', help: 'prior kind', default: 'ar', choices: ['ar', 'diffusion', 'mask'] },
@@ -34,7 +34,7 @@ export const TRAIN_PRIOR_FLAGS: Record<string, FlagSpec> = {
   dropout: { type: 'number', help: 'dropout', default: PRIOR_DEFAULTS.dropout, min: 0, max: 0.9 },
   noise: { type: 'string', help: "diffusion: the noise scheme: seed (x_a from x_b, the seed's) or d3pm (uniform noise at a cosine-scheduled level given to the network, x_0 predicted; sample draws from the posterior q(x_s | x_t, x̂_0)) (default seed)", choices: DIFFUSION_NOISES },
   timesteps: { type: 'int', help: `diffusion --noise d3pm: number T of noise levels (each a learned input token) (default ${D3PM_TIMESTEPS})`, min: 2, max: 1000 },
-  'extra-noise': { type: 'number', help: 'diffusion (seed scheme): further fraction replaced to make x_b from x_a', default: 0.1, min: 0, max: 1 },
+  'extra-noise': { type: 'number', help: 'diffusion (seed scheme): further fraction replaced to make x_b from x_a', default: DEFAULT_EXTRA_NOISE, min: 0, max: 1 },
   'min-mask-ratio': { type: 'number', help: `mask: minimum mask ratio of training (MaskGIT's cosine schedule truncated there) (default ${MASK_DEFAULTS.minMaskRatio})`, min: 0, max: 1 },
   'label-smoothing': { type: 'number', help: `label smoothing ε of the training cross-entropy (default: ${MASK_DEFAULTS.labelSmoothing} for mask, as MaskGIT; 0 for ar and diffusion)`, min: 0, max: 1 },
   'class-cond': { type: 'boolean', help: "condition on the cache's labels (class tokens)" },
@@ -49,20 +49,7 @@ export const TRAIN_PRIOR_FLAGS: Record<string, FlagSpec> = {
   ...RUN_FLAGS,
 };
 
-interface RunConfig {
-  prior: PriorConfig;
-  batch: number;
-  lr: number;
-  warmup: number;
-  totalSteps: number;
-  /** the schedule ends where the time budget does (--minutes without --steps or --schedule-steps) */
-  scheduleAuto?: boolean;
-  seed: number;
-  /** absent in runs from before it existed (trained without smoothing) */
-  labelSmoothing?: number;
-  /** decay of the weight average for sampling; absent or 0: none */
-  ema?: number;
-}
+type RunConfig = PriorRunConfig;
 
 export async function trainPrior(argv: string[]): Promise<void> {
   const f = parseFlags(argv, TRAIN_PRIOR_FLAGS, 'train-prior');
@@ -99,22 +86,15 @@ export async function trainPrior(argv: string[]): Promise<void> {
   defaultGenerator().manualSeed(Number(f.seed));
   const run: RunConfig = saved
     ? { ...saved, prior: checkPriorConfig(saved.prior, priorCkpt!.path), totalSteps: Math.max(saved.totalSteps, totalSteps) }
-    : {
-        prior: makePriorConfig({
-          prior: f.kind as PriorKind, codebook: cache.header.codebook, grid: cache.header.grid,
-          classes: classCond ? cache.header.labels.length : 0, tokenizerChecksum: cache.header.tokenizer.checksum,
-          dim: Number(f.dim), layers: Number(f.layers), heads: Number(f.heads), dropout: Number(f.dropout), extraNoise: Number(f['extra-noise']),
-          classNames: classCond ? [...cache.header.labels] : undefined,
-          classCounts: classCond ? classCounts(splitTokens(cache, 'train').labels, cache.header.labels.length) : undefined,
-          labelDrop: classCond ? Number(f['label-drop'] ?? DEFAULT_LABEL_DROP) : undefined,
-          minMaskRatio: f['min-mask-ratio'] !== undefined ? Number(f['min-mask-ratio']) : undefined,
-          noise: (f.noise ?? 'seed') as DiffusionNoise, timesteps: f.timesteps !== undefined ? Number(f.timesteps) : undefined,
-        }),
-        labelSmoothing: f['label-smoothing'] !== undefined ? Number(f['label-smoothing']) : kind === 'mask' ? MASK_DEFAULTS.labelSmoothing : 0,
-        batch: Number(f.batch), lr: Number(f.lr), warmup: Number(f.warmup), totalSteps: totalSteps || PRIOR_DEFAULTS.scheduleSteps, seed: Number(f.seed),
-        scheduleAuto: !totalSteps || undefined,
-        ema: Number(f.ema) || undefined,
-      };
+    : newPriorRun(cache, {
+        kind: f.kind as PriorKind, classCond,
+        dim: Number(f.dim), layers: Number(f.layers), heads: Number(f.heads), dropout: Number(f.dropout), extraNoise: Number(f['extra-noise']),
+        labelDrop: f['label-drop'] !== undefined ? Number(f['label-drop']) : undefined,
+        minMaskRatio: f['min-mask-ratio'] !== undefined ? Number(f['min-mask-ratio']) : undefined,
+        noise: (f.noise ?? 'seed') as DiffusionNoise, timesteps: f.timesteps !== undefined ? Number(f.timesteps) : undefined,
+        labelSmoothing: f['label-smoothing'] !== undefined ? Number(f['label-smoothing']) : undefined,
+        batch: Number(f.batch), lr: Number(f.lr), warmup: Number(f.warmup), totalSteps, seed: Number(f.seed), ema: Number(f.ema),
+      });
   checkCacheMatchesPrior(cache, cachePath, run.prior, out);
   if (saved && f['label-drop'] !== undefined && Number(f['label-drop']) !== (run.prior.labelDrop ?? 0)) {
     console.error(`note: --label-drop ${f['label-drop']} ignored on resume; the run keeps its ${run.prior.labelDrop ?? 0}.`);
@@ -129,17 +109,10 @@ export async function trainPrior(argv: string[]): Promise<void> {
   const held = splitTokens(cache, 'heldout');
   if (!train.count) throw new Error(`token cache '${cachePath}' has no training items.`);
   const prior = new Prior(run.prior);
-  const trainer = new PriorTrainer(prior, { lr: run.lr, totalSteps: run.totalSteps, warmup: run.warmup, labelSmoothing: run.labelSmoothing ?? 0, ema: run.ema });
+  const trainer = priorTrainerFor(prior, run);
   const rng = new NoiseRng(run.seed * 7919 + 1);
   if (priorCkpt) {
-    restoreCheckpoint(priorCkpt, { model: prior, optimizer: trainer.opt });
-    trainer.step = priorCkpt.step;
-    if (trainer.ema) {
-      // the average as saved; a run that kept none until now starts it from the current weights
-      if (hasEMA(priorCkpt.decoded)) restoreCheckpoint(priorCkpt, { ema: trainer.ema.shadow });
-      else trainer.ema.copyFromSource();
-      trainer.ema.updates = priorCkpt.step;
-    }
+    restorePriorTraining(priorCkpt, trainer);
     const saved = priorCkpt.rng as { noise: number; gpu: GeneratorState };
     rng.state = saved.noise;
     defaultGenerator().setState(saved.gpu); // dropout masks continue where they stopped
@@ -179,12 +152,7 @@ export async function trainPrior(argv: string[]): Promise<void> {
   const x = new Int32Array(B * L), labels = new Int32Array(B);
   try {
     while (trainer.step < stopAt && Date.now() < deadline && !interrupted) {
-      for (let b = 0; b < B; b++) {
-        const i = rng.int(train.count);
-        x.set(train.tokens.subarray(i * L, (i + 1) * L), b * L);
-        labels[b] = train.labels[i];
-      }
-      dropLabels(labels, labelDrop, rng); // the null class for classifier-free guidance
+      drawPriorBatch(train, rng, x, labels, labelDrop); // (labels dropped to the null class for classifier-free guidance)
       const end = stopEstimate?.at(trainer.step);
       if (end != null) trainer.setDecaySteps(end);
       trainer.train(makeBatch(run.prior, x, labels, rng));
