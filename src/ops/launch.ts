@@ -78,7 +78,15 @@ export function kernel(name: string, code: string, entry?: string): KernelSource
 
 /**
  * The one template step: rewrites `const NAME: u32 = ...;` declarations of a shader (for values
- * that WGSL requires to be const, such as private array sizes). Everything else is an override.
+ * that WGSL requires to be const, such as private array sizes), then expands unrolled blocks:
+ *
+ *   //#unroll KK COUNT
+ *   ... lines using KK ...
+ *   //#end
+ *
+ * repeats the lines COUNT times (a number, or a const just specialised) with the identifier KK
+ * replaced by `0u`, `1u`, ...: for arguments WGSL requires to be const-expressions (e.g. the lane
+ * of `subgroupBroadcast`). Everything else is an override.
  */
 export function specialize(k: KernelSource, consts: Record<string, number>): KernelSource {
   let code = k.code;
@@ -87,6 +95,12 @@ export function specialize(k: KernelSource, consts: Record<string, number>): Ker
     if (!re.test(code)) throw new Error(`specialize: shader '${k.name}' declares no 'const ${name}: u32'.`);
     code = code.replace(re, `const ${name}: u32 = ${v >>> 0}u;`);
   }
+  code = code.replace(/^[ \t]*\/\/#unroll (\w+) (\w+)[ \t]*\n([\s\S]*?)^[ \t]*\/\/#end[ \t]*\n/gm, (_, id: string, count: string, body: string) => {
+    const n = /^\d+$/.test(count) ? Number(count) : consts[count];
+    if (n === undefined) throw new Error(`specialize: shader '${k.name}' unrolls by '${count}', which is neither a number nor a const specialised here.`);
+    const re = new RegExp(`\\b${id}\\b`, 'g');
+    return Array.from({ length: n }, (_, i) => body.replace(re, `${i}u`)).join('');
+  });
   return { name: `${k.name}${JSON.stringify(consts)}`, code, entry: k.entry };
 }
 
