@@ -61,21 +61,47 @@ export interface MatmulDevice {
 }
 
 /**
- * Lanes per workgroup of the subgroup kernel (S): the adapter's smallest subgroup size, so that a
- * workgroup always lies within one subgroup; null where the device has no subgroups or a size the
- * kernel is not built for (it unrolls S broadcasts per slab: 4 to 32).
+ * Lanes per subgroup of the subgroup kernel (S): the adapter's smallest subgroup size, so that a
+ * workgroup's lanes 0..S-1 always lie within one subgroup; null where the device has no subgroups
+ * or a size the kernel is not built for (it unrolls S broadcasts per slab: 4 to 32).
  */
 export function subgroupLanes(d: MatmulDevice): number | null {
   const s = d.subgroups?.minSize ?? 0;
   return s >= 4 && s <= 32 && (s & (s - 1)) === 0 ? s : null;
 }
 
-/** Rows of C per subgroup (TM of matmul_subgroup.wgsl). */
-export const SUBGROUP_ROWS = 16;
+/**
+ * Subgroups per workgroup of the subgroup kernel, stacked along M: 2 where every subgroup has
+ * exactly S lanes (lavapipe: 8 to 8; 2 measured faster than 1 and 4 there), so that each local row
+ * y of S invocations is one subgroup; 1 where sizes vary (a workgroup of S lanes then always lies
+ * within one subgroup).
+ */
+export function subgroupsPerWorkgroup(d: MatmulDevice): number {
+  return d.subgroups && d.subgroups.minSize === d.subgroups.maxSize ? 2 : 1;
+}
 
-/** The kernel 'auto' takes on a CPU rasteriser: the subgroup one where the device allows it. */
-export function cpuVariant(d: MatmulDevice): 'register' | 'subgroup' {
-  return subgroupLanes(d) !== null ? 'subgroup' : 'register';
+/** Rows of C per subgroup (TM of matmul_subgroup.wgsl): 8 measured faster than 16 and 32 on lavapipe. */
+export const SUBGROUP_ROWS = 8;
+
+/**
+ * B's size (K·N floats per matrix) from which 'auto' keeps the register kernel: measured on lavapipe
+ * (2-core AMD EPYC), the subgroup kernel wins up to K·N = 2^20 (1024³, 1024×4096×256: 1.2–1.6×) and
+ * loses from 2^22 (256×4096×1024: 0.93×, 64×4096×4096: 0.8×), where B no longer stays in the caches
+ * and the register kernel's 64-row workgroups reread it 4× less often than these 16-row ones.
+ */
+const SUBGROUP_MAX_B = 2 ** 22;
+
+/**
+ * The kernel 'auto' takes on a CPU rasteriser for an M×K·K×N product: the subgroup one where the
+ * device allows it, unless the product is too thin to fill its blocks (fewer than 8 rows, or columns
+ * for fewer than half the lanes: the register kernel's 1-wide blocks fit those), B is large
+ * (SUBGROUP_MAX_B), or its grid would pass the device's workgroups-per-dimension limit.
+ */
+export function cpuVariant(d: MatmulDevice, M: number, K: number, N: number, maxWorkgroups = 65535): 'register' | 'subgroup' {
+  const S = subgroupLanes(d);
+  if (S === null || M < SUBGROUP_ROWS || N < 2 * S || K * N >= SUBGROUP_MAX_B) return 'register';
+  const gx = Math.ceil(M / (SUBGROUP_ROWS * subgroupsPerWorkgroup(d))), gy = Math.ceil(N / (4 * S));
+  return gx <= maxWorkgroups && gy <= maxWorkgroups ? 'subgroup' : 'register';
 }
 
 function currentDevice(): MatmulDevice {
@@ -123,19 +149,23 @@ export function chooseTile(M: number, N: number, batch: number, fits: (t: Tile) 
   return usable.find((n) => count(n) >= FILL_WORKGROUPS) ?? usable[usable.length - 1] ?? null;
 }
 
-function resolveVariant(v: MatmulVariant, M: number, N: number, batch: number): 'register' | 'subgroup' | Vec4TileName | TileName {
+function resolveVariant(v: MatmulVariant, M: number, K: number, N: number, batch: number): 'register' | 'subgroup' | Vec4TileName | TileName {
   if (v === 'register') return v;
   if (v === 'subgroup') {
-    if (subgroupLanes(currentDevice()) === null) {
-      const sg = runtime().report.subgroups;
+    const d = currentDevice();
+    if (subgroupLanes(d) === null) {
+      const sg = d.subgroups;
       throw new Error(
         `matmul: the 'subgroup' variant needs a device with the 'subgroups' feature and a subgroup size of 4 to 32; this one has ${sg ? `subgroup sizes ${sg.minSize}–${sg.maxSize}` : 'no subgroups'} (use 'auto').`,
       );
     }
-    return v;
+    // Forced on any shape (tests), except a grid beyond the device's limit: the register kernel then.
+    const S = subgroupLanes(d)!, maxDim = runtime().limits.maxComputeWorkgroupsPerDimension;
+    const fits = Math.ceil(M / (SUBGROUP_ROWS * subgroupsPerWorkgroup(d))) <= maxDim && Math.ceil(N / (4 * S)) <= maxDim;
+    return fits ? v : 'register';
   }
   if (isVec4(v)) return tileFits(VEC4_TILES[v]) ? v : (chooseTile(M, N, batch) ?? 'register');
-  if (v === 'auto' && runtime().isCpu) return cpuVariant(currentDevice());
+  if (v === 'auto' && runtime().isCpu) return cpuVariant(currentDevice(), M, K, N, runtime().limits.maxComputeWorkgroupsPerDimension);
   if (v !== 'auto' && v !== 'tiled') return tileFits(TILES[v]) ? v : (chooseTile(M, N, batch) ?? 'register');
   return chooseTile(M, N, batch) ?? 'register';
 }
@@ -196,7 +226,7 @@ export function matmulRaw(a: Tensor, b: Tensor, alpha = 1, variant: MatmulVarian
   if (!av) { A = denseBatch(a, batchShape); av = batchView(A, batchShape)!; }
   let bv = batchView(B, batchShape);
   if (!bv) { B = denseBatch(b, batchShape); bv = batchView(B, batchShape)!; }
-  const kind = resolveVariant(variant, M, N, batch);
+  const kind = resolveVariant(variant, M, K, N, batch);
   const TM = blockEdge(M), TN = blockEdge(N), WG = 8;
   const maxZ = runtime().limits.maxComputeWorkgroupsPerDimension;
   // Very large batches are split into chunks of the z grid limit.
@@ -210,8 +240,12 @@ export function matmulRaw(a: Tensor, b: Tensor, alpha = 1, variant: MatmulVarian
       .f32(alpha)
       .u32(b0 * M * N, 0);
     if (kind === 'subgroup') {
-      const S = subgroupLanes(currentDevice())!;
-      launch(subgroupKernel(SUBGROUP_ROWS, S), p, [A, B, out], [Math.ceil(N / (4 * S)), Math.ceil(M / SUBGROUP_ROWS), nb]);
+      const d = currentDevice();
+      const S = subgroupLanes(d)!, WGY = subgroupsPerWorkgroup(d);
+      // B's k rows as vec4s where its columns are dense and every vec4 is aligned (binding 4: B again).
+      const bVec4 = bv.cs === 1 && N % 4 === 0 && [B.offset, bv.bs, bv.rs].every((x) => x % 4 === 0);
+      const grid: [number, number, number] = [Math.ceil(M / (SUBGROUP_ROWS * WGY)), Math.ceil(N / (4 * S)), nb];
+      launch(subgroupKernel(SUBGROUP_ROWS, S), p, [A, B, out, B], grid, { B_VEC4: bVec4 ? 1 : 0, WGY });
     } else if (kind !== 'register') {
       // Coalesce the slab loads along whichever operand index is contiguous.
       const constants = { A_K_FAST: av.rs === 1 && av.cs !== 1 ? 0 : 1, B_N_FAST: bv.rs === 1 && bv.cs !== 1 ? 0 : 1 };
