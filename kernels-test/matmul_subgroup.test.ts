@@ -87,6 +87,24 @@ describe('matmul subgroup kernel (where the device has subgroups)', () => {
     await expectProduct(() => matmulRaw(vq.tensor(a, [Z, M, K]), B(), 0.5, 'subgroup'), want, 'batched, offset B', K);
   });
 
+  it('sums in the register kernel\'s order: bitwise equal to it (Node and a browser without subgroups agree)', async () => {
+    if (!hasSubgroups()) return;
+    const rng = new Rng(23);
+    for (const [M, K, N] of [
+      [33, 77, 40],
+      [16, 9, 35],
+    ]) {
+      const a = rng.array(M * K), b = rng.array(K * N);
+      const run = async (v: 'register' | 'subgroup') => {
+        const t = matmulRaw(vq.tensor(a, [M, K]), vq.tensor(b, [K, N]), 1.5, v);
+        const r = await t.toArray();
+        t.dispose();
+        return r;
+      };
+      expect(await run('subgroup')).toEqual(await run('register'));
+    }
+  });
+
   it('is what auto takes on this CPU adapter, and gives the same product as the register kernel', async () => {
     if (!hasSubgroups() || !vq.runtime().isCpu) return;
     const rng = new Rng(5);
