@@ -84,22 +84,15 @@ export function subgroupsPerWorkgroup(d: MatmulDevice): number {
 export const SUBGROUP_ROWS = 8;
 
 /**
- * B's size (K·N floats per matrix) from which 'auto' keeps the register kernel: measured on lavapipe
- * (2-core AMD EPYC), the subgroup kernel wins up to K·N = 2^20 (1024³, 1024×4096×256: 1.2–1.6×) and
- * loses from 2^22 (256×4096×1024: 0.93×, 64×4096×4096: 0.8×), where B no longer stays in the caches
- * and the register kernel's 64-row workgroups reread it 4× less often than these 16-row ones.
+ * The kernel 'auto' takes on a CPU rasteriser for an M×N product: the subgroup one where the
+ * device allows it (on lavapipe 1.1–2.2× the register kernel, about equal where B outgrows the
+ * caches: docs/kernels-on-cpu.md), unless the product is too thin to fill its blocks (fewer than 8
+ * rows, or columns for fewer than half the lanes: the register kernel's 1-wide blocks fit those) or
+ * its grid would pass the device's workgroups-per-dimension limit.
  */
-const SUBGROUP_MAX_B = 2 ** 22;
-
-/**
- * The kernel 'auto' takes on a CPU rasteriser for an M×K·K×N product: the subgroup one where the
- * device allows it, unless the product is too thin to fill its blocks (fewer than 8 rows, or columns
- * for fewer than half the lanes: the register kernel's 1-wide blocks fit those), B is large
- * (SUBGROUP_MAX_B), or its grid would pass the device's workgroups-per-dimension limit.
- */
-export function cpuVariant(d: MatmulDevice, M: number, K: number, N: number, maxWorkgroups = 65535): 'register' | 'subgroup' {
+export function cpuVariant(d: MatmulDevice, M: number, N: number, maxWorkgroups = 65535): 'register' | 'subgroup' {
   const S = subgroupLanes(d);
-  if (S === null || M < SUBGROUP_ROWS || N < 2 * S || K * N >= SUBGROUP_MAX_B) return 'register';
+  if (S === null || M < SUBGROUP_ROWS || N < 2 * S) return 'register';
   const gx = Math.ceil(M / (SUBGROUP_ROWS * subgroupsPerWorkgroup(d))), gy = Math.ceil(N / (4 * S));
   return gx <= maxWorkgroups && gy <= maxWorkgroups ? 'subgroup' : 'register';
 }
@@ -165,7 +158,7 @@ function resolveVariant(v: MatmulVariant, M: number, K: number, N: number, batch
     return fits ? v : 'register';
   }
   if (isVec4(v)) return tileFits(VEC4_TILES[v]) ? v : (chooseTile(M, N, batch) ?? 'register');
-  if (v === 'auto' && runtime().isCpu) return cpuVariant(currentDevice(), M, K, N, runtime().limits.maxComputeWorkgroupsPerDimension);
+  if (v === 'auto' && runtime().isCpu) return cpuVariant(currentDevice(), M, N, runtime().limits.maxComputeWorkgroupsPerDimension);
   if (v !== 'auto' && v !== 'tiled') return tileFits(TILES[v]) ? v : (chooseTile(M, N, batch) ?? 'register');
   return chooseTile(M, N, batch) ?? 'register';
 }
