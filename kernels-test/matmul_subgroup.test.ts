@@ -1,10 +1,10 @@
 // matmul_subgroup.wgsl ('subgroup' variant): where the device has subgroups (Dawn on lavapipe), the
 // variant forced against the float64 reference on shapes awkward for its tiles (8 rows × 4·S
 // columns per subgroup, two subgroups per workgroup, K in slabs of S = 8 with a tail; 1, primes),
-// batched, transposed and
-// sliced operands (the scalar and vec4 B paths); where it has none (Chromium's compat adapter),
-// that 'auto' falls back and forcing the variant gives one clear error. The choice logic on fake
-// adapter descriptions runs everywhere. (matmul.test.ts runs its shared cases on this variant too.)
+// batched, transposed and sliced operands (the scalar and vec4 B paths), and bitwise against the
+// register kernel; where it has none (Chromium's compat adapter), that 'auto' falls back and forcing
+// the variant gives one clear error. The choice logic on fake adapter descriptions runs everywhere.
+// (matmul.test.ts runs its shared cases on this variant too.)
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as vq from '../src/index.js';
