@@ -1,5 +1,5 @@
-// matmul: both kernels ('register' = matmul.wgsl, 'tiled' = matmul_tiled.wgsl in each of its three
-// tiles) against the float64 reference on awkward shapes, strided operands (transposed, sliced), broadcast batches, and
+// matmul: every kernel ('register' = matmul.wgsl, 'subgroup' = matmul_subgroup.wgsl where the device
+// has subgroups, 'tiled' = matmul_tiled.wgsl in each of its three tiles, the vec4 tiles) against the float64 reference on awkward shapes, strided operands (transposed, sliced), broadcast batches, and
 // gradients by finite differences.
 
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,14 @@ import { chooseTile, matmulRaw, type MatmulVariant } from '../src/ops/matmul.js'
 import { gradcheck } from './gradcheck.js';
 import { firstMismatch, matmul as refMatmul, Rng } from './reference.js';
 
-const VARIANTS: MatmulVariant[] = ['register', 'tiled', 'tiled32', 'tiled64', 'tiled128', 'tiled64v4', 'tiled128v4'];
+// 'subgroup' where the device has subgroups (Dawn on lavapipe; not Chromium's compat adapter, where
+// matmul_subgroup.test.ts checks the fallback instead).
+await vq.init();
+const VARIANTS: MatmulVariant[] = [
+  'register',
+  ...(vq.runtime().report.subgroups ? (['subgroup'] as const) : []),
+  'tiled', 'tiled32', 'tiled64', 'tiled128', 'tiled64v4', 'tiled128v4',
+];
 
 /** A host matrix batch: data is dense [batch, rows, cols]. */
 interface HostMats {

@@ -10,6 +10,11 @@ export interface AdapterReport {
   host: 'browser' | 'node';
   features: string[];
   limits: Record<string, number>;
+  /**
+   * The adapter's subgroup sizes (GPUAdapterInfo.subgroupMinSize/MaxSize) where the device was
+   * created with the `subgroups` feature, else null: kernels that use subgroups check this.
+   */
+  subgroups: { minSize: number; maxSize: number } | null;
 }
 
 export const NO_ADAPTER_MESSAGE =
@@ -74,6 +79,9 @@ export async function acquireDevice(features: GPUFeatureName[] = []): Promise<Ac
   const requiredFeatures = features.filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   const info = adapter.info ?? ({} as GPUAdapterInfo);
+  const sg = info as unknown as { subgroupMinSize?: number; subgroupMaxSize?: number };
+  const subgroups =
+    device.features.has('subgroups') && (sg.subgroupMinSize ?? 0) > 0 ? { minSize: sg.subgroupMinSize!, maxSize: sg.subgroupMaxSize ?? sg.subgroupMinSize! } : null;
   const limits: Record<string, number> = {};
   for (const k of WANTED_LIMITS) limits[k] = (device.limits as unknown as Record<string, number>)[k];
   limits.minStorageBufferOffsetAlignment = device.limits.minStorageBufferOffsetAlignment;
@@ -86,6 +94,7 @@ export async function acquireDevice(features: GPUFeatureName[] = []): Promise<Ac
     host: inBrowser ? 'browser' : 'node',
     features: [...adapter.features].sort(),
     limits,
+    subgroups,
   };
   return { device, adapter, report };
 }

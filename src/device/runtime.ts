@@ -384,7 +384,9 @@ let pendingInit: Promise<Runtime> | null = null;
 export function init(): Promise<Runtime> {
   if (current) return Promise.resolve(current);
   if (!pendingInit) {
-    pendingInit = acquireDevice(envFlag('VQGPU_PROFILE') ? ['timestamp-query'] : []).then(({ device, report }) => (current = new Runtime(device, report)));
+    // `subgroups` where the adapter has it: the subgroup matmul for CPU adapters (ops/matmul.ts).
+    const features: GPUFeatureName[] = ['subgroups' as GPUFeatureName, ...(envFlag('VQGPU_PROFILE') ? (['timestamp-query'] as const) : [])];
+    pendingInit = acquireDevice(features).then(({ device, report }) => (current = new Runtime(device, report)));
     pendingInit.catch(() => (pendingInit = null));
   }
   return pendingInit;

@@ -78,7 +78,16 @@ export function kernel(name: string, code: string, entry?: string): KernelSource
 
 /**
  * The one template step: rewrites `const NAME: u32 = ...;` declarations of a shader (for values
- * that WGSL requires to be const, such as private array sizes). Everything else is an override.
+ * that WGSL requires to be const, such as private array sizes), then expands unrolled blocks:
+ *
+ *   //#unroll KK COUNT
+ *   ... lines using KK ...
+ *   //#end KK
+ *
+ * repeats the lines COUNT times (a number, or a const just specialised) with the identifier KK
+ * replaced by `0u`, `1u`, ...: for arguments WGSL requires to be const-expressions (e.g. the lane
+ * of `subgroupBroadcast`, or indices of private arrays that must stay registers). Blocks nest (each
+ * names its own identifier). Everything else is an override.
  */
 export function specialize(k: KernelSource, consts: Record<string, number>): KernelSource {
   let code = k.code;
@@ -86,6 +95,15 @@ export function specialize(k: KernelSource, consts: Record<string, number>): Ker
     const re = new RegExp(`const ${name}: u32 = [^;]+;`);
     if (!re.test(code)) throw new Error(`specialize: shader '${k.name}' declares no 'const ${name}: u32'.`);
     code = code.replace(re, `const ${name}: u32 = ${v >>> 0}u;`);
+  }
+  // Outermost blocks first; each copy's inner blocks on the next round.
+  const block = /^[ \t]*\/\/#unroll (\w+) (\w+)[ \t]*\n([\s\S]*?)^[ \t]*\/\/#end \1[ \t]*\n/m;
+  for (let m = block.exec(code); m; m = block.exec(code)) {
+    const [all, id, count, body] = m;
+    const n = /^\d+$/.test(count) ? Number(count) : consts[count];
+    if (n === undefined) throw new Error(`specialize: shader '${k.name}' unrolls by '${count}', which is neither a number nor a const specialised here.`);
+    const re = new RegExp(`\\b${id}\\b`, 'g');
+    code = code.slice(0, m.index) + Array.from({ length: n }, (_, i) => body.replace(re, `${i}u`)).join('') + code.slice(m.index + all.length);
   }
   return { name: `${k.name}${JSON.stringify(consts)}`, code, entry: k.entry };
 }

@@ -3,10 +3,14 @@
 // Two kernels read the same Params and strides:
 //   'register' (matmul.wgsl)       each invocation keeps a TM×TN block of C in registers, no barriers:
 //                                  the fast one on CPU rasterisers (llvmpipe), where barriers are costly;
+//   'subgroup' (matmul_subgroup.wgsl) a subgroup shares a block of rows of C and passes A's values
+//                                  between its lanes by subgroupBroadcast: the fast one on CPU
+//                                  rasterisers whose device has the `subgroups` feature (lavapipe);
 //   'tiled'    (matmul_tiled.wgsl) tiles of C staged in workgroup memory: the one for real GPUs;
 //              32×32, 64×64 or 128×128 by the product's size ('tiled32' … 'tiled128' force one).
 
 import matmulSrc from '../../shaders/matmul.wgsl';
+import subgroupSrc from '../../shaders/matmul_subgroup.wgsl';
 import tiledSrc from '../../shaders/matmul_tiled.wgsl';
 import tiledVec4Src from '../../shaders/matmul_tiled_vec4.wgsl';
 import { noGrad, record } from '../autograd/tape.js';
@@ -17,6 +21,7 @@ import { fmt, kernel, launch, Params, specialize } from './launch.js';
 import { copyInto, reshape, sumTo, transpose } from './layout.js';
 
 const REGISTER = kernel('matmul', matmulSrc);
+const SUBGROUP = kernel('matmul_subgroup', subgroupSrc);
 const TILED = kernel('matmul_tiled', tiledSrc);
 /** Square tiles with vec4 reads of workgroup memory (8×8 of C per invocation, WG×WG invocations, BK 8). */
 const TILED_VEC4 = kernel('matmul_tiled_vec4', tiledVec4Src);
@@ -46,7 +51,56 @@ const FILL_WORKGROUPS = 256;
  * Which kernel: 'auto' picks 'register' on CPU rasterisers and 'tiled' elsewhere; 'tiled' picks its
  * tile by the product's size; the rest force one (tests and the bench).
  */
-export type MatmulVariant = 'auto' | 'register' | 'tiled' | TileName | Vec4TileName;
+export type MatmulVariant = 'auto' | 'register' | 'subgroup' | 'tiled' | TileName | Vec4TileName;
+
+/** What the kernel choice reads of the device (a fake one in tests): its class and subgroup sizes. */
+export interface MatmulDevice {
+  isCpu: boolean;
+  /** null where the device was created without the `subgroups` feature */
+  subgroups: { minSize: number; maxSize: number } | null;
+}
+
+/**
+ * Lanes per subgroup of the subgroup kernel (S): the adapter's smallest subgroup size, so that a
+ * workgroup's lanes 0..S-1 always lie within one subgroup; null where the device has no subgroups
+ * or a size the kernel is not built for (it unrolls S broadcasts per slab: 4 to 32).
+ */
+export function subgroupLanes(d: MatmulDevice): number | null {
+  const s = d.subgroups?.minSize ?? 0;
+  return s >= 4 && s <= 32 && (s & (s - 1)) === 0 ? s : null;
+}
+
+/**
+ * Subgroups per workgroup of the subgroup kernel, stacked along M: 2 where every subgroup has
+ * exactly S lanes (lavapipe: 8 to 8; 2 measured faster than 1 and 4 there), so that each local row
+ * y of S invocations is one subgroup; 1 where sizes vary (a workgroup of S lanes then always lies
+ * within one subgroup).
+ */
+export function subgroupsPerWorkgroup(d: MatmulDevice): number {
+  return d.subgroups && d.subgroups.minSize === d.subgroups.maxSize ? 2 : 1;
+}
+
+/** Rows of C per subgroup (TM of matmul_subgroup.wgsl): 8 measured faster than 16 and 32 on lavapipe. */
+export const SUBGROUP_ROWS = 8;
+
+/**
+ * The kernel 'auto' takes on a CPU rasteriser for an M×N product: the subgroup one where the
+ * device allows it (on lavapipe 1.1–2.2× the register kernel, about equal where B outgrows the
+ * caches: docs/kernels-on-cpu.md), unless the product is too thin to fill its blocks (fewer than 8
+ * rows, or columns for fewer than half the lanes: the register kernel's 1-wide blocks fit those) or
+ * its grid would pass the device's workgroups-per-dimension limit.
+ */
+export function cpuVariant(d: MatmulDevice, M: number, N: number, maxWorkgroups = 65535): 'register' | 'subgroup' {
+  const S = subgroupLanes(d);
+  if (S === null || M < SUBGROUP_ROWS || N < 2 * S) return 'register';
+  const gx = Math.ceil(M / (SUBGROUP_ROWS * subgroupsPerWorkgroup(d))), gy = Math.ceil(N / (4 * S));
+  return gx <= maxWorkgroups && gy <= maxWorkgroups ? 'subgroup' : 'register';
+}
+
+function currentDevice(): MatmulDevice {
+  const rt = runtime();
+  return { isCpu: rt.isCpu, subgroups: rt.report.subgroups };
+}
 
 /**
  * Register block edge for a matrix dimension: 8 (measured best on lavapipe; about 2× a 4×4 block),
@@ -61,6 +115,14 @@ function registerKernel(TM: number, TN: number): KernelSource {
   const key = `${TM}x${TN}`;
   let k = registerKernels.get(key);
   if (!k) registerKernels.set(key, (k = specialize(REGISTER, { TM, TN })));
+  return k;
+}
+
+const subgroupKernels = new Map<string, KernelSource>();
+function subgroupKernel(TM: number, S: number): KernelSource {
+  const key = `${TM}x${S}`;
+  let k = subgroupKernels.get(key);
+  if (!k) subgroupKernels.set(key, (k = specialize(SUBGROUP, { TM, S })));
   return k;
 }
 
@@ -80,10 +142,23 @@ export function chooseTile(M: number, N: number, batch: number, fits: (t: Tile) 
   return usable.find((n) => count(n) >= FILL_WORKGROUPS) ?? usable[usable.length - 1] ?? null;
 }
 
-function resolveVariant(v: MatmulVariant, M: number, N: number, batch: number): 'register' | Vec4TileName | TileName {
+function resolveVariant(v: MatmulVariant, M: number, K: number, N: number, batch: number): 'register' | 'subgroup' | Vec4TileName | TileName {
   if (v === 'register') return v;
+  if (v === 'subgroup') {
+    const d = currentDevice();
+    if (subgroupLanes(d) === null) {
+      const sg = d.subgroups;
+      throw new Error(
+        `matmul: the 'subgroup' variant needs a device with the 'subgroups' feature and a subgroup size of 4 to 32; this one has ${sg ? `subgroup sizes ${sg.minSize}–${sg.maxSize}` : 'no subgroups'} (use 'auto').`,
+      );
+    }
+    // Forced on any shape (tests), except a grid beyond the device's limit: the register kernel then.
+    const S = subgroupLanes(d)!, maxDim = runtime().limits.maxComputeWorkgroupsPerDimension;
+    const fits = Math.ceil(M / (SUBGROUP_ROWS * subgroupsPerWorkgroup(d))) <= maxDim && Math.ceil(N / (4 * S)) <= maxDim;
+    return fits ? v : 'register';
+  }
   if (isVec4(v)) return tileFits(VEC4_TILES[v]) ? v : (chooseTile(M, N, batch) ?? 'register');
-  if (v === 'auto' && runtime().isCpu) return 'register';
+  if (v === 'auto' && runtime().isCpu) return cpuVariant(currentDevice(), M, N, runtime().limits.maxComputeWorkgroupsPerDimension);
   if (v !== 'auto' && v !== 'tiled') return tileFits(TILES[v]) ? v : (chooseTile(M, N, batch) ?? 'register');
   return chooseTile(M, N, batch) ?? 'register';
 }
@@ -144,7 +219,7 @@ export function matmulRaw(a: Tensor, b: Tensor, alpha = 1, variant: MatmulVarian
   if (!av) { A = denseBatch(a, batchShape); av = batchView(A, batchShape)!; }
   let bv = batchView(B, batchShape);
   if (!bv) { B = denseBatch(b, batchShape); bv = batchView(B, batchShape)!; }
-  const kind = resolveVariant(variant, M, N, batch);
+  const kind = resolveVariant(variant, M, K, N, batch);
   const TM = blockEdge(M), TN = blockEdge(N), WG = 8;
   const maxZ = runtime().limits.maxComputeWorkgroupsPerDimension;
   // Very large batches are split into chunks of the z grid limit.
@@ -157,7 +232,14 @@ export function matmulRaw(a: Tensor, b: Tensor, alpha = 1, variant: MatmulVarian
       .u32(M * N)
       .f32(alpha)
       .u32(b0 * M * N, 0);
-    if (kind !== 'register') {
+    if (kind === 'subgroup') {
+      const d = currentDevice();
+      const S = subgroupLanes(d)!, WGY = subgroupsPerWorkgroup(d);
+      // B's k rows as vec4s where its columns are dense and every vec4 is aligned (binding 4: B again).
+      const bVec4 = bv.cs === 1 && N % 4 === 0 && [B.offset, bv.bs, bv.rs].every((x) => x % 4 === 0);
+      const grid: [number, number, number] = [Math.ceil(M / (SUBGROUP_ROWS * WGY)), Math.ceil(N / (4 * S)), nb];
+      launch(subgroupKernel(SUBGROUP_ROWS, S), p, [A, B, out, B], grid, { B_VEC4: bVec4 ? 1 : 0, WGY });
+    } else if (kind !== 'register') {
       // Coalesce the slab loads along whichever operand index is contiguous.
       const constants = { A_K_FAST: av.rs === 1 && av.cs !== 1 ? 0 : 1, B_N_FAST: bv.rs === 1 && bv.cs !== 1 ? 0 : 1 };
       const t = isVec4(kind) ? VEC4_TILES[kind] : TILES[kind];

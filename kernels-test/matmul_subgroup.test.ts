@@ -1,0 +1,164 @@
+// matmul_subgroup.wgsl ('subgroup' variant): where the device has subgroups (Dawn on lavapipe), the
+// variant forced against the float64 reference on shapes awkward for its tiles (8 rows × 4·S
+// columns per subgroup, two subgroups per workgroup, K in slabs of S = 8 with a tail; 1, primes),
+// batched, transposed and sliced operands (the scalar and vec4 B paths), and bitwise against the
+// register kernel; where it has none (Chromium's compat adapter), that 'auto' falls back and forcing
+// the variant gives one clear error. The choice logic on fake adapter descriptions runs everywhere.
+// (matmul.test.ts runs its shared cases on this variant too.)
+
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as vq from '../src/index.js';
+import { cpuVariant, matmulRaw, subgroupLanes, subgroupsPerWorkgroup, type MatmulDevice } from '../src/ops/matmul.js';
+import { firstMismatch, matmul as refMatmul, Rng } from './reference.js';
+
+beforeAll(async () => {
+  await vq.init();
+});
+
+const hasSubgroups = () => subgroupLanes({ isCpu: vq.runtime().isCpu, subgroups: vq.runtime().report.subgroups }) !== null;
+
+/** Host transpose of a [rows, cols] matrix. */
+function hostT(a: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(a.length);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = a[i * cols + j];
+  return out;
+}
+
+async function expectProduct(f: () => vq.Tensor, want: Float32Array, label: string, K: number): Promise<void> {
+  const t = vq.tidy(f);
+  const got = await t.toArray();
+  t.dispose();
+  const atol = 4e-5 * Math.max(1, Math.sqrt(K));
+  const i = firstMismatch(got, want, atol, 1e-4);
+  if (i >= 0) expect.fail(`${label}: element ${i} is ${got[i]}, expected ${want[i]}`);
+}
+
+describe('matmul subgroup kernel (where the device has subgroups)', () => {
+  const shapes: [number, number, number][] = [
+    [1, 1, 1],
+    [1, 8, 4], // one row, one slab, one lane's vec4
+    [16, 8, 32], // exactly one workgroup tile, one slab
+    [17, 9, 33], // one past the tile in every dimension, a 1-step K tail
+    [13, 7, 5], // K shorter than a slab: only the tail
+    [31, 64, 36], // N a multiple of 4 (vec4 B) but not of the 32-column tile
+    [97, 131, 61], // primes
+    [48, 1000, 100], // long K
+    [2048 / 32, 128, 384 / 4], // a scaled-down transformer product
+  ];
+
+  it.each(shapes)('dense %i×%i×%i', async (M, K, N) => {
+    if (!hasSubgroups()) return;
+    const rng = new Rng(M * 7919 + K * 31 + N);
+    const a = rng.array(M * K), b = rng.array(K * N);
+    await expectProduct(() => matmulRaw(vq.tensor(a, [M, K]), vq.tensor(b, [K, N]), 1, 'subgroup'), refMatmul(a, b, 1, M, K, N), `${M}×${K}×${N}`, K);
+  });
+
+  it.each([
+    [true, false],
+    [false, true],
+    [true, true],
+  ])('transposed views (a: %s, b: %s) at 37×53×29 and 40×19×64', async (ta, tb) => {
+    if (!hasSubgroups()) return;
+    for (const [M, K, N] of [
+      [37, 53, 29],
+      [40, 19, 64],
+    ]) {
+      const rng = new Rng(M + K + N);
+      const a = rng.array(M * K), b = rng.array(K * N);
+      const product = () => {
+        const A = ta ? vq.transpose(vq.tensor(hostT(a, M, K), [K, M])) : vq.tensor(a, [M, K]);
+        const B = tb ? vq.transpose(vq.tensor(hostT(b, K, N), [N, K])) : vq.tensor(b, [K, N]);
+        return matmulRaw(A, B, 1, 'subgroup');
+      };
+      await expectProduct(product, refMatmul(a, b, 1, M, K, N), `transposed ${ta}/${tb} ${M}×${K}×${N}`, K);
+    }
+  });
+
+  it('batched, alpha, and a B whose offset is not a multiple of 4 (the scalar B path)', async () => {
+    if (!hasSubgroups()) return;
+    const rng = new Rng(17);
+    const [Z, M, K, N] = [3, 21, 19, 40];
+    const a = rng.array(Z * M * K), b = rng.array(Z * K * N);
+    const want = refMatmul(a, b, Z, M, K, N).map((v) => 0.5 * v);
+    await expectProduct(() => matmulRaw(vq.tensor(a, [Z, M, K]), vq.tensor(b, [Z, K, N]), 0.5, 'subgroup'), want, 'batched', K);
+    // B as a view at offset 1 of a longer buffer: same values, misaligned for vec4 loads.
+    const padded = new Float32Array(b.length + 1);
+    padded.set(b, 1);
+    const B = () => vq.reshape(vq.slice(vq.tensor(padded, [padded.length]), 0, 1, padded.length), [Z, K, N]);
+    await expectProduct(() => matmulRaw(vq.tensor(a, [Z, M, K]), B(), 0.5, 'subgroup'), want, 'batched, offset B', K);
+  });
+
+  it('sums in the register kernel\'s order: bitwise equal to it (Node and a browser without subgroups agree)', async () => {
+    if (!hasSubgroups()) return;
+    const rng = new Rng(23);
+    for (const [M, K, N] of [
+      [33, 77, 40],
+      [16, 9, 35],
+    ]) {
+      const a = rng.array(M * K), b = rng.array(K * N);
+      const run = async (v: 'register' | 'subgroup') => {
+        const t = matmulRaw(vq.tensor(a, [M, K]), vq.tensor(b, [K, N]), 1.5, v);
+        const r = await t.toArray();
+        t.dispose();
+        return r;
+      };
+      expect(await run('subgroup')).toEqual(await run('register'));
+    }
+  });
+
+  it('is what auto takes on this CPU adapter, and gives the same product as the register kernel', async () => {
+    if (!hasSubgroups() || !vq.runtime().isCpu) return;
+    const rng = new Rng(5);
+    const [M, K, N] = [40, 24, 36];
+    const a = rng.array(M * K), b = rng.array(K * N);
+    const run = async (v: 'auto' | 'subgroup') => {
+      const t = matmulRaw(vq.tensor(a, [M, K]), vq.tensor(b, [K, N]), 1, v);
+      const r = await t.toArray();
+      t.dispose();
+      return r;
+    };
+    // Same kernel, same summation order: bitwise equal.
+    expect(await run('auto')).toEqual(await run('subgroup'));
+  });
+});
+
+describe('matmul subgroup kernel (where the device has none)', () => {
+  it("'auto' falls back to another kernel, and forcing 'subgroup' is one clear error", async () => {
+    if (hasSubgroups()) return;
+    const rng = new Rng(3);
+    const [M, K, N] = [9, 10, 11];
+    const a = rng.array(M * K), b = rng.array(K * N);
+    await expectProduct(() => matmulRaw(vq.tensor(a, [M, K]), vq.tensor(b, [K, N])), refMatmul(a, b, 1, M, K, N), 'auto fallback', K);
+    vq.tidy(() => {
+      expect(() => matmulRaw(vq.zeros([2, 3]), vq.zeros([3, 4]), 1, 'subgroup')).toThrow(/'subgroup' variant needs a device with the 'subgroups' feature/);
+    });
+  });
+});
+
+describe('matmul kernel choice on CPU adapters (fake adapter descriptions)', () => {
+  const dev = (subgroups: MatmulDevice['subgroups']): MatmulDevice => ({ isCpu: true, subgroups });
+  const lvp = dev({ minSize: 8, maxSize: 8 }); // lavapipe (AVX2 lanes)
+  it('takes the subgroup kernel where the device has subgroups of 4 to 32 lanes', () => {
+    expect(subgroupLanes(lvp)).toBe(8);
+    expect(subgroupLanes(dev({ minSize: 16, maxSize: 16 }))).toBe(16);
+    expect(subgroupLanes(dev({ minSize: 4, maxSize: 64 }))).toBe(4); // the smallest size: S lanes lie within one subgroup
+    expect(cpuVariant(lvp, 1024, 1024)).toBe('subgroup');
+    expect(cpuVariant(lvp, 2048, 128)).toBe('subgroup');
+    expect(cpuVariant(lvp, 64, 4096)).toBe('subgroup'); // large B: parity measured, no exception
+  });
+  it('stacks subgroups in a workgroup only where every subgroup has the same size', () => {
+    expect(subgroupsPerWorkgroup(lvp)).toBe(2);
+    expect(subgroupsPerWorkgroup(dev({ minSize: 4, maxSize: 64 }))).toBe(1);
+  });
+  it('falls back to the register kernel without subgroups, with sizes the kernel is not built for, on thin products and beyond the grid limit', () => {
+    expect(subgroupLanes(dev(null))).toBeNull(); // Chromium's compat adapter
+    expect(cpuVariant(dev(null), 1024, 1024)).toBe('register');
+    expect(cpuVariant(dev({ minSize: 1, maxSize: 1 }), 1024, 1024)).toBe('register');
+    expect(cpuVariant(dev({ minSize: 64, maxSize: 64 }), 1024, 1024)).toBe('register');
+    expect(cpuVariant(dev({ minSize: 12, maxSize: 12 }), 1024, 1024)).toBe('register');
+    expect(cpuVariant(lvp, 4, 1024)).toBe('register'); // fewer rows than a subgroup's block
+    expect(cpuVariant(lvp, 1024, 8)).toBe('register'); // columns for a quarter of the lanes
+    expect(cpuVariant(lvp, 1024, 16)).toBe('subgroup');
+    expect(cpuVariant(lvp, 16 * 70000, 64)).toBe('register'); // 70000 row blocks of 16
+  });
+});

@@ -1,0 +1,107 @@
+// Batched matmul C[b] = alpha · A[b]·B[b] (f32) for CPU adapters with subgroups (lavapipe), read
+// through the same Params and arbitrary strides as matmul.wgsl (transposed views need no copy).
+//
+// Why: llvmpipe runs a subgroup as the SIMD lanes of one CPU thread and loads every storage float
+// lane by lane (a bounds-checked scalar load per lane), while register shuffles are one vector
+// instruction for all lanes; so the time follows floats loaded per FMA. A subgroup of S lanes shares
+// a block of TM rows of C; lane l owns the 4 adjacent columns col0 + 4l .. 4l+3 (one vec4
+// accumulator per row). Per slab of S k steps, lane l loads A[row_i, k0 + l] for the TM rows, and
+// k step kk takes row i's value from lane kk by subgroupBroadcast; B's 4 values per k step are one
+// vec4 load where B's rows allow (B_VEC4). Per k step a lane loads TM/S floats of A and 4 of B for
+// 4·TM FMAs (TM = 8, S = 8: 5 per 32, against 16 per 64 in the 8×8 register kernel; TM = 16 and 32
+// measured slower: more accumulators than registers). The lane of subgroupBroadcast must be a
+// const-expression, so the slab and the row loops inside it are unrolled by launch.ts
+// `specialize()` (//#unroll; constant indices also keep the private arrays in registers). The K % S
+// tail steps load A directly.
+//
+// Subgroups: ops/matmul.ts takes S = the adapter's smallest subgroup size, so a row of S
+// invocations (local x) fills lanes 0..S-1 of one subgroup; WGY > 1 stacks rows of subgroups only
+// where every subgroup has exactly S lanes.
+
+enable subgroups;
+
+struct Params {
+  M: u32, N: u32, K: u32, batch: u32,
+  a_off: u32, a_bs: u32, a_rs: u32, a_cs: u32,   // A element (b, i, k) at a_off + b·a_bs + i·a_rs + k·a_cs
+  b_off: u32, b_bs: u32, b_rs: u32, b_cs: u32,   // B element (b, k, j)
+  c_bs: u32, alpha: f32, c_off: u32, _p0: u32,   // C is dense: (b, i, j) at c_off + b·c_bs + i·N + j
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> A: array<f32>;
+@group(0) @binding(2) var<storage, read> B: array<f32>;
+@group(0) @binding(3) var<storage, read_write> C: array<f32>;
+// B again (the same buffer, read-only) as vec4s: with B_VEC4 a lane loads its 4 columns of a k row
+// as one vec4 (on llvmpipe one per-lane load instead of 4). Needs B's columns dense (b_cs = 1) and
+// b_off, b_bs, b_rs and N multiples of 4 (ops/matmul.ts checks).
+@group(0) @binding(4) var<storage, read> B4: array<vec4<f32>>;
+override B_VEC4: bool = false;
+
+// Size private arrays and the unrolled slab, so they are `const` (launch.ts `specialize()`).
+const TM: u32 = 16u;  // rows of C per subgroup
+const S: u32 = 8u;    // lanes per workgroup = k steps per slab (≤ the subgroup size)
+
+override WGY: u32 = 1u;   // subgroups per workgroup, stacked along M (only where every subgroup has S lanes)
+
+// Workgroups run row blocks fastest (x), so the ones a CPU thread runs in turn share their columns
+// of B (K×4S floats, kept in its caches) and stream A.
+@compute @workgroup_size(S, WGY, 1)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+        @builtin(subgroup_invocation_id) lane: u32) {
+  let b = wid.z;
+  let row0 = (wid.x * WGY + lid.y) * TM;
+  let col0 = wid.y * (4u * S) + 4u * lane;
+  let abase = p.a_off + b * p.a_bs;
+  let bbase = p.b_off + b * p.b_bs;
+  // Edge rows/columns are clamped to the last valid one: loads stay in bounds, results are not stored.
+  var ar: array<u32, TM>;
+  for (var i = 0u; i < TM; i++) { ar[i] = abase + min(row0 + i, p.M - 1u) * p.a_rs; }
+  let bc = bbase + vec4<u32>(min(vec4<u32>(col0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(p.N - 1u))) * p.b_cs;
+  let bc4 = (bbase + min(col0, p.N - 4u)) / 4u;   // B_VEC4: the lane's vec4 in k row 0
+  let brs4 = p.b_rs / 4u;
+  var acc: array<vec4<f32>, TM>;
+  for (var i = 0u; i < TM; i++) { acc[i] = vec4<f32>(0.0); }
+
+  let kFull = p.K - p.K % S;
+  for (var k0 = 0u; k0 < kFull; k0 += S) {
+    var av: array<f32, TM>;
+    let ak = (k0 + lane) * p.a_cs;
+    //#unroll I TM
+    av[I] = A[ar[I] + ak];
+    //#end I
+    //#unroll KK S
+    {
+      var bv: vec4<f32>;
+      if (B_VEC4) {
+        bv = B4[bc4 + (k0 + KK) * brs4];
+      } else {
+        let bk = (k0 + KK) * p.b_rs;
+        bv = vec4<f32>(B[bc.x + bk], B[bc.y + bk], B[bc.z + bk], B[bc.w + bk]);
+      }
+      //#unroll I TM
+      acc[I] = fma(vec4<f32>(subgroupBroadcast(av[I], KK)), bv, acc[I]);
+      //#end I
+    }
+    //#end KK
+  }
+  for (var k = kFull; k < p.K; k++) {
+    var bv: vec4<f32>;
+    if (B_VEC4) {
+      bv = B4[bc4 + k * brs4];
+    } else {
+      let bk = k * p.b_rs;
+      bv = vec4<f32>(B[bc.x + bk], B[bc.y + bk], B[bc.z + bk], B[bc.w + bk]);
+    }
+    let ak = k * p.a_cs;
+    for (var i = 0u; i < TM; i++) { acc[i] = fma(vec4<f32>(A[ar[i] + ak]), bv, acc[i]); }
+  }
+
+  let cbase = p.c_off + b * p.c_bs;
+  for (var i = 0u; i < TM; i++) {
+    let r = row0 + i;
+    if (r >= p.M) { break; }
+    for (var c = 0u; c < 4u; c++) {
+      if (col0 + c < p.N) { C[cbase + r * p.N + col0 + c] = p.alpha * acc[i][c]; }
+    }
+  }
+}
