@@ -200,7 +200,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !ci)('web page in headless Chromium', (
       const errors: string[] = [];
       page.on('pageerror', (e: Error) => errors.push(e.message));
       await page.goto(new URL('minimal/?seed=2&class=Smileys', url).href);
-      const status = await waitForStatus(page, 'done', 120_000);
+      const status = await waitForStatus(page, 'done', 240_000);
       expect(status, `page status; page errors: ${errors.join('; ')}`).toBe('done');
       const tokens = ((await page.evaluate(() => document.body.dataset.tokens)) as string).split(',').map(Number);
       // The library's ImageGenerator is the CLI's sampler: the same classes, default guidance and seed.
@@ -224,7 +224,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !ci)('web page in headless Chromium', (
       gen.dispose();
       await browser.close();
     }
-  });
+  }, 300_000); // (9 guided AR samples in the page and twice in Node: ~30 s idle, minutes on a loaded 2-core machine)
 
   it('says clearly that there is no WebGPU adapter instead of showing a blank page', async () => {
     const browser = await launchChromium({ webgpu: false });
