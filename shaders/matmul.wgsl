@@ -3,17 +3,7 @@
 // it in registers; no shared memory and no barriers (on llvmpipe a workgroup's invocations are SIMD
 // lanes of one CPU thread, where barriers are expensive; loads of A and B hit the CPU caches).
 
-struct Params {
-  M: u32, N: u32, K: u32, batch: u32,
-  a_off: u32, a_bs: u32, a_rs: u32, a_cs: u32,   // A element (b, i, k) at a_off + b·a_bs + i·a_rs + k·a_cs
-  b_off: u32, b_bs: u32, b_rs: u32, b_cs: u32,   // B element (b, k, j)
-  c_bs: u32, alpha: f32, c_off: u32, _p0: u32,   // C is dense: (b, i, j) at c_off + b·c_bs + i·N + j
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> A: array<f32>;
-@group(0) @binding(2) var<storage, read> B: array<f32>;
-@group(0) @binding(3) var<storage, read_write> C: array<f32>;
+//#include matmul_params.wgsl
 
 // Register-block sizes size private arrays, so they are `const` (override-sized arrays are only
 // allowed in workgroup memory); launch.ts `specialize()` rewrites these two lines per variant.

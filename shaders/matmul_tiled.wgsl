@@ -8,17 +8,7 @@
 // tiles the product has, so that small products still fill a large GPU. On CPU rasterisers (llvmpipe)
 // the two barriers per slab cost more than the reuse gains: ops/matmul.ts picks matmul.wgsl there.
 
-struct Params {
-  M: u32, N: u32, K: u32, batch: u32,
-  a_off: u32, a_bs: u32, a_rs: u32, a_cs: u32,   // A element (b, i, k) at a_off + b·a_bs + i·a_rs + k·a_cs
-  b_off: u32, b_bs: u32, b_rs: u32, b_cs: u32,   // B element (b, k, j)
-  c_bs: u32, alpha: f32, c_off: u32, _p0: u32,   // C is dense: (b, i, j) at c_off + b·c_bs + i·N + j
-}
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> A: array<f32>;
-@group(0) @binding(2) var<storage, read> B: array<f32>;
-@group(0) @binding(3) var<storage, read_write> C: array<f32>;
+//#include matmul_params.wgsl
 
 // These size private and workgroup arrays, so they are `const` (launch.ts `specialize()`); the
 // values below are the 64×64 tile.

@@ -13,6 +13,8 @@ import matmulSrc from '../../shaders/matmul.wgsl';
 import subgroupSrc from '../../shaders/matmul_subgroup.wgsl';
 import tiledSrc from '../../shaders/matmul_tiled.wgsl';
 import tiledVec4Src from '../../shaders/matmul_tiled_vec4.wgsl';
+import paramsSrc from '../../shaders/matmul_params.wgsl';
+
 import { noGrad, record } from '../autograd/tape.js';
 import { runtime, type KernelSource } from '../device/runtime.js';
 import { empty, sizeOf, type Tensor } from '../tensor/tensor.js';
@@ -20,11 +22,18 @@ import { broadcastShapes } from './broadcast.js';
 import { fmt, kernel, launch, Params, specialize } from './launch.js';
 import { copyInto, reshape, sumTo, transpose } from './layout.js';
 
-const REGISTER = kernel('matmul', matmulSrc);
-const SUBGROUP = kernel('matmul_subgroup', subgroupSrc);
-const TILED = kernel('matmul_tiled', tiledSrc);
+/** The shared Params struct and bindings (shaders/matmul_params.wgsl), pasted where a matmul shader includes them. */
+function withParams(src: string): string {
+  const line = '//#include matmul_params.wgsl\n';
+  if (!src.includes(line)) throw new Error('matmul: a shader lacks its `//#include matmul_params.wgsl` line.');
+  return src.replace(line, paramsSrc);
+}
+
+const REGISTER = kernel('matmul', withParams(matmulSrc));
+const SUBGROUP = kernel('matmul_subgroup', withParams(subgroupSrc));
+const TILED = kernel('matmul_tiled', withParams(tiledSrc));
 /** Square tiles with vec4 reads of workgroup memory (8×8 of C per invocation, WG×WG invocations, BK 8). */
-const TILED_VEC4 = kernel('matmul_tiled_vec4', tiledVec4Src);
+const TILED_VEC4 = kernel('matmul_tiled_vec4', withParams(tiledVec4Src));
 const VEC4_TILES = {
   tiled64v4: { TM: 8, TN: 8, WGX: 8, WGY: 8, BK: 8 },
   tiled128v4: { TM: 8, TN: 8, WGX: 16, WGY: 16, BK: 8 },
