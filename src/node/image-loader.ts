@@ -11,6 +11,11 @@ import { decodeImage } from './decode-image.js';
 
 export type { Batch, LoaderOptions, LoaderState } from '../data/batch-loader.js';
 
+/**
+ * Batches of images [B, 3, S, S] in [-1, 1] with their labels, from a data set on disk
+ * (`openDataSet`): `next()` for training (seeded order per epoch, optional flips and shifts),
+ * `epoch()` for every item once in file order; files that do not decode are skipped and named.
+ */
 export class ImageLoader extends BatchLoader {
   constructor(data: DataSet, opts: LoaderOptions) {
     super(data, opts, (it, size) =>

@@ -4,6 +4,7 @@ import { pngjs } from './cjs.js';
 import type { Canvas } from '../data/figure.js';
 import { writeFileAtomicSync } from './atomic-file.js';
 
+/** Writes an RGBA canvas ({ width, height, data }, e.g. `ImageGenerator.grid(...)`) as a PNG file, atomically. */
 export function writePng(path: string, c: Canvas): void {
   const { PNG } = pngjs();
   const png = new PNG({ width: c.width, height: c.height });
@@ -11,6 +12,7 @@ export function writePng(path: string, c: Canvas): void {
   writeFileAtomicSync(path, PNG.sync.write(png));
 }
 
+/** Writes canvases of one size as an animated GIF (256 colours per frame), `delayMs` apart, the last held `lastDelayMs`; atomically. */
 export async function writeGif(path: string, frames: Canvas[], delayMs = 100, lastDelayMs = 1500): Promise<void> {
   // gifenc is CommonJS: under Node its exports arrive as the default export.
   const mod = (await import('gifenc')) as typeof import('gifenc') & { default?: typeof import('gifenc') };
