@@ -70,7 +70,7 @@ export function emojiDataSet(): DataSet {
   return dropSmallClasses(dataSetFromFiles('emoji', root, files, labels));
 }
 
-/** `--data` → a data set: 'emoji', 'synthetic', or a folder. */
+/** A data set by name (`--data`): 'emoji' (the bundled emoji set, 9 categories), 'synthetic', or a folder of PNG/JPEG images whose subfolders are the classes; items, class names and a held-out split (5%, by a hash of each path). */
 export function openDataSet(spec: string): DataSet {
   if (spec === 'emoji') return emojiDataSet();
   if (spec === 'synthetic') return syntheticDataSet();
