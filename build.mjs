@@ -149,6 +149,8 @@ for (const t of args) {
   }
 }
 const only = args.includes('all') ? TARGETS : args.length ? args : DEFAULT_TARGETS;
+// the page's minimal example (dist/web/minimal/) imports the library's browser bundle as it is
+if (only.includes('page') && !only.includes('browser')) only.push('browser');
 builds.splice(0, builds.length, ...builds.filter((b) => only.includes(b.target)));
 const buildsPage = builds.some((b) => b.target === 'page');
 
