@@ -102,8 +102,12 @@ export const SUBGROUP_ROWS = 8;
 export function cpuVariant(d: MatmulDevice, M: number, N: number, maxWorkgroups = 65535): 'register' | 'subgroup' {
   const S = subgroupLanes(d);
   if (S === null || M < SUBGROUP_ROWS || N < 2 * S) return 'register';
-  const gx = Math.ceil(M / (SUBGROUP_ROWS * subgroupsPerWorkgroup(d))), gy = Math.ceil(N / (4 * S));
-  return gx <= maxWorkgroups && gy <= maxWorkgroups ? 'subgroup' : 'register';
+  return subgroupGridFits(d, S, M, N, maxWorkgroups) ? 'subgroup' : 'register';
+}
+
+/** Whether the subgroup kernel's grid for an M×N product stays within the device's workgroups per dimension. */
+function subgroupGridFits(d: MatmulDevice, S: number, M: number, N: number, maxWorkgroups: number): boolean {
+  return Math.ceil(M / (SUBGROUP_ROWS * subgroupsPerWorkgroup(d))) <= maxWorkgroups && Math.ceil(N / (4 * S)) <= maxWorkgroups;
 }
 
 function currentDevice(): MatmulDevice {
@@ -151,7 +155,7 @@ export function chooseTile(M: number, N: number, batch: number, fits: (t: Tile) 
   return usable.find((n) => count(n) >= FILL_WORKGROUPS) ?? usable[usable.length - 1] ?? null;
 }
 
-function resolveVariant(v: MatmulVariant, M: number, K: number, N: number, batch: number): 'register' | 'subgroup' | Vec4TileName | TileName {
+function resolveVariant(v: MatmulVariant, M: number, N: number, batch: number): 'register' | 'subgroup' | Vec4TileName | TileName {
   if (v === 'register') return v;
   if (v === 'subgroup') {
     const d = currentDevice();
@@ -162,9 +166,7 @@ function resolveVariant(v: MatmulVariant, M: number, K: number, N: number, batch
       );
     }
     // Forced on any shape (tests), except a grid beyond the device's limit: the register kernel then.
-    const S = subgroupLanes(d)!, maxDim = runtime().limits.maxComputeWorkgroupsPerDimension;
-    const fits = Math.ceil(M / (SUBGROUP_ROWS * subgroupsPerWorkgroup(d))) <= maxDim && Math.ceil(N / (4 * S)) <= maxDim;
-    return fits ? v : 'register';
+    return subgroupGridFits(d, subgroupLanes(d)!, M, N, runtime().limits.maxComputeWorkgroupsPerDimension) ? v : 'register';
   }
   if (isVec4(v)) return tileFits(VEC4_TILES[v]) ? v : (chooseTile(M, N, batch) ?? 'register');
   if (v === 'auto' && runtime().isCpu) return cpuVariant(currentDevice(), M, N, runtime().limits.maxComputeWorkgroupsPerDimension);
@@ -228,7 +230,7 @@ export function matmulRaw(a: Tensor, b: Tensor, alpha = 1, variant: MatmulVarian
   if (!av) { A = denseBatch(a, batchShape); av = batchView(A, batchShape)!; }
   let bv = batchView(B, batchShape);
   if (!bv) { B = denseBatch(b, batchShape); bv = batchView(B, batchShape)!; }
-  const kind = resolveVariant(variant, M, K, N, batch);
+  const kind = resolveVariant(variant, M, N, batch);
   const TM = blockEdge(M), TN = blockEdge(N), WG = 8;
   const maxZ = runtime().limits.maxComputeWorkgroupsPerDimension;
   // Very large batches are split into chunks of the z grid limit.
