@@ -12,7 +12,9 @@
 // - the two downloads, unpacked side by side, are CLI run folders: Node loads the prior with the
 //   CLI's loader (class-conditional, trained on the tokens of the downloaded tokenizer: the checksums
 //   agree), `vqgpu sample --tokenizer … --prior …` draws from them without a warning, and
-//   `vqgpu train-prior --resume` continues the prior on its own token cache.
+//   `vqgpu train-prior --resume` continues the prior on its own token cache;
+// - "Open in the Sample view" on the full page: the tokenizer and prior saved in OPFS load on the
+//   page's own device, and the Sample view draws a grid from them.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -46,6 +48,8 @@ type Page = {
   evaluate<T, A = undefined>(f: (a: A) => T, a?: A): Promise<T>;
   waitForFunction(f: () => unknown, arg?: unknown, o?: { timeout?: number; polling?: number }): Promise<unknown>;
   on(e: string, f: (x: never) => void): void;
+  click(sel: string): Promise<void>;
+  textContent(sel: string): Promise<string | null>;
 };
 
 describe.skipIf(!existsSync(CHROMIUM) && !ci)('the Train view trains a prior after the tokenizer (headless Chromium)', () => {
@@ -119,6 +123,25 @@ describe.skipIf(!existsSync(CHROMIUM) && !ci)('the Train view trains a prior aft
         tokenizer: Buffer.from(await page.evaluate((r) => (window as unknown as { vqgpuTrain: TrainHooks }).vqgpuTrain.runZipBase64(r), 'tokenizer' as const), 'base64'),
         prior: Buffer.from(await page.evaluate((r) => (window as unknown as { vqgpuTrain: TrainHooks }).vqgpuTrain.runZipBase64(r), 'prior' as const), 'base64'),
       };
+
+      // The full page: the Train view finds the saved runs, "Open in the Sample view" loads them there.
+      await page.goto(url);
+      expect(await waitForStatus(page, 'ready', 180_000), errors.join('; ')).toBe('ready');
+      await page.click('nav button[data-tab="train"]');
+      await page.waitForFunction(() => !(document.getElementById('prior-use') as HTMLButtonElement).disabled, undefined, { timeout: 120_000, polling: 100 });
+      await page.click('#prior-use');
+      expect(await waitForStatus(page, 'done', 120_000), errors.join('; ')).toBe('done');
+      const loaded = (await page.textContent('#message')) ?? '';
+      console.log(`[train-web-prior] Open in the Sample view: "${loaded}"`);
+      expect(loaded).toMatch(/tokenizer trained here\/tokenizer\/ckpt-\d+\.safetensors/);
+      expect(loaded).toContain(`ar prior trained here/prior/ckpt-${String(PRIOR_STEPS).padStart(6, '0')}.safetensors`);
+      expect(loaded).toContain('token cache trained here/prior/tokens.bin');
+      expect(await page.evaluate(() => [(document.getElementById('model-set') as HTMLSelectElement).value, document.getElementById('tab-sample')!.hidden])).toEqual(['trained here', false]);
+      await page.waitForFunction(() => !(document.getElementById('btn-sample') as HTMLButtonElement).disabled, undefined, { timeout: 30_000, polling: 100 });
+      await page.evaluate(() => void (document.body.dataset.status = 'sampling'));
+      await page.click('#btn-sample');
+      expect(await waitForStatus(page, 'done', 240_000), errors.join('; ')).toBe('done');
+      expect(errors).toEqual([]);
     } finally {
       await browser.close();
     }

@@ -7,6 +7,9 @@
 //   from the last checkpoint; it ends at the same weights and optimizer state as an uninterrupted run
 //   of as many steps (bit-exact: one adapter, deterministic kernels, a data order that is a function
 //   of (seed, epoch, position) and restored with the loader's position; the restarts' seed is the step).
+// - A lost GPU device mid-training (`lose-device=K`: the worker destroys its device after the
+//   checkpoint of step K, as a crash of the GPU process would): the worker takes a new device, says
+//   so, continues from that checkpoint and ends at the uninterrupted run's weights, bit for bit.
 // - A picked folder (the <input webkitdirectory>, given a directory by Playwright) with a corrupt
 //   image: the file is named in the page and skipped, and training proceeds on the others.
 
@@ -121,15 +124,28 @@ describe.skipIf(!existsSync(CHROMIUM) && !ci)('the Train view: pause/resume, rel
     }
   });
 
+  /** the uninterrupted STEPS-step run's checkpoint (made once, compared with by the reload and device-loss checks) */
+  let whole: Awaited<ReturnType<typeof runTensors>> | null = null;
+  async function uninterrupted(page: Page, errors: string[]) {
+    if (whole) return whole;
+    await page.goto(`${url}?train=1&steps=${STEPS}&checkpoint-every=${EVERY}`);
+    expect(await waitForStatus(page, 'done', 240_000), errors.join('; ')).toBe('done');
+    whole = await runTensors(page);
+    expect(whole.step).toBe(STEPS);
+    return whole;
+  }
+  /** the names of the tensors of `run` whose bytes differ from the uninterrupted run's */
+  function differing(w: NonNullable<typeof whole>, run: Awaited<ReturnType<typeof runTensors>>): string[] {
+    expect(run.step).toBe(STEPS);
+    expect([...run.tensors.keys()].sort()).toEqual([...w.tensors.keys()].sort());
+    return [...w.tensors].filter(([name, b]) => !Buffer.from(b).equals(Buffer.from(run.tensors.get(name)!))).map(([n]) => n);
+  }
+
   it(`a reload after the checkpoint of step ${EVERY} continues from OPFS and ends at the weights of an uninterrupted ${STEPS}-step run, bit for bit`, async () => {
     const page = await browser.context.newPage();
     const errors = errorsOf(page);
     try {
-      // The uninterrupted run.
-      await page.goto(`${url}?train=1&steps=${STEPS}&checkpoint-every=${EVERY}`);
-      expect(await waitForStatus(page, 'done', 240_000), errors.join('; ')).toBe('done');
-      const whole = await runTensors(page);
-      expect(whole.step).toBe(STEPS);
+      const whole = await uninterrupted(page, errors);
 
       // The interrupted one: a fresh run (Start replaces the saved one), reloaded once its first checkpoint is written.
       await page.goto(`${url}?train=1&steps=${STEPS}&checkpoint-every=${EVERY}`);
@@ -153,13 +169,30 @@ describe.skipIf(!existsSync(CHROMIUM) && !ci)('the Train view: pause/resume, rel
       expect(resumed.losses.filter(([s]) => s <= from)).toEqual(before.losses.filter(([s]) => s <= from));
       expect(resumed.losses.at(-1)![0]).toBe(STEPS);
 
-      const cont = await runTensors(page);
-      expect(cont.step).toBe(STEPS);
-      expect([...cont.tensors.keys()].sort()).toEqual([...whole.tensors.keys()].sort());
-      const differ = [...whole.tensors].filter(([name, b]) => !Buffer.from(b).equals(Buffer.from(cont.tensors.get(name)!))).map(([n]) => n);
+      const differ = differing(whole, await runTensors(page));
       console.log(`[train-web-resume] ${whole.tensors.size} tensors (model and optimizer state) compared: ${differ.length} differ${differ.length ? `: ${differ.slice(0, 5).join(', ')}` : ''}`);
       expect(differ).toEqual([]);
       expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it(`a lost GPU device after the checkpoint of step ${EVERY}: a new device, the run continues from that checkpoint and ends at the uninterrupted run's weights`, async () => {
+    const page = await browser.context.newPage();
+    const errors = errorsOf(page);
+    try {
+      const whole = await uninterrupted(page, errors);
+      await page.goto(`${url}?train=1&steps=${STEPS}&checkpoint-every=${EVERY}&lose-device=${EVERY}`);
+      expect(await waitForStatus(page, 'done', 240_000), errors.join('; ')).toBe('done');
+      const h = await hooksOf(page);
+      console.log(`[train-web-resume] device lost after step ${EVERY}: events ${h.events.join(' ')}; checkpoints ${h.checkpoints.join(' ')}`);
+      expect(h.events).toEqual(['running@0', 'device-lost', `running@${EVERY}`, `done@${STEPS}`]);
+      const differ = differing(whole, await runTensors(page));
+      console.log(`[train-web-resume] after the device loss, ${whole.tensors.size} tensors compared: ${differ.length} differ${differ.length ? `: ${differ.slice(0, 5).join(', ')}` : ''}`);
+      expect(differ).toEqual([]);
+      // (console errors about the destroyed device itself are expected; no other)
+      expect(errors.filter((e) => !/destroyed|lost/i.test(e))).toEqual([]);
     } finally {
       await page.close();
     }

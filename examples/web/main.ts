@@ -107,7 +107,8 @@ function setupModelSets(sets: ReferenceSet[], models: ModelSet, tab: SampleTab):
  * `?train=…`: the Train view alone (no device on the main thread, no models loaded), for automated
  * checks. `train=1`: a fresh emoji run; `train=continue`: continue the run saved in OPFS (after a
  * reload); `train=manual`: nothing starts (the test drives the buttons). `seconds=S` is the time
- * budget; `steps=N` a step budget instead (a deterministic run), `checkpoint-every=K` the interval.
+ * budget; `steps=N` a step budget instead (a deterministic run), `checkpoint-every=K` the interval,
+ * `lose-device=K` destroys the worker's device once after the checkpoint of step K (recovery check).
  */
 async function automateTraining(mode: string): Promise<void> {
   setupTabs();
@@ -122,7 +123,7 @@ async function automateTraining(mode: string): Promise<void> {
     if (!(Number.isInteger(Number(v)) && Number(v) > 0)) throw new Error(`?${name}= must be a positive integer, got '${v}'.`);
     return Number(v);
   };
-  train.testBudget = { steps: int('steps'), checkpointEvery: int('checkpoint-every'), priorSteps: int('prior-steps') };
+  train.testBudget = { steps: int('steps'), checkpointEvery: int('checkpoint-every'), priorSteps: int('prior-steps'), loseDeviceAt: int('lose-device') };
   if (mode === 'manual') {
     setStatus('ready');
     return;
@@ -160,13 +161,28 @@ async function boot(): Promise<void> {
 
   setupTabs();
   setupBenchTab(ui);
-  // The Train view's worker (and its own GPU device) starts when the view is first opened.
-  document.querySelector('nav button[data-tab="train"]')!.addEventListener('click', () => {
-    const w = window as unknown as { vqgpuTrain?: unknown };
-    w.vqgpuTrain ??= new TrainTab().hooks;
-  });
   const models = new ModelSet();
   const tab = new SampleTab(models, ui, () => name);
+  // The Train view's worker (and its own GPU device) starts when the view is first opened; what it
+  // trains can be opened in the Sample view (the checkpoints go from OPFS to this thread's device).
+  let train: TrainTab | null = null;
+  document.querySelector('nav button[data-tab="train"]')!.addEventListener('click', () => {
+    if (train) return;
+    train = new TrainTab();
+    (window as unknown as { vqgpuTrain: unknown }).vqgpuTrain = train.hooks;
+    train.onUseTrained = (files) =>
+      ui.run('loading the models trained here', async () => {
+        models.clear();
+        const loaded = files.map((f) => models.add(f.bytes, f.name));
+        models.name = 'trained here';
+        const select = $<HTMLSelectElement>('model-set');
+        if (!Array.from(select.options).some((o) => o.value === 'trained here')) select.append(new Option('trained here', 'trained here'));
+        select.value = 'trained here';
+        document.querySelector<HTMLButtonElement>('nav button[data-tab="sample"]')!.click();
+        await tab.modelsChanged();
+        message(`Loaded ${loaded.join(', ')}.`);
+      });
+  });
   const pick = (input: HTMLInputElement) =>
     input.addEventListener('change', () =>
       void ui.run('loading files', async () => {

@@ -3,6 +3,9 @@
 // reference models loaded (models/emoji-32, copied in by the build), after it sampled one image
 // per class from the AR prior with its default guidance (`?demo=ar&class=each`, seed 1), the class
 // names over the cells. Builds the page first. Usage: node examples/web/screenshot.mjs [OUT.png]
+// `--train [SECONDS]`: docs/web-train.png instead, the Train view after SECONDS (default 120) of
+// training a tokenizer on the emoji set in its worker (`?train=1`), and the mean images/s of its
+// reports after the first (the first includes compiling every kernel).
 
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -11,7 +14,11 @@ import { serveStatic } from '../../scripts/serve-web.mjs';
 import { launchChromium, waitForStatus } from './headless.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const out = process.argv[2] ?? join(root, 'docs', 'web-page.png');
+const args = process.argv.slice(2);
+const train = args[0] === '--train';
+const seconds = train && /^\d+(\.\d+)?$/.test(args[1] ?? '') ? Number(args[1]) : 120;
+const rest = train ? args.slice(/^\d/.test(args[1] ?? '') ? 2 : 1) : args;
+const out = rest[0] ?? join(root, 'docs', train ? 'web-train.png' : 'web-page.png');
 const b = spawnSync(process.execPath, [join(root, 'build.mjs'), 'page'], { cwd: root, stdio: 'inherit' });
 if (b.status !== 0) process.exit(b.status ?? 1);
 
@@ -19,11 +26,22 @@ const { server, url } = await serveStatic(join(root, 'dist', 'web'), { port: 0 }
 const browser = await launchChromium({ viewport: { width: 1100, height: 860 } });
 try {
   const page = await browser.context.newPage();
-  await page.goto(`${url}?demo=ar&set=emoji-32&class=each&seed=1`);
-  const status = await waitForStatus(page, 'done');
-  if (status !== 'done') throw new Error(`the page says '${status}'`);
-  await page.screenshot({ path: out, fullPage: true });
-  console.log(`${out}: ${await page.textContent('#timing')}`);
+  if (train) {
+    await page.goto(`${url}?train=1&seconds=${seconds}`);
+    const status = await waitForStatus(page, 'done', (seconds + 600) * 1000);
+    if (status !== 'done') throw new Error(`the page says '${status}'`);
+    await page.screenshot({ path: out, fullPage: true });
+    const h = await page.evaluate(() => ({ ips: window.vqgpuTrain.imagesPerSecond, losses: window.vqgpuTrain.losses, adapter: window.vqgpuTrain.adapter }));
+    const after = h.ips.slice(1);
+    const mean = after.reduce((a, b) => a + b, 0) / Math.max(after.length, 1);
+    console.log(`${out}: ${h.losses.at(-1)?.[0]} steps in ${seconds} s on ${h.adapter}; ${mean.toFixed(1)} images/s (mean of ${after.length} reports after the first)`);
+  } else {
+    await page.goto(`${url}?demo=ar&set=emoji-32&class=each&seed=1`);
+    const status = await waitForStatus(page, 'done');
+    if (status !== 'done') throw new Error(`the page says '${status}'`);
+    await page.screenshot({ path: out, fullPage: true });
+    console.log(`${out}: ${await page.textContent('#timing')}`);
+  }
 } finally {
   await browser.close();
   server.close();

@@ -93,6 +93,11 @@ export class Runtime {
     if (cap > 0) this.bindingCap = cap;
   }
 
+  /** Why the device was lost (null while it works): after a loss every call fails; a fresh `init()` after `shutdown()` works again. */
+  get lost(): string | null {
+    return this.lostReason;
+  }
+
   get limits(): GPUSupportedLimits {
     return this.device.limits;
   }

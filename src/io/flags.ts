@@ -64,9 +64,14 @@ function parseValue(name: string, raw: string, spec: FlagSpec, command: string):
 
 export function helpText(command: string, summary: string, specs: Record<string, FlagSpec>): string {
   const lines = [`vqgpu ${command}: ${summary}`, ''];
-  for (const [k, s] of Object.entries(specs)) {
+  const names = Object.entries(specs).map(([k, s]) => `  --${k}${s.type === 'boolean' ? '' : ` <${s.type}>`}`);
+  // One column for the help texts, wide enough for the longest name (a longer one than 36
+  // characters puts its help on the next line, never glued to the name).
+  const col = Math.min(36, Math.max(28, ...names.map((n) => n.length + 2)));
+  Object.values(specs).forEach((s, i) => {
     const def = s.default !== undefined ? ` (default ${s.default})` : '';
-    lines.push(`  --${k}${s.type === 'boolean' ? '' : ` <${s.type}>`}`.padEnd(28) + s.help + def);
-  }
+    const name = names[i].length + 1 > col ? names[i] + '\n' + ' '.repeat(col) : names[i].padEnd(col);
+    lines.push(name + s.help + def);
+  });
   return lines.join('\n');
 }

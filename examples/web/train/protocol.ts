@@ -34,7 +34,9 @@ export type ToWorker =
   /** continue the prior saved in OPFS (after a reload) */
   | { type: 'continue-prior' }
   | { type: 'pause' }
-  | { type: 'resume' };
+  | { type: 'resume' }
+  /** automated checks: destroy the worker's GPU device, as a crash of the browser's GPU process does */
+  | { type: 'lose-device' };
 
 export interface Progress {
   step: number;
@@ -77,4 +79,6 @@ export type FromWorker =
   | ({ type: 'prior-progress' } & PriorProgress)
   /** new images [n, 3, S, S] in [-1, 1] from the prior at `step`, with each one's class name ('' without classes) */
   | { type: 'samples'; step: number; size: number; n: number; images: Float32Array; labels: string[]; seconds: number }
+  /** the GPU device was lost; the worker continues the run from its last checkpoint on a new device */
+  | { type: 'device-lost'; message: string }
   | { type: 'error'; message: string };

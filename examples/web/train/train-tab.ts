@@ -35,7 +35,7 @@ export interface TrainHooks {
   /** the data set as the worker opened it: its name, image files, and those in the training split */
   data: { name: string; images: number; train: number } | null;
   checkpoints: string[];
-  /** the worker's state changes in order: 'running@<step>', 'paused@<step>', 'done@<step>', 'error' */
+  /** the worker's state changes in order: 'running@<step>', 'paused@<step>', 'done@<step>', 'device-lost', 'error' */
   events: string[];
   /** the prior stage (encode, train, sample) */
   prior: PriorHooks;
@@ -58,8 +58,13 @@ export class TrainTab {
   /** which run the worker is on (Pause/Resume act on it) */
   private stage: 'tokenizer' | 'prior' = 'tokenizer';
   private whenReady!: Promise<void>;
+  /**
+   * Set by the page when it has a Sample view (not in the `?train=` checks): loads these files (the
+   * tokenizer's and the prior's newest checkpoints, and the prior's token cache) there.
+   */
+  onUseTrained: ((files: { name: string; bytes: Uint8Array }[]) => Promise<void>) | null = null;
   /** automated checks (`?train=…&steps=N`): the Start button's runs get this step budget and checkpoint interval */
-  testBudget: { steps?: number; checkpointEvery?: number; priorSteps?: number } = {};
+  testBudget: { steps?: number; checkpointEvery?: number; priorSteps?: number; loseDeviceAt?: number } = {};
   readonly hooks: TrainHooks = {
     adapter: '', losses: [], imagesPerSecond: [], longTasks: [], pairs: null, bad: [], data: null, checkpoints: [], events: [],
     prior: this.priorPanel.hooks,
@@ -82,6 +87,7 @@ export class TrainTab {
     $('train-download').addEventListener('click', () => void this.download('tokenizer'));
     $('prior-start').addEventListener('click', () => this.startPrior());
     $('prior-download').addEventListener('click', () => void this.download('prior'));
+    $('prior-use').addEventListener('click', () => void this.useTrained());
     $<HTMLInputElement>('train-folder').addEventListener('change', (e) => {
       const input = e.target as HTMLInputElement;
       // (the list is taken now: pick() runs it later, and clearing the input empties `files`)
@@ -250,6 +256,11 @@ export class TrainTab {
       case 'checkpoint':
         this.hasCheckpoint = true;
         this.hooks.checkpoints.push(m.file);
+        // automated checks (`lose-device=K`): the device is lost once, after the checkpoint of step K or later
+        if (this.testBudget.loseDeviceAt !== undefined && m.step >= this.testBudget.loseDeviceAt) {
+          this.testBudget.loseDeviceAt = undefined;
+          this.worker.postMessage({ type: 'lose-device' } satisfies ToWorker);
+        }
         $('train-saved').textContent = `Saved ${m.file} (${(m.bytes / 1e6).toFixed(1)} MB) in this browser's storage: a reload continues from it.`;
         break;
       case 'paused':
@@ -263,6 +274,10 @@ export class TrainTab {
           ? `The prior is done: ${m.step} steps in ${mmss(m.elapsed)} of training; its samples are on the right. Download it for \`vqgpu sample\`.`
           : `Done: ${m.step} steps in ${mmss(m.elapsed)} of training. Download the run for the CLI, train a prior on its tokens, or start another.`);
         this.trainingSince = null;
+        break;
+      case 'device-lost':
+        this.hooks.events.push('device-lost');
+        this.info(m.message, true);
         break;
       case 'error':
         this.hooks.events.push('error');
@@ -294,6 +309,7 @@ export class TrainTab {
     const unfinished = !!this.saved && !this.saved.finished;
     ($('prior-start') as HTMLButtonElement).disabled = !idle || !this.hasCheckpoint;
     ($('prior-download') as HTMLButtonElement).disabled = !this.priorPanel.hasCheckpoint || p === 'booting';
+    ($('prior-use') as HTMLButtonElement).disabled = !this.onUseTrained || !this.priorPanel.hasCheckpoint || !idle;
     const priorUnfinished = !!this.savedPrior && !this.savedPrior.finished;
     ($('train-resume') as HTMLButtonElement).disabled = !(p === 'paused' || (p === 'idle' && (this.stage === 'prior' ? priorUnfinished : unfinished)));
     ($('train-download') as HTMLButtonElement).disabled = !this.hasCheckpoint || p === 'booting';
@@ -315,6 +331,19 @@ export class TrainTab {
   private async runZip(run: RunName): Promise<Uint8Array<ArrayBuffer>> {
     const files = await runFolderFiles(run);
     return zipStore(files.map((f) => ({ name: `vqgpu-${run}/${f.name}`, bytes: f.bytes })));
+  }
+
+  /** The tokenizer and the prior trained here, to the Sample view (checkpoints and token cache; not latest.json). */
+  private async useTrained(): Promise<void> {
+    try {
+      const files = [];
+      for (const run of ['tokenizer', 'prior'] as const) {
+        for (const f of await runFolderFiles(run)) if (f.name !== 'latest.json') files.push({ name: `trained here/${run}/${f.name}`, bytes: f.bytes });
+      }
+      await this.onUseTrained?.(files);
+    } catch (e) {
+      this.info((e as Error).message, true);
+    }
   }
 
   private async download(run: RunName): Promise<void> {
