@@ -113,6 +113,7 @@ function setupModelSets(sets: ReferenceSet[], models: ModelSet, tab: SampleTab):
 async function automateTraining(mode: string): Promise<void> {
   setupTabs();
   document.querySelector<HTMLButtonElement>('nav button[data-tab="train"]')!.click();
+  $('adapter').textContent = 'An automated run of the Train view: its worker holds the WebGPU device (named below).';
   const train = new TrainTab();
   (window as unknown as { vqgpuTrain: unknown }).vqgpuTrain = train.hooks;
   const seconds = Number(params.get('seconds') ?? 60);

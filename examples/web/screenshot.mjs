@@ -4,8 +4,9 @@
 // per class from the AR prior with its default guidance (`?demo=ar&class=each`, seed 1), the class
 // names over the cells. Builds the page first. Usage: node examples/web/screenshot.mjs [OUT.png]
 // `--train [SECONDS]`: docs/web-train.png instead, the Train view after SECONDS (default 120) of
-// training a tokenizer on the emoji set in its worker (`?train=1`), and the mean images/s of its
-// reports after the first (the first includes compiling every kernel).
+// training a tokenizer on the emoji set in its worker, then SECONDS of its AR prior and its samples
+// (`?train=prior`); prints the mean images/s and tokens/s of the reports after the first (the first
+// includes compiling every kernel).
 
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -27,14 +28,17 @@ const browser = await launchChromium({ viewport: { width: 1100, height: 860 } })
 try {
   const page = await browser.context.newPage();
   if (train) {
-    await page.goto(`${url}?train=1&seconds=${seconds}`);
-    const status = await waitForStatus(page, 'done', (seconds + 600) * 1000);
+    await page.goto(`${url}?train=prior&seconds=${seconds}&prior-seconds=${seconds}`);
+    const status = await waitForStatus(page, 'done', (2 * seconds + 900) * 1000);
     if (status !== 'done') throw new Error(`the page says '${status}'`);
     await page.screenshot({ path: out, fullPage: true });
-    const h = await page.evaluate(() => ({ ips: window.vqgpuTrain.imagesPerSecond, losses: window.vqgpuTrain.losses, adapter: window.vqgpuTrain.adapter }));
-    const after = h.ips.slice(1);
-    const mean = after.reduce((a, b) => a + b, 0) / Math.max(after.length, 1);
-    console.log(`${out}: ${h.losses.at(-1)?.[0]} steps in ${seconds} s on ${h.adapter}; ${mean.toFixed(1)} images/s (mean of ${after.length} reports after the first)`);
+    const h = await page.evaluate(() => {
+      const t = window.vqgpuTrain;
+      return { ips: t.imagesPerSecond, steps: t.losses.at(-1)?.[0], tps: t.prior.tokensPerSecond, priorSteps: t.prior.losses.at(-1)?.[0], adapter: t.adapter };
+    });
+    const mean = (v) => v.slice(1).reduce((a, b) => a + b, 0) / Math.max(v.length - 1, 1);
+    console.log(`${out}: on ${h.adapter}: tokenizer ${h.steps} steps in ${seconds} s, ${mean(h.ips).toFixed(1)} images/s; ` +
+      `AR prior ${h.priorSteps} steps in ${seconds} s, ${mean(h.tps).toFixed(0)} tokens/s (means of the reports after the first)`);
   } else {
     await page.goto(`${url}?demo=ar&set=emoji-32&class=each&seed=1`);
     const status = await waitForStatus(page, 'done');
