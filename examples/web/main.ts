@@ -8,11 +8,12 @@
 // `?train=` modes: automateTraining).
 
 import { init, runtime } from '../../src/device/runtime.js';
+import type { PriorKind } from '../../src/models/prior/config.js';
 import type { AdapterReport } from '../../src/device/gpu.js';
 import { setupBenchTab } from './bench-tab.js';
 import { runDemo } from './demo-run.js';
 import { listReferenceSets, loadPicked, loadReferenceSet, type ReferenceSet } from './model-sources.js';
-import { ModelSet } from './models.js';
+import { ModelSet, PRIOR_KINDS } from './models.js';
 import { SampleTab, type Ui } from './sample-tab.js';
 import { TrainTab } from './train/train-tab.js';
 
@@ -110,6 +111,14 @@ function setupModelSets(sets: ReferenceSet[], models: ModelSet, tab: SampleTab):
  * budget; `steps=N` a step budget instead (a deterministic run), `checkpoint-every=K` the interval,
  * `lose-device=K` destroys the worker's device once after the checkpoint of step K (recovery check).
  */
+/** `prior-kind=ar|diffusion|mask` (default: the page's picker, AR). */
+function priorKindParam(): PriorKind | undefined {
+  const k = params.get('prior-kind');
+  if (k === null) return undefined;
+  if (!(PRIOR_KINDS as readonly string[]).includes(k)) throw new Error(`?prior-kind= must be one of ${PRIOR_KINDS.join(', ')}, got '${k}'.`);
+  return k as PriorKind;
+}
+
 async function automateTraining(mode: string): Promise<void> {
   setupTabs();
   document.querySelector<HTMLButtonElement>('nav button[data-tab="train"]')!.click();
@@ -124,7 +133,7 @@ async function automateTraining(mode: string): Promise<void> {
     if (!(Number.isInteger(Number(v)) && Number(v) > 0)) throw new Error(`?${name}= must be a positive integer, got '${v}'.`);
     return Number(v);
   };
-  train.testBudget = { steps: int('steps'), checkpointEvery: int('checkpoint-every'), priorSteps: int('prior-steps'), loseDeviceAt: int('lose-device') };
+  train.testBudget = { steps: int('steps'), checkpointEvery: int('checkpoint-every'), priorSteps: int('prior-steps'), loseDeviceAt: int('lose-device'), priorKind: priorKindParam() };
   if (mode === 'manual') {
     setStatus('ready');
     return;

@@ -91,7 +91,7 @@ scope.onmessage = (e) => {
   if (m.type === 'start') void drive(() => TokenizerSession.start(m.data, { seconds: m.seconds, steps: m.steps, checkpointEvery: m.checkpointEvery }, post), 'tokenizer');
   else if (m.type === 'continue') void drive(continueSaved('tokenizer'), 'tokenizer');
   else if (m.type === 'continue-prior') void drive(continueSaved('prior'), 'prior');
-  else if (m.type === 'prior') void drive(async () => PriorSession.start({ seconds: m.seconds, steps: m.steps, checkpointEvery: m.checkpointEvery }, post), 'prior');
+  else if (m.type === 'prior') void drive(async () => PriorSession.start(m.kind, { seconds: m.seconds, steps: m.steps, checkpointEvery: m.checkpointEvery }, post), 'prior');
   else if (m.type === 'pause') session?.pause();
   else if (m.type === 'resume' && session) void drive(async () => session!, stage);
   else if (m.type === 'lose-device') runtime().device.destroy();
