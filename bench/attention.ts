@@ -166,7 +166,8 @@ async function decode(c: Case, minSeconds: number, peers: boolean): Promise<Benc
 
 export const bench: Bench = {
   name: 'attention',
-  cases: ['B1_H4_T1024_d64_causal_fwdbwd', 'B1_H4_T1024_d64_bidir_fwdbwd', 'B9_H4_T256_d64_decode'],
+  // (B32_H4_T64_d32: the priors' own shape, 3 × 128 with 4 heads over an 8×8 grid, batch 32)
+  cases: ['B1_H4_T1024_d64_causal_fwdbwd', 'B1_H4_T1024_d64_bidir_fwdbwd', 'B32_H4_T64_d32_causal_fwdbwd', 'B32_H4_T64_d32_bidir_fwdbwd', 'B9_H4_T256_d64_decode'],
   async run(caseName, opts) {
     const c = parseCase(caseName);
     return c.mode === 'decode' ? decode(c, opts.minSeconds, opts.peers) : fwdbwd(c, opts.minSeconds, opts.peers);
