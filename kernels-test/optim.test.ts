@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init, runtime } from '../src/device/runtime.js';
 import { Adam, AdamW, clipGradNorm, SGD, warmupCosine, warmupLinear, type Optimizer } from '../src/optim/index.js';
+import { FLAT_MAX_ELEMENTS } from '../src/optim/optimizer.js';
 import { tensor, type Tensor } from '../src/tensor/tensor.js';
 import { backward } from '../src/autograd/tape.js';
 import { groupNorm } from '../src/ops/norm.js';
@@ -55,12 +56,17 @@ describe('optimizers vs reference', () => {
     await init();
   });
 
-  for (const [decoupled, foreach] of [[false, true], [true, true], [false, false], [true, false]]) {
-    it(`${decoupled ? 'AdamW' : 'Adam'} (${foreach ? 'flat multi-tensor' : 'per-tensor'}) matches the reference over 4 steps with a schedule`, async () => {
+  // flat: every parameter in the flat buffers ('all'), or the default, where the 131,075-element
+  // one (over FLAT_MAX_ELEMENTS) is updated per tensor inside the flat step ('mixed')
+  const variants = [[false, 'all'], [true, 'all'], [false, 'mixed'], [true, 'mixed'], [false, 'per-tensor'], [true, 'per-tensor']] as const;
+  for (const [decoupled, path] of variants) {
+    it(`${decoupled ? 'AdamW' : 'Adam'} (${path === 'all' ? 'flat multi-tensor' : path === 'mixed' ? 'flat, the large parameter per tensor' : 'per-tensor'}) matches the reference over 4 steps with a schedule`, async () => {
       const rng = new Rng(decoupled ? 7 : 8);
       const { params, host } = makeParams(rng);
+      expect(params.map((p) => p.size > FLAT_MAX_ELEMENTS)).toEqual([false, false, false, true]);
       const lr = warmupCosine({ base: 0.05, warmupSteps: 2, totalSteps: 6, min: 0.001 });
-      const opts = { lr, betas: [0.8, 0.95] as [number, number], eps: 1e-6, weightDecay: 0.1, foreach };
+      const foreach = path !== 'per-tensor';
+      const opts = { lr, betas: [0.8, 0.95] as [number, number], eps: 1e-6, weightDecay: 0.1, foreach, ...(path === 'all' ? { flatMaxElements: Infinity } : {}) };
       const opt = decoupled ? new AdamW(params, opts) : new Adam(params, opts);
       const m = host.map((h) => new Float64Array(h.length)), v = host.map((h) => new Float64Array(h.length));
       for (let t = 1; t <= 4; t++) {
@@ -98,11 +104,11 @@ describe('optimizers vs reference', () => {
     });
   }
 
-  it('the flat Adam path: parameters without a gradient keep weights and moments, groups keep their decay and lr, the norm sees only this step', async () => {
+  for (const flatMaxElements of [Infinity, 40]) it(`the flat Adam path${flatMaxElements === 40 ? ' (parameters over 40 elements per tensor)' : ''}: parameters without a gradient keep weights and moments, groups keep their decay and lr, the norm sees only this step`, async () => {
     const rng = new Rng(12);
     const { params, host } = makeParams(rng);
     const groups = [{ params: params.slice(0, 2) }, { params: params.slice(2), weightDecay: 0, lrScale: 0.5 }];
-    const opt = new AdamW(groups, { lr: 0.02, weightDecay: 0.3, clipNorm: 3 });
+    const opt = new AdamW(groups, { lr: 0.02, weightDecay: 0.3, clipNorm: 3, flatMaxElements });
     const m = host.map((h) => new Float64Array(h.length)), v = host.map((h) => new Float64Array(h.length));
     const steps = host.map(() => 0);
     // Parameter 1 has no gradient at step 2 (its segment of the flat gradient held step 1's) and
@@ -252,12 +258,15 @@ describe('optimizer state and steady state', () => {
     dispose(optB, b.params);
   });
 
-  for (const foreach of [true, false]) {
-    const what = foreach ? 'three dispatches (norm, finish, one flat update)' : 'one dispatch per parameter (+ norm)';
+  // all flat: norm, finish, one flat update; mixed (the 131,075-element parameter per tensor): the
+  // norm over two tensors, finish, the flat update and the large one's; per tensor: norm and update each, + finish
+  const dispatches = { all: 3, mixed: 5, 'per-tensor': 2 * SHAPES.length + 1 };
+  for (const path of ['all', 'mixed', 'per-tensor'] as const) {
+    const what = { all: 'three dispatches (norm, finish, one flat update)', mixed: 'five dispatches with the large parameter per tensor', 'per-tensor': 'one dispatch per parameter (+ norm)' }[path];
     it(`a warm step with clipping allocates nothing and records ${what}`, async () => {
       const rng = new Rng(4);
       const { params } = makeParams(rng);
-      const opt = new AdamW(params, { lr: 1e-3, clipNorm: 1, foreach });
+      const opt = new AdamW(params, { lr: 1e-3, clipNorm: 1, foreach: path !== 'per-tensor', flatMaxElements: path === 'all' ? Infinity : undefined });
       const grads = setGrads(params, rng);
       opt.step(); // creates state
       await runtime().sync();
@@ -266,7 +275,7 @@ describe('optimizer state and steady state', () => {
       for (let s = 0; s < 5; s++) opt.step();
       await rt.sync();
       const after = rt.pool.getStats();
-      expect((rt.counters.dispatches - d0) / 5).toBe(foreach ? 3 : 2 * params.length + 1);
+      expect((rt.counters.dispatches - d0) / 5).toBe(dispatches[path]);
       expect(after.created).toBe(before.created);
       expect(after.liveBuffers).toBe(before.liveBuffers);
       expect(grads.length).toBe(params.length);
