@@ -73,3 +73,32 @@ fn main_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
   let y = bv[i];
   outv[i] = vec4(f(x.x, y.x), f(x.y, y.y), f(x.z, y.z), f(x.w, y.w));
 }
+
+// main_rows: one invocation per row of the innermost dimension (p.n counts rows, rank ≥ 2; out is
+// dense, so row r starts at r·n0): the row's start in a and b from the outer dimensions once, then
+// a loop along the row (see unary.wgsl: the per-element div/mod of `main` dominates on a CPU
+// rasteriser, e.g. a bias broadcast over a [B·T, C] activation).
+@compute @workgroup_size(WG)
+fn main_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let r = gid.x + gid.y * nwg.x * WG;
+  if (r >= p.n) { return; }
+  let last = p.rank - 1u;
+  var rem = r;
+  var ia = p.off_a;
+  var ib = p.off_b;
+  for (var d = i32(last) - 1; d >= 0; d--) {
+    let k = u32(d);
+    let size = dim(p.shape, k);
+    let c = rem % size;
+    rem = rem / size;
+    ia += c * dim(p.sa, k);
+    ib += c * dim(p.sb, k);
+  }
+  let n0 = dim(p.shape, last);
+  let sa = dim(p.sa, last);
+  let sb = dim(p.sb, last);
+  let o = r * n0;
+  for (var j = 0u; j < n0; j++) {
+    out[o + j] = f(a[ia + j * sa], b[ib + j * sb]);
+  }
+}

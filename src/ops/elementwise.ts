@@ -8,11 +8,12 @@ import { record, recordNonDifferentiable, setTapeKernels } from '../autograd/tap
 import { empty, type Tensor } from '../tensor/tensor.js';
 import { broadcastShapes, broadcastStrides, checkRank, coalesceDims } from './broadcast.js';
 import { full, onesLike } from './creation.js';
-import { fmt, grid1d, kernel, launch, Params, sameShape, vec4Fits } from './launch.js';
+import { fmt, grid1d, kernel, launch, Params, sameShape, vec4Fits, walkByRows } from './launch.js';
 import { clone, contiguous, launchUnary, sumTo } from './layout.js';
 
 const BINARY = kernel('binary', binarySrc);
 const BINARY_VEC4 = kernel('binary', binarySrc, 'main_vec4');
+const BINARY_ROWS = kernel('binary', binarySrc, 'main_rows');
 const UNARY_GRAD = kernel('unary_grad', unaryGradSrc);
 const UNARY_GRAD_VEC4 = kernel('unary_grad', unaryGradSrc, 'main_vec4');
 const WHERE = kernel('where', whereSrc);
@@ -102,14 +103,16 @@ function binaryRaw(op: BinaryName, a: Tensor, b: Tensor): Tensor {
   if (out.size === 0) return out;
   const contig = a.isContiguous && b.isContiguous && sameShape(a.shape, shape) && sameShape(b.shape, shape);
   const vec4 = contig && vec4Fits(out.size);
-  const n = vec4 ? out.size / 4 : out.size;
   const c = coalesceDims(shape, broadcastStrides(a, shape), broadcastStrides(b, shape), out.strides);
+  const rows = !contig && walkByRows(c.shape);
+  const n = vec4 ? out.size / 4 : rows ? out.size / c.shape[c.shape.length - 1] : out.size;
   const p = new Params()
     .u32(n, c.shape.length, a.offset, b.offset)
     .u32x4(2, c.shape, 1)
     .u32x4(2, c.strides[0])
     .u32x4(2, c.strides[1]);
   if (vec4) launch(BINARY_VEC4, p, [a, b, out], grid1d(n, WG), { OP: BINARY_OPS[op], WG });
+  else if (rows) launch(BINARY_ROWS, p, [a, b, out], grid1d(n, WG), { OP: BINARY_OPS[op], WG });
   else launch(BINARY, p, [a, b, out], grid1d(n, WG), { OP: BINARY_OPS[op], CONTIG: contig ? 1 : 0, WG });
   return out;
 }

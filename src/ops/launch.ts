@@ -65,6 +65,21 @@ export function launch(
 }
 
 /**
+ * How the strided elementwise kernels (unary.wgsl, binary.wgsl) walk a non-dense operand: by
+ * elements (`main`: one invocation each, its index decomposed per element) or by rows of the
+ * innermost dimension (`main_rows`: decomposed once per row). 'auto': rows on CPU adapters (where
+ * the per-lane integer division is the cost) for rows of 4 elements or more; tests force either.
+ */
+export const stridedWalk = { mode: 'auto' as 'auto' | 'rows' | 'elements' };
+
+/** Whether a strided walk over these coalesced dimensions goes by rows (see `stridedWalk`). */
+export function walkByRows(shape: readonly number[]): boolean {
+  if (shape.length < 2) return false;
+  if (stridedWalk.mode !== 'auto') return stridedWalk.mode === 'rows';
+  return runtime().isCpu && shape[shape.length - 1] >= 4;
+}
+
+/**
  * Whether a dense elementwise pass over n elements can take its shader's `main_vec4` entry (vec4
  * loads and stores; dense tensors start at offset 0, so only the length matters).
  */

@@ -6,12 +6,14 @@ import { record } from '../autograd/tape.js';
 import { contiguousStrides, empty, sizeOf, type Shape, type Tensor } from '../tensor/tensor.js';
 import { axisIndex, broadcastAxes, broadcastShapes, broadcastStrides, checkRank, coalesceDims } from './broadcast.js';
 import { full, zeros } from './creation.js';
-import { fmt, grid1d, kernel, launch, Params, sameShape, vec4Fits } from './launch.js';
+import { fmt, grid1d, kernel, launch, Params, sameShape, vec4Fits, walkByRows } from './launch.js';
 import { sumAxes } from './reduce.js';
 
 const UNARY = kernel('unary', unarySrc);
 /** unary.wgsl's vec4 entry: dense, a multiple of 4 elements (vec4Fits). */
 const UNARY_VEC4 = kernel('unary', unarySrc, 'main_vec4');
+/** unary.wgsl's row walk (walkByRows): one invocation per innermost row. */
+const UNARY_ROWS = kernel('unary', unarySrc, 'main_rows');
 const WG = 64;
 
 /**
@@ -22,8 +24,9 @@ const WG = 64;
 export function launchUnary(op: number, src: Tensor, dst: Tensor, alpha = 0, beta = 0): void {
   const contig = src.isContiguous && dst.isContiguous;
   const vec4 = contig && vec4Fits(src.size);
-  const n = vec4 ? src.size / 4 : src.size;
   const c = coalesceDims(src.shape, src.strides, dst.strides);
+  const rows = !contig && walkByRows(c.shape);
+  const n = vec4 ? src.size / 4 : rows ? src.size / c.shape[c.shape.length - 1] : src.size;
   const p = new Params()
     .u32(n, c.shape.length, src.offset, dst.offset)
     .f32(alpha, beta)
@@ -32,6 +35,7 @@ export function launchUnary(op: number, src: Tensor, dst: Tensor, alpha = 0, bet
     .u32x4(2, c.strides[0])
     .u32x4(2, c.strides[1]);
   if (vec4) launch(UNARY_VEC4, p, [src, dst], grid1d(n, WG), { OP: op, WG });
+  else if (rows) launch(UNARY_ROWS, p, [src, dst], grid1d(n, WG), { OP: op, WG });
   else launch(UNARY, p, [src, dst], grid1d(n, WG), { OP: op, CONTIG: contig ? 1 : 0, WG });
 }
 

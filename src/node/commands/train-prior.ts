@@ -179,6 +179,7 @@ export async function trainPrior(argv: string[]): Promise<void> {
   }
   if (savedStep !== trainer.step && (trainer.step > startStep || !priorCkpt)) await save();
   const skipped = nan.skipped.prior ? `, ${nan.skipped.prior} step(s) skipped for non-finite gradients` : '';
+  if (runtime().profiler) console.error(await runtime().profileReport()); // (VQGPU_PROFILE=1)
   console.error(`done: step ${trainer.step}${skipped}${interrupted ? ' (interrupted, checkpoint written; continue with --resume)' : ''}`);
   if (interrupted) process.exitCode = 130;
 }
