@@ -33,7 +33,7 @@ fn f(x: f32, y: f32) -> f32 {
   }
 }
 
-fn dim(v: array<vec4<u32>, 2>, i: u32) -> u32 { return v[i / 4u][i % 4u]; }
+//#include strided_walk.wgsl
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -43,18 +43,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     out[i] = f(a[i], b[i]);
     return;
   }
-  var rem = i;
-  var ia = p.off_a;
-  var ib = p.off_b;
-  for (var d = i32(p.rank) - 1; d >= 0; d--) {
-    let k = u32(d);
-    let size = dim(p.shape, k);
-    let c = rem % size;
-    rem = rem / size;
-    ia += c * dim(p.sa, k);
-    ib += c * dim(p.sb, k);
-  }
-  out[i] = f(a[ia], b[ib]);
+  let o = walk(i, p.rank, p.shape, p.sa, p.sb, p.off_a, p.off_b);
+  out[i] = f(a[o.x], b[o.y]);
 }
 
 // main_vec4: CONTIG and a multiple of 4 elements: vec4 loads and stores (p.n counts vec4s).
@@ -83,22 +73,12 @@ fn main_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
   let r = gid.x + gid.y * nwg.x * WG;
   if (r >= p.n) { return; }
   let last = p.rank - 1u;
-  var rem = r;
-  var ia = p.off_a;
-  var ib = p.off_b;
-  for (var d = i32(last) - 1; d >= 0; d--) {
-    let k = u32(d);
-    let size = dim(p.shape, k);
-    let c = rem % size;
-    rem = rem / size;
-    ia += c * dim(p.sa, k);
-    ib += c * dim(p.sb, k);
-  }
+  let o = walk(r, last, p.shape, p.sa, p.sb, p.off_a, p.off_b);
   let n0 = dim(p.shape, last);
   let sa = dim(p.sa, last);
   let sb = dim(p.sb, last);
-  let o = r * n0;
+  let start = r * n0;
   for (var j = 0u; j < n0; j++) {
-    out[o + j] = f(a[ia + j * sa], b[ib + j * sb]);
+    out[start + j] = f(a[o.x + j * sa], b[o.y + j * sb]);
   }
 }

@@ -61,7 +61,7 @@ fn apply(bits: u32) -> u32 {
   return bitcast<u32>(f(bitcast<f32>(bits)));
 }
 
-fn dim(a: array<vec4<u32>, 2>, i: u32) -> u32 { return a[i / 4u][i % 4u]; }
+//#include strided_walk.wgsl
 
 // main_vec4: both sides dense and a multiple of 4 elements: vec4 loads and stores (p.n counts vec4s).
 // On llvmpipe every per-lane load is a bounds-checked scalar load and a vec4 costs about one, so
@@ -86,18 +86,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     y[i] = apply(x[i]);
     return;
   }
-  var rem = i;
-  var oi = p.off_in;
-  var oo = p.off_out;
-  for (var d = i32(p.rank) - 1; d >= 0; d--) {
-    let k = u32(d);
-    let size = dim(p.shape, k);
-    let c = rem % size;
-    rem = rem / size;
-    oi += c * dim(p.s_in, k);
-    oo += c * dim(p.s_out, k);
-  }
-  y[oo] = apply(x[oi]);
+  let o = walk(i, p.rank, p.shape, p.s_in, p.s_out, p.off_in, p.off_out);
+  y[o.y] = apply(x[o.x]);
 }
 
 // main_rows: one invocation per row of the innermost dimension (p.n counts rows, rank ≥ 2): the
@@ -110,21 +100,11 @@ fn main_rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
   let r = gid.x + gid.y * nwg.x * WG;
   if (r >= p.n) { return; }
   let last = p.rank - 1u;
-  var rem = r;
-  var oi = p.off_in;
-  var oo = p.off_out;
-  for (var d = i32(last) - 1; d >= 0; d--) {
-    let k = u32(d);
-    let size = dim(p.shape, k);
-    let c = rem % size;
-    rem = rem / size;
-    oi += c * dim(p.s_in, k);
-    oo += c * dim(p.s_out, k);
-  }
+  let o = walk(r, last, p.shape, p.s_in, p.s_out, p.off_in, p.off_out);
   let n0 = dim(p.shape, last);
   let si = dim(p.s_in, last);
   let so = dim(p.s_out, last);
   for (var j = 0u; j < n0; j++) {
-    y[oo + j * so] = apply(x[oi + j * si]);
+    y[o.y + j * so] = apply(x[o.x + j * si]);
   }
 }

@@ -8,12 +8,12 @@ import { record, recordNonDifferentiable, setTapeKernels } from '../autograd/tap
 import { empty, type Tensor } from '../tensor/tensor.js';
 import { broadcastShapes, broadcastStrides, checkRank, coalesceDims } from './broadcast.js';
 import { full, onesLike } from './creation.js';
-import { fmt, grid1d, kernel, launch, Params, sameShape, vec4Fits, walkByRows } from './launch.js';
+import { fmt, grid1d, kernel, launch, Params, sameShape, vec4Fits, walkByRows, withStridedWalk } from './launch.js';
 import { clone, contiguous, launchUnary, sumTo } from './layout.js';
 
-const BINARY = kernel('binary', binarySrc);
-const BINARY_VEC4 = kernel('binary', binarySrc, 'main_vec4');
-const BINARY_ROWS = kernel('binary', binarySrc, 'main_rows');
+const BINARY = kernel('binary', withStridedWalk(binarySrc));
+const BINARY_VEC4 = kernel('binary', withStridedWalk(binarySrc), 'main_vec4');
+const BINARY_ROWS = kernel('binary', withStridedWalk(binarySrc), 'main_rows');
 const UNARY_GRAD = kernel('unary_grad', unaryGradSrc);
 const UNARY_GRAD_VEC4 = kernel('unary_grad', unaryGradSrc, 'main_vec4');
 const WHERE = kernel('where', whereSrc);

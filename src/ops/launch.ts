@@ -1,6 +1,7 @@
 // Shared plumbing for ops: packing uniform parameters, sizing grids within the device's limits,
 // and launching a kernel on tensors.
 
+import stridedWalkSrc from '../../shaders/strided_walk.wgsl';
 import { runtime, type Constants, type KernelSource } from '../device/runtime.js';
 import type { Tensor } from '../tensor/tensor.js';
 
@@ -71,6 +72,13 @@ export function launch(
  * the per-lane integer division is the cost) for rows of 4 elements or more; tests force either.
  */
 export const stridedWalk = { mode: 'auto' as 'auto' | 'rows' | 'elements' };
+
+/** A strided elementwise shader with shaders/strided_walk.wgsl pasted at its `//#include strided_walk.wgsl` line. */
+export function withStridedWalk(src: string): string {
+  const line = '//#include strided_walk.wgsl\n';
+  if (!src.includes(line)) throw new Error('a strided elementwise shader lacks its `//#include strided_walk.wgsl` line.');
+  return src.replace(line, stridedWalkSrc);
+}
 
 /** Whether a strided walk over these coalesced dimensions goes by rows (see `stridedWalk`). */
 export function walkByRows(shape: readonly number[]): boolean {
