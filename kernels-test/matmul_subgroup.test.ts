@@ -18,6 +18,14 @@ beforeAll(async () => {
 const hasSubgroups = () => subgroupLanes({ isCpu: vq.runtime().isCpu, subgroups: vq.runtime().report.subgroups }) !== null;
 
 /** Host transpose of a [rows, cols] matrix. */
+/** The product a [M, K] × b [K, N] · alpha by one matmul variant, read back. */
+async function product(a: Float32Array, b: Float32Array, [M, K, N]: number[], alpha: number, variant: 'auto' | 'register' | 'subgroup'): Promise<Float32Array> {
+  const t = matmulRaw(vq.tensor(a, [M, K]), vq.tensor(b, [K, N]), alpha, variant);
+  const r = (await t.toArray()) as Float32Array;
+  t.dispose();
+  return r;
+}
+
 function hostT(a: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(a.length);
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = a[i * cols + j];
@@ -96,12 +104,7 @@ describe('matmul subgroup kernel (where the device has subgroups)', () => {
       [16, 9, 35],
     ]) {
       const a = rng.array(M * K), b = rng.array(K * N);
-      const run = async (v: 'register' | 'subgroup') => {
-        const t = matmulRaw(vq.tensor(a, [M, K]), vq.tensor(b, [K, N]), 1.5, v);
-        const r = await t.toArray();
-        t.dispose();
-        return r;
-      };
+      const run = (v: 'register' | 'subgroup') => product(a, b, [M, K, N], 1.5, v);
       expect(await run('subgroup')).toEqual(await run('register'));
     }
   });
@@ -111,12 +114,7 @@ describe('matmul subgroup kernel (where the device has subgroups)', () => {
     const rng = new Rng(5);
     const [M, K, N] = [40, 24, 36];
     const a = rng.array(M * K), b = rng.array(K * N);
-    const run = async (v: 'auto' | 'subgroup') => {
-      const t = matmulRaw(vq.tensor(a, [M, K]), vq.tensor(b, [K, N]), 1, v);
-      const r = await t.toArray();
-      t.dispose();
-      return r;
-    };
+    const run = (v: 'auto' | 'subgroup') => product(a, b, [M, K, N], 1, v);
     // Same kernel, same summation order: bitwise equal.
     expect(await run('auto')).toEqual(await run('subgroup'));
   });

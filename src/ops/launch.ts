@@ -73,12 +73,15 @@ export function launch(
  */
 export const stridedWalk = { mode: 'auto' as 'auto' | 'rows' | 'elements' };
 
-/** A strided elementwise shader with shaders/strided_walk.wgsl pasted at its `//#include strided_walk.wgsl` line. */
-export function withStridedWalk(src: string): string {
-  const line = '//#include strided_walk.wgsl\n';
-  if (!src.includes(line)) throw new Error('a strided elementwise shader lacks its `//#include strided_walk.wgsl` line.');
-  return src.replace(line, stridedWalkSrc);
+/** `src` with a shared WGSL snippet (one copy in shaders/) pasted at its `//#include NAME` line. */
+export function includeSnippet(src: string, name: string, snippet: string): string {
+  const line = `//#include ${name}\n`;
+  if (!src.includes(line)) throw new Error(`a shader lacks its \`//#include ${name}\` line.`);
+  return src.replace(line, snippet);
 }
+
+/** A strided elementwise shader (unary.wgsl, binary.wgsl) with shaders/strided_walk.wgsl included. */
+export const withStridedWalk = (src: string) => includeSnippet(src, 'strided_walk.wgsl', stridedWalkSrc);
 
 /** Whether a strided walk over these coalesced dimensions goes by rows (see `stridedWalk`). */
 export function walkByRows(shape: readonly number[]): boolean {

@@ -14,20 +14,15 @@ import subgroupSrc from '../../shaders/matmul_subgroup.wgsl';
 import tiledSrc from '../../shaders/matmul_tiled.wgsl';
 import tiledVec4Src from '../../shaders/matmul_tiled_vec4.wgsl';
 import paramsSrc from '../../shaders/matmul_params.wgsl';
-
 import { noGrad, record } from '../autograd/tape.js';
 import { runtime, type KernelSource } from '../device/runtime.js';
 import { empty, sizeOf, type Tensor } from '../tensor/tensor.js';
 import { broadcastShapes } from './broadcast.js';
-import { fmt, kernel, launch, Params, specialize } from './launch.js';
+import { fmt, includeSnippet, kernel, launch, Params, specialize } from './launch.js';
 import { copyInto, reshape, sumTo, transpose } from './layout.js';
 
-/** The shared Params struct and bindings (shaders/matmul_params.wgsl), pasted where a matmul shader includes them. */
-function withParams(src: string): string {
-  const line = '//#include matmul_params.wgsl\n';
-  if (!src.includes(line)) throw new Error('matmul: a shader lacks its `//#include matmul_params.wgsl` line.');
-  return src.replace(line, paramsSrc);
-}
+/** A matmul shader with the shared Params struct and bindings (shaders/matmul_params.wgsl) included. */
+const withParams = (src: string) => includeSnippet(src, 'matmul_params.wgsl', paramsSrc);
 
 const REGISTER = kernel('matmul', withParams(matmulSrc));
 const SUBGROUP = kernel('matmul_subgroup', withParams(subgroupSrc));
@@ -123,19 +118,12 @@ function blockEdge(d: number): number {
   return d >= 8 ? 8 : 1;
 }
 
-const registerKernels = new Map<string, KernelSource>();
-function registerKernel(TM: number, TN: number): KernelSource {
-  const key = `${TM}x${TN}`;
-  let k = registerKernels.get(key);
-  if (!k) registerKernels.set(key, (k = specialize(REGISTER, { TM, TN })));
-  return k;
-}
-
-const subgroupKernels = new Map<string, KernelSource>();
-function subgroupKernel(TM: number, S: number): KernelSource {
-  const key = `${TM}x${S}`;
-  let k = subgroupKernels.get(key);
-  if (!k) subgroupKernels.set(key, (k = specialize(SUBGROUP, { TM, S })));
+/** Specialised matmul kernels by base kernel and template constants (each is a shader compile: made once). */
+const specialised = new Map<string, KernelSource>();
+function specialisedKernel(base: KernelSource, consts: Record<string, number>): KernelSource {
+  const key = `${base.name}${JSON.stringify(consts)}`;
+  let k = specialised.get(key);
+  if (!k) specialised.set(key, (k = specialize(base, consts)));
   return k;
 }
 
@@ -249,14 +237,14 @@ export function matmulRaw(a: Tensor, b: Tensor, alpha = 1, variant: MatmulVarian
       // B's k rows as vec4s where its columns are dense and every vec4 is aligned (binding 4: B again).
       const bVec4 = bv.cs === 1 && N % 4 === 0 && [B.offset, bv.bs, bv.rs].every((x) => x % 4 === 0);
       const grid: [number, number, number] = [Math.ceil(M / (SUBGROUP_ROWS * WGY)), Math.ceil(N / (4 * S)), nb];
-      launch(subgroupKernel(SUBGROUP_ROWS, S), p, [A, B, out, B], grid, { B_VEC4: bVec4 ? 1 : 0, WGY });
+      launch(specialisedKernel(SUBGROUP, { TM: SUBGROUP_ROWS, S }), p, [A, B, out, B], grid, { B_VEC4: bVec4 ? 1 : 0, WGY });
     } else if (kind !== 'register') {
       // Coalesce the slab loads along whichever operand index is contiguous.
       const constants = { A_K_FAST: av.rs === 1 && av.cs !== 1 ? 0 : 1, B_N_FAST: bv.rs === 1 && bv.cs !== 1 ? 0 : 1 };
       const t = isVec4(kind) ? VEC4_TILES[kind] : TILES[kind];
       launch(tiledKernel(kind), p, [A, B, out], [Math.ceil(N / (t.WGX * t.TN)), Math.ceil(M / (t.WGY * t.TM)), nb], constants);
     } else {
-      launch(registerKernel(TM, TN), p, [A, B, out], [Math.ceil(N / (TN * WG)), Math.ceil(M / (TM * WG)), nb], { WGX: WG, WGY: WG });
+      launch(specialisedKernel(REGISTER, { TM, TN }), p, [A, B, out], [Math.ceil(N / (TN * WG)), Math.ceil(M / (TM * WG)), nb], { WGX: WG, WGY: WG });
     }
   }
   if (A !== a) A.dispose();
