@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { init, runtime, shutdown } from '../src/device/runtime.js';
 import { kernel } from '../src/ops/launch.js';
-import { tensor } from '../src/tensor/tensor.js';
+import { tensor, type Tensor } from '../src/tensor/tensor.js';
 import scaleSrc from '../shaders/optim_scale.wgsl';
 
 /** Rejects if `p` has not settled within `ms`: a hang is a failure, not a test timeout. */
@@ -20,12 +20,15 @@ const SCALE = kernel('optim_scale', scaleSrc); // bindings: 1 = factor [1], 2 = 
 
 afterAll(() => shutdown());
 
+/** A tensor's storage as the runtime binds it. */
+const bind = (t: Tensor) => ({ buffer: t.buffer, offset: t.storage.byteOffset, size: t.storage.bytes });
+
 describe('device errors', () => {
   it('a dispatch with a missing binding fails at the next readback, naming the op', async () => {
     await init();
     const x = tensor([1, 2, 3]);
     // optim_scale needs two storage buffers; give it one.
-    runtime().dispatch(SCALE, new Uint32Array([3, 0, 0, 0]), [x.buffer], [1], { WG: 64 });
+    runtime().dispatch(SCALE, new Uint32Array([3, 0, 0, 0]), [bind(x)], [1], { WG: 64 });
     const err = await within(x.toArray().then(() => null, (e: Error) => e), 20_000, 'the readback after a validation error');
     expect(err, 'the readback must reject').toBeInstanceOf(Error);
     expect(err!.message).toMatch(/^WebGPU error: GPUValidationError in op 'optim_scale': Number of entries/);
@@ -39,13 +42,13 @@ describe('device errors', () => {
   it('a lost device fails every later call at once, with the reason and the last op', async () => {
     await init();
     const x = tensor([1, 2]);
-    runtime().dispatch(SCALE, new Uint32Array([2, 0, 0, 0]), [x.buffer, x.buffer], [1], { WG: 64 });
+    runtime().dispatch(SCALE, new Uint32Array([2, 0, 0, 0]), [bind(x), bind(x)], [1], { WG: 64 });
     runtime().device.destroy();
     const err = await within(x.toArray().then(() => null, (e: Error) => e), 20_000, 'a readback on a lost device');
     expect(err).toBeInstanceOf(Error);
     // Give the `lost` promise its turn, then every call must throw synchronously.
     await new Promise((r) => setTimeout(r, 50));
-    expect(() => runtime().dispatch(SCALE, new Uint32Array([2, 0, 0, 0]), [x.buffer, x.buffer], [1], { WG: 64 })).toThrow(/destroyed.*optim_scale|lost.*optim_scale/);
+    expect(() => runtime().dispatch(SCALE, new Uint32Array([2, 0, 0, 0]), [bind(x), bind(x)], [1], { WG: 64 })).toThrow(/destroyed.*optim_scale|lost.*optim_scale/);
     shutdown();
     // A fresh runtime works again.
     await init();

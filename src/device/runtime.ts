@@ -207,7 +207,7 @@ export class Runtime {
   dispatch(
     kernel: KernelSource,
     params: ArrayBufferView,
-    buffers: GPUBuffer[],
+    buffers: { buffer: GPUBuffer; offset: number; size: number }[],
     workgroups: [number, number?, number?],
     constants: Constants = {},
   ): void {
@@ -229,7 +229,7 @@ export class Runtime {
     // (debug: the scope opens before the bind group, whose validation fails first on wrong bindings)
     if (this.debug) this.device.pushErrorScope('validation');
     const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: this.stageUniform(params) }];
-    for (let i = 0; i < buffers.length; i++) entries.push({ binding: i + 1, resource: { buffer: buffers[i] } });
+    for (let i = 0; i < buffers.length; i++) entries.push({ binding: i + 1, resource: buffers[i] });
     let layout = this.layouts.get(pipeline);
     if (!layout) this.layouts.set(pipeline, (layout = pipeline.getBindGroupLayout(0)));
     const bindGroup = this.device.createBindGroup({ label: kernel.name, layout, entries });

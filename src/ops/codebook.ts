@@ -21,6 +21,7 @@ import { empty, type Tensor } from '../tensor/tensor.js';
 import { embedding } from './embedding.js';
 import { fmt, grid1d, kernel, launch, Params, specialize } from './launch.js';
 import { contiguous } from './layout.js';
+import { forDenseRows } from './binding-window.js';
 
 /**
  * Register-blocked search: TM vectors per invocation, TN codes per register block. 8×16 measured
@@ -88,12 +89,15 @@ export function nearestCode(z: Tensor, E: Tensor, opts: NearestCodeOptions = {})
     const enorm = empty([K]);
     const p = new Params().u32(K, D, 0, 0);
     launch(NORMS, p, [Ec, enorm], grid1d(K, WG), { WG });
-    const ps = new Params().u32(N, K, D, 0);
-    if (schedule === 'registers') {
-      launch(SEARCH_REGISTERS, ps, [zc, Ec, enorm, index, dist], grid1d(N, REGISTERS.TM * REGISTERS.WG), { WG: REGISTERS.WG });
-    } else {
-      launch(SEARCH_TILED, ps, [zc, Ec, enorm, index, dist], grid1d(N, TILED.WGY * TILED.TM));
-    }
+    // In chunks of vectors where they exceed a storage binding (binding-window.ts).
+    forDenseRows('nearestCode', N, [zc, index, dist], [1, 2], [Ec, enorm], ([zv, iv, dv], r0, r1) => {
+      const n = r1 - r0, ps = new Params().u32(n, K, D, 0);
+      if (schedule === 'registers') {
+        launch(SEARCH_REGISTERS, ps, [zv, Ec, enorm, iv, dv], grid1d(n, REGISTERS.TM * REGISTERS.WG), { WG: REGISTERS.WG });
+      } else {
+        launch(SEARCH_TILED, ps, [zv, Ec, enorm, iv, dv], grid1d(n, TILED.WGY * TILED.TM));
+      }
+    });
     enorm.dispose();
   }
   const result: NearestCode = {

@@ -45,10 +45,12 @@ import packWeightSrc from '../../shaders/conv2d_pack_weight.wgsl';
 import windowSrc from '../../shaders/conv2d_window.wgsl';
 import windowVec4Src from '../../shaders/conv2d_window_vec4.wgsl';
 import gradWeightVec4Src from '../../shaders/conv2d_grad_weight_vec4.wgsl';
-import { record } from '../autograd/tape.js';
+import { noGrad, record } from '../autograd/tape.js';
 import { runtime, type KernelSource } from '../device/runtime.js';
 import { empty, type Tensor } from '../tensor/tensor.js';
 import { fmt, grid1d, kernel, launch, Params, specialize } from './launch.js';
+import { allFit, forDenseRows } from './binding-window.js';
+import { add } from './elementwise.js';
 import { contiguous } from './layout.js';
 import { reduceRows } from './reduce.js';
 import { upsampleNearest2x } from './upsample.js';
@@ -196,6 +198,12 @@ function vec4WindowFits(g: ConvGeometry): boolean {
 
 /** y = conv(x, wp) + bias by conv2d_window(_vec4).wgsl, with wp from packWeights. */
 function windowConv(x: Tensor, wp: Tensor, bias: Tensor | null, g: ConvGeometry): Tensor {
+  const y = empty([g.N, g.Cout, g.Ho, g.Wo]);
+  byBatch('conv2d', g, [x], [y], [wp, ...(bias ? [bias] : [])], ([xv], [yv], gc) => windowConvPart(xv, wp, bias, gc, yv));
+  return y;
+}
+
+function windowConvPart(x: Tensor, wp: Tensor, bias: Tensor | null, g: ConvGeometry, y: Tensor): void {
   let k: KernelSource;
   if (vec4WindowFits(g)) {
     const key = `${g.padding},${g.up}`;
@@ -205,12 +213,22 @@ function windowConv(x: Tensor, wp: Tensor, bias: Tensor | null, g: ConvGeometry)
     k = windowKernel ??= specialize(kernel('conv2d_window', windowSrc), { ...WINDOW_TILE, KW: WINDOW_KW });
   }
   const { TM, TN } = WINDOW_TILE;
-  const y = empty([g.N, g.Cout, g.Ho, g.Wo]);
   const xblocks = Math.ceil(g.Wo / TN);
   const blocks = g.N * g.Ho * xblocks;
   const p = new Params().u32(g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, xblocks, blocks, g.KH, g.padding, g.up, bias ? 1 : 0, wp.shape[1] / 4);
   launch(k, p, [x, wp, bias ?? wp, y], grid(blocks, WG_SIZE, Math.ceil(g.Cout / TM)), { WG: WG_SIZE });
-  return y;
+}
+
+/**
+ * Runs a per-image pass in chunks of images where its operands exceed a storage binding
+ * (binding-window.ts): `ins` and `outs` are [N, ...] tensors split along N, `whole` the operands
+ * bound whole (weights, bias); `part` gets the chunk's views and geometry (N = its images).
+ */
+function byBatch(op: string, g: ConvGeometry, ins: Tensor[], outs: Tensor[], whole: Tensor[],
+  part: (ins: Tensor[], outs: Tensor[], g: ConvGeometry) => void): void {
+  forDenseRows(op, g.N, [...ins, ...outs], outs.map((_, i) => ins.length + i), whole, (vs, n0, n1) =>
+    part(vs.slice(0, ins.length), vs.slice(ins.length), { ...g, N: n1 - n0 }),
+  );
 }
 
 /** y = conv(x, w) + bias with no autograd. x, w, bias dense. */
@@ -223,12 +241,13 @@ export function conv2dForward(x: Tensor, w: Tensor, bias: Tensor | null, g: Conv
   }
   const { fwd, tile } = convKernels();
   const y = empty([g.N, g.Cout, g.Ho, g.Wo]);
-  const xblocks = Math.ceil(g.Wo / tile.TN);
-  const blocks = g.N * g.Ho * xblocks;
-  const wg = WG_SIZE;
-  const p = new Params().u32(g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, xblocks, blocks, g.KH, g.KW, g.stride, g.padding, g.up, bias ? 1 : 0);
-  // Without a bias any buffer fills its binding (the kernel does not read it).
-  launch(fwd, p, [x, w, bias ?? w, y], grid(blocks, wg, Math.ceil(g.Cout / tile.TM)), { WG: wg });
+  byBatch('conv2d', g, [x], [y], [w, ...(bias ? [bias] : [])], ([xv], [yv], gc) => {
+    const xblocks = Math.ceil(gc.Wo / tile.TN);
+    const blocks = gc.N * gc.Ho * xblocks;
+    const p = new Params().u32(gc.N, gc.Cin, gc.H, gc.W, gc.Cout, gc.Ho, gc.Wo, xblocks, blocks, gc.KH, gc.KW, gc.stride, gc.padding, gc.up, bias ? 1 : 0);
+    // Without a bias any buffer fills its binding (the kernel does not read it).
+    launch(fwd, p, [xv, w, bias ?? w, yv], grid(blocks, WG_SIZE, Math.ceil(gc.Cout / tile.TM)), { WG: WG_SIZE });
+  });
   return y;
 }
 
@@ -248,11 +267,12 @@ export function conv2dGradInput(gy: Tensor, w: Tensor, g: ConvGeometry): Tensor 
   }
   const { gradIn, tile } = convKernels();
   const dx = empty([g.N, g.Cin, g.H, g.W]);
-  const mblocks = Math.ceil(Math.ceil(g.W / g.stride) / tile.TN);
-  const blocks = g.N * g.H * g.stride * mblocks;
-  const wg = WG_SIZE;
-  const p = new Params().u32(g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, mblocks, blocks, g.KH, g.KW, g.stride, g.padding, g.up);
-  launch(gradIn, p, [gy, w, dx], grid(blocks, wg, Math.ceil(g.Cin / tile.TM)), { WG: wg });
+  byBatch('conv2d input gradient', g, [gy], [dx], [w], ([gv], [dv], gc) => {
+    const mblocks = Math.ceil(Math.ceil(gc.W / gc.stride) / tile.TN);
+    const blocks = gc.N * gc.H * gc.stride * mblocks;
+    const p = new Params().u32(gc.N, gc.Cin, gc.H, gc.W, gc.Cout, gc.Ho, gc.Wo, mblocks, blocks, gc.KH, gc.KW, gc.stride, gc.padding, gc.up);
+    launch(gradIn, p, [gv, w, dv], grid(blocks, WG_SIZE, Math.ceil(gc.Cin / tile.TM)), { WG: WG_SIZE });
+  });
   return dx;
 }
 
@@ -277,6 +297,22 @@ export function conv2dGradWeight(gy: Tensor, x: Tensor, g: ConvGeometry): Tensor
  * both); other shapes take conv2dBiasGrad. Deterministic.
  */
 export function conv2dParamGrads(gy: Tensor, x: Tensor, g: ConvGeometry, bias: boolean): [Tensor, Tensor | null] {
+  if (allFit([gy, x])) return paramGradsPart(gy, x, g, bias);
+  // Operands over a binding: the sums over chunks of images, added up.
+  let acc: [Tensor, Tensor | null] | null = null;
+  byBatch('conv2d weight gradient', g, [gy, x], [], [], ([gv, xv], _, gc) => {
+    const part = paramGradsPart(gv, xv, gc, bias);
+    if (!acc) acc = part;
+    else {
+      const prev: [Tensor, Tensor | null] = acc;
+      acc = [noGrad(() => add(prev[0], part[0])), prev[1] && part[1] ? noGrad(() => add(prev[1]!, part[1]!)) : null];
+      [...prev, ...part].forEach((t) => t?.dispose());
+    }
+  });
+  return acc!;
+}
+
+function paramGradsPart(gy: Tensor, x: Tensor, g: ConvGeometry, bias: boolean): [Tensor, Tensor | null] {
   const vec4 = vec4GradWeightFits(g);
   const { gradW, tile } = vec4 ? { gradW: (gradWeightVec4Kernel ??= kernel('conv2d_grad_weight_vec4', gradWeightVec4Src)), tile: GRAD_WEIGHT_VEC4_TILE } : convKernels();
   const KK = g.KH * g.KW;
@@ -289,11 +325,13 @@ export function conv2dParamGrads(gy: Tensor, x: Tensor, g: ConvGeometry, bias: b
   const target = runtime().isCpu ? 256 : 32768;
   const rows = g.N * g.Ho;
   const maxZ = runtime().limits.maxComputeWorkgroupsPerDimension;
-  const splits = Math.max(1, Math.min(Math.ceil(target / invocations), Math.floor(rows / 4), Math.floor(maxZ / taps)));
+  const partRows = g.Cout * g.Cin * KK + (vec4 && bias ? g.Cout : 0);
+  const splits = Math.max(1, Math.min(Math.ceil(target / invocations), Math.floor(rows / 4), Math.floor(maxZ / taps),
+    Math.floor(runtime().maxBindingBytes / (4 * partRows)))); // the partial sums within one binding
   const rowsPerSplit = Math.ceil(rows / splits);
   const nsplit = Math.ceil(rows / rowsPerSplit);
   const fusedBias = vec4 && bias;
-  const part = empty([g.Cout * g.Cin * KK + (fusedBias ? g.Cout : 0), nsplit]);
+  const part = empty([partRows, nsplit]);
   const p = vec4
     ? new Params().u32(g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, rowsPerSplit, g.KH, ciBlocks, nsplit, fusedBias ? 1 : 0)
     : new Params().u32(g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, rowsPerSplit, g.KH, g.KW, g.stride, g.padding, g.up, ciBlocks, nsplit);
@@ -311,6 +349,22 @@ export function conv2dParamGrads(gy: Tensor, x: Tensor, g: ConvGeometry, bias: b
  * chunked plane sums (conv2d_bias_grad.wgsl) into part [Cout, N·chunks], then a row sum.
  */
 export function conv2dBiasGrad(gy: Tensor): Tensor {
+  if (allFit([gy])) return biasGradPart(gy);
+  let acc: Tensor | null = null;
+  forDenseRows('conv2d bias gradient', gy.shape[0], [gy], [], [], ([gz]) => {
+    const part = biasGradPart(gz);
+    if (!acc) acc = part;
+    else {
+      const prev: Tensor = acc;
+      acc = noGrad(() => add(prev, part));
+      prev.dispose();
+      part.dispose();
+    }
+  });
+  return acc!;
+}
+
+function biasGradPart(gy: Tensor): Tensor {
   const [N, Cout, Ho, Wo] = gy.shape;
   const HW = Ho * Wo;
   // Enough invocations for every core (several workgroups per CPU thread), chunks of ≥ 64 elements.

@@ -3,6 +3,7 @@
 import fillSrc from '../../shaders/fill.wgsl';
 import { creationOptions, empty, withGrad, type DType, type Shape, type Tensor, type TensorOptions } from '../tensor/tensor.js';
 import { grid1d, kernel, launch, Params } from './launch.js';
+import { forRowChunks } from './binding-window.js';
 
 const FILL = kernel('fill', fillSrc);
 const WG = 64;
@@ -10,7 +11,12 @@ const WG = 64;
 function fillRange(shape: Shape, start: number, step: number, dtype: DType): Tensor {
   const out = empty(shape, dtype);
   if (out.size === 0) return out;
-  launch(FILL, new Params().u32(out.size, 0).f32(start, step), [out], grid1d(out.size, WG), { I32: dtype === 'f32' ? 0 : 1, WG });
+  // (in chunks of elements where the tensor exceeds a storage binding: binding-window.ts)
+  const flat = out.view([out.size], [1], 0);
+  forRowChunks('fill', out.size, [{ t: flat, axis: 0 }], ([o], r0, r1) =>
+    launch(FILL, new Params().u32(r1 - r0, r0).f32(start, step), [o], grid1d(r1 - r0, WG), { I32: dtype === 'f32' ? 0 : 1, WG }),
+  );
+  flat.dispose();
   return out;
 }
 

@@ -9,7 +9,8 @@ import { empty, type Tensor } from '../tensor/tensor.js';
 import { broadcastShapes, broadcastStrides, checkRank, coalesceDims } from './broadcast.js';
 import { full, onesLike } from './creation.js';
 import { fmt, grid1d, kernel, launch, Params, sameShape, vec4Fits, walkByRows, withStridedWalk } from './launch.js';
-import { clone, contiguous, launchUnary, sumTo } from './layout.js';
+import { clone, contiguous, copyInto, launchUnary, sumTo } from './layout.js';
+import { allFit, expandView, forElementChunks, intoDense } from './binding-window.js';
 
 const BINARY = kernel('binary', withStridedWalk(binarySrc));
 const BINARY_VEC4 = kernel('binary', withStridedWalk(binarySrc), 'main_vec4');
@@ -44,9 +45,14 @@ function unaryRaw(op: UnaryName, x: Tensor, alpha = 0, beta = 0): Tensor {
 function unaryGrad(op: UnaryName, x: Tensor, g: Tensor, alpha = 0, beta = 0): Tensor {
   const xc = contiguous(x), gc = contiguous(g);
   const dx = empty(x.shape);
-  const vec4 = vec4Fits(x.size);
-  const n = vec4 ? x.size / 4 : x.size;
-  launch(vec4 ? UNARY_GRAD_VEC4 : UNARY_GRAD, new Params().u32(n, 0).f32(alpha, beta), [xc, gc, dx], grid1d(n, WG), { OP: UNARY_OPS[op], WG });
+  forElementChunks(op, [xc, gc, dx], ([xv, gv, dv]) => {
+    // (chunks of dense operands start at offset 0 where their length allows: see forRowChunks)
+    const dense = xv.isContiguous && gv.isContiguous && dv.isContiguous;
+    if (!dense) throw new Error(`${op} gradient: a chunk of ${xv.size} elements did not start on a binding boundary.`);
+    const vec4 = vec4Fits(xv.size);
+    const n = vec4 ? xv.size / 4 : xv.size;
+    launch(vec4 ? UNARY_GRAD_VEC4 : UNARY_GRAD, new Params().u32(n, 0).f32(alpha, beta), [xv, gv, dv], grid1d(n, WG), { OP: UNARY_OPS[op], WG });
+  });
   xc.dispose();
   gc.dispose();
   return dx;
@@ -101,6 +107,22 @@ function binaryRaw(op: BinaryName, a: Tensor, b: Tensor): Tensor {
   checkRank(shape, op);
   const out = empty(shape);
   if (out.size === 0) return out;
+  if (allFit([a, b, out])) binaryPart(op, a, b, out);
+  else {
+    const [ae, be] = [a, b].map((t) => expandView(t, shape, broadcastStrides(t, shape)));
+    try {
+      forElementChunks(op, [ae, be, out], ([av, bv, ov]) => intoDense(ov, (o) => binaryPart(op, av, bv, o), copyInto));
+    } finally {
+      ae.dispose();
+      be.dispose();
+    }
+  }
+  return out;
+}
+
+/** out = a op b over out's shape (a and b broadcast to it). */
+function binaryPart(op: BinaryName, a: Tensor, b: Tensor, out: Tensor): void {
+  const shape = out.shape;
   const contig = a.isContiguous && b.isContiguous && sameShape(a.shape, shape) && sameShape(b.shape, shape);
   const vec4 = contig && vec4Fits(out.size);
   const c = coalesceDims(shape, broadcastStrides(a, shape), broadcastStrides(b, shape), out.strides);
@@ -114,7 +136,6 @@ function binaryRaw(op: BinaryName, a: Tensor, b: Tensor): Tensor {
   if (vec4) launch(BINARY_VEC4, p, [a, b, out], grid1d(n, WG), { OP: BINARY_OPS[op], WG });
   else if (rows) launch(BINARY_ROWS, p, [a, b, out], grid1d(n, WG), { OP: BINARY_OPS[op], WG });
   else launch(BINARY, p, [a, b, out], grid1d(n, WG), { OP: BINARY_OPS[op], CONTIG: contig ? 1 : 0, WG });
-  return out;
 }
 
 /** Sums `g` back to `t`'s shape, disposing the intermediate. */
@@ -231,6 +252,17 @@ export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
 function whereRaw(cond: Tensor, a: Tensor, b: Tensor, shape: number[]): Tensor {
   const out = empty(shape);
   if (out.size === 0) return out;
+  const ex = [cond, a, b].map((t) => expandView(t, shape, broadcastStrides(t, shape)));
+  try {
+    forElementChunks('where', [...ex, out], ([c, av, bv, ov]) => intoDense(ov, (o) => wherePart(c, av, bv, o), copyInto));
+  } finally {
+    ex.forEach((t) => t.dispose());
+  }
+  return out;
+}
+
+function wherePart(cond: Tensor, a: Tensor, b: Tensor, out: Tensor): void {
+  const shape = out.shape;
   const p = new Params()
     .u32(out.size, shape.length, cond.offset, a.offset)
     .u32(b.offset, 0, 0, 0)
@@ -239,7 +271,6 @@ function whereRaw(cond: Tensor, a: Tensor, b: Tensor, shape: number[]): Tensor {
     .u32x4(2, broadcastStrides(a, shape))
     .u32x4(2, broadcastStrides(b, shape));
   launch(WHERE, p, [cond, a, b, out], grid1d(out.size, WG), { WG });
-  return out;
 }
 
 // The tape needs add/ones/clone to seed and accumulate gradients.

@@ -59,7 +59,13 @@ export function launch(
   runtime().dispatch(
     kernel,
     params.bytes(),
-    tensors.map((t) => t.buffer),
+    tensors.map((t) => {
+      t.assertAlive();
+      // The tensor's bytes (not the pooled buffer's size class), rounded up to 16 for vec4 views
+      // of small tensors, within the buffer.
+      const s = t.storage;
+      return { buffer: s.buffer, offset: s.byteOffset, size: Math.min(Math.ceil(s.bytes / 16) * 16, s.buffer.size - s.byteOffset) };
+    }),
     workgroups,
     constants,
   );

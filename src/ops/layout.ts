@@ -7,6 +7,7 @@ import { contiguousStrides, empty, sizeOf, type Shape, type Tensor } from '../te
 import { axisIndex, broadcastAxes, broadcastShapes, broadcastStrides, checkRank, coalesceDims } from './broadcast.js';
 import { full, zeros } from './creation.js';
 import { fmt, grid1d, kernel, launch, Params, sameShape, vec4Fits, walkByRows, withStridedWalk } from './launch.js';
+import { forElementChunks } from './binding-window.js';
 import { sumAxes } from './reduce.js';
 
 const UNARY = kernel('unary', withStridedWalk(unarySrc));
@@ -22,6 +23,10 @@ const WG = 64;
  * multiple of 4, else the strided walk over their coalesced dimensions. No autograd.
  */
 export function launchUnary(op: number, src: Tensor, dst: Tensor, alpha = 0, beta = 0): void {
+  forElementChunks('unary', [src, dst], ([s, d]) => launchUnaryPart(op, s, d, alpha, beta));
+}
+
+function launchUnaryPart(op: number, src: Tensor, dst: Tensor, alpha: number, beta: number): void {
   const contig = src.isContiguous && dst.isContiguous;
   const vec4 = contig && vec4Fits(src.size);
   const c = coalesceDims(src.shape, src.strides, dst.strides);

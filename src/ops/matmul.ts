@@ -20,6 +20,8 @@ import { empty, sizeOf, type Tensor } from '../tensor/tensor.js';
 import { broadcastShapes } from './broadcast.js';
 import { fmt, includeSnippet, kernel, launch, Params, specialize } from './launch.js';
 import { copyInto, reshape, sumTo, transpose } from './layout.js';
+import { add } from './elementwise.js';
+import { allFit, forBatchThenRows, spanFits } from './binding-window.js';
 
 /** A matmul shader with the shared Params struct and bindings (shaders/matmul_params.wgsl) included. */
 const withParams = (src: string) => includeSnippet(src, 'matmul_params.wgsl', paramsSrc);
@@ -218,7 +220,58 @@ export function matmulRaw(a: Tensor, b: Tensor, alpha = 1, variant: MatmulVarian
   if (!av) { A = denseBatch(a, batchShape); av = batchView(A, batchShape)!; }
   let bv = batchView(B, batchShape);
   if (!bv) { B = denseBatch(b, batchShape); bv = batchView(B, batchShape)!; }
+  if (!allFit([A, B, out]) && K > 1 && !rowsFit(A, B, out)) {
+    // A row of A or B's item over a binding (a transposed activation in a weight gradient): the
+    // sum over k in two halves, each chunked as it needs.
+    const k2 = K >> 1;
+    const parts = [[0, k2], [k2, K]].map(([k0, k1]) => {
+      const ak = kRange(a, a.rank - 1, k0, k1), bk = kRange(b, b.rank - 2, k0, k1);
+      const c = matmulRaw(ak, bk, alpha, variant);
+      ak.dispose();
+      bk.dispose();
+      return c;
+    });
+    out.dispose();
+    const sum = noGrad(() => add(parts[0], parts[1]));
+    parts.forEach((c) => c.dispose());
+    if (A !== a) A.dispose();
+    if (B !== b) B.dispose();
+    return sum;
+  }
   const kind = resolveVariant(variant, M, N, batch);
+  // [batch, rows, cols] views; operands over a storage binding go in chunks of batch items, or of
+  // the rows of A and C within an item (B bound whole): binding-window.ts.
+  const A3 = A.view([batch, M, K], [av.bs, av.rs, av.cs], A.offset);
+  const B3 = B.view([batch, K, N], [bv.bs, bv.rs, bv.cs], B.offset);
+  const C3 = out.view([batch, M, N], [M * N, N, 1], 0);
+  forBatchThenRows('matmul', batch, M, [{ t: A3, rowAxis: 1 }, { t: B3, rowAxis: null }, { t: C3, rowAxis: 1 }], ([a3, b3, c3]) =>
+    dispatchProduct(kind, a3, b3, c3, alpha),
+  );
+  for (const t of [A3, B3, C3]) t.dispose();
+  if (A !== a) A.dispose();
+  if (B !== b) B.dispose();
+  return out;
+}
+
+/** Whether one row of A, one item of B and one row of C each fit a binding (then rows can be chunked). */
+function rowsFit(A: Tensor, B: Tensor, C: Tensor): boolean {
+  const item = (t: Tensor, rows: number) =>
+    t.view([rows, t.shape[t.rank - 1]], [t.strides[t.rank - 2], t.strides[t.rank - 1]], t.offset);
+  const views = [item(A, 1), item(B, B.shape[B.rank - 2]), item(C, 1)];
+  const ok = views.every(spanFits);
+  views.forEach((v) => v.dispose());
+  return ok;
+}
+
+/** Elements [k0, k1) of `t` along `axis`: a view (no autograd). */
+function kRange(t: Tensor, axis: number, k0: number, k1: number): Tensor {
+  return t.view(t.shape.map((d, i) => (i === axis ? k1 - k0 : d)), t.strides, t.offset + k0 * t.strides[axis]);
+}
+
+/** C3 = alpha · A3·B3 for [b, M, K]·[b, K, N] views (C3's rows dense, N wide) by the chosen kernel. */
+function dispatchProduct(kind: ReturnType<typeof resolveVariant>, A: Tensor, B: Tensor, C: Tensor, alpha: number): void {
+  const [batch, M, K] = A.shape, N = B.shape[2];
+  const [abs, ars, acs] = A.strides, [bbs, brs, bcs] = B.strides;
   const TM = blockEdge(M), TN = blockEdge(N), WG = 8;
   const maxZ = runtime().limits.maxComputeWorkgroupsPerDimension;
   // Very large batches are split into chunks of the z grid limit.
@@ -226,30 +279,27 @@ export function matmulRaw(a: Tensor, b: Tensor, alpha = 1, variant: MatmulVarian
     const nb = Math.min(maxZ, batch - b0);
     const p = new Params()
       .u32(M, N, K, nb)
-      .u32(A.offset + b0 * av.bs, av.bs, av.rs, av.cs)
-      .u32(B.offset + b0 * bv.bs, bv.bs, bv.rs, bv.cs)
-      .u32(M * N)
+      .u32(A.offset + b0 * abs, abs, ars, acs)
+      .u32(B.offset + b0 * bbs, bbs, brs, bcs)
+      .u32(C.strides[0])
       .f32(alpha)
-      .u32(b0 * M * N, 0);
+      .u32(C.offset + b0 * C.strides[0], 0);
     if (kind === 'subgroup') {
       const d = currentDevice();
       const S = subgroupLanes(d)!, WGY = subgroupsPerWorkgroup(d);
       // B's k rows as vec4s where its columns are dense and every vec4 is aligned (binding 4: B again).
-      const bVec4 = bv.cs === 1 && N % 4 === 0 && [B.offset, bv.bs, bv.rs].every((x) => x % 4 === 0);
+      const bVec4 = bcs === 1 && N % 4 === 0 && [B.offset, bbs, brs].every((x) => x % 4 === 0);
       const grid: [number, number, number] = [Math.ceil(M / (SUBGROUP_ROWS * WGY)), Math.ceil(N / (4 * S)), nb];
-      launch(specialisedKernel(SUBGROUP, { TM: SUBGROUP_ROWS, S }), p, [A, B, out, B], grid, { B_VEC4: bVec4 ? 1 : 0, WGY });
+      launch(specialisedKernel(SUBGROUP, { TM: SUBGROUP_ROWS, S }), p, [A, B, C, B], grid, { B_VEC4: bVec4 ? 1 : 0, WGY });
     } else if (kind !== 'register') {
       // Coalesce the slab loads along whichever operand index is contiguous.
-      const constants = { A_K_FAST: av.rs === 1 && av.cs !== 1 ? 0 : 1, B_N_FAST: bv.rs === 1 && bv.cs !== 1 ? 0 : 1 };
+      const constants = { A_K_FAST: ars === 1 && acs !== 1 ? 0 : 1, B_N_FAST: brs === 1 && bcs !== 1 ? 0 : 1 };
       const t = isVec4(kind) ? VEC4_TILES[kind] : TILES[kind];
-      launch(tiledKernel(kind), p, [A, B, out], [Math.ceil(N / (t.WGX * t.TN)), Math.ceil(M / (t.WGY * t.TM)), nb], constants);
+      launch(tiledKernel(kind), p, [A, B, C], [Math.ceil(N / (t.WGX * t.TN)), Math.ceil(M / (t.WGY * t.TM)), nb], constants);
     } else {
-      launch(specialisedKernel(REGISTER, { TM, TN }), p, [A, B, out], [Math.ceil(N / (TN * WG)), Math.ceil(M / (TM * WG)), nb], { WGX: WG, WGY: WG });
+      launch(specialisedKernel(REGISTER, { TM, TN }), p, [A, B, C], [Math.ceil(N / (TN * WG)), Math.ceil(M / (TM * WG)), nb], { WGX: WG, WGY: WG });
     }
   }
-  if (A !== a) A.dispose();
-  if (B !== b) B.dispose();
-  return out;
 }
 
 /** Matrix product with autograd; batch dimensions broadcast. `variant` applies to the backward products too. */

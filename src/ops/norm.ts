@@ -7,11 +7,13 @@
 import normSrc from '../../shaders/norm.wgsl';
 import normGradSrc from '../../shaders/norm_grad.wgsl';
 import normParamGradSrc from '../../shaders/norm_param_grad.wgsl';
-import { isGradEnabled, record } from '../autograd/tape.js';
+import { isGradEnabled, noGrad, record } from '../autograd/tape.js';
 import { empty, type Tensor } from '../tensor/tensor.js';
 import { fmt, kernel, launch, Params } from './launch.js';
 import { contiguous, reshape } from './layout.js';
 import { reduceRows } from './reduce.js';
+import { allFit, forDenseRows } from './binding-window.js';
+import { add } from './elementwise.js';
 import { launchRows } from './row-schedule.js';
 
 const FWD = { thread: kernel('norm', normSrc, 'per_thread'), group: kernel('norm', normSrc, 'per_group') };
@@ -42,6 +44,28 @@ interface Layout {
  * chunks to occupy the device, decided by the shape alone so results repeat bit-exactly.
  */
 function paramGrads(l: Layout, xc: Tensor, gc: Tensor, stats: Tensor, wc: Tensor | null, bc: Tensor | null, act: NormAct): [Tensor, Tensor] {
+  if (allFit([xc, gc, stats])) return paramGradsPart(l, xc, gc, stats, wc, bc, act);
+  // Over a storage binding: the sums of chunks of samples, added up.
+  let acc: [Tensor, Tensor] | null = null;
+  bySamples(l, [xc, gc, stats], [], ([xv, gv, sv], lc) => {
+    const part = paramGradsPart(lc, xv, gv, sv, wc, bc, act);
+    const prev = acc;
+    acc = prev ? [noGrad(() => add(prev[0], part[0])), noGrad(() => add(prev[1], part[1]))] : part;
+    if (prev) [...prev, ...part].forEach((t) => t.dispose());
+  });
+  return acc!;
+}
+
+/**
+ * `run` on the samples in chunks where the per-sample operands (`split`: dense [n, ...] tensors
+ * such as x, y, stats; `written` the indices the kernel writes) exceed a storage binding; the
+ * layout gets the chunk's n and rows. Kernels index from element 0 (see atZeroOffsets).
+ */
+function bySamples(l: Layout, split: Tensor[], written: number[], run: (views: Tensor[], l: Layout) => void): void {
+  forDenseRows('norm', l.n, split, written, [], (vs, n0, n1) => run(vs, { ...l, n: n1 - n0, rows: (n1 - n0) * l.groups }));
+}
+
+function paramGradsPart(l: Layout, xc: Tensor, gc: Tensor, stats: Tensor, wc: Tensor | null, bc: Tensor | null, act: NormAct): [Tensor, Tensor] {
   const items = l.n * l.inner;
   const want = Math.max(1, Math.ceil(16384 / l.c));
   const chunk = Math.max(32, Math.ceil(items / Math.min(want, 65535)));
@@ -79,9 +103,11 @@ function normalize(op: string, x: Tensor, l: Layout, weight: Tensor | undefined,
   const y = empty(x.shape);
   const stats = empty([l.rows, 2]);
   if (y.size) {
-    const p = new Params().u32(l.rows, l.len, l.groups, l.inner, l.cpg).f32(eps).u32(0, 0);
-    // Absent weight/bias: x stands in for them (read-only aliases; the kernel never reads them).
-    launchRows(FWD, l.rows, l.len, p, [xc, wc ?? xc, bc ?? xc, y, stats], { HAS_W: wc ? 1 : 0, HAS_B: bc ? 1 : 0, ACT: ACTS[act] });
+    bySamples(l, [xc, y, stats], [1, 2], ([xv, yv, sv], lc) => {
+      const p = new Params().u32(lc.rows, lc.len, lc.groups, lc.inner, lc.cpg).f32(eps).u32(0, 0);
+      // Absent weight/bias: x stands in for them (read-only aliases; the kernel never reads them).
+      launchRows(FWD, lc.rows, lc.len, p, [xv, wc ?? xv, bc ?? xv, yv, sv], { HAS_W: wc ? 1 : 0, HAS_B: bc ? 1 : 0, ACT: ACTS[act] });
+    });
   }
   const inputs = [x, weight, bias].filter((t): t is Tensor => !!t);
   if (!isGradEnabled() || !inputs.some((t) => t.requiresGrad)) {
@@ -100,8 +126,10 @@ function normalize(op: string, x: Tensor, l: Layout, weight: Tensor | undefined,
     let dx: Tensor | null = null;
     if (x.requiresGrad) {
       dx = empty(x.shape);
-      const p = new Params().u32(l.rows, l.len, l.groups, l.inner, l.cpg, 0, 0, 0);
-      launchRows(BWD, l.rows, l.len, p, [xc, wc ?? xc, gc, stats, dx, bg ?? xc], { HAS_W: wc ? 1 : 0, HAS_B: bg ? 1 : 0, ACT: ACTS[act] });
+      bySamples(l, [xc, gc, stats, dx], [3], ([xv, gv, sv, dv], lc) => {
+        const p = new Params().u32(lc.rows, lc.len, lc.groups, lc.inner, lc.cpg, 0, 0, 0);
+        launchRows(BWD, lc.rows, lc.len, p, [xv, wc ?? xv, gv, sv, dv, bg ?? xv], { HAS_W: wc ? 1 : 0, HAS_B: bg ? 1 : 0, ACT: ACTS[act] });
+      });
     }
     let dw: Tensor | null = null, db: Tensor | null = null;
     if (weight?.requiresGrad || bias?.requiresGrad) {

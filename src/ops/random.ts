@@ -10,6 +10,7 @@ import { fmt, grid1d, kernel, launch, Params } from './launch.js';
 import { contiguous } from './layout.js';
 import { argmax } from './reduce.js';
 import { launchRows } from './row-schedule.js';
+import { forRowChunks } from './binding-window.js';
 
 const FILL = kernel('random', randomSrc, 'fill');
 const CATEGORICAL = {
@@ -85,9 +86,16 @@ function fill(op: keyof typeof FILL_OPS, shape: Shape, gen: Generator, dtype: DT
   const out = empty(shape, dtype);
   const n = sizeOf(shape);
   if (n === 0) return out;
-  const blocks = Math.ceil(n / 4);
-  const p = new Params().u32(n, ...gen.take(blocks)).f32(a, b).u32(range).u32(0, 0).f32(0).u32(0);
-  launch(FILL, p, [out], grid1d(blocks, WG), { OP: FILL_OPS[op], WG });
+  const [lo, hi, keyLo, keyHi] = gen.take(Math.ceil(n / 4));
+  // In chunks of elements where the tensor exceeds a storage binding (binding-window.ts): a chunk
+  // starts on a multiple of 4 elements, so its counters continue the whole tensor's (same values).
+  const flat = out.view([n], [1], 0);
+  forRowChunks('random', n, [{ t: flat, axis: 0 }], ([o], r0, r1) => {
+    const c = hi * 2 ** 32 + lo + r0 / 4, blocks = Math.ceil((r1 - r0) / 4);
+    const p = new Params().u32(r1 - r0, c % 2 ** 32, Math.floor(c / 2 ** 32), keyLo, keyHi).f32(a, b).u32(range).u32(0, 0).f32(0).u32(0);
+    launch(FILL, p, [o], grid1d(blocks, WG), { OP: FILL_OPS[op], WG });
+  });
+  flat.dispose();
   return out;
 }
 

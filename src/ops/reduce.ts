@@ -7,8 +7,9 @@ import { runtime } from '../device/runtime.js';
 import { empty, sizeOf, type Tensor } from '../tensor/tensor.js';
 import { axisIndex } from './broadcast.js';
 import { fmt, grid1d, kernel, launch, Params } from './launch.js';
-import { contiguous, expand, permute, reshape } from './layout.js';
+import { contiguous, copyInto, expand, permute, reshape } from './layout.js';
 import { div, equal, mul, mulScalar } from './elementwise.js';
+import { allFit, forRowChunks, windowed } from './binding-window.js';
 
 const REDUCE_THREAD = kernel('reduce', reduceSrc, 'per_thread');
 const REDUCE_GROUP = kernel('reduce', reduceSrc, 'per_group');
@@ -33,8 +34,56 @@ function normAxes(t: Tensor, axes: number | readonly number[] | undefined, op: s
 /** Which kernel reduces the rows: 'auto' picks by shape and adapter (see launchReduce). */
 export type ReduceSchedule = 'auto' | 'per_thread' | 'per_group';
 
-/** Reduces the dense [rows, len] matrix `x` into `out` ([rows] elements, f32 or i32 for arg ops). */
+/**
+ * Reduces the dense [rows, len] matrix `x` into `out` ([rows] elements, f32 or i32 for arg ops):
+ * in chunks of rows where the operands exceed a storage binding (binding-window.ts), and a row
+ * longer than one binding in two passes (partial results of its pieces, then theirs).
+ */
 function launchReduce(x: Tensor, out: Tensor, rows: number, len: number, op: ReduceOp, scale: number, schedule: ReduceSchedule): void {
+  if (4 * len + 256 > runtime().maxBindingBytes && !allFit([x, out])) {
+    for (let r = 0; r < rows; r++) {
+      const row = x.view([len], [1], x.offset + r * len), one = out.view([1], [1], out.offset + r);
+      reduceLongRow(row, one, op, scale);
+      row.dispose();
+      one.dispose();
+    }
+    return;
+  }
+  const x2 = x.view([rows, len], [len, 1], x.offset);
+  forRowChunks(op, rows, [{ t: x2, axis: 0 }, { t: out, axis: 0 }], ([xv, ov], r0, r1) =>
+    launchReducePart(xv, ov, r1 - r0, len, op, scale, schedule),
+  );
+  x2.dispose();
+}
+
+/** One row of `len` elements over a binding: pieces reduced to partials, then the partials. */
+function reduceLongRow(row: Tensor, out: Tensor, op: ReduceOp, scale: number): void {
+  if (op === 'argmax' || op === 'argmin') throw new Error(`${op}: a row of ${row.size} elements exceeds one storage binding (${runtime().maxBindingBytes} bytes).`);
+  const piece = Math.floor((runtime().maxBindingBytes - 256) / 4);
+  const pieces = Math.ceil(row.size / piece);
+  const partial = empty([pieces]);
+  for (let i = 0; i < pieces; i++) {
+    const v = windowed(row.view([Math.min(piece, row.size - i * piece)], [1], row.offset + i * piece));
+    const o = partial.view([1], [1], i);
+    launchReducePart(v, o, 1, v.size, op, 1, 'auto');
+    v.dispose();
+    o.dispose();
+  }
+  launchReduce(partial, out, 1, pieces, op, scale, 'auto');
+  partial.dispose();
+}
+
+function launchReducePart(x: Tensor, out: Tensor, rows: number, len: number, op: ReduceOp, scale: number, schedule: ReduceSchedule): void {
+  // reduce.wgsl indexes from the start of its bindings: a chunk off a binding boundary goes through
+  // copies at offset 0.
+  if (x.offset !== 0 || out.offset !== 0) {
+    const xc = contiguous(x), tmp = empty(out.shape, out.dtype);
+    launchReducePart(xc, tmp, rows, len, op, scale, schedule);
+    copyInto(tmp, out);
+    xc.dispose();
+    tmp.dispose();
+    return;
+  }
   const p = new Params().u32(rows, len).f32(scale).u32(0);
   const constants = { OP: OPS[op], WG: 64 };
   if (schedule === 'auto') {

@@ -10,6 +10,7 @@ import { axisIndex } from './broadcast.js';
 import { fmt, kernel, Params } from './launch.js';
 import { contiguous, permute } from './layout.js';
 import { launchRows } from './row-schedule.js';
+import { forDenseRows } from './binding-window.js';
 
 const FWD = { thread: kernel('softmax', softmaxSrc, 'per_thread'), group: kernel('softmax', softmaxSrc, 'per_group') };
 const BWD = {
@@ -34,7 +35,7 @@ function softmaxAlong(x: Tensor, axis: number, log: boolean): Tensor {
     const xp = last ? x : permute(x, perm);
     const xc = contiguous(xp);
     const out = empty(xc.shape);
-    if (out.size) launchRows(FWD, rows, len, new Params().u32(rows, len, 0, 0), [xc, out], { LOG: log ? 1 : 0 });
+    if (out.size) forDenseRows(name, rows, [xc, out], [1], [], ([xv, ov], r0, r1) => launchRows(FWD, r1 - r0, len, new Params().u32(r1 - r0, len, 0, 0), [xv, ov], { LOG: log ? 1 : 0 }));
     if (xp !== x) xp.dispose();
     xc.dispose();
     if (last) return out;
@@ -50,7 +51,7 @@ function softmaxAlong(x: Tensor, axis: number, log: boolean): Tensor {
     const gp = last ? g : permute(g, perm);
     const gc = contiguous(gp);
     const dx = empty(yc.shape);
-    if (dx.size) launchRows(BWD, rows, len, new Params().u32(rows, len, 0, 0), [yc, gc, dx], { LOG: log ? 1 : 0 });
+    if (dx.size) forDenseRows(name, rows, [yc, gc, dx], [2], [], ([yv, gv, dv], r0, r1) => launchRows(BWD, r1 - r0, len, new Params().u32(r1 - r0, len, 0, 0), [yv, gv, dv], { LOG: log ? 1 : 0 }));
     for (const t of [yp, yc, gc]) t.dispose();
     if (gp !== g) gp.dispose();
     if (last) return [dx];

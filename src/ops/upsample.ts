@@ -7,6 +7,7 @@ import { record } from '../autograd/tape.js';
 import { empty, type Tensor } from '../tensor/tensor.js';
 import { fmt, grid1d, kernel, launch, Params } from './launch.js';
 import { contiguous } from './layout.js';
+import { forDenseRows } from './binding-window.js';
 
 const UP_FWD = kernel('upsample', upsampleSrc, 'forward');
 const UP_BWD = kernel('upsample', upsampleSrc, 'backward');
@@ -17,8 +18,13 @@ export function upsampleNearest2xGrad(g: Tensor): Tensor {
   const [N, C, H2, W2] = g.shape;
   const H = H2 / 2, W = W2 / 2;
   const dx = empty([N, C, H, W]);
-  if (dx.size) launch(UP_BWD, new Params().u32(dx.size, H, W, 0), [g, dx], grid1d(dx.size, WG), { WG });
+  if (dx.size) byPlanes(N * C, g, dx, (gv, dv) => launch(UP_BWD, new Params().u32(dv.size, H, W, 0), [gv, dv], grid1d(dv.size, WG), { WG }));
   return dx;
+}
+
+/** `run(src, dst)` over dense [planes, ...] tensors, in chunks of planes over a storage binding. */
+function byPlanes(planes: number, src: Tensor, dst: Tensor, run: (src: Tensor, dst: Tensor) => void): void {
+  forDenseRows('upsample', planes, [src, dst], [1], [], ([s, d]) => run(s, d));
 }
 
 /** x [N, C, H, W] → [N, C, 2H, 2W], nearest neighbour. */
@@ -31,7 +37,7 @@ export function upsampleNearest2x(x: Tensor): Tensor {
   const out = empty([N, C, 2 * H, 2 * W]);
   if (out.size) {
     const xc = contiguous(x);
-    launch(UP_FWD, new Params().u32(out.size, H, W, 0), [xc, out], grid1d(out.size, WG), { WG });
+    byPlanes(N * C, xc, out, (xv, ov) => launch(UP_FWD, new Params().u32(ov.size, H, W, 0), [xv, ov], grid1d(ov.size, WG), { WG }));
     xc.dispose();
   }
   return record(out, 'upsampleNearest2x', [x], (g) => {

@@ -5,6 +5,7 @@
 import adamSrc from '../../shaders/optim_adam.wgsl';
 import { runtime } from '../device/runtime.js';
 import { grid1d, kernel, launch, Params } from '../ops/launch.js';
+import { forRowChunks } from '../ops/binding-window.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Optimizer, type FlatUpdateArgs, type OptimizerOptions, type ParamGroup, type UpdateArgs } from './optimizer.js';
 
@@ -48,11 +49,17 @@ export class Adam extends Optimizer {
   }
 
   protected override updateFlat({ flat, run, gradScale, lr, weightDecay }: FlatUpdateArgs): void {
-    const n4 = run.count / 4;
-    const p = this.uniforms(n4, run.start / 4, lr, weightDecay);
-    const grid = runtime().isCpu ? [Math.min(MAX_GROUPS_CPU, Math.ceil(n4 / (WG * PER_THREAD_CPU)))] as [number] : grid1d(n4, WG);
     const { params, grads, state } = flat;
-    launch(ADAM_FLAT, p, [params, grads, state.exp_avg, state.exp_avg_sq, gradScale], grid, { DECOUPLED: this.decoupled ? 1 : 0, WG });
+    // The run's elements of the four flat buffers; in chunks where they exceed a storage binding
+    // (binding-window.ts: chunks start on a binding boundary and hold multiples of 4 elements).
+    const runs = [params, grads, state.exp_avg, state.exp_avg_sq].map((t) => t.view([run.count], [1], run.start));
+    forRowChunks(this.name, run.count, [...runs.map((t) => ({ t, axis: 0 })), { t: gradScale, axis: null }], ([pv, gv, mv, vv, sv], r0, r1) => {
+      const n4 = (r1 - r0) / 4;
+      const p = this.uniforms(n4, pv.offset / 4, lr, weightDecay);
+      const grid = runtime().isCpu ? [Math.min(MAX_GROUPS_CPU, Math.ceil(n4 / (WG * PER_THREAD_CPU)))] as [number] : grid1d(n4, WG);
+      launch(ADAM_FLAT, p, [pv, gv, mv, vv, sv], grid, { DECOUPLED: this.decoupled ? 1 : 0, WG });
+    });
+    runs.forEach((t) => t.dispose());
   }
 
   /** The kernel's uniforms for `n` elements (vec4s for the flat entry) from `start`. */

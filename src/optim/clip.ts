@@ -12,6 +12,7 @@ import { runtime } from '../device/runtime.js';
 import { empty, type Tensor } from '../tensor/tensor.js';
 import { zeros } from '../ops/creation.js';
 import { grid1d, kernel, launch, Params } from '../ops/launch.js';
+import { densePieces } from '../ops/binding-window.js';
 import { copyInto } from '../ops/layout.js';
 
 const SUMSQ = kernel('optim_grad_norm', gradNormSrc, 'sumsq');
@@ -77,18 +78,21 @@ export class GradNorm {
   compute(grads: readonly Tensor[], maxNorm: number): void {
     if (!(maxNorm > 0)) throw new Error(`clipGradNorm: maxNorm must be positive, got ${maxNorm}.`);
     const clip = Number.isFinite(maxNorm) ? 1 : 0;
+    // A gradient over one storage binding (the optimizer's flat buffer) is summed in pieces.
+    const pieces = grads.flatMap((g) => densePieces(g));
     let slots = 0;
-    for (const g of grads) slots += groupsFor(g.size) * WG;
+    for (const g of pieces) slots += groupsFor(g.size) * WG;
     if (slots > this.partial.size) {
       this.partial.dispose();
       this.partial = keep(empty([slots]));
     }
     let base = 0;
-    for (const g of grads) {
+    for (const g of pieces) {
       const groups = groupsFor(g.size);
       launch(SUMSQ, new Params().u32(g.size, groups, base, 0).f32(0, 0, 0, 0), [g, this.partial], [groups], { WG });
       base += groups * WG;
     }
+    pieces.forEach((g) => !grads.includes(g) && g.dispose());
     launch(FINISH, new Params().u32(slots, 0, 0, clip).f32(clip ? maxNorm : 0, 0, 0, 0), [this.partial, this.norm, this.scale, this.skipped], [1], { WG });
   }
 

@@ -10,14 +10,35 @@ export type DType = 'f32' | 'i32' | 'u32';
 export type Shape = readonly number[];
 export type TypedArray = Float32Array | Int32Array | Uint32Array;
 
+/**
+ * A tensor's bytes on the GPU: a pooled buffer (byteOffset 0), or a window into another storage
+ * (ops/binding-window.ts: a part of a tensor bound alone, so that no binding exceeds the device's
+ * limit). Kernels bind `bytes` from `byteOffset`, never the whole pooled buffer, whose size class may
+ * be larger.
+ */
 export class Storage {
   refs = 1;
-  constructor(readonly buffer: GPUBuffer, readonly bytes: number, private rt: Runtime) {}
+  constructor(
+    readonly buffer: GPUBuffer,
+    readonly bytes: number,
+    private rt: Runtime,
+    readonly byteOffset = 0,
+    private readonly parent: Storage | null = null,
+  ) {
+    parent?.retain();
+  }
   retain(): void {
     this.refs++;
   }
   release(): void {
-    if (--this.refs === 0) this.rt.pool.release(this.buffer);
+    if (--this.refs !== 0) return;
+    if (this.parent) this.parent.release();
+    else this.rt.pool.release(this.buffer);
+  }
+  /** A window of `bytes` from `byteOffset` (relative to this storage) over the same buffer. */
+  window(byteOffset: number, bytes: number): Storage {
+    if (byteOffset < 0 || byteOffset + bytes > this.bytes) throw new Error(`Storage window [${byteOffset}, ${byteOffset + bytes}) outside ${this.bytes} bytes.`);
+    return new Storage(this.buffer, bytes, this.rt, this.byteOffset + byteOffset, this);
   }
 }
 
@@ -130,7 +151,7 @@ export class Tensor {
         c.dispose();
       }
     }
-    const bytes = await rt.read(this.storage.buffer, 0, this.size * 4);
+    const bytes = await rt.read(this.storage.buffer, this.storage.byteOffset, this.size * 4);
     return this.dtype === 'f32' ? new Float32Array(bytes) : this.dtype === 'i32' ? new Int32Array(bytes) : new Uint32Array(bytes);
   }
 
