@@ -5,20 +5,22 @@
 # Usage: bash examples/reference-models.sh [RUNS_DIR]
 #   RUNS_DIR  where the run folders go (default runs/reference); a stage interrupted resumes when
 #             the script runs again; a finished one (marked RUN/complete) is skipped
-# Environment (defaults: the budgets the shipped models were trained with, on a 2-core AMD EPYC
-# CPU adapter, lavapipe; see models/README.md):
+# Environment (defaults: what the shipped models were trained with; models/README.md names the
+# machine and the time of each):
 #   GRIDS="32"        which models ("32 64": both)
 #   TOK_MIN=20        tokenizer minutes (its learning-rate decay ends where the run stops)
 #   CLS_MIN=3         classifier minutes
-#   PRIOR_MIN=12      minutes of the diffusion and mask priors (the cosine ends where the time
-#                     does); AR_MIN=20 the AR prior's (it draws most of the figures)
-#   PRIOR_STEPS       or a number of steps (PRIOR_MIN then caps the time)
+#   AR_STEPS=2000 DIFFUSION_STEPS=450 MASK_STEPS=800
+#                     training steps of each prior (the cosine ends there); steps, not minutes,
+#                     so that the models do not depend on the machine's speed or load
+#   PRIOR_STEPS       one number of steps for all three instead
+#   PRIOR_MIN=30      a time cap per prior, in minutes (the schedule then ends where the time does)
 #   PRIOR_BATCH=32    PRIOR_SIZE="--layers 3 --dim 128 --heads 4" (for a CPU's minutes: more
 #                     steps of a smaller model beat fewer of a larger one)
 #   PARALLEL=1        run independent stages at once: worth it on a GPU, where one process cannot
 #                     keep the device busy; on a CPU it only splits the cores
 # On a GPU (gpu-measure.sh's reference stage): GRIDS="32 64" TOK_MIN=3 CLS_MIN=1 PRIOR_STEPS=3000
-# PRIOR_BATCH=64 PRIOR_MIN=3 AR_MIN=3 PRIOR_SIZE="--layers 4 --dim 160 --heads 5" PARALLEL=1.
+# PRIOR_BATCH=64 PRIOR_MIN=3 PRIOR_SIZE="--layers 4 --dim 160 --heads 5" PARALLEL=1.
 # Then `vqgpu export-run --run RUN --out models/emoji-32/NAME --f16` keeps the weights and config.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,8 +56,9 @@ stage2() { # SIDE: encode, then the three priors of one grid
   $V eval-tokenizer --run "$R/tokenizer" --json
   [ -f "$R/tokens.bin" ] || $V encode --run "$R/tokenizer" --out "$R/tokens.bin"
   for k in ar diffusion mask; do
+    local steps; case $k in ar) steps=${AR_STEPS:-2000};; diffusion) steps=${DIFFUSION_STEPS:-450};; mask) steps=${MASK_STEPS:-800};; esac
     bg stage "$R/$k" $V train-prior --kind "$k" --tokens "$R/tokens.bin" $PRIOR --batch "${PRIOR_BATCH:-32}" \
-      ${PRIOR_STEPS:+--steps "$PRIOR_STEPS"} --minutes "$([ $k = ar ] && echo "${AR_MIN:-20}" || echo "${PRIOR_MIN:-12}")"
+      --steps "${PRIOR_STEPS:-$steps}" --minutes "${PRIOR_MIN:-30}"
   done
 }
 has() { [[ " ${GRIDS:-32} " == *" $1 "* ]]; }

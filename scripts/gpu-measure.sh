@@ -105,7 +105,7 @@ fi
 
 # ---- 6. Reference models ------------------------------------------------------------------------
 if has reference; then
-  step "${REF_S:-480}" env GRIDS="32 64" TOK_MIN=3 CLS_MIN=1 PRIOR_STEPS=3000 PRIOR_BATCH=64 PRIOR_MIN=3 AR_MIN=3 PRIOR_SIZE="--layers 4 --dim 160 --heads 5" PARALLEL=1 bash examples/reference-models.sh "$RUNS/reference" >"$RUNS/reference.log" 2>&1
+  step "${REF_S:-480}" env GRIDS="32 64" TOK_MIN=3 CLS_MIN=1 PRIOR_STEPS=3000 PRIOR_BATCH=64 PRIOR_MIN=3 PRIOR_SIZE="--layers 4 --dim 160 --heads 5" PARALLEL=1 bash examples/reference-models.sh "$RUNS/reference" >"$RUNS/reference.log" 2>&1
   pkill -f 'dist/node/cli.mjs (train|eval|encode)' && sleep 2 # stragglers of a stage cut by the limit
   cat "$RUNS/reference.log" >>"$LOG"
   grep -E '^\{' "$RUNS/reference.log" >"$OUT/reference.jsonl"
