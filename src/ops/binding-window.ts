@@ -13,6 +13,8 @@ import { runtime } from '../device/runtime.js';
 import { contiguousStrides, empty, Tensor } from '../tensor/tensor.js';
 import { fmt } from './launch.js';
 import { copyInto } from './layout.js';
+import { add } from './elementwise.js';
+import { noGrad } from '../autograd/tape.js';
 
 /** [lo, hi): the elements of its buffer that a view reaches (relative to its storage). */
 export function elementSpan(t: Tensor): [number, number] {
@@ -313,4 +315,25 @@ export function densePieces(t: Tensor): Tensor[] {
     v.dispose();
   }
   return out;
+}
+
+/**
+ * A reduction over the rows (a weight gradient summed over images or samples), by forDenseRows:
+ * `part` returns the partial results of its chunk (fixed shapes; null entries stay null), and the
+ * chunks' results are added up. One chunk where the operands fit: exactly `part`'s results.
+ */
+export function sumOverRows<T extends (Tensor | null)[]>(op: string, rows: number, split: Tensor[], whole: Tensor[],
+  part: (views: Tensor[], r0: number, r1: number) => T): T {
+  let acc: T | null = null;
+  forDenseRows(op, rows, split, [], whole, (vs, r0, r1) => {
+    const p = part(vs, r0, r1);
+    if (!acc) {
+      acc = p;
+      return;
+    }
+    const prev: T = acc;
+    acc = prev.map((t, i) => (t && p[i] ? noGrad(() => add(t, p[i]!)) : null)) as T;
+    [...prev, ...p].forEach((t) => t?.dispose());
+  });
+  return acc!;
 }

@@ -45,12 +45,11 @@ import packWeightSrc from '../../shaders/conv2d_pack_weight.wgsl';
 import windowSrc from '../../shaders/conv2d_window.wgsl';
 import windowVec4Src from '../../shaders/conv2d_window_vec4.wgsl';
 import gradWeightVec4Src from '../../shaders/conv2d_grad_weight_vec4.wgsl';
-import { noGrad, record } from '../autograd/tape.js';
+import { record } from '../autograd/tape.js';
 import { runtime, type KernelSource } from '../device/runtime.js';
 import { empty, type Tensor } from '../tensor/tensor.js';
 import { fmt, grid1d, kernel, launch, Params, specialize } from './launch.js';
-import { allFit, forDenseRows } from './binding-window.js';
-import { add } from './elementwise.js';
+import { forDenseRows, sumOverRows } from './binding-window.js';
 import { contiguous } from './layout.js';
 import { reduceRows } from './reduce.js';
 import { upsampleNearest2x } from './upsample.js';
@@ -297,19 +296,8 @@ export function conv2dGradWeight(gy: Tensor, x: Tensor, g: ConvGeometry): Tensor
  * both); other shapes take conv2dBiasGrad. Deterministic.
  */
 export function conv2dParamGrads(gy: Tensor, x: Tensor, g: ConvGeometry, bias: boolean): [Tensor, Tensor | null] {
-  if (allFit([gy, x])) return paramGradsPart(gy, x, g, bias);
-  // Operands over a binding: the sums over chunks of images, added up.
-  let acc: [Tensor, Tensor | null] | null = null;
-  byBatch('conv2d weight gradient', g, [gy, x], [], [], ([gv, xv], _, gc) => {
-    const part = paramGradsPart(gv, xv, gc, bias);
-    if (!acc) acc = part;
-    else {
-      const prev: [Tensor, Tensor | null] = acc;
-      acc = [noGrad(() => add(prev[0], part[0])), prev[1] && part[1] ? noGrad(() => add(prev[1]!, part[1]!)) : null];
-      [...prev, ...part].forEach((t) => t?.dispose());
-    }
-  });
-  return acc!;
+  // (over a storage binding: the sums of chunks of images, added up)
+  return sumOverRows('conv2d weight gradient', g.N, [gy, x], [], ([gv, xv], n0, n1) => paramGradsPart(gv, xv, { ...g, N: n1 - n0 }, bias));
 }
 
 function paramGradsPart(gy: Tensor, x: Tensor, g: ConvGeometry, bias: boolean): [Tensor, Tensor | null] {
@@ -349,19 +337,7 @@ function paramGradsPart(gy: Tensor, x: Tensor, g: ConvGeometry, bias: boolean): 
  * chunked plane sums (conv2d_bias_grad.wgsl) into part [Cout, N·chunks], then a row sum.
  */
 export function conv2dBiasGrad(gy: Tensor): Tensor {
-  if (allFit([gy])) return biasGradPart(gy);
-  let acc: Tensor | null = null;
-  forDenseRows('conv2d bias gradient', gy.shape[0], [gy], [], [], ([gz]) => {
-    const part = biasGradPart(gz);
-    if (!acc) acc = part;
-    else {
-      const prev: Tensor = acc;
-      acc = noGrad(() => add(prev, part));
-      prev.dispose();
-      part.dispose();
-    }
-  });
-  return acc!;
+  return sumOverRows('conv2d bias gradient', gy.shape[0], [gy], [], ([gz]) => [biasGradPart(gz)])[0];
 }
 
 function biasGradPart(gy: Tensor): Tensor {

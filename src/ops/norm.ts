@@ -7,13 +7,12 @@
 import normSrc from '../../shaders/norm.wgsl';
 import normGradSrc from '../../shaders/norm_grad.wgsl';
 import normParamGradSrc from '../../shaders/norm_param_grad.wgsl';
-import { isGradEnabled, noGrad, record } from '../autograd/tape.js';
+import { isGradEnabled, record } from '../autograd/tape.js';
 import { empty, type Tensor } from '../tensor/tensor.js';
 import { fmt, kernel, launch, Params } from './launch.js';
 import { contiguous, reshape } from './layout.js';
 import { reduceRows } from './reduce.js';
-import { allFit, forDenseRows } from './binding-window.js';
-import { add } from './elementwise.js';
+import { forDenseRows, sumOverRows } from './binding-window.js';
 import { launchRows } from './row-schedule.js';
 
 const FWD = { thread: kernel('norm', normSrc, 'per_thread'), group: kernel('norm', normSrc, 'per_group') };
@@ -44,16 +43,9 @@ interface Layout {
  * chunks to occupy the device, decided by the shape alone so results repeat bit-exactly.
  */
 function paramGrads(l: Layout, xc: Tensor, gc: Tensor, stats: Tensor, wc: Tensor | null, bc: Tensor | null, act: NormAct): [Tensor, Tensor] {
-  if (allFit([xc, gc, stats])) return paramGradsPart(l, xc, gc, stats, wc, bc, act);
-  // Over a storage binding: the sums of chunks of samples, added up.
-  let acc: [Tensor, Tensor] | null = null;
-  bySamples(l, [xc, gc, stats], [], ([xv, gv, sv], lc) => {
-    const part = paramGradsPart(lc, xv, gv, sv, wc, bc, act);
-    const prev = acc;
-    acc = prev ? [noGrad(() => add(prev[0], part[0])), noGrad(() => add(prev[1], part[1]))] : part;
-    if (prev) [...prev, ...part].forEach((t) => t.dispose());
-  });
-  return acc!;
+  // (over a storage binding: the sums of chunks of samples, added up)
+  return sumOverRows('norm', l.n, [xc, gc, stats], [], ([xv, gv, sv], n0, n1) =>
+    paramGradsPart({ ...l, n: n1 - n0, rows: (n1 - n0) * l.groups }, xv, gv, sv, wc, bc, act));
 }
 
 /**
