@@ -145,6 +145,18 @@ describe('elementwise ops in chunks', () => {
   });
 });
 
+describe('reductions in chunks', () => {
+  it('rows in chunks, and a row longer than a binding in two passes', async () => {
+    const x = rand([3001]), m = rand([90, 30]);
+    const r = await bothWays(() => vq.concat([vq.reshape(vq.sum(x), [1]), vq.reshape(vq.max(x), [1]), vq.mean(m, 1), vq.min(m, 1)], 0));
+    expect(r.dispatches[1]).toBeGreaterThan(r.dispatches[0]);
+    expect(firstMismatch(r.chunked, r.whole, 1e-5, 1e-5)).toBe(-1);
+    expect(r.chunked[1]).toBe(r.whole[1]); // a maximum does not depend on the order
+    x.dispose();
+    m.dispose();
+  });
+});
+
 describe('matrix products in chunks', () => {
   it('2-D: rows of A and C in chunks, B bound whole; transposed operands', async () => {
     const a = rand([90, 40]), b = rand([40, 20]);

@@ -11,7 +11,7 @@
 
 import { runtime } from '../device/runtime.js';
 import { contiguousStrides, empty, Tensor } from '../tensor/tensor.js';
-import { fmt } from './launch.js';
+import { bindingOf, fmt } from './launch.js';
 import { copyInto } from './layout.js';
 import { add } from './elementwise.js';
 import { noGrad } from '../autograd/tape.js';
@@ -28,13 +28,10 @@ export function elementSpan(t: Tensor): [number, number] {
   return [lo, hi + 1];
 }
 
-/** Bytes a binding of this tensor would take: its storage's, which launch.ts binds. */
-export const bindingBytes = (t: Tensor) => t.storage.bytes;
-
-/** Whether every tensor binds within the device's limit (then an op runs in one piece). */
+/** Whether every tensor binds within the device's limit as launch.ts binds it (then an op runs in one piece). */
 export function allFit(tensors: Tensor[]): boolean {
   const max = runtime().maxBindingBytes;
-  return tensors.every((t) => bindingBytes(t) <= max);
+  return tensors.every((t) => bindingOf(t.storage).size <= max);
 }
 
 /** Elements per binding-offset step (64 for the usual 256 bytes). */
@@ -89,16 +86,11 @@ export function forRowChunks(op: string, rows: number, parts: ChunkPart[], body:
       if (!spanFits(p.t)) throw tooLarge(op, p.t, max, 'it is bound whole');
       continue;
     }
-    // A chunk of k rows spans k·stride elements (plus one row's reach) and up to align - 1 before it.
-    const stride = Math.abs(p.t.strides[p.axis]);
-    const one = p.t.view(p.t.shape.map((d, i) => (i === p.axis ? 1 : d)), p.t.strides, p.t.offset);
-    const [lo, hi] = elementSpan(one);
-    one.dispose();
-    const rowReach = hi - lo;
-    const room = Math.floor(max / 4) - (align - 1) - rowReach;
-    if (room < 0) throw tooLarge(op, p.t, max, `one slice along axis ${p.axis} alone spans ${4 * rowReach} bytes`);
-    perChunk = Math.min(perChunk, stride === 0 ? rows : 1 + Math.floor(room / stride));
+    const fit = rowsPerBinding(p.t, p.axis);
+    if (fit.rows === 0) throw tooLarge(op, p.t, max, `one slice along axis ${p.axis} alone spans ${4 * fit.reach} bytes`);
+    perChunk = Math.min(perChunk, fit.rows);
     // Dense chunks that start on a binding boundary keep offset 0 (the vec4 kernels' condition).
+    const stride = Math.abs(p.t.strides[p.axis]);
     if (stride > 0) rowQuantum = Math.max(rowQuantum, align / gcd(stride % align || align, align));
   }
   if (perChunk >= rowQuantum) perChunk -= perChunk % rowQuantum;
@@ -112,6 +104,21 @@ export function forRowChunks(op: string, rows: number, parts: ChunkPart[], body:
       views.forEach((v) => v.dispose());
     }
   }
+}
+
+/**
+ * How many consecutive slices of `t` along `axis` one binding holds (Infinity along a broadcast
+ * axis; 0 where one slice alone does not fit): k slices span k·stride elements plus one slice's
+ * reach, and up to align - 1 elements before them (the window's aligned start).
+ */
+function rowsPerBinding(t: Tensor, axis: number): { rows: number; reach: number } {
+  const one = rowsView(t, axis, 0, 1);
+  const [lo, hi] = elementSpan(one);
+  one.dispose();
+  const stride = Math.abs(t.strides[axis]);
+  const room = Math.floor(runtime().maxBindingBytes / 4) - (alignElements() - 1) - (hi - lo);
+  const rows = room < 0 ? 0 : stride === 0 ? Infinity : 1 + Math.floor(room / stride);
+  return { rows, reach: hi - lo };
 }
 
 function gcd(a: number, b: number): number {
@@ -168,17 +175,7 @@ function tiles(op: string, ts: Tensor[], axis: number, body: (views: Tensor[]) =
   while (axis < shape.length && shape[axis] === 1) axis++;
   if (axis >= shape.length) throw tooLarge(op, ts[0], runtime().maxBindingBytes, 'one element of each operand does not fit');
   const rows = shape[axis];
-  let perChunk = rows;
-  for (const t of ts) {
-    const stride = Math.abs(t.strides[axis]);
-    if (stride === 0) continue;
-    const one = rowsView(t, axis, 0, 1);
-    const [lo, hi] = elementSpan(one);
-    one.dispose();
-    const room = Math.floor(runtime().maxBindingBytes / 4) - (alignElements() - 1) - (hi - lo);
-    perChunk = Math.min(perChunk, room < 0 ? 0 : 1 + Math.floor(room / stride));
-  }
-  const step = Math.max(1, perChunk);
+  const step = Math.max(1, Math.min(rows, ...ts.map((t) => rowsPerBinding(t, axis).rows)));
   for (let r0 = 0; r0 < rows; r0 += step) {
     const vs = ts.map((t) => rowsView(t, axis, r0, Math.min(rows, r0 + step)));
     try {
@@ -201,14 +198,14 @@ function rowsView(t: Tensor, axis: number, r0: number, r1: number): Tensor {
  * For kernels that write a dense output from offset 0 (binary.wgsl, where.wgsl): `write` into a
  * fresh dense tensor where the chunk's output view is not one, then copied into it.
  */
-export function intoDense(out: Tensor, write: (dense: Tensor) => void, copy: (src: Tensor, dst: Tensor) => void): void {
+export function intoDense(out: Tensor, write: (dense: Tensor) => void): void {
   if (out.isContiguous) {
     write(out);
     return;
   }
   const dense = empty(out.shape, out.dtype);
   write(dense);
-  copy(dense, out);
+  copyInto(dense, out);
   dense.dispose();
 }
 

@@ -9,7 +9,7 @@ import { empty, type Tensor } from '../tensor/tensor.js';
 import { broadcastShapes, broadcastStrides, checkRank, coalesceDims } from './broadcast.js';
 import { full, onesLike } from './creation.js';
 import { fmt, grid1d, kernel, launch, Params, sameShape, vec4Fits, walkByRows, withStridedWalk } from './launch.js';
-import { clone, contiguous, copyInto, launchUnary, sumTo } from './layout.js';
+import { clone, contiguous, launchUnary, sumTo } from './layout.js';
 import { allFit, expandView, forElementChunks, intoDense } from './binding-window.js';
 
 const BINARY = kernel('binary', withStridedWalk(binarySrc));
@@ -111,7 +111,7 @@ function binaryRaw(op: BinaryName, a: Tensor, b: Tensor): Tensor {
   else {
     const [ae, be] = [a, b].map((t) => expandView(t, shape, broadcastStrides(t, shape)));
     try {
-      forElementChunks(op, [ae, be, out], ([av, bv, ov]) => intoDense(ov, (o) => binaryPart(op, av, bv, o), copyInto));
+      forElementChunks(op, [ae, be, out], ([av, bv, ov]) => intoDense(ov, (o) => binaryPart(op, av, bv, o)));
     } finally {
       ae.dispose();
       be.dispose();
@@ -254,7 +254,7 @@ function whereRaw(cond: Tensor, a: Tensor, b: Tensor, shape: number[]): Tensor {
   if (out.size === 0) return out;
   const ex = [cond, a, b].map((t) => expandView(t, shape, broadcastStrides(t, shape)));
   try {
-    forElementChunks('where', [...ex, out], ([c, av, bv, ov]) => intoDense(ov, (o) => wherePart(c, av, bv, o), copyInto));
+    forElementChunks('where', [...ex, out], ([c, av, bv, ov]) => intoDense(ov, (o) => wherePart(c, av, bv, o)));
   } finally {
     ex.forEach((t) => t.dispose());
   }

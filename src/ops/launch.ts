@@ -3,7 +3,7 @@
 
 import stridedWalkSrc from '../../shaders/strided_walk.wgsl';
 import { runtime, type Constants, type KernelSource } from '../device/runtime.js';
-import type { Tensor } from '../tensor/tensor.js';
+import type { Storage, Tensor } from '../tensor/tensor.js';
 
 /** Builds a uniform block of 4-byte fields in declaration order (u32, i32 or f32). */
 export class Params {
@@ -61,14 +61,19 @@ export function launch(
     params.bytes(),
     tensors.map((t) => {
       t.assertAlive();
-      // The tensor's bytes (not the pooled buffer's size class), rounded up to 16 for vec4 views
-      // of small tensors, within the buffer.
-      const s = t.storage;
-      return { buffer: s.buffer, offset: s.byteOffset, size: Math.min(Math.ceil(s.bytes / 16) * 16, s.buffer.size - s.byteOffset) };
+      return bindingOf(t.storage);
     }),
     workgroups,
     constants,
   );
+}
+
+/**
+ * What a kernel binds for a tensor: its storage's bytes (not the pooled buffer's size class, and a
+ * window's own range), rounded up to 16 for vec4 views of small tensors, within the buffer.
+ */
+export function bindingOf(s: Storage): { buffer: GPUBuffer; offset: number; size: number } {
+  return { buffer: s.buffer, offset: s.byteOffset, size: Math.min(Math.ceil(s.bytes / 16) * 16, s.buffer.size - s.byteOffset) };
 }
 
 /**

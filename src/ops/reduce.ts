@@ -9,7 +9,7 @@ import { axisIndex } from './broadcast.js';
 import { fmt, grid1d, kernel, launch, Params } from './launch.js';
 import { contiguous, copyInto, expand, permute, reshape } from './layout.js';
 import { div, equal, mul, mulScalar } from './elementwise.js';
-import { allFit, forRowChunks, windowed } from './binding-window.js';
+import { allFit, forRowChunks, rowsWindow } from './binding-window.js';
 
 const REDUCE_THREAD = kernel('reduce', reduceSrc, 'per_thread');
 const REDUCE_GROUP = kernel('reduce', reduceSrc, 'per_group');
@@ -63,7 +63,7 @@ function reduceLongRow(row: Tensor, out: Tensor, op: ReduceOp, scale: number): v
   const pieces = Math.ceil(row.size / piece);
   const partial = empty([pieces]);
   for (let i = 0; i < pieces; i++) {
-    const v = windowed(row.view([Math.min(piece, row.size - i * piece)], [1], row.offset + i * piece));
+    const v = rowsWindow(row, 0, i * piece, Math.min(row.size, (i + 1) * piece));
     const o = partial.view([1], [1], i);
     launchReducePart(v, o, 1, v.size, op, 1, 'auto');
     v.dispose();
