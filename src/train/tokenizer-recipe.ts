@@ -82,6 +82,10 @@ export const TRAIN_TOKENIZER_FLAGS: Record<string, FlagSpec> = {
   shift: { type: 'int', help: 'augmentation: random translations by up to this many pixels (white fill), besides the flips', default: 0, min: 0, max: 64 },
   strict: { type: 'boolean', help: 'check every image first and stop, listing the bad ones, instead of skipping them' },
   'on-nan': ON_NAN_FLAG,
+  'encoder-from': {
+    type: 'string',
+    help: "train only a decoder (RUN's, or of --width and --res-blocks where given: more blocks at RUN's width start as RUN's decoder plus identity blocks, another width starts fresh) on RUN's encoder and codebook, frozen: the tokens stay RUN's, so RUN's token caches and the priors trained on them keep working with this tokenizer; the shape, codebook and encoder flags come from RUN",
+  },
   out: { type: 'string', help: 'run folder', required: true },
   resume: { type: 'boolean', help: 'continue from the last checkpoint in --out' },
 };

@@ -21,7 +21,7 @@ import { mean, sum } from '../ops/reduce.js';
 import { keep, tidy } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Discriminator } from '../models/tokenizer/discriminator.js';
-import type { VQVAE } from '../models/tokenizer/vqvae.js';
+import type { ReconstructOutput, VQVAE } from '../models/tokenizer/vqvae.js';
 
 export interface LossConfig {
   rec: 'l1' | 'l2';
@@ -50,6 +50,12 @@ export interface LossConfig {
   clip: number;
   /** the generator's Adam (β1, β2) (absent: VQGAN's (0.5, 0.9)) */
   betas?: [number, number];
+  /**
+   * Train the decoder alone: the encoder and the codebook stay as they are (no gradient, no EMA
+   * update, no restarts), so the tokenizer keeps producing the same tokens and every token cache
+   * and prior made with it stays valid (`train-tokenizer --encoder-from RUN`). Absent: false.
+   */
+  decoderOnly?: boolean;
 }
 
 export const DEFAULT_LOSS: LossConfig = {
@@ -81,7 +87,8 @@ export class TokenizerTrainer {
   constructor(readonly model: VQVAE, readonly disc: Discriminator | null, readonly loss: LossConfig) {
     const clipNorm = loss.clip > 0 ? loss.clip : undefined;
     const decay = loss.decaySteps === 'auto' ? 0 : (loss.decaySteps ?? 0);
-    this.optG = new AdamW(model.parameters(), { lr: this.schedule(decay), betas: loss.betas ?? [0.5, 0.9], weightDecay: 0, clipNorm });
+    const trained = loss.decoderOnly ? model.decoder.parameters() : model.parameters();
+    this.optG = new AdamW(trained, { lr: this.schedule(decay), betas: loss.betas ?? [0.5, 0.9], weightDecay: 0, clipNorm });
     this.optD = disc ? new AdamW(disc.parameters(), { lr: loss.discLr, betas: [0.5, 0.9], weightDecay: 0 }) : null;
     this.acc = keep(zeros([LOSS_PARTS.length]));
   }
@@ -112,7 +119,7 @@ export class TokenizerTrainer {
     const discOn = advOn || (!!this.disc && this.loss.perceptual > 0);
     tidy(() => {
       this.model.train();
-      const out = this.model.forward(x);
+      const out = this.loss.decoderOnly ? this.decodeFrozen(x) : this.model.forward(x);
       const diff = sub(x, out.recon);
       const rec = this.loss.rec === 'l1' ? mean(abs(diff)) : mean(square(diff));
       let total = add(rec, out.loss);
@@ -140,7 +147,7 @@ export class TokenizerTrainer {
       backward(total);
       this.optG.step();
       this.optG.zeroGrad();
-      this.model.quantizer.emaUpdate(out, restart, this.step, this.optG.stepFactor);
+      if (!this.loss.decoderOnly) this.model.quantizer.emaUpdate(out, restart, this.step, this.optG.stepFactor);
 
       let discLoss: Tensor = full([], 0);
       if (discOn) {
@@ -159,6 +166,17 @@ export class TokenizerTrainer {
     });
     this.accSteps++;
     this.step++;
+  }
+
+  /**
+   * The forward pass of decoder-only training: the frozen encoder and codebook in evaluation mode
+   * outside autograd (z_q [N, D, G, G] exactly the codes the tokens name), the decoder trained on them.
+   */
+  private decodeFrozen(x: Tensor): ReconstructOutput {
+    this.model.encoder.eval();
+    this.model.quantizer.eval();
+    const q = noGrad(() => this.model.quantizer.forward(this.model.encoder.forward(x), true));
+    return { ...q, loss: full([], 0), recon: this.model.decoder.forward(q.zq) };
   }
 
   /** λ = ‖∇_W rec‖ / (‖∇_W adv‖ + 1e-4), clamped to [0, 1e4], detached; W = decoder.out.weight. */

@@ -1,10 +1,12 @@
 // vqgpu train-tokenizer --data <emoji|DIR> --size 32 --grid 8 --codebook 256 [--code-dim D]
 //   [--steps N | --minutes M] [--schedule-steps S] [--checkpoint-every S] [--batch B] [--strict]
 //   [--on-nan stop|skip]
-//   --out RUN [--resume]
+//   [--encoder-from RUN] --out RUN [--resume]
 // Trains the VQ-VAE (+ discriminator) and writes atomic checkpoints, progress lines and figures.
 // A checkpoint holds everything the loop depends on (weights, EMA codebook state, both optimizers,
 // step, data position), so `--resume` continues bit-exactly; figures never advance the data stream.
+// --encoder-from RUN trains a decoder alone on RUN's frozen encoder and codebook: the same tokens, so
+// RUN's token caches and priors stay valid (the config's "tokens" names RUN's identity).
 // Ctrl-C / SIGTERM writes a checkpoint and exits with code 130. Bad image files are skipped with a
 // warning each and counted at the end; --strict checks every file first and stops with the list.
 
@@ -22,7 +24,7 @@ import { expectRunKind, loadLatestCheckpoint, saveCheckpoint, restoreCheckpoint 
 import { installNanTestHook, NanGuard, type NanPolicy } from '../../train/nan-policy.js';
 import { openDataSet } from '../dataset.js';
 import { ImageLoader } from '../image-loader.js';
-import { TokenizerState } from '../tokenizer-run.js';
+import { decoderOnlyStart, TokenizerState, type TokenIdentity } from '../tokenizer-run.js';
 import { writePng } from '../write-image.js';
 import { reconstructionFigure } from '../recon-figure.js';
 import { evaluateTokenizer } from './eval-tokenizer.js';
@@ -44,11 +46,19 @@ export async function trainTokenizer(argv: string[]): Promise<void> {
   if (prior) expectRunKind(prior, 'tokenizer', `--out '${out}'`);
   for (const why of prior?.skipped ?? []) console.error(`warning: skipped an unreadable checkpoint: ${why}`);
   if (f.resume && !prior) console.error(`note: --resume given but ${out} has no checkpoint; starting fresh.`);
-  const saved = prior?.config as { tokenizer: TokenizerConfig; loss: LossConfig; data: string; batch: number; seed: number } | undefined;
+  const saved = prior?.config as { tokenizer: TokenizerConfig; loss: LossConfig; data: string; batch: number; seed: number; tokens?: TokenIdentity } | undefined;
   manualSeed(Number(f.seed));
   const recipe = saved ? null : tokenizerRecipe(f);
-  const config = saved ? checkTokenizerConfig(saved.tokenizer, prior!.path) : recipe!.config;
-  const loss: LossConfig = saved?.loss ?? recipe!.loss;
+  // --encoder-from: the source's encoder and codebook, frozen, and a decoder to train (its tokens).
+  const start = !saved && f['encoder-from'] !== undefined
+    ? await decoderOnlyStart(f['encoder-from'] as string, {
+      width: argv.some((a) => /^--width(=|$)/.test(a)) ? Number(f.width) : undefined,
+      resBlocks: argv.some((a) => /^--res-blocks(=|$)/.test(a)) ? Number(f['res-blocks']) : undefined,
+    })
+    : null;
+  const config = saved ? checkTokenizerConfig(saved.tokenizer, prior!.path) : (start?.config ?? recipe!.config);
+  const loss: LossConfig = saved?.loss ?? (start ? { ...recipe!.loss, decoderOnly: true } : recipe!.loss);
+  const tokens = saved?.tokens ?? start?.tokens;
   const dataSpec = saved?.data ?? (f.data as string);
   const batch = saved?.batch ?? recipe!.batch;
   const seed = saved?.seed ?? recipe!.seed;
@@ -66,7 +76,7 @@ export async function trainTokenizer(argv: string[]): Promise<void> {
     if (bad.length) throw new Error(`--strict: ${bad.length} bad image file(s) in '${data.name}':\n  ${bad.map(([, why]) => why).join('\n  ')}`);
   }
   const loader = new ImageLoader(data, { size: config.size, batch, split: 'train', seed, flip: true, shift, strict: !!f.strict, onBadFile });
-  const state = new TokenizerState(config);
+  const state = start?.state ?? new TokenizerState(config);
   const useDisc = loss.perceptual > 0 || loss.adversarial > 0;
   const trainer = new TokenizerTrainer(state.vqvae, useDisc ? state.disc : null, loss);
   if (prior) {
@@ -82,7 +92,8 @@ export async function trainTokenizer(argv: string[]): Promise<void> {
       `adapter: ${rt.report.description || rt.report.vendor}`,
   );
 
-  const runConfig = { tokenizer: config, loss, data: dataSpec, batch, seed, shift };
+  if (tokens) console.error(`decoder only: the encoder and codebook of '${tokens.from}' (tokens of tokenizer ${tokens.checksum}) stay frozen`);
+  const runConfig = { tokenizer: config, loss, data: dataSpec, batch, seed, shift, ...(tokens ? { tokens } : {}) };
   const testHook = installNanTestHook();
   const nan = new NanGuard({ generator: trainer.optG, ...(trainer.optD ? { discriminator: trainer.optD } : {}) }, f['on-nan'] as NanPolicy, out);
   let savedStep = -1;
