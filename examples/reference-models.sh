@@ -9,6 +9,9 @@
 # machine and the time of each):
 #   GRIDS="32"        which models ("32 64": both)
 #   TOK_MIN=20        tokenizer minutes (its learning-rate decay ends where the run stops)
+#   DEC_MIN=60        minutes of the decoder's second stage (`train-tokenizer --encoder-from`: a
+#                     deeper decoder trained alone on the tokenizer's frozen encoder and codebook,
+#                     so the tokens, the token cache and the priors stay as they are; 0: none)
 #   CLS_MIN=3         classifier minutes
 #   AR_STEPS=2000 DIFFUSION_STEPS=450 MASK_STEPS=800
 #                     training steps of each prior (the cosine ends there); steps, not minutes,
@@ -21,7 +24,8 @@
 #                     keep the device busy; on a CPU it only splits the cores
 # On a GPU (gpu-measure.sh's reference stage): GRIDS="32 64" TOK_MIN=3 CLS_MIN=1 PRIOR_STEPS=3000
 # PRIOR_BATCH=64 PRIOR_MIN=3 PRIOR_SIZE="--layers 4 --dim 160 --heads 5" PARALLEL=1.
-# Then `vqgpu export-run --run RUN --out models/emoji-32/NAME --f16` keeps the weights and config.
+# Then `vqgpu export-run --run RUN --out models/emoji-32/NAME --f16` keeps the weights and config
+# (the shipped tokenizer is the decoder stage's run, emoji-32/decoder, when it ran).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f dist/node/cli.mjs ] || node build.mjs node >/dev/null
@@ -51,10 +55,13 @@ stage1() { # SIDE GRID BATCH: classifier and tokenizer of one grid
   bg stage "$R/classifier" $V train-classifier --data emoji --size "$1" --minutes "${CLS_MIN:-3}"
   bg stage "$R/tokenizer" $V train-tokenizer --data emoji --size "$1" --grid "$2" --batch "$3" $TOK --minutes "${TOK_MIN:-20}"
 }
-stage2() { # SIDE: encode, then the three priors of one grid
+stage2() { # SIDE: encode, then the decoder's second stage and the three priors of one grid
   local R=$ROOT/emoji-$1
   $V eval-tokenizer --run "$R/tokenizer" --json
   [ -f "$R/tokens.bin" ] || $V encode --run "$R/tokenizer" --out "$R/tokens.bin"
+  # Same tokens: the priors may train on the cache while the decoder trains (PARALLEL=1).
+  [ "${DEC_MIN:-60}" = 0 ] || bg stage "$R/decoder" $V train-tokenizer --encoder-from "$R/tokenizer" --res-blocks 4 --lr 1e-3 \
+    --figure-every 4000 --minutes "${DEC_MIN:-60}"
   for k in ar diffusion mask; do
     local steps; case $k in ar) steps=${AR_STEPS:-2000};; diffusion) steps=${DIFFUSION_STEPS:-450};; mask) steps=${MASK_STEPS:-800};; esac
     bg stage "$R/$k" $V train-prior --kind "$k" --tokens "$R/tokens.bin" $PRIOR --batch "${PRIOR_BATCH:-32}" \
@@ -71,6 +78,7 @@ has 64 && stage2 64
 wait_all
 for g in 32 64; do
   has $g || continue
+  [ -d "$ROOT/emoji-$g/decoder" ] && $V eval-tokenizer --run "$ROOT/emoji-$g/decoder" --json
   for k in ar diffusion mask; do bg $V eval-prior --prior "$ROOT/emoji-$g/$k" --tokens "$ROOT/emoji-$g/tokens.bin" --json; done
 done
 wait_all
