@@ -102,6 +102,29 @@ describe('attention', () => {
     q.dispose();
   });
 
+  it('the stored-scores path (matmul + softmax + matmul) matches the reference, forward and backward', async () => {
+    // forced on any adapter; bidirectional, more queries than keys and the reverse, odd sizes
+    const cases: [number, number, number, number, number][] = [[1, 1, 1, 8], [2, 1, 33, 33, 32], [1, 2, 70, 200, 12], [1, 3, 129, 17, 16]].map(
+      (c) => (c.length === 4 ? [c[0], c[1], c[2], c[2], c[3]] : c) as [number, number, number, number, number],
+    );
+    let seed = 300;
+    for (const [B, H, tq, tk, d] of cases) await compare(B, H, tq, tk, d, false, seed++, { scores: 'stored' });
+    const q = vq.tensor(new Rng(310).array(2 * 5 * 8), [1, 2, 5, 8]);
+    expect(() => vq.attention(q, q, q, { causal: true, scores: 'stored' })).toThrow(/bidirectional only/);
+    q.dispose();
+  });
+
+  it('stores the scores by default only for long bidirectional attention on a CPU adapter with subgroups, within the budget', () => {
+    const lavapipe = { isCpu: true, subgroups: { minSize: 8, maxSize: 8 } };
+    expect(vq.storesScores(lavapipe, 4, 1024, 1024, false)).toBe(true);
+    expect(vq.storesScores(lavapipe, 16, 256, 256, false)).toBe(true);
+    expect(vq.storesScores(lavapipe, 4, 1024, 1024, true)).toBe(false); // causal: fused
+    expect(vq.storesScores(lavapipe, 128, 64, 64, false)).toBe(false); // short: fused (parity, linear memory)
+    expect(vq.storesScores(lavapipe, 64, 1024, 1024, false)).toBe(false); // 256 MiB of probabilities: over the budget
+    expect(vq.storesScores({ isCpu: true, subgroups: null }, 4, 1024, 1024, false)).toBe(false); // no subgroup matmul
+    expect(vq.storesScores({ isCpu: false, subgroups: { minSize: 32, maxSize: 32 } }, 4, 1024, 1024, false)).toBe(false); // a GPU
+  });
+
   it('rejects unknown kernel variants', () => {
     const q = vq.zeros([1, 1, 4, 8]);
     expect(() => vq.attention(q, q, q, { rows: 9 })).toThrow(/rows 9 is not an integer in 1..8/);

@@ -107,7 +107,8 @@ function subgroupGridFits(d: MatmulDevice, S: number, M: number, N: number, maxW
   return Math.ceil(M / (SUBGROUP_ROWS * subgroupsPerWorkgroup(d))) <= maxWorkgroups && Math.ceil(N / (4 * S)) <= maxWorkgroups;
 }
 
-function currentDevice(): MatmulDevice {
+/** The running device as the kernel choices read it. */
+export function currentDevice(): MatmulDevice {
   const rt = runtime();
   return { isCpu: rt.isCpu, subgroups: rt.report.subgroups };
 }
