@@ -9,6 +9,7 @@ import { VQVAE } from '../src/models/tokenizer/vqvae.js';
 import { manualSeed } from '../src/nn/init.js';
 import { decodeTokens } from '../src/models/tokenizer/decode-tokens.js';
 import { embedding } from '../src/ops/embedding.js';
+import { attention } from '../src/ops/attention.js';
 import { tensor } from '../src/tensor/tensor.js';
 import { Rng } from './reference.js';
 
@@ -48,14 +49,21 @@ describe('the storage-binding limit', () => {
   });
 
   it('a dispatch binding more than the cap throws, naming the kernel and the cap (an op that does not chunk)', async () => {
-    // (elementwise ops, matmul, convolutions, norms, ... split their work instead: binding-window.test.ts)
+    // (every other op splits its work instead: binding-window.test.ts; the fused attention kernels do not)
+    const q = tensor(new Float32Array(2 * 300 * 8), [1, 2, 300, 8]);
+    runtime().bindingCap = 4096; // bytes: q, k and v (19 KB each) are over it
+    expect(() => attention(q, q, q, { causal: true })).toThrow(/Kernel '.+' would bind a buffer of \d+ bytes, over the binding cap \(4096 bytes\)/);
+    runtime().bindingCap = null;
+    const out = attention(q, q, q, { causal: true });
+    expect((await out.toArray()).length).toBe(q.size);
+    for (const t of [q, out]) t.dispose();
+  });
+
+  it('an operand a chunked op binds whole (an embedding table over the cap): one sentence naming the op', () => {
     const table = tensor(new Float32Array(4096), [1024, 4]);
     const idx = tensor(Int32Array.from([0, 5, 7]), [3]);
     runtime().bindingCap = 4096; // bytes: the 16 KiB table is over it
-    expect(() => embedding(idx, table)).toThrow(/Kernel '.+' would bind a buffer of \d+ bytes, over the binding cap \(4096 bytes\)/);
-    runtime().bindingCap = null;
-    const rows = embedding(idx, table);
-    expect((await rows.toArray()).length).toBe(12);
-    for (const t of [table, idx, rows]) t.dispose();
+    expect(() => embedding(idx, table)).toThrow(/^embedding: the operand \[1024, 4\] cannot be split to fit one storage binding of 4096 bytes \(it is bound whole\)/);
+    for (const t of [table, idx]) t.dispose();
   });
 });

@@ -255,6 +255,36 @@ describe('softmax in chunks of rows', () => {
   });
 });
 
+describe('lookups and the cross-entropy in chunks of rows', () => {
+  it('embedding (table bound whole), gatherLast and crossEntropy (each reduction): forward and gradient', async () => {
+    // 600 indices of a [37, 5] table: the output rows (12 KB) and, in the gather and the
+    // cross-entropy, 150 rows of 19 logits (11 KB) exceed the 4 KiB cap; targets include ignored rows.
+    const table = rand([37, 5], true), logits = rand([150, 19], true);
+    const idx = vq.tensor(Int32Array.from({ length: 600 }, () => rng.int(37)), [20, 30]);
+    const tgt = vq.tensor(Int32Array.from({ length: 150 }, (_, i) => (i % 11 === 0 ? -100 : rng.int(19))), [150]);
+    const w = rand([150]);
+    const pick = vq.tensor(Int32Array.from({ length: 150 }, (_, i) => (i * 7) % 19), [150]);
+    for (const reduction of ['mean', 'sum', 'none'] as const) {
+      const run = () => {
+        const e = vq.embedding(idx, table);
+        const picked = vq.gatherLast(logits, pick);
+        const xe = vq.crossEntropy(logits, tgt, { reduction, labelSmoothing: 0.1 });
+        const loss = vq.add(vq.add(vq.sum(vq.mul(e, e)), vq.sum(picked)), reduction === 'none' ? vq.sum(vq.mul(xe, w)) : xe);
+        vq.backward(loss);
+        const out = vq.concat([e, picked, xe, table.grad!, logits.grad!].map((t) => vq.reshape(t, [-1])), 0);
+        for (const t of [table, logits]) { t.grad!.dispose(); t.grad = null; }
+        for (const t of [e, picked, xe, loss]) t.dispose();
+        return out;
+      };
+      const r = await bothWays(run);
+      expect(r.dispatches[1], reduction).toBeGreaterThan(r.dispatches[0]);
+      // the table's gradient adds the chunks' partial tables: equal within rounding
+      expect(firstMismatch(r.chunked, r.whole, 1e-5, 1e-5), reduction).toBe(-1);
+    }
+    for (const t of [table, logits, idx, tgt, w, pick]) t.dispose();
+  });
+});
+
 describe('the optimizer over a lowered binding cap', () => {
   it('AdamW with clipping: the flat update and the gradient norm in pieces, bit for bit', async () => {
     const init = [rand([3000]), rand([2000]), rand([37])];

@@ -9,6 +9,7 @@ import { empty, type Tensor } from '../tensor/tensor.js';
 import { zeros } from './creation.js';
 import { fmt, grid1d, kernel, launch, Params } from './launch.js';
 import { contiguous } from './layout.js';
+import { forDenseRows, sumOverRows } from './binding-window.js';
 
 const GATHER = kernel('embedding', embeddingSrc, 'gather');
 const SCATTER_TILES = kernel('embedding', embeddingSrc, 'scatter_tiles');
@@ -45,7 +46,11 @@ export function embedding(indices: Tensor, table: Tensor): Tensor {
   const idx = contiguous(indices);
   const tab = contiguous(table);
   const out = empty([...indices.shape, dim]);
-  if (out.size) launch(GATHER, new Params().u32(idx.size, dim, vocab, 0), [idx, tab, out], grid1d(out.size, WG), { WG });
+  // (over a storage binding: chunks of the indices and their output rows, the table bound whole)
+  if (out.size) {
+    forDenseRows('embedding', idx.size, [idx, out], [1], [tab], ([iv, ov]) =>
+      launch(GATHER, new Params().u32(iv.size, dim, vocab, 0), [iv, tab, ov], grid1d(ov.size, WG), { WG }));
+  }
   tab.dispose();
   if (!isGradEnabled() || !table.requiresGrad) {
     idx.dispose();
@@ -54,7 +59,8 @@ export function embedding(indices: Tensor, table: Tensor): Tensor {
   // idx lives in the enclosing scope: the backward pass reads it.
   return record(out, 'embedding', [indices, table], (g) => {
     const gc = contiguous(g);
-    const dtable = scatterRows(idx, gc, vocab, dim);
+    // (over a storage binding: the tables of chunks of the indices, added up)
+    const [dtable] = sumOverRows('embedding', idx.size, [idx, gc], [], ([iv, gv]) => [scatterRows(iv, gv, vocab, dim)]);
     gc.dispose();
     return [null, dtable];
   });

@@ -6,6 +6,7 @@ import { isGradEnabled, record } from '../autograd/tape.js';
 import { empty, type Tensor } from '../tensor/tensor.js';
 import { fmt, grid1d, kernel, launch, Params, sameShape } from './launch.js';
 import { contiguous } from './layout.js';
+import { forDenseRows } from './binding-window.js';
 
 const PICK = kernel('gather', gatherSrc, 'pick');
 const SCATTER = kernel('gather', gatherSrc, 'scatter');
@@ -29,8 +30,11 @@ export function gatherLast(x: Tensor, idx: Tensor): Tensor {
   const xc = contiguous(x);
   const ic = contiguous(idx);
   const out = empty(idx.shape);
-  const p = new Params().u32(rows, len, 0, 0);
-  if (rows) launch(PICK, p, [xc, ic, out], grid1d(rows, WG), { WG });
+  // (over a storage binding: chunks of rows, each kernel reading its chunk from element 0)
+  const byRows = (ts: Tensor[], written: number, k: typeof PICK, size: (n: number) => number) =>
+    forDenseRows('gatherLast', rows, ts, [written], [], (vs, r0, r1) =>
+      launch(k, new Params().u32(r1 - r0, len, 0, 0), vs, grid1d(size(r1 - r0), WG), { WG }));
+  if (rows) byRows([xc, ic, out], 2, PICK, (n) => n);
   xc.dispose();
   if (!isGradEnabled() || !x.requiresGrad) {
     ic.dispose();
@@ -40,7 +44,7 @@ export function gatherLast(x: Tensor, idx: Tensor): Tensor {
   return record(out, 'gatherLast', [x, idx], (g) => {
     const gc = contiguous(g);
     const dx = empty(x.shape);
-    if (dx.size) launch(SCATTER, p, [gc, ic, dx], grid1d(dx.size, WG), { WG });
+    if (dx.size) byRows([gc, ic, dx], 2, SCATTER, (n) => n * len);
     gc.dispose();
     return [dx, null];
   });

@@ -12,6 +12,7 @@ import { runtime } from '../device/runtime.js';
 import { empty, type Tensor } from '../tensor/tensor.js';
 import { fmt, grid1d, kernel, launch, Params } from './launch.js';
 import { contiguous } from './layout.js';
+import { forDenseRows } from './binding-window.js';
 
 type RowSchedule = 'per_thread' | 'per_group';
 const perRow = (name: string, src: string) => ({
@@ -110,8 +111,11 @@ export function crossEntropyWith(logits: Tensor, targets: Tensor, opts: CrossEnt
   const tc = contiguous(targets);
   const rowLoss = empty([N]); // [N] loss per row
   const lse = empty([N]); // [N] log-sum-exp per row (0 for ignored / out-of-range rows)
-  const fwdParams = new Params().u32(N, V).i32(ignoreIndex).f32(labelSmoothing, NaN).u32(0, 0, 0);
-  if (N) launchRows(FWD, sched, fwdParams, [xc, tc, rowLoss, lse], N);
+  // (over a storage binding, here and in the backward: chunks of rows, each from element 0)
+  if (N) {
+    forDenseRows('crossEntropy', N, [xc, tc, rowLoss, lse], [2, 3], [], (vs, r0, r1) =>
+      launchRows(FWD, sched, new Params().u32(r1 - r0, V).i32(ignoreIndex).f32(labelSmoothing, NaN).u32(0, 0, 0), vs, r1 - r0));
+  }
 
   let out = rowLoss;
   let norm: Tensor | null = null; // [1] backward factor per unit of upstream gradient (1/count or 1)
@@ -133,9 +137,15 @@ export function crossEntropyWith(logits: Tensor, targets: Tensor, opts: CrossEnt
   return record(out, 'crossEntropy', [logits, targets], (g) => {
     const gc = contiguous(g); // [] or [N]
     const dx = empty([N, V]);
-    const p = new Params().u32(N, V).i32(ignoreIndex).f32(labelSmoothing);
     // 'none' scales row r by g[r] and never reads the norm binding (g stands in for it).
-    if (N) launchRows(GRAD, sched, p, [gc, norm ?? gc, xc, tc, lse, dx], N, { PER_ROW: norm ? 0 : 1 });
+    const split = norm ? [xc, tc, lse, dx] : [gc, xc, tc, lse, dx];
+    if (N) {
+      forDenseRows('crossEntropy', N, split, [split.length - 1], norm ? [gc, norm] : [], (vs, r0, r1) => {
+        const [g, x, t, l, d] = norm ? [gc, ...vs] : vs;
+        const p = new Params().u32(r1 - r0, V).i32(ignoreIndex).f32(labelSmoothing);
+        launchRows(GRAD, sched, p, [g, norm ?? g, x, t, l, d], r1 - r0, { PER_ROW: norm ? 0 : 1 });
+      });
+    }
     gc.dispose();
     return [dx, null];
   });
