@@ -9,7 +9,7 @@ import { VQVAE } from '../src/models/tokenizer/vqvae.js';
 import { manualSeed } from '../src/nn/init.js';
 import { decodeTokens } from '../src/models/tokenizer/decode-tokens.js';
 import { embedding } from '../src/ops/embedding.js';
-import { attention } from '../src/ops/attention.js';
+import { attentionDecode } from '../src/ops/attention.js';
 import { tensor } from '../src/tensor/tensor.js';
 import { Rng } from './reference.js';
 
@@ -49,14 +49,15 @@ describe('the storage-binding limit', () => {
   });
 
   it('a dispatch binding more than the cap throws, naming the kernel and the cap (an op that does not chunk)', async () => {
-    // (every other op splits its work instead: binding-window.test.ts; the fused attention kernels do not)
-    const q = tensor(new Float32Array(2 * 300 * 8), [1, 2, 300, 8]);
-    runtime().bindingCap = 4096; // bytes: q, k and v (19 KB each) are over it
-    expect(() => attention(q, q, q, { causal: true })).toThrow(/Kernel '.+' would bind a buffer of \d+ bytes, over the binding cap \(4096 bytes\)/);
+    // (every other op splits its work instead: binding-window.test.ts; the KV-cache decode step does not)
+    const cache = tensor(new Float32Array(2 * 300 * 8), [1, 2, 300, 8]);
+    const q = tensor(new Float32Array(2 * 8), [1, 2, 1, 8]);
+    runtime().bindingCap = 4096; // bytes: the caches (19 KB each) are over it
+    expect(() => attentionDecode(q, cache, cache, 300)).toThrow(/Kernel '.+' would bind a buffer of \d+ bytes, over the binding cap \(4096 bytes\)/);
     runtime().bindingCap = null;
-    const out = attention(q, q, q, { causal: true });
+    const out = attentionDecode(q, cache, cache, 300);
     expect((await out.toArray()).length).toBe(q.size);
-    for (const t of [q, out]) t.dispose();
+    for (const t of [q, cache, out]) t.dispose();
   });
 
   it('an operand a chunked op binds whole (an embedding table over the cap): one sentence naming the op', () => {

@@ -285,6 +285,37 @@ describe('lookups and the cross-entropy in chunks of rows', () => {
   });
 });
 
+describe('attention in chunks of heads', () => {
+  it('the fused kernels, causal and bidirectional, cross-attention: forward and gradients, bit for bit', async () => {
+    // [2, 3, T, 8]: a head of 40 queries is 1.4 KB, so the 4 KiB cap holds 2 heads of the 6
+    for (const [tq, tk, causal] of [[40, 40, true], [40, 40, false], [24, 40, true]] as const) {
+      const q = rand([2, 3, tq, 8], true), k = rand([2, 3, tk, 8], true), v = rand([2, 3, tk, 8], true);
+      const run = () => {
+        const o = vq.attention(q, k, v, { causal, scores: 'fused' });
+        const loss = vq.sum(vq.mul(o, o));
+        vq.backward(loss);
+        const out = vq.concat([o, q.grad!, k.grad!, v.grad!].map((t) => vq.reshape(t, [-1])), 0);
+        for (const t of [q, k, v]) { t.grad!.dispose(); t.grad = null; }
+        for (const t of [o, loss]) t.dispose();
+        return out;
+      };
+      const r = await bothWays(run);
+      const label = `${tq}/${tk}${causal ? ' causal' : ''}`;
+      expect(r.dispatches[1], label).toBeGreaterThan(r.dispatches[0]);
+      expect(Array.from(r.chunked), label).toEqual(Array.from(r.whole));
+      for (const t of [q, k, v]) t.dispose();
+    }
+  });
+
+  it('one head over the cap: one sentence', () => {
+    const q = rand([1, 1, 200, 8]);
+    runtime().bindingCap = CAP;
+    expect(() => vq.attention(q, q, q, { causal: true })).toThrow(/^attention: one head of 200 queries and 200 keys of dim 8 does not fit one storage binding of 4096 bytes/);
+    runtime().bindingCap = null;
+    q.dispose();
+  });
+});
+
 describe('the optimizer over a lowered binding cap', () => {
   it('AdamW with clipping: the flat update and the gradient norm in pieces, bit for bit', async () => {
     const init = [rand([3000]), rand([2000]), rand([37])];

@@ -27,7 +27,8 @@ import { record } from '../autograd/tape.js';
 import { runtime, type KernelSource } from '../device/runtime.js';
 import { contiguousStrides, empty, type Shape, type Tensor } from '../tensor/tensor.js';
 import { fmt, grid1d, kernel, launch, Params, specialize } from './launch.js';
-import { contiguous, copyInto, transpose } from './layout.js';
+import { allFit, windowed } from './binding-window.js';
+import { clone, concat, contiguous, copyInto, reshape, slice, transpose } from './layout.js';
 import { mulScalar } from './elementwise.js';
 import { currentDevice, matmul, subgroupLanes, type MatmulDevice } from './matmul.js';
 import { softmax } from './softmax.js';
@@ -79,6 +80,38 @@ export const STORED_SCORES_BUDGET = 64 * 1024 * 1024;
  */
 export function storesScores(d: MatmulDevice, heads: number, tq: number, tk: number, causal: boolean): boolean {
   return !causal && d.isCpu && subgroupLanes(d) !== null && tk >= 256 && heads * tq * tk * 4 <= STORED_SCORES_BUDGET;
+}
+
+/**
+ * Heads whose operands fit one storage binding: the largest of q/k/v/O (+ L or D after O and dQ,
+ * one float per query) per head, below the binding limit less one alignment of slack.
+ */
+function headsPerBinding(tq: number, tk: number, d: number): number {
+  const rt = runtime();
+  return Math.floor((rt.maxBindingBytes - rt.limits.minStorageBufferOffsetAlignment) / (4 * (Math.max(tq, tk) * d + tq)));
+}
+
+/**
+ * Attention over operands larger than one storage binding: the heads in chunks that fit, each an
+ * attention of its own (dense copies of its slices of q, k and v; the outputs concatenated, so
+ * autograd runs through each chunk). One sentence where a single head does not fit.
+ */
+function byHeadChunks(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions, per: number): Tensor {
+  const [B, H, tq, d] = q.shape;
+  const tk = k.shape[2], n = B * H;
+  if (per < 1) {
+    throw new Error(`attention: one head of ${tq} queries and ${tk} keys of dim ${d} does not fit one storage binding of ${runtime().maxBindingBytes} bytes; use shorter sequences.`);
+  }
+  const flat = (t: Tensor) => reshape(t, [1, n, t.shape[2], d]);
+  const [qf, kf, vf] = [q, k, v].map(flat);
+  const outs: Tensor[] = [];
+  for (let h0 = 0; h0 < n; h0 += per) {
+    const h1 = Math.min(n, h0 + per);
+    // clones: storages of their own (a view of the first heads would still bind the whole tensor)
+    const part = (t: Tensor) => clone(slice(t, 1, h0, h1));
+    outs.push(attention(part(qf), part(kf), part(vf), opts));
+  }
+  return reshape(concat(outs, 1), q.shape);
 }
 
 /** softmax(scale · q·kᵀ) · v from the ops (autograd through each): the stored-scores path. */
@@ -299,10 +332,25 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   const heads = q.shape[0] * q.shape[1];
   if (kopts.scores === 'stored' && causal) throw new Error(`${op}: the stored-scores path is bidirectional only (causal attention runs the fused kernels).`);
   if (kopts.scores === 'stored' || (kopts.scores === undefined && storesScores(currentDevice(), heads, tq, tk, causal))) return storedScoresAttention(q, k, v, scale);
+  // (over a storage binding: the fused kernels on chunks of heads)
+  const fit = headsPerBinding(tq, tk, d);
+  if (fit < heads) return byHeadChunks(q, k, v, opts, fit);
   const qc = contiguous(q), kc = contiguous(k), vc = contiguous(v);
   const out = forwardRaw(qc, kc, vc, tk, tk, causal, scale, kopts);
   qc.dispose(); kc.dispose(); vc.dispose();
   return record(out, op, [q, k, v], (g) => attentionBackward(q, k, v, out, g, causal, scale, kopts));
+}
+
+/**
+ * `t` itself, or where its storage is over a binding (the gradient of one chunk of heads, a view
+ * of the whole gradient: byHeadChunks) a view of just its bytes. Offset 0 either way for a dense
+ * view at offset 0.
+ */
+function narrowed(t: Tensor): Tensor {
+  if (allFit([t])) return t;
+  const w = windowed(t);
+  t.dispose();
+  return w;
 }
 
 /** What both backward schemes read: dense q, k, v, dO; O and L (`out`); and the sizes. */
@@ -321,7 +369,7 @@ function attentionBackward(q: Tensor, k: Tensor, v: Tensor, out: Tensor, g: Tens
   const [B, H, tq, d] = q.shape;
   const tk = k.shape[2];
   const a: BackwardInputs = {
-    q: contiguous(q), k: contiguous(k), v: contiguous(v), g: contiguous(g), out,
+    q: contiguous(q), k: contiguous(k), v: contiguous(v), g: narrowed(contiguous(g)), out,
     heads: B * H, tq, tk, d, off: Math.max(0, tk - tq), causal, scale,
   };
   const grads = vr.backward === 'one-pass' ? backwardOnePass(vr, a, q.shape, k.shape) : backwardTwoPass(vr, a, q.shape, k.shape);
