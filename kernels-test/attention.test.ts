@@ -103,18 +103,16 @@ describe('attention', () => {
   });
 
   it('the stored-scores path (matmul + softmax + matmul) matches the reference, forward and backward', async () => {
-    // forced on any adapter; bidirectional, more queries than keys and the reverse, odd sizes
-    const cases: [number, number, number, number, number][] = [[1, 1, 1, 8], [2, 1, 33, 33, 32], [1, 2, 70, 200, 12], [1, 3, 129, 17, 16]].map(
-      (c) => (c.length === 4 ? [c[0], c[1], c[2], c[2], c[3]] : c) as [number, number, number, number, number],
-    );
+    // forced on any adapter; causal (aligned to the end when Tk > Tq) and bidirectional, odd sizes
+    const cases: [number, number, number, number, number, boolean][] = [
+      [1, 1, 1, 1, 8, false], [2, 1, 33, 33, 32, false], [1, 2, 70, 200, 12, false], [1, 3, 129, 17, 16, false],
+      [1, 1, 1, 1, 8, true], [2, 1, 33, 33, 32, true], [1, 2, 70, 200, 12, true], [1, 1, 5, 9, 4, true],
+    ];
     let seed = 300;
-    for (const [B, H, tq, tk, d] of cases) await compare(B, H, tq, tk, d, false, seed++, { scores: 'stored' });
-    const q = vq.tensor(new Rng(310).array(2 * 5 * 8), [1, 2, 5, 8]);
-    expect(() => vq.attention(q, q, q, { causal: true, scores: 'stored' })).toThrow(/bidirectional only/);
-    q.dispose();
+    for (const [B, H, tq, tk, d, causal] of cases) await compare(B, H, tq, tk, d, causal, seed++, { scores: 'stored' });
   });
 
-  it('stores the scores by default only for long bidirectional attention on a CPU adapter with subgroups, within the budget', () => {
+  it('stores the scores by default: long bidirectional attention on a CPU adapter with subgroups; few rows on a GPU; within the budget', () => {
     const lavapipe = { isCpu: true, subgroups: { minSize: 8, maxSize: 8 } };
     expect(vq.storesScores(lavapipe, 4, 1024, 1024, false)).toBe(true);
     expect(vq.storesScores(lavapipe, 16, 256, 256, false)).toBe(true);
@@ -122,7 +120,11 @@ describe('attention', () => {
     expect(vq.storesScores(lavapipe, 128, 64, 64, false)).toBe(false); // short: fused (parity, linear memory)
     expect(vq.storesScores(lavapipe, 64, 1024, 1024, false)).toBe(false); // 256 MiB of probabilities: over the budget
     expect(vq.storesScores({ isCpu: true, subgroups: null }, 4, 1024, 1024, false)).toBe(false); // no subgroup matmul
-    expect(vq.storesScores({ isCpu: false, subgroups: { minSize: 32, maxSize: 32 } }, 4, 1024, 1024, false)).toBe(false); // a GPU
+    const gpu = { isCpu: false, subgroups: { minSize: 32, maxSize: 32 } };
+    expect(vq.storesScores(gpu, 4, 1024, 1024, true)).toBe(true); // 4,096 rows: the H200 case
+    expect(vq.storesScores(gpu, 256, 64, 64, false)).toBe(true);
+    expect(vq.storesScores(gpu, 2048, 64, 64, true)).toBe(false); // 131,072 rows fill the GPU: fused
+    expect(vq.storesScores(gpu, 64, 1024, 1024, true)).toBe(false); // over the budget
   });
 
   it('rejects unknown kernel variants', () => {

@@ -1,12 +1,15 @@
 // How attention() runs where the fused kernels are not the default (src/ops/attention.ts):
-//   - the stored-scores path, softmax(scale·q·kᵀ)·v through the ops, for long bidirectional
-//     attention on CPU adapters whose matmul shares loads across a subgroup (`storesScores`);
+//   - the stored-scores path, softmax(scale·q·kᵀ + mask)·v through the ops, for long bidirectional
+//     attention on CPU adapters whose matmul shares loads across a subgroup, and on GPUs where
+//     too few rows leave the fused kernels' one-row-per-invocation grid short (`storesScores`);
 //   - operands over one storage binding: the fused kernels on chunks of heads (`byHeadChunks`).
 // q [B, H, Tq, d], k and v [B, H, Tk, d] → [B, H, Tq, d], autograd through every op.
 
 import { runtime } from '../device/runtime.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { mulScalar } from './elementwise.js';
+import { add, mulScalar } from './elementwise.js';
+import { keep } from '../tensor/scope.js';
+import { tensor } from '../tensor/tensor.js';
 import { clone, concat, reshape, slice, transpose } from './layout.js';
 import { matmul, subgroupLanes, type MatmulDevice } from './matmul.js';
 import { softmax } from './softmax.js';
@@ -17,15 +20,27 @@ export type ScoresPath = 'fused' | 'stored';
 export const STORED_SCORES_BUDGET = 64 * 1024 * 1024;
 
 /**
- * Whether bidirectional attention stores its scores by default: on a CPU rasteriser whose matmul is
- * the subgroup kernel (a value loaded once per subgroup and broadcast, where the fused kernels load
- * per lane), from 256 keys, while the probabilities fit {@link STORED_SCORES_BUDGET}. Measured on
- * lavapipe (Intel Xeon, `bench attention`, fwd+bwd): the stored path 1.3–1.5× the fused kernels at
- * B4 H4 T256, B1 H4 T512 and T1024 (d 64); parity at B32 H4 T64 d32, where the fused kernels stay
- * (memory linear in T). Causal attention keeps the fused kernels (they skip the masked half).
+ * Rows (B·H·Tq) below which a GPU runs attention as the stored-scores path: the fused kernels run a
+ * row per invocation there, and a few thousand rows leave a large GPU idle. Measured on an NVIDIA
+ * H200 (docs/gpu.md, B1 H4 T1024 d64 causal fwd+bwd, 4,096 rows): the fused kernels 348 GFLOP/s,
+ * matmul + softmax + matmul 990. Not measured on other GPUs: `bench attention` tells.
+ */
+export const GPU_STORED_ROWS = 65536;
+
+/**
+ * Whether attention stores its scores by default (while the probabilities fit
+ * {@link STORED_SCORES_BUDGET}):
+ *   - on a CPU rasteriser whose matmul is the subgroup kernel (a value loaded once per subgroup and
+ *     broadcast, where the fused kernels load per lane): bidirectional attention from 256 keys.
+ *     Measured on lavapipe (Intel Xeon, `bench attention`, fwd+bwd): 1.3–1.5× the fused kernels at
+ *     B4 H4 T256, B1 H4 T512 and T1024 (d 64); parity at B32 H4 T64 d32, where the fused kernels
+ *     stay (memory linear in T); causal attention keeps them (they skip the masked half);
+ *   - on a GPU: fewer than {@link GPU_STORED_ROWS} rows, causal or not.
  */
 export function storesScores(d: MatmulDevice, heads: number, tq: number, tk: number, causal: boolean): boolean {
-  return !causal && d.isCpu && subgroupLanes(d) !== null && tk >= 256 && heads * tq * tk * 4 <= STORED_SCORES_BUDGET;
+  if (heads * tq * tk * 4 > STORED_SCORES_BUDGET) return false;
+  if (d.isCpu) return !causal && subgroupLanes(d) !== null && tk >= 256;
+  return heads * tq < GPU_STORED_ROWS;
 }
 
 /**
@@ -60,7 +75,29 @@ export function byHeadChunks<O>(q: Tensor, k: Tensor, v: Tensor, opts: O, per: n
   return reshape(concat(outs, 1), q.shape);
 }
 
-/** softmax(scale · q·kᵀ) · v from the ops (autograd through each): the stored-scores path. */
-export function storedScoresAttention(q: Tensor, k: Tensor, v: Tensor, scale: number): Tensor {
-  return matmul(softmax(mulScalar(matmul(q, transpose(k)), scale), -1), v);
+/**
+ * Additive causal masks [Tq, Tk] by size (0 where query i sees key j ≤ i + Tk − Tq, else −1e30),
+ * made once per device (a new runtime gets its own).
+ */
+const causalMasks = new WeakMap<object, Map<string, Tensor>>();
+
+function causalMask(tq: number, tk: number): Tensor {
+  const rt = runtime();
+  let masks = causalMasks.get(rt);
+  if (!masks) causalMasks.set(rt, (masks = new Map()));
+  const key = `${tq}x${tk}`;
+  let m = masks.get(key);
+  if (!m || m.isDisposed) {
+    const data = new Float32Array(tq * tk);
+    for (let i = 0; i < tq; i++) data.fill(-1e30, i * tk + i + (tk - tq) + 1, (i + 1) * tk);
+    m = keep(tensor(data, [tq, tk]));
+    masks.set(key, m);
+  }
+  return m;
+}
+
+/** softmax(scale · q·kᵀ (+ the causal mask)) · v from the ops (autograd through each): the stored-scores path. */
+export function storedScoresAttention(q: Tensor, k: Tensor, v: Tensor, scale: number, causal: boolean): Tensor {
+  const s = mulScalar(matmul(q, transpose(k)), scale);
+  return matmul(softmax(causal ? add(s, causalMask(q.shape[2], k.shape[2])) : s, -1), v);
 }

@@ -62,8 +62,8 @@ export interface AttentionKernelOptions {
   rows?: number;
   /**
    * 'fused': the flash-style kernels (scores never stored); 'stored': matmul + softmax + matmul,
-   * the B·H·Tq·Tk probabilities kept for the backward (bidirectional only). Default by adapter and
-   * size: {@link storesScores}.
+   * the B·H·Tq·Tk probabilities kept for the backward. Default by adapter and size:
+   * {@link storesScores}.
    */
   scores?: ScoresPath;
 }
@@ -279,8 +279,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   if (causal && tk < tq) throw new Error(`${op}: causal attention needs at least as many keys (${tk}) as queries (${tq}).`);
   if (tk === 0 && tq > 0) throw new Error(`${op}: no keys to attend to (k is ${fmt(k.shape)}).`);
   const heads = q.shape[0] * q.shape[1];
-  if (kopts.scores === 'stored' && causal) throw new Error(`${op}: the stored-scores path is bidirectional only (causal attention runs the fused kernels).`);
-  if (kopts.scores === 'stored' || (kopts.scores === undefined && storesScores(currentDevice(), heads, tq, tk, causal))) return storedScoresAttention(q, k, v, scale);
+  if (kopts.scores === 'stored' || (kopts.scores === undefined && storesScores(currentDevice(), heads, tq, tk, causal))) return storedScoresAttention(q, k, v, scale, causal);
   // (over a storage binding: the fused kernels on chunks of heads)
   const fit = headsPerBinding(tq, tk, d);
   if (fit < heads) return byHeadChunks(q, k, v, opts, fit, attention);
