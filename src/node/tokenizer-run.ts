@@ -5,6 +5,7 @@
 import { checkTokenizerConfig, type TokenizerConfig } from '../models/tokenizer/config.js';
 import { expectRunKind, loadLatestCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
 import { TokenizerState } from '../models/tokenizer/state.js';
+import { checkpointChecksum } from './checksum.js';
 import type { Module } from '../nn/module.js';
 import { zeros } from '../ops/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -76,6 +77,5 @@ export async function decoderOnlyStart(fromDir: string, decoder: { width?: numbe
   state.vqvae.quantizer.loadStateDict(src.quantizer.stateDict());
   if (fc.width === config.width) growDecoder(state.vqvae.decoder, src.decoder);
   from.state.dispose();
-  const { checkpointChecksum } = await import('./checksum.js');
   return { config, state, tokens: { checksum: checkpointChecksum(from.ckpt.path), from: fromDir } };
 }

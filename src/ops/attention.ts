@@ -16,8 +16,8 @@
 //     recomputing the scores (7 products), each gradient element written by one invocation; the
 //     parallelism of a row per invocation in two dispatches.
 // Memory: O + L + D + the three gradients, all linear in T.
-// Long bidirectional attention on CPU adapters, and operands over one storage binding, take the
-// paths of attention-paths.ts (stored scores; chunks of heads).
+// Long bidirectional attention on CPU adapters and attention of few rows on GPUs store their scores,
+// and operands over one storage binding run on chunks of heads: attention-paths.ts.
 
 import fwdSrc from '../../shaders/attention.wgsl';
 import bwdSrc from '../../shaders/attention_bwd.wgsl';
