@@ -120,6 +120,56 @@ describe('matmul subgroup kernel (where the device has subgroups)', () => {
   });
 });
 
+describe('matmul subgroup kernel: triangular products (causal attention that stores its scores)', () => {
+  // [batch, M, K, N, off]: rows past one workgroup (16), odd sizes, off 0 and > 0, K tails
+  const cases: [number, number, number, number, number][] = [
+    [1, 1, 8, 1, 0], [2, 37, 29, 37, 0], [1, 33, 12, 50, 17], [3, 70, 9, 70, 0], [1, 16, 64, 48, 32],
+  ];
+  /** Zeros where keep(i, k) is false: the operand a triangular product may assume. */
+  const zeroed = (a: Float32Array, Z: number, M: number, K: number, keep: (i: number, k: number) => boolean) =>
+    a.map((v, x) => (keep(Math.floor(x / K) % M, x % K) ? v : 0));
+
+  it.each(cases)("'lower': C[i][j] for j ≤ i + off, nothing written past it (batch %i, %i×%i×%i, off %i)", async (Z, M, K, N, off) => {
+    if (!hasSubgroups()) return;
+    const rng = new Rng(M * 31 + N + off);
+    const a = rng.array(Z * M * K), b = rng.array(Z * K * N);
+    const past = (x: number) => x % N > (Math.floor(x / N) % M) + off;
+    const want = refMatmul(a, b, Z, M, K, N).map((v, x) => (past(x) ? 7 : 0.5 * v)); // 7: not compared
+    // B as a transposed view, as q·kᵀ reads it (and as a dense one: the vec4 path)
+    const bt = new Float32Array(Z * K * N);
+    for (let z = 0; z < Z; z++) bt.set(hostT(b.subarray(z * K * N, (z + 1) * K * N), K, N), z * K * N);
+    for (const B of [() => vq.transpose(vq.tensor(bt, [Z, N, K]), 1, 2), () => vq.tensor(b, [Z, K, N])]) {
+      const c = vq.tidy(() => matmulRaw(vq.tensor(a, [Z, M, K]), B(), 0.5, 'subgroup', { kind: 'lower', off }));
+      const got = (await c.toArray()) as Float32Array;
+      c.dispose();
+      const masked = got.map((v, x) => (past(x) ? 7 : v));
+      const i = firstMismatch(masked, want, 4e-5 * Math.sqrt(K), 1e-4);
+      if (i >= 0) expect.fail(`lower: element ${i} is ${got[i]}, expected ${want[i]}`);
+    }
+  });
+
+  it.each(cases)("'kUpTo' and 'kFrom': the sum over k cut where A is zero (batch %i, %i×%i×%i, off %i)", async (Z, M, _K, N, off) => {
+    if (!hasSubgroups()) return;
+    const rng = new Rng(M * 17 + N + off);
+    // kUpTo: A [M, M + off] lower (P, dS); kFrom: A [M + off, M] = a lower one transposed (Pᵀ, dSᵀ)
+    const K = M + off;
+    const lower = zeroed(rng.array(Z * M * K), Z, M, K, (i, k) => k <= i + off), b = rng.array(Z * K * N);
+    await expectProduct(() => matmulRaw(vq.tensor(lower, [Z, M, K]), vq.tensor(b, [Z, K, N]), 1, 'subgroup', { kind: 'kUpTo', off }), refMatmul(lower, b, Z, M, K, N), 'kUpTo', K);
+    const b2 = rng.array(Z * M * N);
+    const upperT = () => vq.transpose(vq.tensor(lower, [Z, M, K]), 1, 2); // [Z, K, M]: row j nonzero from i = j − off
+    const host = new Float32Array(Z * K * M);
+    for (let z = 0; z < Z; z++) host.set(hostT(lower.subarray(z * M * K, (z + 1) * M * K), M, K), z * K * M);
+    await expectProduct(() => matmulRaw(upperT(), vq.tensor(b2, [Z, M, N]), 1, 'subgroup', { kind: 'kFrom', off }), refMatmul(host, b2, Z, K, M, N), 'kFrom', M);
+  });
+
+  it('refuses a negative offset or a kernel other than the subgroup one', () => {
+    vq.tidy(() => {
+      expect(() => matmulRaw(vq.zeros([4, 4]), vq.zeros([4, 4]), 1, 'register', { kind: 'lower', off: 0 })).toThrow(/triangular product needs the subgroup kernel/);
+      if (hasSubgroups()) expect(() => matmulRaw(vq.zeros([4, 4]), vq.zeros([4, 4]), 1, 'subgroup', { kind: 'kFrom', off: -1 })).toThrow(/offset ≥ 0/);
+    });
+  });
+});
+
 describe('matmul subgroup kernel (where the device has none)', () => {
   it("'auto' falls back to another kernel, and forcing 'subgroup' is one clear error", async () => {
     if (hasSubgroups()) return;

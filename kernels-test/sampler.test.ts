@@ -281,6 +281,46 @@ describe('sampleDiffusion: the assembling chain', () => {
   });
 });
 
+describe('sampleDiffusion: corrector steps', () => {
+  it("re-noise about 10% of the free positions as in training, then draw x_a | x_b (a fake that copies its input)", async () => {
+    const B = 2, L = 500, C = 3, target = new Int32Array(B * L);
+    const fixedMask = Uint8Array.from({ length: B * L }, (_, i) => (i % L < 100 ? 1 : 0));
+    const given = Int32Array.from({ length: B * L }, (_, i) => i % K);
+    const frames: [number, Int32Array][] = [];
+    // copy 30, pull 0: the draw returns its input, so a corrector step's change is exactly its re-noising
+    const r = await sampleDiffusion(copyBiased(target, B, L, 30, 0).fn, { batch: B, length: L }, {
+      steps: 2, minSteps: 2, codebook: K, seed: 5, correctorSteps: C, finalArgmax: true, fixedMask, given,
+      onStep: (s, t) => void frames.push([s, Int32Array.from(t)]),
+    });
+    expect(r.evals).toBe(2 + C + 1);
+    expect(frames.map(([s]) => s)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    const free = B * (L - 100), expected = free * 0.1 * (1 - 1 / K);
+    for (let c = 3; c < 3 + C; c++) {
+      let d = 0;
+      for (let i = 0; i < B * L; i++) {
+        if (fixedMask[i]) expect(frames[c][1][i]).toBe(given[i]);
+        else if (frames[c][1][i] !== frames[c - 1][1][i]) d++;
+      }
+      expect(d, `corrector step ${c - 2}`).toBeGreaterThan(expected * 0.6);
+      expect(d, `corrector step ${c - 2}`).toBeLessThan(expected * 1.4);
+    }
+    expect(Array.from(frames[6][1])).toEqual(Array.from(frames[5][1])); // the argmax of a copying net keeps its input
+  });
+
+  it('a network sure of its answer is followed from any re-noised grid; bad options are refused', async () => {
+    const { logits, argmax } = peaked(new Rng(21), 3 * 16);
+    for (let i = 0; i < logits.length; i++) logits[i] *= 10; // near-deterministic at temperature 1
+    const fake = fakeFull(logits, 3, 16);
+    const r = await sampleDiffusion(fake.fn, { batch: 3, length: 16 }, { steps: 1, codebook: K, seed: 4, temperature: 1, correctorSteps: 4 });
+    expect(Array.from(r.tokens)).toEqual(argmax);
+    expect(r.evals).toBe(5);
+    expect(fake.calls()).toBe(5);
+    const fn = fakeFull(new Float32Array(4 * K), 1, 4).fn;
+    await expect(sampleDiffusion(fn, { batch: 1, length: 4 }, { steps: 2, codebook: K, correctorSteps: -1 })).rejects.toThrow(/correctorSteps/);
+    await expect(sampleDiffusion(fn, { batch: 1, length: 4 }, { steps: 2, codebook: K, correctorSteps: 1, correctorNoise: 0 })).rejects.toThrow(/correctorNoise/);
+  });
+});
+
 describe('sampleMask', () => {
   /** Masked count per sequence in a frame. */
   const maskedPer = (t: Int32Array, B: number, L: number) =>

@@ -78,6 +78,38 @@ describe('softmax', () => {
     await gradcheck((x) => vq.logSoftmax(x), [{ data: rng.array(600), shape: [2, 300] }], { maxChecks: 6 });
   });
 
+  it('causal rows (causalSoftmax): each row over its keys j ≤ q + off, 0 past them, never read there; in chunks too', async () => {
+    // [B, Tq, Tk, off]: the thread schedule; few long rows (the workgroup schedule on CPUs)
+    const cases: [number, number, number, number][] = [[2, 5, 9, 4], [3, 7, 7, 0], [1, 3, 300, 297], [4, 40, 40, 0]];
+    for (const cap of [null, 4096]) {
+      vq.runtime().bindingCap = cap; // 4 KiB: [4, 40, 40] in chunks of rows, whose first row is not query 0
+      try {
+        for (const [B, tq, tk, off] of cases) {
+          const rng = new Rng(tq * tk + off);
+          const rows = B * tq, live = (r: number) => Math.min(tk, (r % tq) + off + 1);
+          const xs = rng.array(rows * tk, 3), gs = rng.array(rows * tk);
+          for (let r = 0; r < rows; r++) for (let j = live(r); j < tk; j++) xs[r * tk + j] = gs[r * tk + j] = NaN; // never read
+          const x = vq.tensor(xs, [B, tq, tk], { requiresGrad: true });
+          const y = vq.causalSoftmax(x, off);
+          vq.backward(y, vq.tensor(gs, [B, tq, tk]));
+          const [got, dx] = [(await y.toArray()) as Float32Array, (await x.grad!.toArray()) as Float32Array];
+          for (let r = 0; r < rows; r++) {
+            const n = live(r), row = (a: Float32Array) => a.subarray(r * tk, r * tk + n);
+            const want = softmaxRows(row(xs), 1, n), wantDx = softmaxRowsGrad(want, row(gs), 1, n, false);
+            const at = firstMismatch(row(got), want, 1e-5, 1e-4), at2 = firstMismatch(row(dx), wantDx, 1e-5, 1e-3);
+            expect(at, `cap ${cap} [${B}, ${tq}, ${tk}] off ${off}: y row ${r}`).toBe(-1);
+            expect(at2, `cap ${cap} [${B}, ${tq}, ${tk}] off ${off}: dx row ${r}`).toBe(-1);
+            for (let j = n; j < tk; j++) expect(got[r * tk + j] === 0 && dx[r * tk + j] === 0, `row ${r} key ${j}`).toBe(true);
+          }
+          for (const t of [x, y]) t.dispose();
+        }
+      } finally {
+        vq.runtime().bindingCap = null;
+      }
+    }
+    expect(() => vq.causalSoftmax(vq.zeros([4, 5]), -1)).toThrow(/causal rows/);
+  });
+
   it('rejects integer tensors and scalars', () => {
     expect(() => vq.softmax(vq.tensor(new Int32Array([1, 2])))).toThrow(/f32/);
     expect(() => vq.softmax(vq.tensor([1], []))).toThrow(/scalar/);

@@ -6,7 +6,8 @@ struct Params {
   M: u32, N: u32, K: u32, batch: u32,
   a_off: u32, a_bs: u32, a_rs: u32, a_cs: u32,   // A element (b, i, k) at a_off + b·a_bs + i·a_rs + k·a_cs
   b_off: u32, b_bs: u32, b_rs: u32, b_cs: u32,   // B element (b, k, j)
-  c_bs: u32, alpha: f32, c_off: u32, _p0: u32,   // C is dense: (b, i, j) at c_off + b·c_bs + i·N + j
+  c_bs: u32, alpha: f32, c_off: u32, tri_off: u32, // C is dense: (b, i, j) at c_off + b·c_bs + i·N + j;
+                                                  // tri_off: the diagonal's offset of a triangular product (matmul_subgroup.wgsl TRI)
 }
 
 @group(0) @binding(0) var<uniform> p: Params;

@@ -33,6 +33,15 @@ const S: u32 = 8u;    // lanes per workgroup = k steps per slab (≤ the subgrou
 
 override WGY: u32 = 1u;   // subgroups per workgroup, stacked along M (only where every subgroup has S lanes)
 
+// Triangular products (causal attention that stores its scores), with o = p.tri_off (Tk − Tq):
+//   TRI 1: C[i][j] only for j ≤ i + o, nothing written past it; blocks wholly past the diagonal return
+//          at once (the scores q·kᵀ and dP = dO·vᵀ, read by causal softmax rows that stop there);
+//   TRI 2: A[i][k] is 0 for k > i + o, so the k loop ends there (P·v, dS·k);
+//   TRI 3: A[i][k] is 0 for k < i − o, so the k loop starts there (Pᵀ·dO, dSᵀ·q: A a transposed lower one).
+// The bounds are taken per workgroup (its WGY·TM rows, its 4·S columns): uniform, as the loop around
+// subgroupBroadcast must be.
+override TRI: u32 = 0u;
+
 // Workgroups run row blocks fastest (x), so the ones a CPU thread runs in turn share their columns
 // of B (K×4S floats, kept in its caches) and stream A.
 @compute @workgroup_size(S, WGY, 1)
@@ -52,8 +61,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   var acc: array<vec4<f32>, TM>;
   for (var i = 0u; i < TM; i++) { acc[i] = vec4<f32>(0.0); }
 
-  let kFull = p.K - p.K % S;
-  for (var k0 = 0u; k0 < kFull; k0 += S) {
+  var kLo = 0u;
+  var kHi = p.K;
+  let wrow0 = wid.x * WGY * TM;                 // the workgroup's first row
+  let rowEnd = wrow0 + WGY * TM + p.tri_off;    // one past its last row's last k (TRI 1, 2)
+  if (TRI == 1u && wid.y * (4u * S) >= rowEnd) { return; }
+  if (TRI == 2u) { kHi = min(p.K, rowEnd); }
+  if (TRI == 3u) { kLo = min(p.K, select(0u, wrow0 - p.tri_off, wrow0 > p.tri_off)); }
+  let kFull = kLo + (kHi - kLo) - (kHi - kLo) % S;
+  for (var k0 = kLo; k0 < kFull; k0 += S) {
     var av: array<f32, TM>;
     let ak = (k0 + lane) * p.a_cs;
     //#unroll I TM
@@ -74,7 +90,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     }
     //#end KK
   }
-  for (var k = kFull; k < p.K; k++) {
+  for (var k = kFull; k < kHi; k++) {
     var bv: vec4<f32>;
     if (B_VEC4) {
       bv = B4[bc4 + k * brs4];
@@ -91,7 +107,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     let r = row0 + i;
     if (r >= p.M) { break; }
     for (var c = 0u; c < 4u; c++) {
-      if (col0 + c < p.N) { C[cbase + r * p.N + col0 + c] = p.alpha * acc[i][c]; }
+      if (col0 + c < p.N && (TRI != 1u || col0 + c <= r + p.tri_off)) { C[cbase + r * p.N + col0 + c] = p.alpha * acc[i][c]; }
     }
   }
 }

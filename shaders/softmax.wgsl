@@ -5,7 +5,10 @@
 // Two schedules, as in reduce.wgsl: `per_thread` (one invocation per row, no barriers: many short
 // rows, and CPU rasterisers) and `per_group` (one workgroup per row, shared-memory trees: few long rows).
 
-struct Params { rows: u32, len: u32, _p0: u32, _p1: u32 }
+// Causal rows (causal_tq > 0: the scores of causal attention, rows = (…, query) of causal_tq queries):
+// row r reads its first min(len, q + causal_off + 1) entries only, q = (row0 + r) % causal_tq, and
+// writes 0 past them, so what lies there (never computed) is never read. row0: the first row of a chunk.
+struct Params { rows: u32, len: u32, causal_tq: u32, causal_off: u32, row0: u32, _p0: u32, _p1: u32, _p2: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -16,15 +19,18 @@ override WG: u32 = 64u;
 
 const BIG: f32 = 3.402823e38;
 
-// Writes row `r` given its maximum `m` and Σ exp(x - m) `s`, columns j0, j0+step, ...
-fn write_row(base: u32, m: f32, s: f32, j0: u32, step: u32) {
+//#include row_live.wgsl
+
+// Writes row `r` given its maximum `m` and Σ exp(x - m) `s`, columns j0, j0+step, ... (0 from `live` on).
+fn write_row(base: u32, m: f32, s: f32, j0: u32, step: u32, live: u32) {
   if (LOG) {
     let shift = m + log(s);
-    for (var j = j0; j < p.len; j += step) { y[base + j] = x[base + j] - shift; }
+    for (var j = j0; j < live; j += step) { y[base + j] = x[base + j] - shift; }
   } else {
     let inv = 1.0 / s;
-    for (var j = j0; j < p.len; j += step) { y[base + j] = exp(x[base + j] - m) * inv; }
+    for (var j = j0; j < live; j += step) { y[base + j] = exp(x[base + j] - m) * inv; }
   }
+  for (var j = live + (j0 + step - live % step) % step; j < p.len; j += step) { y[base + j] = 0.0; }
 }
 
 @compute @workgroup_size(WG)
@@ -32,11 +38,12 @@ fn per_thread(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
   let r = gid.x + gid.y * nwg.x * WG;
   if (r >= p.rows) { return; }
   let base = r * p.len;
+  let n = row_live(r);
   var m = -BIG;
-  for (var j = 0u; j < p.len; j++) { m = max(m, x[base + j]); }
+  for (var j = 0u; j < n; j++) { m = max(m, x[base + j]); }
   var s = 0.0;
-  for (var j = 0u; j < p.len; j++) { s += exp(x[base + j] - m); }
-  write_row(base, m, s, 0u, 1u);
+  for (var j = 0u; j < n; j++) { s += exp(x[base + j] - m); }
+  write_row(base, m, s, 0u, 1u, n);
 }
 
 var<workgroup> red: array<f32, WG>;
@@ -62,12 +69,12 @@ fn per_group(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id
   let t = lid.x;
   let live = r < p.rows;
   let base = select(0u, r * p.len, live);
-  let len = select(0u, p.len, live);
+  let len = select(0u, row_live(r), live);
   var m = -BIG;
   for (var j = t; j < len; j += WG) { m = max(m, x[base + j]); }
   m = group_reduce(t, m, true);
   var s = 0.0;
   for (var j = t; j < len; j += WG) { s += exp(x[base + j] - m); }
   s = group_reduce(t, s, false);
-  if (live) { write_row(base, m, s, t, WG); }
+  if (live) { write_row(base, m, s, t, WG, len); }
 }

@@ -4,7 +4,8 @@
 //   logSoftmax: dx = g − exp(y) · Σ_j g_j        (exp(y) is the softmax)
 // Same two schedules as the forward kernel.
 
-struct Params { rows: u32, len: u32, _p0: u32, _p1: u32 }
+// Causal rows as in softmax.wgsl: row r reads its first row_live(r) entries and writes 0 past them.
+struct Params { rows: u32, len: u32, causal_tq: u32, causal_off: u32, row0: u32, _p0: u32, _p1: u32, _p2: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> y: array<f32>;
@@ -20,11 +21,14 @@ fn term(i: u32) -> f32 {
   return g[i] * y[i];
 }
 
-fn write_row(base: u32, dot: f32, j0: u32, step: u32) {
-  for (var j = j0; j < p.len; j += step) {
+//#include row_live.wgsl
+
+fn write_row(base: u32, dot: f32, j0: u32, step: u32, live: u32) {
+  for (var j = j0; j < live; j += step) {
     let i = base + j;
     if (LOG) { dx[i] = g[i] - exp(y[i]) * dot; } else { dx[i] = y[i] * (g[i] - dot); }
   }
+  for (var j = live + (j0 + step - live % step) % step; j < p.len; j += step) { dx[base + j] = 0.0; }
 }
 
 @compute @workgroup_size(WG)
@@ -32,9 +36,10 @@ fn per_thread(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
   let r = gid.x + gid.y * nwg.x * WG;
   if (r >= p.rows) { return; }
   let base = r * p.len;
+  let n = row_live(r);
   var dot = 0.0;
-  for (var j = 0u; j < p.len; j++) { dot += term(base + j); }
-  write_row(base, dot, 0u, 1u);
+  for (var j = 0u; j < n; j++) { dot += term(base + j); }
+  write_row(base, dot, 0u, 1u, n);
 }
 
 var<workgroup> red: array<f32, WG>;
@@ -46,7 +51,7 @@ fn per_group(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id
   let t = lid.x;
   let live = r < p.rows;
   let base = select(0u, r * p.len, live);
-  let len = select(0u, p.len, live);
+  let len = select(0u, row_live(r), live);
   var acc = 0.0;
   for (var j = t; j < len; j += WG) { acc += term(base + j); }
   red[t] = acc;
@@ -55,5 +60,5 @@ fn per_group(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id
     if (t < s) { red[t] += red[t + s]; }
     workgroupBarrier();
   }
-  if (live) { write_row(base, red[0], t, WG); }
+  if (live) { write_row(base, red[0], t, WG, len); }
 }

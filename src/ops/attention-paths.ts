@@ -1,7 +1,7 @@
 // How attention() runs where the fused kernels are not the default (src/ops/attention.ts):
-//   - the stored-scores path, softmax(scale·q·kᵀ + mask)·v through the ops, for long bidirectional
-//     attention on CPU adapters whose matmul shares loads across a subgroup, and on GPUs where
-//     too few rows leave the fused kernels' one-row-per-invocation grid short (`storesScores`);
+//   - the stored-scores path, softmax(scale·q·kᵀ + mask)·v through the ops, on CPU adapters whose
+//     matmul shares loads across a subgroup (causal: triangular products), and on GPUs where too
+//     few rows leave the fused kernels' one-row-per-invocation grid short (`storesScores`);
 //   - operands over one storage binding: the fused kernels on chunks of heads (`byHeadChunks`).
 // q [B, H, Tq, d], k and v [B, H, Tk, d] → [B, H, Tq, d], autograd through every op.
 
@@ -11,8 +11,9 @@ import { add, mulScalar } from './elementwise.js';
 import { keep } from '../tensor/scope.js';
 import { tensor } from '../tensor/tensor.js';
 import { clone, concat, reshape, slice, transpose } from './layout.js';
-import { matmul, subgroupLanes, type MatmulDevice } from './matmul.js';
-import { softmax } from './softmax.js';
+import { currentDevice, matmul, matmulRaw, subgroupLanes, type MatmulDevice } from './matmul.js';
+import { record } from '../autograd/tape.js';
+import { causalSoftmax, softmax } from './softmax.js';
 
 export type ScoresPath = 'fused' | 'stored';
 
@@ -31,15 +32,15 @@ export const GPU_STORED_ROWS = 65536;
  * Whether attention stores its scores by default (while the probabilities fit
  * {@link STORED_SCORES_BUDGET}):
  *   - on a CPU rasteriser whose matmul is the subgroup kernel (a value loaded once per subgroup and
- *     broadcast, where the fused kernels load per lane): bidirectional attention from 256 keys.
- *     Measured on lavapipe (Intel Xeon, `bench attention`, fwd+bwd): 1.3–1.5× the fused kernels at
- *     B4 H4 T256, B1 H4 T512 and T1024 (d 64); parity at B32 H4 T64 d32, where the fused kernels
- *     stay (memory linear in T); causal attention keeps them (they skip the masked half);
+ *     broadcast, where the fused kernels load per lane): always, causal attention as triangular
+ *     products that skip the masked half. Measured on lavapipe (Intel Xeon, fwd+bwd against the
+ *     fused kernels): causal 1.34× at B1 H4 T1024 d64, 1.5× at B32 H4 T64 d32 (the priors), 1.7–2.2×
+ *     at T16 and T32; bidirectional 1.3–1.5× from 256 keys, 1.1× at B32 H4 T64 d32;
  *   - on a GPU: fewer than {@link GPU_STORED_ROWS} rows, causal or not.
  */
 export function storesScores(d: MatmulDevice, heads: number, tq: number, tk: number, causal: boolean): boolean {
   if (heads * tq * tk * 4 > STORED_SCORES_BUDGET) return false;
-  if (d.isCpu) return !causal && subgroupLanes(d) !== null && tk >= 256;
+  if (d.isCpu) return subgroupLanes(d) !== null;
   return heads * tq < GPU_STORED_ROWS;
 }
 
@@ -96,8 +97,62 @@ function causalMask(tq: number, tk: number): Tensor {
   return m;
 }
 
-/** softmax(scale · q·kᵀ (+ the causal mask)) · v from the ops (autograd through each): the stored-scores path. */
+/**
+ * softmax(scale · q·kᵀ (+ the causal mask)) · v from the ops (autograd through each): the stored-scores
+ * path. Causal, where the subgroup kernel runs the products: triangular products that skip the work
+ * past the diagonal in all six (about half of each), and softmax rows that stop at the diagonal
+ * (causalSoftmax: 0 past it, written, never read).
+ */
 export function storedScoresAttention(q: Tensor, k: Tensor, v: Tensor, scale: number, causal: boolean): Tensor {
+  if (causal && triangularProducts(q.shape[0] * q.shape[1], q.shape[2], k.shape[2], q.shape[3])) {
+    const off = k.shape[2] - q.shape[2];
+    return causalWeighted(causalSoftmax(causalScores(q, k, scale, off), off), v, off);
+  }
   const s = mulScalar(matmul(q, transpose(k)), scale);
   return matmul(softmax(causal ? add(s, causalMask(q.shape[2], k.shape[2])) : s, -1), v);
+}
+
+/**
+ * Whether causal stored attention runs as triangular products: on a CPU rasteriser with the subgroup
+ * kernel (any shape), every operand within one binding (GPUs keep their tiled products and the mask).
+ */
+function triangularProducts(heads: number, tq: number, tk: number, dh: number): boolean {
+  const d = currentDevice();
+  return d.isCpu && tk >= tq && subgroupLanes(d) !== null && headsPerBinding(tq, tk, dh) >= heads && heads * tq * tk * 4 <= runtime().maxBindingBytes;
+}
+
+/**
+ * scale · q·kᵀ [B, H, Tq, Tk] up to each query's last key (j ≤ i + off); past it never computed nor
+ * written (only causalSoftmax reads it).
+ * Backward: dS is 0 past the diagonal (softmax's gradient is P·(…), P = 0 there), so dq = scale·dS·k
+ * stops its sum at the diagonal and dk = scale·dSᵀ·q starts it there.
+ */
+function causalScores(q: Tensor, k: Tensor, scale: number, off: number): Tensor {
+  const kt = transpose(k);
+  const s = matmulRaw(q, kt, scale, 'subgroup', { kind: 'lower', off });
+  kt.dispose();
+  return record(s, 'causal_scores', [q, k], (g) => {
+    const gt = transpose(g);
+    const dq = q.requiresGrad ? matmulRaw(g, k, scale, 'subgroup', { kind: 'kUpTo', off }) : null;
+    const dk = k.requiresGrad ? matmulRaw(gt, q, scale, 'subgroup', { kind: 'kFrom', off }) : null;
+    gt.dispose();
+    return [dq, dk];
+  });
+}
+
+/**
+ * P·v for probabilities P [B, H, Tq, Tk] that are 0 past the diagonal: the sum over keys stops there.
+ * Backward: dP = dO·vᵀ only up to the diagonal (causalSoftmax's gradient reads nothing past it),
+ * dv = Pᵀ·dO from the diagonal on.
+ */
+function causalWeighted(p: Tensor, v: Tensor, off: number): Tensor {
+  const out = matmulRaw(p, v, 1, 'subgroup', { kind: 'kUpTo', off });
+  return record(out, 'causal_weighted', [p, v], (g) => {
+    const vt = transpose(v), pt = transpose(p);
+    const dp = p.requiresGrad ? matmulRaw(g, vt, 1, 'subgroup', { kind: 'lower', off }) : null;
+    const dv = v.requiresGrad ? matmulRaw(pt, g, 1, 'subgroup', { kind: 'kFrom', off }) : null;
+    vt.dispose();
+    pt.dispose();
+    return [dp, dv];
+  });
 }

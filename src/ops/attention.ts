@@ -16,8 +16,9 @@
 //     recomputing the scores (7 products), each gradient element written by one invocation; the
 //     parallelism of a row per invocation in two dispatches.
 // Memory: O + L + D + the three gradients, all linear in T.
-// Long bidirectional attention on CPU adapters and attention of few rows on GPUs store their scores,
-// and operands over one storage binding run on chunks of heads: attention-paths.ts.
+// CPU adapters with subgroups (causal: triangular products) and attention of few rows on GPUs store
+// their scores, unless a fused variant (`backward`, `rows`) is asked for; operands over one storage
+// binding run on chunks of heads: attention-paths.ts.
 
 import fwdSrc from '../../shaders/attention.wgsl';
 import bwdSrc from '../../shaders/attention_bwd.wgsl';
@@ -279,9 +280,15 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   if (causal && tk < tq) throw new Error(`${op}: causal attention needs at least as many keys (${tk}) as queries (${tq}).`);
   if (tk === 0 && tq > 0) throw new Error(`${op}: no keys to attend to (k is ${fmt(k.shape)}).`);
   const heads = q.shape[0] * q.shape[1];
-  if (kopts.scores === 'stored' || (kopts.scores === undefined && storesScores(currentDevice(), heads, tq, tk, causal))) return storedScoresAttention(q, k, v, scale, causal);
-  // (over a storage binding: the fused kernels on chunks of heads)
+  // The default: stored scores where storesScores says so and everything fits one binding, unless a
+  // variant of the fused kernels is asked for (`backward`, `rows`).
   const fit = headsPerBinding(tq, tk, d);
+  const fusedAsked = kopts.backward !== undefined || kopts.rows !== undefined;
+  const storedFits = fit >= heads && heads * tq * tk * 4 <= runtime().maxBindingBytes;
+  if (kopts.scores === 'stored' || (kopts.scores === undefined && !fusedAsked && storedFits && storesScores(currentDevice(), heads, tq, tk, causal))) {
+    return storedScoresAttention(q, k, v, scale, causal);
+  }
+  // (over a storage binding: the fused kernels on chunks of heads)
   if (fit < heads) return byHeadChunks(q, k, v, opts, fit, attention);
   const qc = contiguous(q), kc = contiguous(k), vc = contiguous(v);
   const out = forwardRaw(qc, kc, vc, tk, tk, causal, scale, kopts);

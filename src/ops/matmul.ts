@@ -86,6 +86,9 @@ export function subgroupsPerWorkgroup(d: MatmulDevice): number {
   return d.subgroups && d.subgroups.minSize === d.subgroups.maxSize ? 2 : 1;
 }
 
+/** Rows of C from which the subgroup kernel reads a column-strided B from a dense copy (measured on lavapipe: docs/kernels-on-cpu.md). */
+const DENSE_B_ROWS = 64;
+
 /** Rows of C per subgroup (TM of matmul_subgroup.wgsl): 8 measured faster than 16 and 32 on lavapipe. */
 export const SUBGROUP_ROWS = 8;
 
@@ -205,8 +208,20 @@ function denseBatch(t: Tensor, batchShape: readonly number[]): Tensor {
   return out;
 }
 
+/**
+ * A triangular product (causal attention that stores its scores; matmul_subgroup.wgsl TRI), with the
+ * diagonal at k = i + off (off = Tk − Tq ≥ 0):
+ *   'lower'  C[i][j] only for j ≤ i + off; nothing computed or written past it (causal softmax rows
+ *            never read there);
+ *   'kUpTo'  A[i][k] = 0 for k > i + off: the sum over k stops there;
+ *   'kFrom'  A[i][k] = 0 for k < i − off: the sum starts there.
+ * The subgroup kernel only; operands within one binding.
+ */
+export interface Triangle { kind: 'lower' | 'kUpTo' | 'kFrom'; off: number }
+const TRI_MODE = { lower: 1, kUpTo: 2, kFrom: 3 } as const;
+
 /** C = alpha · A·B with no autograd. Inputs are rank ≥ 2 (use reshape for vectors). */
-export function matmulRaw(a: Tensor, b: Tensor, alpha = 1, variant: MatmulVariant = 'auto'): Tensor {
+export function matmulRaw(a: Tensor, b: Tensor, alpha = 1, variant: MatmulVariant = 'auto', tri?: Triangle): Tensor {
   if (a.rank < 2 || b.rank < 2) throw new Error(`matmul: operands must have rank ≥ 2, got ${fmt(a.shape)} and ${fmt(b.shape)}.`);
   if (a.dtype !== 'f32' || b.dtype !== 'f32') throw new Error('matmul: operands must be f32.');
   const M = a.shape[a.rank - 2], K = a.shape[a.rank - 1], N = b.shape[b.rank - 1];
@@ -221,6 +236,9 @@ export function matmulRaw(a: Tensor, b: Tensor, alpha = 1, variant: MatmulVarian
   if (!av) { A = denseBatch(a, batchShape); av = batchView(A, batchShape)!; }
   let bv = batchView(B, batchShape);
   if (!bv) { B = denseBatch(b, batchShape); bv = batchView(B, batchShape)!; }
+  if (tri && !(Number.isInteger(tri.off) && tri.off >= 0 && allFit([A, B, out]) && resolveVariant(variant, M, N, batch) === 'subgroup')) {
+    throw new Error(`matmul: a triangular product needs the subgroup kernel, operands within one binding and a diagonal offset ≥ 0 (${fmt(a.shape)} · ${fmt(b.shape)}, offset ${tri.off}).`);
+  }
   if (!allFit([A, B, out]) && K > 1 && !rowsFit(A, B, out)) {
     // A row of A or B's item over a binding (a transposed activation in a weight gradient): the
     // sum over k in two halves, each chunked as it needs.
@@ -246,7 +264,7 @@ export function matmulRaw(a: Tensor, b: Tensor, alpha = 1, variant: MatmulVarian
   const B3 = B.view([batch, K, N], [bv.bs, bv.rs, bv.cs], B.offset);
   const C3 = out.view([batch, M, N], [M * N, N, 1], 0);
   forBatchThenRows('matmul', batch, M, [{ t: A3, rowAxis: 1 }, { t: B3, rowAxis: null }, { t: C3, rowAxis: 1 }], ([a3, b3, c3]) =>
-    dispatchProduct(kind, a3, b3, c3, alpha),
+    dispatchProduct(kind, a3, b3, c3, alpha, tri),
   );
   for (const t of [A3, B3, C3]) t.dispose();
   if (A !== a) A.dispose();
@@ -270,9 +288,23 @@ function kRange(t: Tensor, axis: number, k0: number, k1: number): Tensor {
 }
 
 /** C3 = alpha · A3·B3 for [b, M, K]·[b, K, N] views (C3's rows dense, N wide) by the chosen kernel. */
-function dispatchProduct(kind: ReturnType<typeof resolveVariant>, A: Tensor, B: Tensor, C: Tensor, alpha: number): void {
+function dispatchProduct(kind: ReturnType<typeof resolveVariant>, A: Tensor, B: Tensor, C: Tensor, alpha: number, tri?: Triangle): void {
   const [batch, M, K] = A.shape, N = B.shape[2];
   const [abs, ars, acs] = A.strides, [bbs, brs, bcs] = B.strides;
+  if (kind === 'subgroup' && bcs !== 1 && N % 4 === 0 && M >= DENSE_B_ROWS) {
+    // A B with strided columns (a transposed view: q·kᵀ, g·Wᵀ) costs the subgroup kernel 4 scalar
+    // loads per lane and k step where a dense one is a vec4: a dense copy (K·N floats, one item where
+    // the batch broadcasts it) pays once M/16 row blocks each stream B.
+    const Bd = empty([bbs === 0 ? 1 : batch, K, N]);
+    const src = B.view(Bd.shape, bbs === 0 ? [0, brs, bcs] : B.strides, B.offset);
+    copyInto(src, Bd);
+    src.dispose();
+    const Bv = Bd.view([batch, K, N], [bbs === 0 ? 0 : K * N, N, 1], 0);
+    dispatchProduct(kind, A, Bv, C, alpha, tri);
+    Bv.dispose();
+    Bd.dispose();
+    return;
+  }
   const TM = blockEdge(M), TN = blockEdge(N), WG = 8;
   const maxZ = runtime().limits.maxComputeWorkgroupsPerDimension;
   // Very large batches are split into chunks of the z grid limit.
@@ -284,14 +316,15 @@ function dispatchProduct(kind: ReturnType<typeof resolveVariant>, A: Tensor, B: 
       .u32(B.offset + b0 * bbs, bbs, brs, bcs)
       .u32(C.strides[0])
       .f32(alpha)
-      .u32(C.offset + b0 * C.strides[0], 0);
+      .u32(C.offset + b0 * C.strides[0], tri?.off ?? 0);
     if (kind === 'subgroup') {
       const d = currentDevice();
       const S = subgroupLanes(d)!, WGY = subgroupsPerWorkgroup(d);
       // B's k rows as vec4s where its columns are dense and every vec4 is aligned (binding 4: B again).
       const bVec4 = bcs === 1 && N % 4 === 0 && [B.offset, bbs, brs].every((x) => x % 4 === 0);
       const grid: [number, number, number] = [Math.ceil(M / (SUBGROUP_ROWS * WGY)), Math.ceil(N / (4 * S)), nb];
-      launch(specialisedKernel(SUBGROUP, { TM: SUBGROUP_ROWS, S }), p, [A, B, C, B], grid, { B_VEC4: bVec4 ? 1 : 0, WGY });
+      const triangle: Record<string, number> = tri ? { TRI: TRI_MODE[tri.kind] } : {};
+      launch(specialisedKernel(SUBGROUP, { TM: SUBGROUP_ROWS, S }), p, [A, B, C, B], grid, { B_VEC4: bVec4 ? 1 : 0, WGY, ...triangle });
     } else if (kind !== 'register') {
       // Coalesce the slab loads along whichever operand index is contiguous.
       const constants = { A_K_FAST: ars === 1 && acs !== 1 ? 0 : 1, B_N_FAST: brs === 1 && bcs !== 1 ? 0 : 1 };

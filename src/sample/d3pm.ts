@@ -30,6 +30,7 @@ import { softmax } from '../ops/softmax.js';
 import { tidy } from '../tensor/scope.js';
 import { tensor, type Tensor } from '../tensor/tensor.js';
 import type { DiffusionSample, DiscreteSampleOptions } from './diffusion.js';
+import { hostUniform } from './host-random.js';
 import { checkFilterOptions, filterLogits } from './filter.js';
 import type { SampleShape } from './ar.js';
 
@@ -82,17 +83,6 @@ async function readInts(t: Tensor): Promise<Int32Array> {
   const v = (await t.toArray()) as Int32Array;
   t.dispose();
   return v;
-}
-
-/** Host uniform [0, 1) (mulberry32): the re-noising of corrector steps and of given positions. */
-function hostUniform(seed: number): () => number {
-  let state = (seed ^ 0x3c6ef372) >>> 0;
-  return () => {
-    let t = (state = (state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export async function sampleD3PM(logits: TimedLogits, shape: SampleShape, o: D3PMSampleOptions): Promise<DiffusionSample> {

@@ -32,6 +32,7 @@ import { argmax } from '../ops/reduce.js';
 import { tidy } from '../tensor/scope.js';
 import { tensor, type Tensor } from '../tensor/tensor.js';
 import { checkFilterOptions, filterLogits, type FilterOptions } from './filter.js';
+import { hostUniform } from './host-random.js';
 import type { SampleShape } from './ar.js';
 
 export type FullLogits = (x: Tensor) => Tensor;
@@ -63,6 +64,15 @@ export interface DiffusionSampleOptions extends DiscreteSampleOptions {
    * without freezing the chain (the network mostly predicts its input back) (default false)
    */
   decoupled?: boolean;
+  /**
+   * corrector steps after the chain, before the final argmax: every free position becomes a fresh
+   * uniform code with probability `correctorNoise` (the training's x_a → x_b), then every position
+   * is drawn from the network at temperature 1 (x_a | x_b): a Gibbs-like chain whose stationary
+   * law is the network's, which clears leftover noise without the low temperature's drift (default 0)
+   */
+  correctorSteps?: number;
+  /** the fraction a corrector step re-noises (default 0.1, the training's x_a → x_b) */
+  correctorNoise?: number;
 }
 
 /**
@@ -159,6 +169,9 @@ export async function sampleDiffusion(logits: FullLogits, shape: SampleShape, o:
   if (!(t1 > 0)) throw new Error(`sampleDiffusion: the final temperature must be > 0, got ${t1}.`);
   if (!(frac > 0 && frac <= 1)) throw new Error(`sampleDiffusion: changeFraction must be in (0, 1], got ${frac}.`);
   if (!Number.isInteger(minSteps) || minSteps < 1) throw new Error(`sampleDiffusion: minSteps must be a positive integer, got ${minSteps}.`);
+  const C = o.correctorSteps ?? 0, noise = o.correctorNoise ?? 0.1;
+  if (!Number.isInteger(C) || C < 0) throw new Error(`sampleDiffusion: correctorSteps must be a non-negative integer, got ${C}.`);
+  if (!(noise > 0 && noise <= 1)) throw new Error(`sampleDiffusion: correctorNoise must be in (0, 1], got ${noise}.`);
   const gen = new Generator(o.seed ?? 0);
   const { batch: B, length: L } = shape;
   let x = await readInts(noGrad(() => randInt([B * L], gen, o.codebook)));
@@ -212,6 +225,18 @@ export async function sampleDiffusion(logits: FullLogits, shape: SampleShape, o:
       await o.onStep?.(s, x);
       if (changed === 0 && s >= minSteps) break;
     }
+    let frame = Math.min(s, o.steps);
+    // Corrector: x_b = the training's corruption of x, then x ← a draw of x_a | x_b at temperature 1.
+    const uniform = hostUniform(o.seed ?? 0);
+    for (let c = 0; c < C; c++) {
+      const xb = Int32Array.from(x);
+      for (let i = 0; i < xb.length; i++) if (!o.fixedMask?.[i] && uniform() < noise) xb[i] = Math.floor(uniform() * o.codebook);
+      x = await readInts(drawAll(logits, xb, shape, { ...o, temperature: 1 }, gen, false)[0]);
+      hold(x, o);
+      evals++;
+      await o.onStep?.(++frame, x);
+    }
+    s = frame;
   } finally {
     cutTable?.dispose();
   }
@@ -221,7 +246,7 @@ export async function sampleDiffusion(logits: FullLogits, shape: SampleShape, o:
     hold(next, o);
     evals++;
     x = next;
-    await o.onStep?.(Math.min(s, o.steps) + 1, x);
+    await o.onStep?.(s + 1, x);
   }
   return { tokens: x, evals };
 }

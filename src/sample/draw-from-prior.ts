@@ -101,7 +101,7 @@ export async function drawTokens(prior: Prior, n: number, o: DrawOptions): Promi
       correctorSteps, finalArgmax: d.finalArgmax ?? D3PM_SAMPLER_DEFAULTS.finalArgmax, fixedMask: d.fixedMask, given: d.given, onStep: d.onStep,
     });
   }
-  const fn = fullLogitsOf(prior, o.start, o.guidance, o.steps);
+  const fn = fullLogitsOf(prior, o.start, o.guidance, o.steps + (config.prior === 'mask' ? 0 : (o.diffusion?.correctorSteps ?? 0)));
   const { steps: _s, temperature: _t, ...chain } = DIFFUSION_SAMPLER_DEFAULTS;
   const common = { ...chain, ...o.diffusion, ...filter, steps: o.steps, seed: o.seed, codebook: config.codebook };
   return config.prior === 'mask' ? sampleMask(fn, shape, { ...common, maskToken: maskToken(config) }) : sampleDiffusion(fn, shape, common);

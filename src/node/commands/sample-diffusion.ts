@@ -26,7 +26,7 @@ export const DIFFUSION_SAMPLER_FLAGS: Record<string, FlagSpec> = {
   'min-steps': { type: 'int', help: `diffusion (seed scheme): a step that changes nothing ends the chain only from this step on (default ${D.minSteps}, capped at --steps)`, min: 1 },
   'final-argmax': { type: 'boolean', help: `diffusion: end with one argmax evaluation (d3pm: the last step, to t = 0, takes the argmax of x̂0 instead of a draw, no extra evaluation) (default ${D.finalArgmax ? 'on; --no-final-argmax: off' : 'off'})` },
   'no-final-argmax': { type: 'boolean', help: 'diffusion: no final argmax evaluation (d3pm: the last step draws from x̂0)' },
-  'corrector-steps': { type: 'int', help: `diffusion (d3pm): corrector steps at the lowest noise level before the last step (re-noise one level, denoise back; one evaluation each) (default ${D3PM_SAMPLER_DEFAULTS.correctorSteps})`, min: 0, max: 1000 },
+  'corrector-steps': { type: 'int', help: `diffusion: corrector steps, one evaluation each (seed scheme: after the chain, re-noise 10% as in training and draw x_a at temperature 1; d3pm: at the lowest noise level before the last step) (default ${D3PM_SAMPLER_DEFAULTS.correctorSteps})`, min: 0, max: 1000 },
   decoupled: { type: 'boolean', help: `diffusion (seed scheme): a position changes with probability 1 − p(current) at temperature 1; its new code is drawn at the step's temperature from the other codes (default ${D.decoupled ? 'on; --no-decoupled: off' : 'off'})` },
   'no-decoupled': { type: 'boolean', help: "diffusion (seed scheme): draw every position from softmax(logits/T) (the seed's step)" },
   'choice-temperature': { type: 'number', help: "mask: MaskGIT's choice temperature τ, the Gumbel noise on the confidences, annealed to 0 over the steps", default: 4.5, min: 0 },
