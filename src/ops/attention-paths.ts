@@ -118,7 +118,12 @@ export function storedScoresAttention(q: Tensor, k: Tensor, v: Tensor, scale: nu
  */
 function triangularProducts(heads: number, tq: number, tk: number, dh: number): boolean {
   const d = currentDevice();
-  return d.isCpu && tk >= tq && subgroupLanes(d) !== null && headsPerBinding(tq, tk, dh) >= heads && heads * tq * tk * 4 <= runtime().maxBindingBytes;
+  return d.isCpu && tk >= tq && subgroupLanes(d) !== null && storedScoresFit(heads, tq, tk, dh);
+}
+
+/** Whether q, k, v, O and the probabilities [heads, Tq, Tk] each fit one storage binding. */
+export function storedScoresFit(heads: number, tq: number, tk: number, dh: number): boolean {
+  return headsPerBinding(tq, tk, dh) >= heads && heads * tq * tk * 4 <= runtime().maxBindingBytes;
 }
 
 /**

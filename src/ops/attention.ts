@@ -33,7 +33,7 @@ import { fmt, grid1d, kernel, launch, Params, specialize } from './launch.js';
 import { allFit, windowed } from './binding-window.js';
 import { contiguous, copyInto } from './layout.js';
 import { currentDevice } from './matmul.js';
-import { byHeadChunks, headsPerBinding, storedScoresAttention, storesScores, type ScoresPath } from './attention-paths.js';
+import { byHeadChunks, headsPerBinding, storedScoresAttention, storedScoresFit, storesScores, type ScoresPath } from './attention-paths.js';
 
 export { STORED_SCORES_BUDGET, storesScores, type ScoresPath } from './attention-paths.js';
 
@@ -284,8 +284,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOption
   // variant of the fused kernels is asked for (`backward`, `rows`).
   const fit = headsPerBinding(tq, tk, d);
   const fusedAsked = kopts.backward !== undefined || kopts.rows !== undefined;
-  const storedFits = fit >= heads && heads * tq * tk * 4 <= runtime().maxBindingBytes;
-  if (kopts.scores === 'stored' || (kopts.scores === undefined && !fusedAsked && storedFits && storesScores(currentDevice(), heads, tq, tk, causal))) {
+  if (kopts.scores === 'stored' || (kopts.scores === undefined && !fusedAsked && storedScoresFit(heads, tq, tk, d) && storesScores(currentDevice(), heads, tq, tk, causal))) {
     return storedScoresAttention(q, k, v, scale, causal);
   }
   // (over a storage binding: the fused kernels on chunks of heads)

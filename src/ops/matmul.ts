@@ -236,7 +236,8 @@ export function matmulRaw(a: Tensor, b: Tensor, alpha = 1, variant: MatmulVarian
   if (!av) { A = denseBatch(a, batchShape); av = batchView(A, batchShape)!; }
   let bv = batchView(B, batchShape);
   if (!bv) { B = denseBatch(b, batchShape); bv = batchView(B, batchShape)!; }
-  if (tri && !(Number.isInteger(tri.off) && tri.off >= 0 && allFit([A, B, out]) && resolveVariant(variant, M, N, batch) === 'subgroup')) {
+  const kind = resolveVariant(variant, M, N, batch);
+  if (tri && !(Number.isInteger(tri.off) && tri.off >= 0 && allFit([A, B, out]) && kind === 'subgroup')) {
     throw new Error(`matmul: a triangular product needs the subgroup kernel, operands within one binding and a diagonal offset ≥ 0 (${fmt(a.shape)} · ${fmt(b.shape)}, offset ${tri.off}).`);
   }
   if (!allFit([A, B, out]) && K > 1 && !rowsFit(A, B, out)) {
@@ -257,7 +258,6 @@ export function matmulRaw(a: Tensor, b: Tensor, alpha = 1, variant: MatmulVarian
     if (B !== b) B.dispose();
     return sum;
   }
-  const kind = resolveVariant(variant, M, N, batch);
   // [batch, rows, cols] views; operands over a storage binding go in chunks of batch items, or of
   // the rows of A and C within an item (B bound whole): binding-window.ts.
   const A3 = A.view([batch, M, K], [av.bs, av.rs, av.cs], A.offset);
