@@ -2,7 +2,7 @@
 // reference-conv2d.ts: forward and all three gradients on random and awkward shapes, finite-difference
 // gradient checks, the k = 1 ↔ matmul identity, the naive bench peer, and the shape errors.
 
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as vq from '../src/index.js';
 import { naiveConv2d } from '../bench/conv2d.js';
 import { gradcheck } from './gradcheck.js';
@@ -10,9 +10,7 @@ import { firstMismatch, Rng } from './reference.js';
 import * as ref from './reference-conv2d.js';
 import type { ConvShape } from './reference-conv2d.js';
 
-beforeAll(async () => {
-  await vq.init();
-});
+await vq.init();
 
 function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, what: string, atol = 1e-3, rtol = 1e-3): void {
   expect(got.length, `${what}: length`).toBe(want.length);
@@ -129,6 +127,35 @@ describe('conv2d', () => {
     expect(() => vq.conv2d(x, vq.zeros([4, 3, 7, 7]))).toThrow(/does not fit the padded 5×5 input/);
     expect(() => vq.conv2d(x, vq.zeros([4, 3, 3, 3]), null, { stride: 0 })).toThrow(/stride must be an integer/);
     expect(() => vq.conv2d(x, vq.zeros([4, 3, 3, 3]), null, { padding: 0.5 })).toThrow(/padding an integer/);
+  });
+
+  // The 3×3 "same" convolutions on rows of a multiple of 4 pixels: conv2d_window_vec4.wgsl, and
+  // conv2d_window_subgroup.wgsl where the device has subgroups (not Chromium's compat adapter).
+  // Rows of 4..32 pixels (blocks of 4·8 pixels start rows: no neighbour loads) and of 12, 20, 40, 64
+  // (blocks start and end inside rows), a partial last block, channels 1 to 33 in and out; the input
+  // gradient runs the same kernel with the channels swapped.
+  const windowKernels: vq.ConvWindowKernel[] = ['vec4', ...(vq.runtime().report.subgroups ? (['subgroup'] as const) : [])];
+  const WINDOW_SHAPES = [
+    S(2, 3, 5, 4, 4, 3, 1, 1), S(1, 7, 9, 3, 8, 3, 1, 1), S(2, 5, 17, 4, 16, 3, 1, 1), S(1, 1, 1, 5, 32, 3, 1, 1),
+    S(1, 4, 6, 3, 12, 3, 1, 1), S(2, 9, 33, 5, 20, 3, 1, 1), S(1, 3, 8, 2, 40, 3, 1, 1), S(1, 2, 3, 3, 64, 3, 1, 1),
+    S(3, 33, 3, 7, 8, 3, 1, 1),
+  ];
+  for (const k of windowKernels) {
+    it(`the ${k} window kernel matches the reference (3×3, padding 1; rows of 4 to 64 pixels)`, async () => {
+      const was = vq.setConvWindowKernel(k);
+      const runs = WINDOW_SHAPES.map((s, i) => checkConv(s, i % 2 === 1, 70 + i));
+      vq.setConvWindowKernel(was);
+      await Promise.all(runs);
+    });
+  }
+
+  it('a subgroup window kernel forced where it cannot run is one clear error', () => {
+    const was = vq.setConvWindowKernel('subgroup');
+    try {
+      expect(() => vq.conv2d(vq.zeros([1, 2, 5, 6]), vq.zeros([3, 2, 3, 3]), null, { padding: 1 })).toThrow(/subgroup window kernel was forced/);
+    } finally {
+      vq.setConvWindowKernel(was);
+    }
   });
 
   it('the naive bench peer matches the reference', async () => {

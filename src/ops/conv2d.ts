@@ -51,6 +51,7 @@ import { empty, type Tensor } from '../tensor/tensor.js';
 import { fmt, grid1d, kernel, launch, Params, specialize } from './launch.js';
 import { forDenseRows, sumOverRows } from './binding-window.js';
 import { contiguous } from './layout.js';
+import { SUBGROUP_WINDOW_TM, subgroupWindowConv, useSubgroupWindow } from './conv2d-window-subgroup.js';
 import { reduceRows } from './reduce.js';
 import { upsampleNearest2x } from './upsample.js';
 
@@ -175,11 +176,12 @@ function windowFits(g: ConvGeometry): boolean {
 /**
  * w [Cout, Cin, KH, KW] → wp [A·KH·KW, cols] for conv2d_window.wgsl: A = Cin and columns = output
  * channels (flip false), or A = Cout, columns = input channels and the kernel flipped (flip true:
- * the input gradient), the columns zero-padded to a multiple of the window kernel's TM.
+ * the input gradient), the columns zero-padded to a multiple of both window kernels' TM (powers of 2).
  */
 function packWeights(w: Tensor, g: ConvGeometry, flip: boolean): Tensor {
   const [A, B] = flip ? [g.Cout, g.Cin] : [g.Cin, g.Cout];
-  const cols = Math.ceil(B / WINDOW_TILE.TM) * WINDOW_TILE.TM;
+  const tm = Math.max(WINDOW_TILE.TM, SUBGROUP_WINDOW_TM);
+  const cols = Math.ceil(B / tm) * tm;
   const total = A * g.KH * g.KW * cols;
   const wp = empty([A * g.KH * g.KW, cols]);
   const p = new Params().u32(A, B, g.KH, g.KW, cols, flip ? 1 : 0, total, g.Cin);
@@ -203,6 +205,10 @@ function windowConv(x: Tensor, wp: Tensor, bias: Tensor | null, g: ConvGeometry)
 }
 
 function windowConvPart(x: Tensor, wp: Tensor, bias: Tensor | null, g: ConvGeometry, y: Tensor): void {
+  if (useSubgroupWindow(g)) {
+    subgroupWindowConv(x, wp, bias, g, y);
+    return;
+  }
   let k: KernelSource;
   if (vec4WindowFits(g)) {
     const key = `${g.padding},${g.up}`;
