@@ -129,32 +129,34 @@ describe('conv2d', () => {
     expect(() => vq.conv2d(x, vq.zeros([4, 3, 3, 3]), null, { padding: 0.5 })).toThrow(/padding an integer/);
   });
 
-  // The 3×3 "same" convolutions on rows of a multiple of 4 pixels: conv2d_window_vec4.wgsl, and
-  // conv2d_window_subgroup.wgsl where the device has subgroups (not Chromium's compat adapter).
+  // The 3×3 "same" convolutions on rows of a multiple of 4 pixels: the portable kernels
+  // (conv2d_window_vec4.wgsl, conv2d_grad_weight_vec4.wgsl from 16 pixels a row) and the subgroup
+  // ones (conv2d_window_subgroup.wgsl, conv2d_grad_weight_subgroup.wgsl) where the device has
+  // subgroups (not Chromium's compat adapter).
   // Rows of 4..32 pixels (blocks of 4·8 pixels start rows: no neighbour loads) and of 12, 20, 40, 64
   // (blocks start and end inside rows), a partial last block, channels 1 to 33 in and out; the input
   // gradient runs the same kernel with the channels swapped.
-  const windowKernels: vq.ConvWindowKernel[] = ['vec4', ...(vq.runtime().report.subgroups ? (['subgroup'] as const) : [])];
+  const windowKernels: vq.ConvKernelChoice[] = ['portable', ...(vq.runtime().report.subgroups ? (['subgroup'] as const) : [])];
   const WINDOW_SHAPES = [
     S(2, 3, 5, 4, 4, 3, 1, 1), S(1, 7, 9, 3, 8, 3, 1, 1), S(2, 5, 17, 4, 16, 3, 1, 1), S(1, 1, 1, 5, 32, 3, 1, 1),
     S(1, 4, 6, 3, 12, 3, 1, 1), S(2, 9, 33, 5, 20, 3, 1, 1), S(1, 3, 8, 2, 40, 3, 1, 1), S(1, 2, 3, 3, 64, 3, 1, 1),
     S(3, 33, 3, 7, 8, 3, 1, 1),
   ];
   for (const k of windowKernels) {
-    it(`the ${k} window kernel matches the reference (3×3, padding 1; rows of 4 to 64 pixels)`, async () => {
-      const was = vq.setConvWindowKernel(k);
+    it(`the ${k} kernels of 3×3 "same" convolutions match the reference (y, dx, dw, dbias; rows of 4 to 64 pixels)`, async () => {
+      const was = vq.setConvKernels(k);
       const runs = WINDOW_SHAPES.map((s, i) => checkConv(s, i % 2 === 1, 70 + i));
-      vq.setConvWindowKernel(was);
+      vq.setConvKernels(was);
       await Promise.all(runs);
     });
   }
 
-  it('a subgroup window kernel forced where it cannot run is one clear error', () => {
-    const was = vq.setConvWindowKernel('subgroup');
+  it('subgroup kernels forced where they cannot run are one clear error', () => {
+    const was = vq.setConvKernels('subgroup');
     try {
-      expect(() => vq.conv2d(vq.zeros([1, 2, 5, 6]), vq.zeros([3, 2, 3, 3]), null, { padding: 1 })).toThrow(/subgroup window kernel was forced/);
+      expect(() => vq.conv2d(vq.zeros([1, 2, 5, 6]), vq.zeros([3, 2, 3, 3]), null, { padding: 1 })).toThrow(/subgroup kernels were forced/);
     } finally {
-      vq.setConvWindowKernel(was);
+      vq.setConvKernels(was);
     }
   });
 

@@ -51,7 +51,7 @@ import { empty, type Tensor } from '../tensor/tensor.js';
 import { fmt, grid1d, kernel, launch, Params, specialize } from './launch.js';
 import { forDenseRows, sumOverRows } from './binding-window.js';
 import { contiguous } from './layout.js';
-import { SUBGROUP_WINDOW_TM, subgroupWindowConv, useSubgroupWindow } from './conv2d-window-subgroup.js';
+import { SUBGROUP_WINDOW_TM, subgroupGradWeight, subgroupGradWeightInvocations, subgroupWindowConv, useSubgroupGradWeight, useSubgroupWindow } from './conv2d-subgroup.js';
 import { reduceRows } from './reduce.js';
 import { upsampleNearest2x } from './upsample.js';
 
@@ -307,29 +307,34 @@ export function conv2dParamGrads(gy: Tensor, x: Tensor, g: ConvGeometry, bias: b
 }
 
 function paramGradsPart(gy: Tensor, x: Tensor, g: ConvGeometry, bias: boolean): [Tensor, Tensor | null] {
-  const vec4 = vec4GradWeightFits(g);
+  const sub = useSubgroupGradWeight(g);
+  const vec4 = !sub && vec4GradWeightFits(g);
   const { gradW, tile } = vec4 ? { gradW: (gradWeightVec4Kernel ??= kernel('conv2d_grad_weight_vec4', gradWeightVec4Src)), tile: GRAD_WEIGHT_VEC4_TILE } : convKernels();
   const KK = g.KH * g.KW;
-  // The vec4 kernel's workgroups own a kernel row (all KW taps), the other's one tap.
-  const taps = vec4 ? g.KH : KK;
+  // The vec4 and subgroup kernels' workgroups own a kernel row (all KW taps), the other's one tap.
+  const taps = sub || vec4 ? g.KH : KK;
   const ciBlocks = Math.ceil(g.Cin / tile.TN), coBlocks = Math.ceil(g.Cout / tile.TM);
   const wg = gradWeightWorkgroup();
-  const invocations = ciBlocks * coBlocks * taps;
+  const invocations = sub ? subgroupGradWeightInvocations(g) : ciBlocks * coBlocks * taps;
   // Split the N·Ho rows of the reduction until the grid fills the device (each split keeps ≥ 4 rows).
   const target = runtime().isCpu ? 256 : 32768;
   const rows = g.N * g.Ho;
   const maxZ = runtime().limits.maxComputeWorkgroupsPerDimension;
-  const partRows = g.Cout * g.Cin * KK + (vec4 && bias ? g.Cout : 0);
+  const fusedBias = (sub || vec4) && bias;
+  const partRows = g.Cout * g.Cin * KK + (fusedBias ? g.Cout : 0);
   const splits = Math.max(1, Math.min(Math.ceil(target / invocations), Math.floor(rows / 4), Math.floor(maxZ / taps),
     Math.floor(runtime().maxBindingBytes / (4 * partRows)))); // the partial sums within one binding
   const rowsPerSplit = Math.ceil(rows / splits);
   const nsplit = Math.ceil(rows / rowsPerSplit);
-  const fusedBias = vec4 && bias;
   const part = empty([partRows, nsplit]);
-  const p = vec4
-    ? new Params().u32(g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, rowsPerSplit, g.KH, ciBlocks, nsplit, fusedBias ? 1 : 0)
-    : new Params().u32(g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, rowsPerSplit, g.KH, g.KW, g.stride, g.padding, g.up, ciBlocks, nsplit);
-  launch(gradW, p, [gy, x, part], [Math.ceil((ciBlocks * coBlocks) / wg), 1, taps * nsplit], { WG: wg });
+  if (sub) {
+    subgroupGradWeight(gy, x, part, g, rowsPerSplit, nsplit, fusedBias);
+  } else {
+    const p = vec4
+      ? new Params().u32(g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, rowsPerSplit, g.KH, ciBlocks, nsplit, fusedBias ? 1 : 0)
+      : new Params().u32(g.N, g.Cin, g.H, g.W, g.Cout, g.Ho, g.Wo, rowsPerSplit, g.KH, g.KW, g.stride, g.padding, g.up, ciBlocks, nsplit);
+    launch(gradW, p, [gy, x, part], [Math.ceil((ciBlocks * coBlocks) / wg), 1, taps * nsplit], { WG: wg });
+  }
   const sums = nsplit === 1 ? part : reduceRows(part, 'sum');
   const dw = sums.view([g.Cout, g.Cin, g.KH, g.KW], [g.Cin * KK, KK, g.KW, 1], 0);
   const db = fusedBias ? sums.view([g.Cout], [1], g.Cout * g.Cin * KK) : bias ? conv2dBiasGrad(gy) : null;
