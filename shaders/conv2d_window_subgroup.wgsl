@@ -1,7 +1,11 @@
 // The 3×3 "same" convolution (stride 1, padding 1) on rows of a multiple of 4 pixels, for CPU
 // adapters with subgroups: the tokenizer's every 3×3 layer, forward and (kernel flipped, channels
 // swapped) stride-1 input gradient.
-//   y[n, co, oy, ox] = bias[co] + Σ_{ci, ky, kx} wp[(ci·KH + ky)·3 + kx, co] · x[n, ci, oy - 1 + ky, ox - 1 + kx]
+//   y[n, co, oy, ox] = bias[co] + Σ_{ci, ky, kx} w[base + co·s_o + ci·s_c + ky·s_y + kx·s_x] · x[n, ci, oy - 1 + ky, ox - 1 + kx]
+// The strides read the weights where they lie, with no packing pass: w [Cout, Cin, KH, 3] for the
+// forward pass (base 0, s_o = Cin·KH·3, s_c = KH·3, s_y = 3, s_x = 1), and for the input gradient
+// the original w [Cin, Cout, KH, 3] flipped with its channels swapped (base KH·3 - 1, s_o = KH·3,
+// s_c = Cout·KH·3, s_y = -3, s_x = -1: u32 arithmetic wraps, so the sum is the index).
 // Why: llvmpipe loads every storage float lane by lane (one bounds-checked scalar load per lane,
 // a vec4 costing four), even where the address is the same for the whole subgroup, while a
 // subgroup shuffle is one register instruction. conv2d_window_vec4.wgsl loads, per input channel
@@ -22,13 +26,14 @@ enable subgroups;
 
 struct Params {
   N: u32, Cin: u32, H: u32, W: u32,          // x [N, Cin, H, W] as stored, W % 4 = 0; y [N, Cout, H, W]
-  Cout: u32, KH: u32, cols: u32, has_bias: u32,  // wp [Cin·KH·3, cols], cols ≥ Cout a multiple of TM
-  quads: u32, _p0: u32, _p1: u32, _p2: u32,  // N·H·W / 4: groups of 4 output pixels
+  Cout: u32, KH: u32, has_bias: u32, quads: u32,  // quads = N·H·W / 4: groups of 4 output pixels
+  w_base: u32, s_o: u32, s_c: u32, s_y: u32, // where weight (co, ci, ky, kx) lies (header)
+  s_x: u32, _p0: u32, _p1: u32, _p2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> wp: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;       // [Cout] (any buffer when has_bias is 0)
 @group(0) @binding(4) var<storage, read_write> y: array<vec4<f32>>;
 
@@ -60,19 +65,18 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   var woff: array<u32, NW>;
   for (var m = 0u; m < NW; m++) {
     let j = lane + S * m;
-    woff[m] = (j / TM) * p.cols + co0 + j % TM;
+    woff[m] = p.w_base + (j / TM) * p.s_x + min(co0 + j % TM, p.Cout - 1u) * p.s_o;
   }
   var acc: array<vec4<f32>, TM>;
   for (var i = 0u; i < TM; i++) {
     acc[i] = vec4<f32>(select(0.0, bias[min(co0 + i, p.Cout - 1u)], p.has_bias != 0u));
   }
 
-  let slab = p.KH * 3u * p.cols;     // weights from one input channel to the next
   for (var ky = 0u; ky < p.KH; ky++) {
     let iy = i32(oy + ky) - 1;
     let ok = iy >= 0 && iy < i32(p.H);
     var xi = n * p.Cin * plane4 + u32(clamp(iy, 0, i32(p.H) - 1)) * W4 + ox4;
-    var wrow = ky * 3u * p.cols;
+    var wrow = ky * p.s_y;
     for (var ci = 0u; ci < p.Cin; ci++) {
       let v = select(vec4<f32>(0.0), x[xi], ok);
       var left = subgroupShuffleUp(v.w, 1u);
@@ -85,7 +89,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       let t2 = vec4<f32>(v.y, v.z, v.w, select(0.0, right, hasRight));  // tap kx = 2: pixels ox + 1
       var wv: array<f32, NW>;
       //#unroll M NW
-      wv[M] = wp[wrow + woff[M]];
+      wv[M] = w[wrow + woff[M]];
       //#end M
       //#unroll I TM
       acc[I] = fma(vec4<f32>(subgroupBroadcast(wv[I / S], I % S)), t0, acc[I]);
@@ -93,7 +97,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       acc[I] = fma(vec4<f32>(subgroupBroadcast(wv[(2u * TM + I) / S], (2u * TM + I) % S)), t2, acc[I]);
       //#end I
       xi += plane4;
-      wrow += slab;
+      wrow += p.s_c;
     }
   }
 

@@ -13,8 +13,8 @@ import type { Tensor } from '../tensor/tensor.js';
 import { kernel, launch, Params, specialize } from './launch.js';
 import { currentDevice, subgroupLanes, subgroupsPerWorkgroup, type MatmulDevice } from './matmul.js';
 
-/** Output channels per subgroup (TM of the shader); conv2d.ts pads the packed weights' columns to it. */
-export const SUBGROUP_WINDOW_TM = 8;
+/** Output channels per subgroup (TM of the window shader). */
+const SUBGROUP_WINDOW_TM = 8;
 
 /** Input channels per lane of the weight-gradient kernel (TN of the shader). */
 const GRAD_WEIGHT_TN = 4;
@@ -91,10 +91,12 @@ const windowKernels = new Map<number, KernelSource>();
 const gradWeightKernels = new Map<number, KernelSource>();
 
 /**
- * y [N, Cout, H, W] = conv(x [N, Cin, H, W], wp) + bias, wp [Cin·KH·3, cols] as conv2d.ts packs it
- * (cols a multiple of SUBGROUP_WINDOW_TM). All dense; the caller has chunked them to fit a binding.
+ * y [N, Cout, H, W] = conv(x [N, Cin, H, W], w) + bias, all dense, read where they lie: w is the
+ * layer's [Cout, Cin, KH, 3], or with `flip` (the input gradient, g its swapped geometry) the
+ * original layer's [Cin, Cout, KH, 3], kernel flipped and channels swapped by the strides. The
+ * caller has chunked x and y to fit a binding.
  */
-export function subgroupWindowConv(x: Tensor, wp: Tensor, bias: Tensor | null, g: WindowShape, y: Tensor): void {
+export function subgroupWindowConv(x: Tensor, w: Tensor, bias: Tensor | null, g: WindowShape, y: Tensor, flip: boolean): void {
   const d = currentDevice();
   const S = lanesFor(d)!;
   const WGY = subgroupsPerWorkgroup(d);
@@ -104,11 +106,13 @@ export function subgroupWindowConv(x: Tensor, wp: Tensor, bias: Tensor | null, g
     windowKernels.set(S, k);
   }
   const quads = (g.N * g.H * g.W) / 4;
-  const cols = wp.shape[1];
-  const p = new Params().u32(g.N, g.Cin, g.H, g.W, g.Cout, g.KH, cols, bias ? 1 : 0, quads, 0, 0, 0);
+  const taps = g.KH * 3;
+  // base, s_o, s_c, s_y, s_x (negative strides as their u32 wrap: the kernel's sums wrap back)
+  const strides = flip ? [taps - 1, taps, g.Cout * taps, -3, -1] : [0, g.Cin * taps, taps, 3, 1];
+  const p = new Params().u32(g.N, g.Cin, g.H, g.W, g.Cout, g.KH, bias ? 1 : 0, quads, ...strides, 0, 0, 0);
   // EDGE: a block of 4·S pixels may start inside a row unless a row's vec4s divide S.
   const edge = S % (g.W / 4) !== 0;
-  launch(k, p, [x, wp, bias ?? wp, y], [Math.ceil(quads / (S * WGY)), Math.ceil(g.Cout / SUBGROUP_WINDOW_TM), 1], { WGY, EDGE: edge ? 1 : 0 });
+  launch(k, p, [x, w, bias ?? w, y], [Math.ceil(quads / (S * WGY)), Math.ceil(g.Cout / SUBGROUP_WINDOW_TM), 1], { WGY, EDGE: edge ? 1 : 0 });
 }
 
 /** The weight gradient's work, for conv2d.ts's split of the reduction: invocations per split. */

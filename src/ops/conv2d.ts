@@ -51,7 +51,7 @@ import { empty, type Tensor } from '../tensor/tensor.js';
 import { fmt, grid1d, kernel, launch, Params, specialize } from './launch.js';
 import { forDenseRows, sumOverRows } from './binding-window.js';
 import { contiguous } from './layout.js';
-import { SUBGROUP_WINDOW_TM, subgroupGradWeight, subgroupGradWeightInvocations, subgroupWindowConv, useSubgroupGradWeight, useSubgroupWindow } from './conv2d-subgroup.js';
+import { subgroupGradWeight, subgroupGradWeightInvocations, subgroupWindowConv, useSubgroupGradWeight, useSubgroupWindow } from './conv2d-subgroup.js';
 import { reduceRows } from './reduce.js';
 import { upsampleNearest2x } from './upsample.js';
 
@@ -174,17 +174,17 @@ function windowFits(g: ConvGeometry): boolean {
 }
 
 /**
- * w [Cout, Cin, KH, KW] → wp [A·KH·KW, cols] for conv2d_window.wgsl: A = Cin and columns = output
- * channels (flip false), or A = Cout, columns = input channels and the kernel flipped (flip true:
- * the input gradient), the columns zero-padded to a multiple of both window kernels' TM (powers of 2).
+ * w [Cout, Cin, KH, KW] → wp [A·KH·KW, cols] for conv2d_window(_vec4).wgsl: A = Cin and columns =
+ * output channels (flip false), or A = Cout, columns = input channels and the kernel flipped (flip
+ * true: the input gradient), the columns zero-padded to a multiple of the window kernel's TM.
  */
-function packWeights(w: Tensor, g: ConvGeometry, flip: boolean): Tensor {
-  const [A, B] = flip ? [g.Cout, g.Cin] : [g.Cin, g.Cout];
-  const tm = Math.max(WINDOW_TILE.TM, SUBGROUP_WINDOW_TM);
-  const cols = Math.ceil(B / tm) * tm;
-  const total = A * g.KH * g.KW * cols;
-  const wp = empty([A * g.KH * g.KW, cols]);
-  const p = new Params().u32(A, B, g.KH, g.KW, cols, flip ? 1 : 0, total, g.Cin);
+function packWeights(w: Tensor, flip: boolean): Tensor {
+  const [Cout, Cin, KH, KW] = w.shape;
+  const [A, B] = flip ? [Cout, Cin] : [Cin, Cout];
+  const cols = Math.ceil(B / WINDOW_TILE.TM) * WINDOW_TILE.TM;
+  const total = A * KH * KW * cols;
+  const wp = empty([A * KH * KW, cols]);
+  const p = new Params().u32(A, B, KH, KW, cols, flip ? 1 : 0, total, Cin);
   launch(packWeightKernel, p, [w, wp], grid1d(total, WG_SIZE), { WG: WG_SIZE });
   return wp;
 }
@@ -197,18 +197,22 @@ function vec4WindowFits(g: ConvGeometry): boolean {
   return g.W % 4 === 0 && g.Wo % 4 === 0 && g.padding <= 4 && g.KW - 1 - g.padding <= 4;
 }
 
-/** y = conv(x, wp) + bias by conv2d_window(_vec4).wgsl, with wp from packWeights. */
-function windowConv(x: Tensor, wp: Tensor, bias: Tensor | null, g: ConvGeometry): Tensor {
+/**
+ * y = conv(x, w) + bias by a window kernel, g the convolution as run: w is the layer's weights, or
+ * with `flip` (the stride-1 input gradient, g with the channels swapped) the layer's weights to be
+ * read flipped. The subgroup kernel reads w where it lies; the others read it repacked (packWeights).
+ */
+function windowConv(x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry, flip: boolean): Tensor {
   const y = empty([g.N, g.Cout, g.Ho, g.Wo]);
-  byBatch('conv2d', g, [x], [y], [wp, ...(bias ? [bias] : [])], ([xv], [yv], gc) => windowConvPart(xv, wp, bias, gc, yv));
+  const sub = useSubgroupWindow(g);
+  const wk = sub ? w : packWeights(w, flip);
+  byBatch('conv2d', g, [x], [y], [wk, ...(bias ? [bias] : [])], ([xv], [yv], gc) =>
+    sub ? subgroupWindowConv(xv, wk, bias, gc, yv, flip) : windowConvPart(xv, wk, bias, gc, yv));
+  if (wk !== w) wk.dispose();
   return y;
 }
 
 function windowConvPart(x: Tensor, wp: Tensor, bias: Tensor | null, g: ConvGeometry, y: Tensor): void {
-  if (useSubgroupWindow(g)) {
-    subgroupWindowConv(x, wp, bias, g, y);
-    return;
-  }
   let k: KernelSource;
   if (vec4WindowFits(g)) {
     const key = `${g.padding},${g.up}`;
@@ -239,10 +243,7 @@ function byBatch(op: string, g: ConvGeometry, ins: Tensor[], outs: Tensor[], who
 /** y = conv(x, w) + bias with no autograd. x, w, bias dense. */
 export function conv2dForward(x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry): Tensor {
   if (windowFits(g)) {
-    const wp = packWeights(w, g, false);
-    const y = windowConv(x, wp, bias, g);
-    wp.dispose();
-    return y;
+    return windowConv(x, w, bias, g, false);
   }
   const { fwd, tile } = convKernels();
   const y = empty([g.N, g.Cout, g.Ho, g.Wo]);
@@ -261,14 +262,12 @@ export function conv2dGradInput(gy: Tensor, w: Tensor, g: ConvGeometry): Tensor 
   // Stride 1 without the fused upsample: dx = gy convolved with the flipped kernel, channels swapped,
   // padding KW - 1 - P (one padding for both axes: a square kernel, and P ≤ KW - 1).
   if (windowFits(g) && g.up === 1 && g.KH === g.KW && g.padding <= g.KW - 1) {
-    const wp = packWeights(w, g, true);
+
     const swapped: ConvGeometry = {
       N: g.N, Cin: g.Cout, H: g.Ho, W: g.Wo, Cout: g.Cin, KH: g.KH, KW: g.KW,
       stride: 1, padding: g.KH - 1 - g.padding, up: 1, Ho: g.H, Wo: g.W,
     };
-    const dx = windowConv(gy, wp, null, swapped);
-    wp.dispose();
-    return dx;
+    return windowConv(gy, w, null, swapped, true);
   }
   const { gradIn, tile } = convKernels();
   const dx = empty([g.N, g.Cin, g.H, g.W]);
