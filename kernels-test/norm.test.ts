@@ -48,7 +48,10 @@ describe('layerNorm / groupNorm', () => {
     });
   }
 
-  const gnCases: [number[], number][] = [[[2, 6, 5, 3], 3], [[1, 4, 7], 1], [[3, 8, 1, 1], 8], [[2, 32, 16, 16], 8], [[1, 3, 40, 40], 3]];
+  // Many short rows whose positions per channel are a multiple of 4 take the thread-per-row vec4
+  // entries (norm.wgsl, norm_grad.wgsl per_thread_vec4) on CPU adapters: [8, 32, 4, 4], [5, 12, 2, 6], [16, 8, 8].
+  const gnCases: [number[], number][] = [[[2, 6, 5, 3], 3], [[1, 4, 7], 1], [[3, 8, 1, 1], 8], [[2, 32, 16, 16], 8], [[1, 3, 40, 40], 3],
+    [[8, 32, 4, 4], 16], [[5, 12, 2, 6], 4], [[16, 8, 8], 4]];
   for (const [shape, groups] of gnCases) {
     it(`groupNorm matches the reference on [${shape}], ${groups} groups`, async () => {
       await run(shape, groups, true, 5);

@@ -9,7 +9,10 @@
 //   groupNorm  x [N, C, *spatial]: rows = N·G, len = (C/G)·S, groups = G, inner = S, cpg = C/G
 // (a group of channels of one sample is a contiguous run of memory in channel-first layout).
 // Mean and variance take two passes over the row (no catastrophic cancellation of E[x²] − E[x]²).
-// Schedules as in reduce.wgsl: `per_thread` (a row per invocation) and `per_group` (a row per workgroup).
+// Schedules as in reduce.wgsl: `per_thread` (a row per invocation) and `per_group` (a row per workgroup);
+// `per_thread_vec4` is per_thread for groupNorm rows whose positions per channel (inner) are a
+// multiple of 4: x and y as vec4s, each channel's weight and bias loaded once (on llvmpipe every
+// per-lane load is a bounds-checked scalar load, a vec4 costing about one float's).
 // Without weight/bias (HAS_W/HAS_B false) the op binds x in their place; they are never read.
 
 struct Params { rows: u32, len: u32, groups: u32, inner: u32, cpg: u32, eps: f32, _p0: u32, _p1: u32 }
@@ -91,4 +94,42 @@ fn per_group(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id
     stats[2u * r + 1u] = rstd;
   }
   write_row(r, mean, rstd, t, WG);
+}
+
+// per_thread_vec4: x and y again as vec4 arrays (no entry point uses both declarations).
+@group(0) @binding(1) var<storage, read> x4: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> y4: array<vec4<f32>>;
+
+@compute @workgroup_size(WG)
+fn per_thread_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let r = gid.x + gid.y * nwg.x * WG;
+  if (r >= p.rows) { return; }
+  let len4 = p.len / 4u;
+  let base = r * len4;
+  let n = f32(p.len);
+  var s = vec4<f32>(0.0);
+  for (var j = 0u; j < len4; j++) { s += x4[base + j]; }
+  let mean = dot(s, vec4<f32>(1.0)) / n;
+  var q = vec4<f32>(0.0);
+  for (var j = 0u; j < len4; j++) { let d = x4[base + j] - mean; q += d * d; }
+  let rstd = inverseSqrt(dot(q, vec4<f32>(1.0)) / n + p.eps);
+  stats[2u * r] = mean;
+  stats[2u * r + 1u] = rstd;
+  let ch0 = (r % p.groups) * p.cpg;
+  let inner4 = p.inner / 4u;
+  var j = base;
+  for (var c = 0u; c < p.cpg; c++) {
+    var wc = 1.0;
+    var bc = 0.0;
+    if (HAS_W) { wc = w[ch0 + c]; }
+    if (HAS_B) { bc = b[ch0 + c]; }
+    for (var i = 0u; i < inner4; i++) {
+      var v = (x4[j] - mean) * rstd;
+      if (HAS_W) { v *= wc; }
+      if (HAS_B) { v += bc; }
+      if (ACT == 1u) { v = v / (1.0 + exp(-v)); }
+      y4[j] = v;
+      j++;
+    }
+  }
 }

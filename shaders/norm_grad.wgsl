@@ -4,6 +4,8 @@
 // Rows, channels and the two schedules are as in norm.wgsl. Without a weight the op binds x as w
 // (and as b without a bias). With the fused SiLU (ACT = 1), g is the gradient of y = silu(a),
 // a = x̂·w + b, and the kernel first takes it to a: g · silu'(a), with a recomputed from x.
+// `per_thread_vec4`: per_thread for groupNorm rows whose positions per channel are a multiple of 4
+// (x, g and dx as vec4s, each channel's weight and bias loaded once; see norm.wgsl).
 
 struct Params { rows: u32, len: u32, groups: u32, inner: u32, cpg: u32, _p0: u32, _p1: u32, _p2: u32 }
 
@@ -83,4 +85,65 @@ fn per_group(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id
     workgroupBarrier();
   }
   if (live) { write_row(r, red[0], t, WG); }
+}
+
+// per_thread_vec4: x, g and dx again as vec4 arrays (no entry point uses both declarations).
+@group(0) @binding(1) var<storage, read> x4: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> g4: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> dx4: array<vec4<f32>>;
+
+// gy for 4 positions of one channel, whose weight and bias are wc and bc.
+fn gy4(i: u32, wc: f32, bc: f32, xh: vec4<f32>) -> vec4<f32> {
+  var v = g4[i];
+  if (ACT == 1u) {
+    var a = xh;
+    if (HAS_W) { a *= wc; }
+    if (HAS_B) { a += bc; }
+    let s = 1.0 / (1.0 + exp(-a));
+    v *= s * (1.0 + a * (1.0 - s));
+  }
+  if (HAS_W) { v *= wc; }
+  return v;
+}
+
+@compute @workgroup_size(WG)
+fn per_thread_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let r = gid.x + gid.y * nwg.x * WG;
+  if (r >= p.rows) { return; }
+  let base = r * (p.len / 4u);
+  let ch0 = (r % p.groups) * p.cpg;
+  let inner4 = p.inner / 4u;
+  let mean = stats[2u * r];
+  let rstd = stats[2u * r + 1u];
+  // Σ gy and Σ gy·x̂ over the row, then dx.
+  var s1 = vec4<f32>(0.0);
+  var s2 = vec4<f32>(0.0);
+  var j = base;
+  for (var c = 0u; c < p.cpg; c++) {
+    var wc = 1.0;
+    var bc = 0.0;
+    if (HAS_W) { wc = w[ch0 + c]; }
+    if (HAS_B) { bc = b[ch0 + c]; }
+    for (var i = 0u; i < inner4; i++) {
+      let xh = (x4[j] - mean) * rstd;
+      let v = gy4(j, wc, bc, xh);
+      s1 += v;
+      s2 += v * xh;
+      j++;
+    }
+  }
+  let m1 = dot(s1, vec4<f32>(1.0)) / f32(p.len);
+  let m2 = dot(s2, vec4<f32>(1.0)) / f32(p.len);
+  j = base;
+  for (var c = 0u; c < p.cpg; c++) {
+    var wc = 1.0;
+    var bc = 0.0;
+    if (HAS_W) { wc = w[ch0 + c]; }
+    if (HAS_B) { bc = b[ch0 + c]; }
+    for (var i = 0u; i < inner4; i++) {
+      let xh = (x4[j] - mean) * rstd;
+      dx4[j] = rstd * (gy4(j, wc, bc, xh) - m1 - xh * m2);
+      j++;
+    }
+  }
 }

@@ -15,8 +15,11 @@ import { reduceRows } from './reduce.js';
 import { forDenseRows, sumOverRows } from './binding-window.js';
 import { launchRows } from './row-schedule.js';
 
-const FWD = { thread: kernel('norm', normSrc, 'per_thread'), group: kernel('norm', normSrc, 'per_group') };
-const BWD = { thread: kernel('norm_grad', normGradSrc, 'per_thread'), group: kernel('norm_grad', normGradSrc, 'per_group') };
+const FWD = { thread: kernel('norm', normSrc, 'per_thread'), group: kernel('norm', normSrc, 'per_group'), threadVec4: kernel('norm', normSrc, 'per_thread_vec4') };
+const BWD = { thread: kernel('norm_grad', normGradSrc, 'per_thread'), group: kernel('norm_grad', normGradSrc, 'per_group'), threadVec4: kernel('norm_grad', normGradSrc, 'per_thread_vec4') };
+
+/** Whether the thread-per-row kernels may take their vec4 entries: whole vec4s per channel (groupNorm over ≥ 4 positions). */
+const vec4Rows = (l: Layout) => l.inner % 4 === 0;
 const PARAM_GRAD = kernel('norm_param_grad', normParamGradSrc);
 
 /** An activation fused after the norm's affine map. */
@@ -98,7 +101,7 @@ function normalize(op: string, x: Tensor, l: Layout, weight: Tensor | undefined,
     bySamples(l, [xc, y, stats], [1, 2], ([xv, yv, sv], lc) => {
       const p = new Params().u32(lc.rows, lc.len, lc.groups, lc.inner, lc.cpg).f32(eps).u32(0, 0);
       // Absent weight/bias: x stands in for them (read-only aliases; the kernel never reads them).
-      launchRows(FWD, lc.rows, lc.len, p, [xv, wc ?? xv, bc ?? xv, yv, sv], { HAS_W: wc ? 1 : 0, HAS_B: bc ? 1 : 0, ACT: ACTS[act] });
+      launchRows(FWD, lc.rows, lc.len, p, [xv, wc ?? xv, bc ?? xv, yv, sv], { HAS_W: wc ? 1 : 0, HAS_B: bc ? 1 : 0, ACT: ACTS[act] }, vec4Rows(lc));
     });
   }
   const inputs = [x, weight, bias].filter((t): t is Tensor => !!t);
@@ -120,7 +123,7 @@ function normalize(op: string, x: Tensor, l: Layout, weight: Tensor | undefined,
       dx = empty(x.shape);
       bySamples(l, [xc, gc, stats, dx], [3], ([xv, gv, sv, dv], lc) => {
         const p = new Params().u32(lc.rows, lc.len, lc.groups, lc.inner, lc.cpg, 0, 0, 0);
-        launchRows(BWD, lc.rows, lc.len, p, [xv, wc ?? xv, gv, sv, dv, bg ?? xv], { HAS_W: wc ? 1 : 0, HAS_B: bg ? 1 : 0, ACT: ACTS[act] });
+        launchRows(BWD, lc.rows, lc.len, p, [xv, wc ?? xv, gv, sv, dv, bg ?? xv], { HAS_W: wc ? 1 : 0, HAS_B: bg ? 1 : 0, ACT: ACTS[act] }, vec4Rows(lc));
       });
     }
     let dw: Tensor | null = null, db: Tensor | null = null;

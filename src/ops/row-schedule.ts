@@ -10,6 +10,8 @@ import { grid1d, launch, type Params } from './launch.js';
 export interface RowKernels {
   thread: KernelSource;
   group: KernelSource;
+  /** `thread` reading and writing the rows as vec4s, where the caller says the rows allow it */
+  threadVec4?: KernelSource;
 }
 
 /**
@@ -25,13 +27,16 @@ export function useGroupPerRow(rows: number, len: number): boolean {
   return len >= 128 && rows < 1 << 18;
 }
 
-/** Launches the chosen schedule of `k` over `rows` rows of `len` (constants get WG added). */
-export function launchRows(k: RowKernels, rows: number, len: number, p: Params, tensors: Tensor[], constants: Constants = {}): void {
+/**
+ * Launches the chosen schedule of `k` over `rows` rows of `len` (constants get WG added); `vec4`:
+ * the rows allow k.threadVec4 where the thread schedule is chosen.
+ */
+export function launchRows(k: RowKernels, rows: number, len: number, p: Params, tensors: Tensor[], constants: Constants = {}, vec4 = false): void {
   const rt = runtime();
   if (useGroupPerRow(rows, len)) {
     const wg = rt.isCpu ? 64 : Math.min(256, rt.limits.maxComputeInvocationsPerWorkgroup);
     launch(k.group, p, tensors, grid1d(rows, 1), { ...constants, WG: wg });
   } else {
-    launch(k.thread, p, tensors, grid1d(rows, 64), { ...constants, WG: 64 });
+    launch(vec4 && k.threadVec4 ? k.threadVec4 : k.thread, p, tensors, grid1d(rows, 64), { ...constants, WG: 64 });
   }
 }
