@@ -22,6 +22,26 @@ override HAS_B: bool = true;
 override ACT: u32 = 0u;   // 0: none, 1: SiLU after the affine map
 override WG: u32 = 64u;
 
+// silu'(a)·g for the fused activation, a = x̂·wc + bc (identity without it).
+fn through_act(gv: f32, xh: f32, wc: f32, bc: f32) -> f32 {
+  if (ACT != 1u) { return gv; }
+  let a = xh * wc + bc;
+  let s = 1.0 / (1.0 + exp(-a));
+  return gv * s * (1.0 + a * (1.0 - s));
+}
+
+fn act_params(c: u32) -> vec2<f32> {
+  var wc = 1.0;
+  var bc = 0.0;
+  if (ACT == 1u) {
+    if (HAS_W) { wc = w[c]; }
+    if (HAS_B) { bc = b[c]; }
+  }
+  return vec2<f32>(wc, bc);
+}
+
+// The chunk's items in runs of one sample n (positions s0..s1 of channel c): the sample's stats
+// are loaded once per run, and no item pays an integer division (llvmpipe scalarises it).
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let c = gid.x;
@@ -29,28 +49,67 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (c >= p.c || k >= p.chunks) { return; }
   let stat_group = c / p.cpg;
   let end = min((k + 1u) * p.chunk, p.n * p.s);
-  var wc = 1.0;
-  var bc = 0.0;
-  if (ACT == 1u) {
-    if (HAS_W) { wc = w[c]; }
-    if (HAS_B) { bc = b[c]; }
-  }
+  let wb = act_params(c);
   var dw = 0.0;
   var db = 0.0;
-  for (var m = k * p.chunk; m < end; m++) {
-    let n = m / p.s;
-    let i = (n * p.c + c) * p.s + (m - n * p.s);
+  var m = k * p.chunk;
+  var n = m / p.s;
+  while (m < end) {
+    let run_end = min(end, (n + 1u) * p.s);
     let st = 2u * (n * p.groups + stat_group);
-    let xh = (x[i] - stats[st]) * stats[st + 1u];
-    var gv = g[i];
-    if (ACT == 1u) {
-      let a = xh * wc + bc;
-      let s = 1.0 / (1.0 + exp(-a));
-      gv *= s * (1.0 + a * (1.0 - s));
+    let mean = stats[st];
+    let rstd = stats[st + 1u];
+    var i = (n * p.c + c) * p.s + (m - n * p.s);
+    for (; m < run_end; m++) {
+      let xh = (x[i] - mean) * rstd;
+      let gv = through_act(g[i], xh, wb.x, wb.y);
+      dw += gv * xh;
+      db += gv;
+      i++;
     }
-    dw += gv * xh;
-    db += gv;
+    n++;
   }
   part[c * p.chunks + k] = dw;
   part[(p.c + c) * p.chunks + k] = db;
+}
+
+// main with x and g read as vec4s, where the positions per channel (S) and the chunk are multiples
+// of 4 (norm.ts checks): every run is whole vec4s.
+@group(0) @binding(1) var<storage, read> x4: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> g4: array<vec4<f32>>;
+
+@compute @workgroup_size(WG)
+fn main_vec4(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let c = gid.x;
+  let k = gid.y;
+  if (c >= p.c || k >= p.chunks) { return; }
+  let stat_group = c / p.cpg;
+  let end = min((k + 1u) * p.chunk, p.n * p.s);
+  let wb = act_params(c);
+  var dw = vec4<f32>(0.0);
+  var db = vec4<f32>(0.0);
+  var m = k * p.chunk;
+  var n = m / p.s;
+  while (m < end) {
+    let run_end = min(end, (n + 1u) * p.s);
+    let st = 2u * (n * p.groups + stat_group);
+    let mean = stats[st];
+    let rstd = stats[st + 1u];
+    var i = ((n * p.c + c) * p.s + (m - n * p.s)) / 4u;
+    for (; m < run_end; m += 4u) {
+      let xh = (x4[i] - mean) * rstd;
+      var gv = g4[i];
+      if (ACT == 1u) {
+        let a = xh * wb.x + wb.y;
+        let s = 1.0 / (1.0 + exp(-a));
+        gv *= s * (1.0 + a * (1.0 - s));
+      }
+      dw += gv * xh;
+      db += gv;
+      i++;
+    }
+    n++;
+  }
+  part[c * p.chunks + k] = dot(dw, vec4<f32>(1.0));
+  part[(p.c + c) * p.chunks + k] = dot(db, vec4<f32>(1.0));
 }

@@ -21,6 +21,7 @@ const BWD = { thread: kernel('norm_grad', normGradSrc, 'per_thread'), group: ker
 /** Whether the thread-per-row kernels may take their vec4 entries: whole vec4s per channel (groupNorm over ≥ 4 positions). */
 const vec4Rows = (l: Layout) => l.inner % 4 === 0;
 const PARAM_GRAD = kernel('norm_param_grad', normParamGradSrc);
+const PARAM_GRAD_VEC4 = kernel('norm_param_grad', normParamGradSrc, 'main_vec4');
 
 /** An activation fused after the norm's affine map. */
 export type NormAct = 'none' | 'silu';
@@ -63,12 +64,14 @@ function bySamples(l: Layout, split: Tensor[], written: number[], run: (views: T
 function paramGradsPart(l: Layout, xc: Tensor, gc: Tensor, stats: Tensor, wc: Tensor | null, bc: Tensor | null, act: NormAct): [Tensor, Tensor] {
   const items = l.n * l.inner;
   const want = Math.max(1, Math.ceil(16384 / l.c));
-  const chunk = Math.max(32, Math.ceil(items / Math.min(want, 65535)));
+  // Chunks of whole vec4s where a channel's positions are (the vec4 entry then reads x and g as vec4s).
+  const vec4 = l.inner % 4 === 0;
+  const chunk = Math.ceil(Math.max(32, Math.ceil(items / Math.min(want, 65535))) / 4) * 4;
   const chunks = Math.max(1, Math.ceil(items / chunk));
   const part = empty([2 * l.c, chunks]);
   const p = new Params().u32(l.n, l.c, l.inner, l.groups, l.cpg, chunk, chunks, 0);
   const consts = { HAS_W: wc ? 1 : 0, HAS_B: bc ? 1 : 0, ACT: ACTS[act], WG: 64 };
-  launch(PARAM_GRAD, p, [xc, gc, stats, part, wc ?? xc, bc ?? xc], [Math.ceil(l.c / 64), chunks], consts);
+  launch(vec4 ? PARAM_GRAD_VEC4 : PARAM_GRAD, p, [xc, gc, stats, part, wc ?? xc, bc ?? xc], [Math.ceil(l.c / 64), chunks], consts);
   const sums = chunks === 1 ? reshape(part, [2 * l.c]) : reduceRows(part, 'sum');
   part.dispose();
   const dw = sums.view([l.c], [1], sums.offset);
