@@ -29,6 +29,8 @@ override HAS_B: bool = true;
 override ACT: u32 = 0u;   // 0: none, 1: SiLU
 override WG: u32 = 64u;
 
+//#include norm_affine.wgsl
+
 fn write_row(r: u32, mean: f32, rstd: f32, j0: u32, step: u32) {
   let base = r * p.len;
   let ch0 = (r % p.groups) * p.cpg;
@@ -119,14 +121,11 @@ fn per_thread_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
   let inner4 = p.inner / 4u;
   var j = base;
   for (var c = 0u; c < p.cpg; c++) {
-    var wc = 1.0;
-    var bc = 0.0;
-    if (HAS_W) { wc = w[ch0 + c]; }
-    if (HAS_B) { bc = b[ch0 + c]; }
+    let wb = channel_affine(ch0 + c);
     for (var i = 0u; i < inner4; i++) {
       var v = (x4[j] - mean) * rstd;
-      if (HAS_W) { v *= wc; }
-      if (HAS_B) { v += bc; }
+      if (HAS_W) { v *= wb.x; }
+      if (HAS_B) { v += wb.y; }
       if (ACT == 1u) { v = v / (1.0 + exp(-v)); }
       y4[j] = v;
       j++;

@@ -22,6 +22,8 @@ override HAS_B: bool = true;
 override ACT: u32 = 0u;   // 0: none, 1: SiLU after the affine map
 override WG: u32 = 64u;
 
+//#include norm_affine.wgsl
+
 // The gradient at the normalised value x̂ (before the weight): g, through the activation, times w.
 fn gy(i: u32, ch: u32, xh: f32) -> f32 {
   var v = g[i];
@@ -92,17 +94,15 @@ fn per_group(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id
 @group(0) @binding(3) var<storage, read> g4: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read_write> dx4: array<vec4<f32>>;
 
-// gy for 4 positions of one channel, whose weight and bias are wc and bc.
-fn gy4(i: u32, wc: f32, bc: f32, xh: vec4<f32>) -> vec4<f32> {
+// gy for 4 positions of one channel, whose weight and bias are wb (channel_affine).
+fn gy4(i: u32, wb: vec2<f32>, xh: vec4<f32>) -> vec4<f32> {
   var v = g4[i];
   if (ACT == 1u) {
-    var a = xh;
-    if (HAS_W) { a *= wc; }
-    if (HAS_B) { a += bc; }
+    let a = xh * wb.x + wb.y;
     let s = 1.0 / (1.0 + exp(-a));
     v *= s * (1.0 + a * (1.0 - s));
   }
-  if (HAS_W) { v *= wc; }
+  if (HAS_W) { v *= wb.x; }
   return v;
 }
 
@@ -120,13 +120,10 @@ fn per_thread_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
   var s2 = vec4<f32>(0.0);
   var j = base;
   for (var c = 0u; c < p.cpg; c++) {
-    var wc = 1.0;
-    var bc = 0.0;
-    if (HAS_W) { wc = w[ch0 + c]; }
-    if (HAS_B) { bc = b[ch0 + c]; }
+    let wb = channel_affine(ch0 + c);
     for (var i = 0u; i < inner4; i++) {
       let xh = (x4[j] - mean) * rstd;
-      let v = gy4(j, wc, bc, xh);
+      let v = gy4(j, wb, xh);
       s1 += v;
       s2 += v * xh;
       j++;
@@ -136,13 +133,10 @@ fn per_thread_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
   let m2 = dot(s2, vec4<f32>(1.0)) / f32(p.len);
   j = base;
   for (var c = 0u; c < p.cpg; c++) {
-    var wc = 1.0;
-    var bc = 0.0;
-    if (HAS_W) { wc = w[ch0 + c]; }
-    if (HAS_B) { bc = b[ch0 + c]; }
+    let wb = channel_affine(ch0 + c);
     for (var i = 0u; i < inner4; i++) {
       let xh = (x4[j] - mean) * rstd;
-      dx4[j] = rstd * (gy4(j, wc, bc, xh) - m1 - xh * m2);
+      dx4[j] = rstd * (gy4(j, wb, xh) - m1 - xh * m2);
       j++;
     }
   }

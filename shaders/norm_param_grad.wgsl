@@ -22,6 +22,8 @@ override HAS_B: bool = true;
 override ACT: u32 = 0u;   // 0: none, 1: SiLU after the affine map
 override WG: u32 = 64u;
 
+//#include norm_affine.wgsl
+
 // silu'(a)·g for the fused activation, a = x̂·wc + bc (identity without it).
 fn through_act(gv: f32, xh: f32, wc: f32, bc: f32) -> f32 {
   if (ACT != 1u) { return gv; }
@@ -30,14 +32,10 @@ fn through_act(gv: f32, xh: f32, wc: f32, bc: f32) -> f32 {
   return gv * s * (1.0 + a * (1.0 - s));
 }
 
+// The channel's affine map where the fused activation needs it (a), else the identity.
 fn act_params(c: u32) -> vec2<f32> {
-  var wc = 1.0;
-  var bc = 0.0;
-  if (ACT == 1u) {
-    if (HAS_W) { wc = w[c]; }
-    if (HAS_B) { bc = b[c]; }
-  }
-  return vec2<f32>(wc, bc);
+  if (ACT == 1u) { return channel_affine(c); }
+  return vec2<f32>(1.0, 0.0);
 }
 
 // The chunk's items in runs of one sample n (positions s0..s1 of channel c): the sample's stats

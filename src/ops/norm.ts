@@ -7,21 +7,25 @@
 import normSrc from '../../shaders/norm.wgsl';
 import normGradSrc from '../../shaders/norm_grad.wgsl';
 import normParamGradSrc from '../../shaders/norm_param_grad.wgsl';
+import normAffineSrc from '../../shaders/norm_affine.wgsl';
 import { isGradEnabled, record } from '../autograd/tape.js';
 import { empty, type Tensor } from '../tensor/tensor.js';
-import { fmt, kernel, launch, Params } from './launch.js';
+import { fmt, includeSnippet, kernel, launch, Params } from './launch.js';
 import { contiguous, reshape } from './layout.js';
 import { reduceRows } from './reduce.js';
 import { forDenseRows, sumOverRows } from './binding-window.js';
 import { launchRows } from './row-schedule.js';
 
-const FWD = { thread: kernel('norm', normSrc, 'per_thread'), group: kernel('norm', normSrc, 'per_group'), threadVec4: kernel('norm', normSrc, 'per_thread_vec4') };
-const BWD = { thread: kernel('norm_grad', normGradSrc, 'per_thread'), group: kernel('norm_grad', normGradSrc, 'per_group'), threadVec4: kernel('norm_grad', normGradSrc, 'per_thread_vec4') };
+// Each shader with the shared per-channel affine snippet pasted in.
+const withAffine = (src: string) => includeSnippet(src, 'norm_affine.wgsl', normAffineSrc);
+const [NORM, NORM_GRAD, NORM_PARAM_GRAD] = [normSrc, normGradSrc, normParamGradSrc].map(withAffine);
+const FWD = { thread: kernel('norm', NORM, 'per_thread'), group: kernel('norm', NORM, 'per_group'), threadVec4: kernel('norm', NORM, 'per_thread_vec4') };
+const BWD = { thread: kernel('norm_grad', NORM_GRAD, 'per_thread'), group: kernel('norm_grad', NORM_GRAD, 'per_group'), threadVec4: kernel('norm_grad', NORM_GRAD, 'per_thread_vec4') };
+const PARAM_GRAD = kernel('norm_param_grad', NORM_PARAM_GRAD);
+const PARAM_GRAD_VEC4 = kernel('norm_param_grad', NORM_PARAM_GRAD, 'main_vec4');
 
 /** Whether the thread-per-row kernels may take their vec4 entries: whole vec4s per channel (groupNorm over ≥ 4 positions). */
 const vec4Rows = (l: Layout) => l.inner % 4 === 0;
-const PARAM_GRAD = kernel('norm_param_grad', normParamGradSrc);
-const PARAM_GRAD_VEC4 = kernel('norm_param_grad', normParamGradSrc, 'main_vec4');
 
 /** An activation fused after the norm's affine map. */
 export type NormAct = 'none' | 'silu';
