@@ -52,6 +52,18 @@ describe('views and copies', () => {
     await expectTensor(vq.expand(s, [2, 3]), host([2.5, 2.5, 2.5, 2.5, 2.5, 2.5], [2, 3]), 'expand of a scalar');
   });
 
+  it('unbind gives the slices along an axis, without it', async () => {
+    const h = randomHost(rng, [2, 3, 4]);
+    const x = upload(h);
+    const parts = vq.unbind(vq.permute(x, [2, 0, 1]), 0);
+    expect(parts.length).toBe(4);
+    for (let i = 0; i < 4; i++) {
+      expect(parts[i].shape).toEqual([2, 3]);
+      const want = vq.reshape(vq.contiguous(vq.slice(vq.permute(x, [2, 0, 1]), 0, i, i + 1)), [2, 3]);
+      expect(Array.from(await parts[i].toArray())).toEqual(Array.from(await want.toArray()));
+    }
+  });
+
   it('slice (negative indices, every axis, views of views) and expand', async () => {
     const h = randomHost(rng, [5, 6, 7]);
     const x = upload(h);
@@ -121,6 +133,10 @@ describe('layout gradients', () => {
     await gradcheck((x) => vq.square(vq.clone(vq.transpose(x))), [input([4, 3])], opts);
     await gradcheck((a, b) => vq.square(vq.concat([a, vq.transpose(b), a], 1)), [input([3, 2]), input([4, 3])], opts);
     await gradcheck((x) => vq.square(vq.pad(x, [[1, 0], [2, 2]], 0.5)), [input([3, 4])], opts);
+    // unbind: every part used (the gradient assembled window by window in one buffer), and a part
+    // left unused (its window zero-filled), along a middle axis of a permuted view
+    await gradcheck((x) => { const [a, b, c] = vq.unbind(vq.permute(x, [1, 0, 2]), 1); return vq.mul(vq.square(a), vq.add(b, c)); }, [input([3, 3, 5])], opts);
+    await gradcheck((x) => { const p = vq.unbind(x, 0); return vq.add(vq.square(p[0]), vq.mulScalar(p[2], 3)); }, [input([3, 4, 2])], opts);
     // pad whose incoming gradient is a strided view (from the transpose after it)
     await gradcheck((x) => vq.square(vq.transpose(vq.pad(x, [[1, 2], [0, 1]]))), [input([3, 4])], opts);
   });

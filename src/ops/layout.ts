@@ -125,6 +125,47 @@ export function slice(t: Tensor, axis: number, start: number, end: number): Tens
   });
 }
 
+/**
+ * The n slices of t along `axis`, each without that axis (PyTorch's unbind): views of t. Their
+ * gradients are written into one buffer of t's shape, window by window, where n slices taken by
+ * `slice` would each zero-fill a tensor of t's shape and the tape would add the n of them (the
+ * transformer's q, k, v: 3 fills and 2 adds of 3·B·T·D floats per block and step). Windows that got
+ * no gradient are zero-filled at the end.
+ */
+export function unbind(t: Tensor, axis: number): Tensor[] {
+  const a = axisIndex(axis, t.rank, 'unbind', t.shape);
+  const shape = t.shape.filter((_, i) => i !== a);
+  const strides = t.strides.filter((_, i) => i !== a);
+  const n = t.shape[a];
+  // (t's gradient, shared by the parts' backward passes, and which windows they wrote)
+  let buf: Tensor | null = null;
+  const written = new Set<number>();
+  const windowOf = (g: Tensor, i: number) => g.view(shape, strides.map((_, k) => g.strides[k < a ? k : k + 1]), g.offset + i * g.strides[a]);
+  const whole = record(t.view(t.shape, t.strides, t.offset), 'unbind', [t], (g) => {
+    for (let i = 0; i < n; i++) {
+      if (written.has(i)) continue;
+      const z = zeros(shape), w = windowOf(g, i);
+      copyInto(z, w);
+      z.dispose();
+      w.dispose();
+    }
+    buf = null;
+    written.clear();
+    return [g];
+  });
+  return Array.from({ length: n }, (_, i) =>
+    record(whole.view(shape, strides, t.offset + i * t.strides[a]), 'unbind_part', [whole], (g) => {
+      const first = buf === null;
+      buf ??= empty(t.shape);
+      const w = windowOf(buf, i);
+      copyInto(g, w);
+      w.dispose();
+      written.add(i);
+      return [first ? buf : null];
+    }),
+  );
+}
+
 /** Broadcasts to `shape` as a view (stride 0 on stretched dims). */
 export function expand(t: Tensor, shape: Shape): Tensor {
   const target = broadcastShapes(t.shape, shape);

@@ -9,7 +9,7 @@ import { Module } from '../../nn/module.js';
 import { GroupNorm } from '../../nn/norm.js';
 import { attention } from '../../ops/attention.js';
 import { add } from '../../ops/elementwise.js';
-import { permute, reshape, slice } from '../../ops/layout.js';
+import { permute, reshape, unbind } from '../../ops/layout.js';
 import type { Tensor } from '../../tensor/tensor.js';
 
 export class AttentionBlock extends Module {
@@ -32,7 +32,7 @@ export class AttentionBlock extends Module {
     const T = H * W;
     // [N, 3C, H, W] → [3, N, 1, T, C]: q, k, v as [N, 1 head, T, C]
     const qkv = permute(reshape(this.qkv.forward(this.norm.forward(x)), [N, 3, 1, C, T]), [1, 0, 2, 4, 3]);
-    const [q, k, v] = [0, 1, 2].map((i) => reshape(slice(qkv, 0, i, i + 1), [N, 1, T, C]));
+    const [q, k, v] = unbind(qkv, 0);
     const a = attention(q, k, v); // [N, 1, T, C]
     const h = reshape(permute(a, [0, 1, 3, 2]), [N, C, H, W]);
     return add(x, this.proj.forward(h));

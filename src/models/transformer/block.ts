@@ -8,7 +8,7 @@ import { Module } from '../../nn/module.js';
 import { LayerNorm } from '../../nn/norm.js';
 import { attention, attentionDecode, writeKV } from '../../ops/attention.js';
 import { add, gelu } from '../../ops/elementwise.js';
-import { permute, reshape, slice } from '../../ops/layout.js';
+import { permute, reshape, unbind } from '../../ops/layout.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { TransformerConfig } from './config.js';
 
@@ -45,7 +45,7 @@ export class Block extends Module {
     const [B, T, C] = x.shape;
     const d = C / this.heads;
     const qkv = permute(reshape(this.qkv.forward(this.ln1.forward(x)), [B, T, 3, this.heads, d]), [2, 0, 3, 1, 4]);
-    return [0, 1, 2].map((i) => reshape(slice(qkv, 0, i, i + 1), [B, this.heads, T, d])) as [Tensor, Tensor, Tensor];
+    return unbind(qkv, 0) as [Tensor, Tensor, Tensor];
   }
 
   private finish(x: Tensor, a: Tensor): Tensor {
