@@ -43,6 +43,19 @@ describe('reductions', () => {
     }
   });
 
+  it('sum and mean over leading axes with whole vec4s of kept elements (the column schedule on CPU adapters)', async () => {
+    const cases: [number[], number[]][] = [[[6, 8], [0]], [[3, 5, 12], [0, 1]], [[3, 5, 12], [0]], [[2, 3, 4, 4], [0, 1]], [[513, 4], [0]]];
+    const checks: Check[] = [];
+    for (const [shape, axes] of cases) {
+      const h = randomHost(rng, shape);
+      const t = vq.tensor(h.data, shape);
+      for (const op of ['sum', 'mean'] as const) {
+        checks.push({ t: OPS[op](t, axes, false), ref: reduce(h, op, axes, false), label: `${op} over [${axes}] of [${shape}]` });
+      }
+    }
+    await expectAll(checks);
+  });
+
   it('argmax/argmin along each axis take the lowest index among ties', async () => {
     const h = randomHost(rng, [4, 6, 33], ints);
     for (const l of layouts(h)) {

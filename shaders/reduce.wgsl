@@ -84,3 +84,23 @@ fn per_group(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id
   }
   if (t == 0u && r < p.rows) { out[r] = finish(sv[0], si[0]); }
 }
+
+// per_column_vec4 (sums only): the reduced axes lead, so x is a dense [len, rows] matrix and each
+// invocation sums 4 adjacent columns down it, vec4 loads in a fixed order; rows % 4 = 0. It spares
+// the transposing copy that moving the reduced axes last would need (a Linear's bias gradient, the
+// sum of g [B, T, C] over B and T: a copy of g, then C rows).
+@group(0) @binding(1) var<storage, read> x4: array<vec4<f32>>;
+
+@compute @workgroup_size(WG)
+fn per_column_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let c4 = gid.x + gid.y * nwg.x * WG;
+  let cols4 = p.rows / 4u;
+  if (c4 >= cols4) { return; }
+  var acc = vec4<f32>(0.0);
+  for (var i = 0u; i < p.len; i++) { acc += x4[i * cols4 + c4]; }
+  let s = acc * p.scale;
+  out[4u * c4] = bitcast<u32>(s.x);
+  out[4u * c4 + 1u] = bitcast<u32>(s.y);
+  out[4u * c4 + 2u] = bitcast<u32>(s.z);
+  out[4u * c4 + 3u] = bitcast<u32>(s.w);
+}

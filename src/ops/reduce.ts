@@ -13,6 +13,7 @@ import { allFit, forRowChunks, rowsWindow } from './binding-window.js';
 
 const REDUCE_THREAD = kernel('reduce', reduceSrc, 'per_thread');
 const REDUCE_GROUP = kernel('reduce', reduceSrc, 'per_group');
+const REDUCE_COLUMNS = kernel('reduce', reduceSrc, 'per_column_vec4');
 const OPS = { sum: 0, max: 1, min: 2, argmax: 3, argmin: 4 } as const;
 export type ReduceOp = keyof typeof OPS;
 
@@ -105,12 +106,29 @@ function reduceRaw(t: Tensor, axes: number[], op: ReduceOp, keepDims: boolean, s
   if (len === 0 && op !== 'sum') throw new Error(`${op}: cannot reduce over an empty axis of ${fmt(t.shape)}.`);
   const out = empty(outShape, op.startsWith('arg') ? 'i32' : 'f32');
   if (rows === 0) return out;
+  if (sumsLeadingAxes(t, axes, op, rows)) {
+    const dense = contiguous(t);
+    launch(REDUCE_COLUMNS, new Params().u32(rows, len).f32(scale).u32(0), [dense, out], grid1d(rows / 4, 64), { OP: 0, WG: 64 });
+    dense.dispose();
+    return out;
+  }
   const perm = permute(t, [...kept, ...axes]);
   const dense = contiguous(perm);
   perm.dispose();
   launchReduce(dense, out, rows, len, op, scale, 'auto');
   dense.dispose();
   return out;
+}
+
+/**
+ * Whether reduceRaw sums columns in place (reduce.wgsl per_column_vec4) instead of permuting the
+ * reduced axes last and copying: a sum over the leading axes of a tensor that is dense (or a
+ * permutation away from it: none) with whole vec4s of kept elements, on CPU adapters (measured
+ * there; within one binding).
+ */
+function sumsLeadingAxes(t: Tensor, axes: number[], op: ReduceOp, rows: number): boolean {
+  return op === 'sum' && runtime().isCpu && axes.length > 0 && axes.every((a, i) => a === i) && t.isContiguous
+    && rows % 4 === 0 && 4 * t.size <= runtime().maxBindingBytes;
 }
 
 /**
