@@ -162,6 +162,31 @@ describe.each(VARIANTS)('matmul (%s kernel)', (variant) => {
     await expectClose(product, [2, 3, M, N], want, '[2,1,M,K]·[3,K,N]', K);
   });
 
+  it('heads of a [B, T, H, d] layout viewed as [B, H, T, d]: a batch of two strides, read where it lies', async () => {
+    const rng = new Rng(13);
+    const [Bn, T, H, d] = [2, 70, 3, 8];
+    const q = rng.array(Bn * T * H * d), k = rng.array(Bn * T * H * d), pr = rng.array(Bn * H * T * T);
+    // Head (b, h) of x [Bn, T, H, d] as a dense [T, d] matrix (host).
+    const head = (x: Float32Array, b: number, h: number) => {
+      const m = new Float32Array(T * d);
+      for (let t = 0; t < T; t++) for (let j = 0; j < d; j++) m[t * d + j] = x[((b * T + t) * H + h) * d + j];
+      return { data: m, batch: 1, rows: T, cols: d };
+    };
+    const scores = new Float32Array(Bn * H * T * T), weighted = new Float32Array(Bn * H * T * d);
+    for (let b = 0; b < Bn; b++) {
+      for (let h = 0; h < H; h++) {
+        const z = b * H + h;
+        scores.set(ref(head(q, b, h), hostT(head(k, b, h))), z * T * T);
+        weighted.set(refMatmul(pr.subarray(z * T * T, (z + 1) * T * T), head(k, b, h).data, 1, T, T, d), z * T * d);
+      }
+    }
+    const Q = () => vq.permute(vq.tensor(q, [Bn, T, H, d]), [0, 2, 1, 3]);
+    const Kt = () => vq.permute(vq.tensor(k, [Bn, T, H, d]), [0, 2, 3, 1]);   // kᵀ: columns strided
+    const V = () => vq.permute(vq.tensor(k, [Bn, T, H, d]), [0, 2, 1, 3]);
+    await expectClose(() => matmulRaw(Q(), Kt(), 1, variant), [Bn, H, T, T], scores, 'q·kᵀ over heads', d);
+    await expectClose(() => matmulRaw(vq.tensor(pr, [Bn, H, T, T]), V(), 1, variant), [Bn, H, T, d], weighted, 'P·v over heads', T);
+  });
+
   it('rejects mismatched inner dimensions with a clear error', () => {
     vq.tidy(() => {
       expect(() => matmulRaw(vq.zeros([2, 3]), vq.zeros([4, 5]), 1, variant)).toThrow(/inner dimensions differ/);

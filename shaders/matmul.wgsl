@@ -21,8 +21,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (row0 >= p.M || col0 >= p.N) { return; }
   var acc: array<array<f32, TN>, TM>;
   for (var i = 0u; i < TM; i++) { for (var j = 0u; j < TN; j++) { acc[i][j] = 0.0; } }
-  let abase = p.a_off + b * p.a_bs;
-  let bbase = p.b_off + b * p.b_bs;
+  let abase = p.a_off + a_item(b);
+  let bbase = p.b_off + b_item(b);
   // Clamp edge rows/columns to the last valid one: loads stay in bounds, results are discarded.
   var ar: array<u32, TM>;
   var bc: array<u32, TN>;

@@ -50,8 +50,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let b = wid.z;
   let row0 = (wid.x * WGY + lid.y) * TM;
   let col0 = wid.y * (4u * S) + 4u * lane;
-  let abase = p.a_off + b * p.a_bs;
-  let bbase = p.b_off + b * p.b_bs;
+  let abase = p.a_off + a_item(b);
+  let bbase = p.b_off + b_item(b);
   // Edge rows/columns are clamped to the last valid one: loads stay in bounds, results are not stored.
   var ar: array<u32, TM>;
   for (var i = 0u; i < TM; i++) { ar[i] = abase + min(row0 + i, p.M - 1u) * p.a_rs; }

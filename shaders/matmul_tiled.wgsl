@@ -35,8 +35,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let tileRow = wid.y * BM;
   let tileCol = wid.x * BN;
   let t = lid.y * WGX + lid.x;
-  let abase = p.a_off + b * p.a_bs;
-  let bbase = p.b_off + b * p.b_bs;
+  let abase = p.a_off + a_item(b);
+  let bbase = p.b_off + b_item(b);
   var acc: array<array<f32, TN>, TM>;
   for (var i = 0u; i < TM; i++) { for (var j = 0u; j < TN; j++) { acc[i][j] = 0.0; } }
 

@@ -29,8 +29,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let tileRow = wid.y * BM;
   let tileCol = wid.x * BN;
   let t = lid.y * WG + lid.x;
-  let abase = p.a_off + b * p.a_bs;
-  let bbase = p.b_off + b * p.b_bs;
+  let abase = p.a_off + a_item(b);
+  let bbase = p.b_off + b_item(b);
   var acc: array<vec4<f32>, 16>;  // acc[4·q + r]: quarter q (rows hi/lo × columns hi/lo), row r
   for (var i = 0u; i < 16u; i++) { acc[i] = vec4<f32>(0.0); }
 

@@ -187,15 +187,39 @@ function batchStrides(t: Tensor, batchShape: readonly number[]): number[] {
   });
 }
 
+/** The one stride of t's batch dims [i0, i1) merged into one (0: broadcast), or null if they do not merge. */
+function mergedStride(t: Tensor, batchShape: readonly number[], i0: number, i1: number): number | null {
+  const strides = batchStrides(t, batchShape);
+  // The dims must be a single arithmetic progression (all stride 0, or mergeable dims).
+  const dims = batchShape.map((d, i) => [d, strides[i]]).slice(i0, i1).filter(([d]) => d !== 1);
+  if (dims.every(([, s]) => s === 0)) return 0;
+  for (let i = 0; i < dims.length - 1; i++) if (dims[i][1] !== dims[i + 1][1] * dims[i + 1][0]) return null;
+  return dims[dims.length - 1][1];
+}
+
 /** Strides of a batch of matrices viewed as [batch, rows, cols], or null if the batch dims do not merge. */
 function batchView(t: Tensor, batchShape: readonly number[]): { bs: number; rs: number; cs: number } | null {
-  const rs = t.strides[t.rank - 2], cs = t.strides[t.rank - 1];
-  const strides = batchStrides(t, batchShape);
-  // The batch must be a single arithmetic progression (all stride 0, or mergeable dims).
-  const dims = batchShape.map((d, i) => [d, strides[i]]).filter(([d]) => d !== 1);
-  if (dims.every(([, s]) => s === 0)) return { bs: 0, rs, cs };
-  for (let i = 0; i < dims.length - 1; i++) if (dims[i][1] !== dims[i + 1][1] * dims[i + 1][0]) return null;
-  return { bs: dims[dims.length - 1][1], rs, cs };
+  const bs = mergedStride(t, batchShape, 0, batchShape.length);
+  return bs === null ? null : { bs, rs: t.strides[t.rank - 2], cs: t.strides[t.rank - 1] };
+}
+
+/**
+ * A batch of two levels: item b = bo·n + bi lies at bo·(outer stride) + bi·(inner stride) of each
+ * operand (matmul_params.wgsl b_inner, a_bs2, b_bs2). The attention heads of a [B, T, H, d] layout
+ * viewed as [B, H, T, d] are such a batch; read where they lie, they need no dense copy.
+ */
+interface BatchSplit { n: number; a: [number, number]; b: [number, number] }
+
+/** The split of the batch dims into outer and inner dims that each merge, for both operands, or null. */
+function twoLevelBatch(a: Tensor, b: Tensor, batchShape: readonly number[]): BatchSplit | null {
+  const nb = batchShape.length;
+  for (let at = 1; at < nb; at++) {
+    const s = [a, b].map((t) => [mergedStride(t, batchShape, 0, at), mergedStride(t, batchShape, at, nb)]);
+    if (s.every(([o, i]) => o !== null && i !== null)) {
+      return { n: sizeOf(batchShape.slice(at)), a: s[0] as [number, number], b: s[1] as [number, number] };
+    }
+  }
+  return null;
 }
 
 /** A dense [...batchShape, rows, cols] copy of t (broadcast batch dims materialised). No autograd. */
@@ -220,6 +244,12 @@ function denseBatch(t: Tensor, batchShape: readonly number[]): Tensor {
 export interface Triangle { kind: 'lower' | 'kUpTo' | 'kFrom'; off: number }
 const TRI_MODE = { lower: 1, kUpTo: 2, kFrom: 3 } as const;
 
+function checkTriangle(a: Tensor, b: Tensor, tri: Triangle | undefined, kind: string, fits: boolean): void {
+  if (tri && !(Number.isInteger(tri.off) && tri.off >= 0 && fits && kind === 'subgroup')) {
+    throw new Error(`matmul: a triangular product needs the subgroup kernel, operands within one binding and a diagonal offset ≥ 0 (${fmt(a.shape)} · ${fmt(b.shape)}, offset ${tri.off}).`);
+  }
+}
+
 /** C = alpha · A·B with no autograd. Inputs are rank ≥ 2 (use reshape for vectors). */
 export function matmulRaw(a: Tensor, b: Tensor, alpha = 1, variant: MatmulVariant = 'auto', tri?: Triangle): Tensor {
   if (a.rank < 2 || b.rank < 2) throw new Error(`matmul: operands must have rank ≥ 2, got ${fmt(a.shape)} and ${fmt(b.shape)}.`);
@@ -232,14 +262,23 @@ export function matmulRaw(a: Tensor, b: Tensor, alpha = 1, variant: MatmulVarian
   if (out.size === 0) return out;
   let A = a, B = b;
   let av = batchView(A, batchShape);
-  // Batch dims that no single stride describes (e.g. [2, 1] against [2, 3]): copy them out densely.
-  if (!av) { A = denseBatch(a, batchShape); av = batchView(A, batchShape)!; }
   let bv = batchView(B, batchShape);
-  if (!bv) { B = denseBatch(b, batchShape); bv = batchView(B, batchShape)!; }
   const kind = resolveVariant(variant, M, N, batch);
-  if (tri && !(Number.isInteger(tri.off) && tri.off >= 0 && allFit([A, B, out]) && kind === 'subgroup')) {
-    throw new Error(`matmul: a triangular product needs the subgroup kernel, operands within one binding and a diagonal offset ≥ 0 (${fmt(a.shape)} · ${fmt(b.shape)}, offset ${tri.off}).`);
+  // Batch dims that no single stride describes: two strides where they fit one dispatch (one
+  // binding each, one grid), else a dense copy (e.g. [2, 1] against [2, 3]).
+  const split = (!av || !bv) && batch <= runtime().limits.maxComputeWorkgroupsPerDimension && allFit([a, b, out]) ? twoLevelBatch(a, b, batchShape) : null;
+  if (split) {
+    const A3 = a.view([batch, M, K], [split.a[0], a.strides[a.rank - 2], a.strides[a.rank - 1]], a.offset);
+    const B3 = b.view([batch, K, N], [split.b[0], b.strides[b.rank - 2], b.strides[b.rank - 1]], b.offset);
+    const C3 = out.view([batch, M, N], [M * N, N, 1], 0);
+    checkTriangle(a, b, tri, kind, true);
+    dispatchProduct(kind, A3, B3, C3, alpha, tri, { n: split.n, a2: split.a[1], b2: split.b[1] });
+    for (const t of [A3, B3, C3]) t.dispose();
+    return out;
   }
+  if (!av) { A = denseBatch(a, batchShape); av = batchView(A, batchShape)!; }
+  if (!bv) { B = denseBatch(b, batchShape); bv = batchView(B, batchShape)!; }
+  checkTriangle(a, b, tri, kind, allFit([A, B, out]));
   if (!allFit([A, B, out]) && K > 1 && !rowsFit(A, B, out)) {
     // A row of A or B's item over a binding (a transposed activation in a weight gradient): the
     // sum over k in two halves, each chunked as it needs.
@@ -287,20 +326,30 @@ function kRange(t: Tensor, axis: number, k0: number, k1: number): Tensor {
   return t.view(t.shape.map((d, i) => (i === axis ? k1 - k0 : d)), t.strides, t.offset + k0 * t.strides[axis]);
 }
 
-/** C3 = alpha · A3·B3 for [b, M, K]·[b, K, N] views (C3's rows dense, N wide) by the chosen kernel. */
-function dispatchProduct(kind: ReturnType<typeof resolveVariant>, A: Tensor, B: Tensor, C: Tensor, alpha: number, tri?: Triangle): void {
+/**
+ * C3 = alpha · A3·B3 for [b, M, K]·[b, K, N] views (C3's rows dense, N wide) by the chosen kernel.
+ * With `two` (a two-level batch, one grid's worth), item b = bo·n + bi of A lies at
+ * bo·A.strides[0] + bi·a2, of B at bo·B.strides[0] + bi·b2.
+ */
+function dispatchProduct(kind: ReturnType<typeof resolveVariant>, A: Tensor, B: Tensor, C: Tensor, alpha: number, tri?: Triangle,
+  two = { n: 1, a2: 0, b2: 0 }): void {
   const [batch, M, K] = A.shape, N = B.shape[2];
   const [abs, ars, acs] = A.strides, [bbs, brs, bcs] = B.strides;
   if (kind === 'subgroup' && bcs !== 1 && N % 4 === 0 && M >= DENSE_B_ROWS) {
     // A B with strided columns (a transposed view: q·kᵀ, g·Wᵀ) costs the subgroup kernel 4 scalar
     // loads per lane and k step where a dense one is a vec4: a dense copy (K·N floats, one item where
     // the batch broadcasts it) pays once M/16 row blocks each stream B.
-    const Bd = empty([bbs === 0 ? 1 : batch, K, N]);
-    const src = B.view(Bd.shape, bbs === 0 ? [0, brs, bcs] : B.strides, B.offset);
-    copyInto(src, Bd);
+    const broadcast = bbs === 0 && two.b2 === 0;
+    const Bd = empty([broadcast ? 1 : batch, K, N]);
+    const src = broadcast ? B.view(Bd.shape, [0, brs, bcs], B.offset)
+      : B.view([batch / two.n, two.n, K, N], [bbs, two.b2, brs, bcs], B.offset);
+    const dst = Bd.view(src.shape, broadcast ? Bd.strides : [two.n * K * N, K * N, N, 1], 0);
+    copyInto(src, dst);
     src.dispose();
-    const Bv = Bd.view([batch, K, N], [bbs === 0 ? 0 : K * N, N, 1], 0);
-    dispatchProduct(kind, A, Bv, C, alpha, tri);
+    dst.dispose();
+    // (dense: item b at b·K·N, which is bo·(n·K·N) + bi·(K·N) in the two-level terms)
+    const Bv = Bd.view([batch, K, N], [broadcast ? 0 : two.n * K * N, N, 1], 0);
+    dispatchProduct(kind, A, Bv, C, alpha, tri, { ...two, b2: broadcast ? 0 : K * N });
     Bv.dispose();
     Bd.dispose();
     return;
@@ -316,12 +365,13 @@ function dispatchProduct(kind: ReturnType<typeof resolveVariant>, A: Tensor, B: 
       .u32(B.offset + b0 * bbs, bbs, brs, bcs)
       .u32(C.strides[0])
       .f32(alpha)
-      .u32(C.offset + b0 * C.strides[0], tri?.off ?? 0);
+      .u32(C.offset + b0 * C.strides[0], tri?.off ?? 0)
+      .u32(two.n, two.a2, two.b2, 0);
     if (kind === 'subgroup') {
       const d = currentDevice();
       const S = subgroupLanes(d)!, WGY = subgroupsPerWorkgroup(d);
       // B's k rows as vec4s where its columns are dense and every vec4 is aligned (binding 4: B again).
-      const bVec4 = bcs === 1 && N % 4 === 0 && [B.offset, bbs, brs].every((x) => x % 4 === 0);
+      const bVec4 = bcs === 1 && N % 4 === 0 && [B.offset, bbs, brs, two.b2].every((x) => x % 4 === 0);
       const grid: [number, number, number] = [Math.ceil(M / (SUBGROUP_ROWS * WGY)), Math.ceil(N / (4 * S)), nb];
       const triangle: Record<string, number> = tri ? { TRI: TRI_MODE[tri.kind] } : {};
       launch(specialisedKernel(SUBGROUP, { TM: SUBGROUP_ROWS, S }), p, [A, B, C, B], grid, { B_VEC4: bVec4 ? 1 : 0, WGY, ...triangle });
