@@ -78,11 +78,10 @@ export async function runPasses(caseName: string, minSeconds: number): Promise<B
     const tb = await timeGpu(() => conv2dBiasGrad(gy).dispose(), minSeconds);
     // The 3×3 "same" layers again with the portable kernels forced: what the subgroup ones gain.
     if (l.K === 3 && l.stride === 1 && !l.up) {
-      const was = vq.setConvKernels('portable');
-      const fwd = await timeGpu(() => conv2dForward(x, w, b, geo).dispose(), minSeconds);
-      const dx = await timeGpu(() => conv2dGradInput(gy, w, geo).dispose(), minSeconds);
-      const dw = await timeGpu(() => conv2dGradWeight(gy, x, geo).dispose(), minSeconds);
-      vq.setConvKernels(was);
+      const pg = { ...geo, kernels: 'portable' as const };
+      const fwd = await timeGpu(() => conv2dForward(x, w, b, pg).dispose(), minSeconds);
+      const dx = await timeGpu(() => conv2dGradInput(gy, w, pg).dispose(), minSeconds);
+      const dw = await timeGpu(() => conv2dGradWeight(gy, x, pg).dispose(), minSeconds);
       win.flop += l.count * 3 * flop;
       win.ours += l.count * (t.fwd + t.dx + t.dw);
       win.portable += l.count * (fwd + dx + dw);

@@ -22,7 +22,7 @@ const describeShape = (s: ConvShape) =>
   `N${s.N} ${s.Cin}→${s.Cout} ${s.H}×${s.W} k${s.KH}×${s.KW} s${s.stride} p${s.padding}`;
 
 /** Runs forward + backward on the GPU and checks y, dx, dw, dbias against the references. */
-async function checkConv(s: ConvShape, withBias: boolean, seed: number, useNaive = false): Promise<void> {
+async function checkConv(s: ConvShape, withBias: boolean, seed: number, useNaive = false, kernels: vq.ConvKernelChoice = 'auto'): Promise<void> {
   const rng = new Rng(seed);
   const [Ho, Wo] = ref.convOutSize(s);
   const xd = rng.array(s.N * s.Cin * s.H * s.W);
@@ -39,7 +39,7 @@ async function checkConv(s: ConvShape, withBias: boolean, seed: number, useNaive
     outs = [r.y, r.dx, r.dw, ...(r.db ? [r.db] : [])];
   } else {
     for (const t of [x, w, b]) if (t) t.requiresGrad = true;
-    const out = vq.conv2d(x, w, b, { stride: s.stride, padding: s.padding });
+    const out = vq.conv2d(x, w, b, { stride: s.stride, padding: s.padding, kernels });
     expect(out.shape).toEqual([s.N, s.Cout, Ho, Wo]);
     vq.backward(out, vq.tensor(gd, out.shape));
     outs = [out, x.grad!, w.grad!, ...(b ? [b.grad!] : [])];
@@ -144,20 +144,13 @@ describe('conv2d', () => {
   ];
   for (const k of windowKernels) {
     it(`the ${k} kernels of 3×3 "same" convolutions match the reference (y, dx, dw, dbias; rows of 4 to 64 pixels)`, async () => {
-      const was = vq.setConvKernels(k);
-      const runs = WINDOW_SHAPES.map((s, i) => checkConv(s, i % 2 === 1, 70 + i));
-      vq.setConvKernels(was);
-      await Promise.all(runs);
+      await Promise.all(WINDOW_SHAPES.map((s, i) => checkConv(s, i % 2 === 1, 70 + i, false, k)));
     });
   }
 
   it('subgroup kernels forced where they cannot run are one clear error', () => {
-    const was = vq.setConvKernels('subgroup');
-    try {
-      expect(() => vq.conv2d(vq.zeros([1, 2, 5, 6]), vq.zeros([3, 2, 3, 3]), null, { padding: 1 })).toThrow(/subgroup kernels were forced/);
-    } finally {
-      vq.setConvKernels(was);
-    }
+    expect(() => vq.conv2d(vq.zeros([1, 2, 5, 6]), vq.zeros([3, 2, 3, 3]), null, { padding: 1, kernels: 'subgroup' })).toThrow(/subgroup kernels were forced/);
+    expect(() => vq.conv2d(vq.zeros([1, 2, 5, 8]), vq.zeros([3, 2, 3, 3]), null, { padding: 1, kernels: 'fast' as 'auto' })).toThrow(/kernels must be 'auto', 'subgroup' or 'portable'/);
   });
 
   it('the naive bench peer matches the reference', async () => {

@@ -20,27 +20,16 @@ const SUBGROUP_WINDOW_TM = 8;
 const GRAD_WEIGHT_TN = 4;
 
 /**
- * Which kernels the 3×3 "same" convolutions take: the adapter's choice ('auto'), the subgroup ones,
- * or the portable ones (vec4 kernels, no subgroups), forced for tests and benches.
+ * Which kernels the 3×3 "same" convolutions take (Conv2dOptions `kernels`): the adapter's choice
+ * ('auto'), the subgroup ones, or the portable ones (vec4 kernels, no subgroups), forced per call
+ * for tests and benches.
  */
 export type ConvKernelChoice = 'auto' | 'subgroup' | 'portable';
-let forced: ConvKernelChoice = 'auto';
-
-/**
- * Forces the kernels of the 3×3 "same" convolutions ('auto' restores the adapter's choice);
- * returns the previous setting. 'subgroup' on a device that cannot run them is one clear error at
- * the next such convolution.
- */
-export function setConvKernels(k: ConvKernelChoice): ConvKernelChoice {
-  const was = forced;
-  forced = k;
-  return was;
-}
 
 /** The shape the subgroup kernel computes (the caller has checked the vec4 window's conditions). */
 interface WindowShape {
   N: number; Cin: number; H: number; W: number; Cout: number; KH: number; KW: number;
-  padding: number; up: 1 | 2; Ho: number; Wo: number;
+  padding: number; up: 1 | 2; Ho: number; Wo: number; kernels: ConvKernelChoice;
 }
 
 function isSame3x3(g: WindowShape): boolean {
@@ -59,11 +48,11 @@ function lanesFor(d: MatmulDevice): number | null {
  * on one). `fits` is the pass's own grid test.
  */
 function useSubgroup(g: WindowShape, pass: string, fits: (S: number, d: MatmulDevice) => boolean): boolean {
-  if (forced === 'portable') return false;
+  if (g.kernels === 'portable') return false;
   const d = currentDevice();
   const S = lanesFor(d);
   const ok = isSame3x3(g) && S !== null && fits(S, d);
-  if (forced === 'subgroup') {
+  if (g.kernels === 'subgroup') {
     if (!ok) throw new Error(`conv2d: the subgroup kernels were forced, but the ${pass} cannot take one here (needs a device with subgroups of 4 to 32 lanes dividing ${SUBGROUP_WINDOW_TM * 3}, and a 3×3 "same" convolution on rows of a multiple of 4 pixels; got ${g.KH}×${g.KW}, padding ${g.padding}, ${g.H}×${g.W}, subgroups ${JSON.stringify(d.subgroups)}).`);
     return true;
   }
@@ -84,7 +73,7 @@ export function useSubgroupWindow(g: WindowShape): boolean {
  * on x and y, 3 kernel rows per split on z).
  */
 export function useSubgroupGradWeight(g: WindowShape): boolean {
-  return useSubgroup(g, 'weight gradient', (S) => (forced === 'subgroup' || Math.ceil(g.Cin / GRAD_WEIGHT_TN) >= S / 2) && Math.ceil(g.Cout / S) <= maxGroups());
+  return useSubgroup(g, 'weight gradient', (S) => (g.kernels === 'subgroup' || Math.ceil(g.Cin / GRAD_WEIGHT_TN) >= S / 2) && Math.ceil(g.Cout / S) <= maxGroups());
 }
 
 const windowKernels = new Map<number, KernelSource>();

@@ -51,7 +51,7 @@ import { empty, type Tensor } from '../tensor/tensor.js';
 import { fmt, grid1d, kernel, launch, Params, specialize } from './launch.js';
 import { forDenseRows, sumOverRows } from './binding-window.js';
 import { contiguous } from './layout.js';
-import { subgroupGradWeight, subgroupGradWeightInvocations, subgroupWindowConv, useSubgroupGradWeight, useSubgroupWindow } from './conv2d-subgroup.js';
+import { type ConvKernelChoice, subgroupGradWeight, subgroupGradWeightInvocations, subgroupWindowConv, useSubgroupGradWeight, useSubgroupWindow } from './conv2d-subgroup.js';
 import { reduceRows } from './reduce.js';
 import { upsampleNearest2x } from './upsample.js';
 
@@ -102,6 +102,12 @@ export interface Conv2dOptions {
   stride?: number;
   /** zeros added on every side of the input (default 0) */
   padding?: number;
+  /**
+   * the kernels of a 3×3 "same" convolution (stride 1, padding 1, rows of a multiple of 4 pixels),
+   * its gradients included: the adapter's choice ('auto', the default), or forced for tests and
+   * benches ('subgroup': one clear error where they cannot run; 'portable': the vec4 kernels)
+   */
+  kernels?: ConvKernelChoice;
 }
 
 /** Options of {@link conv2dUpsample2x}. */
@@ -119,6 +125,7 @@ export interface ConvGeometry {
   stride: number; padding: number;
   up: 1 | 2;                                     // 2: the convolution reads x upsampled 2×
   Ho: number; Wo: number;
+  kernels: ConvKernelChoice;                     // Conv2dOptions.kernels
 }
 
 function isCount(v: number, min: number): boolean {
@@ -147,7 +154,9 @@ export function convGeometry(op: string, x: Tensor, w: Tensor, bias: Tensor | nu
   const Ho = Math.floor((H * up + 2 * padding - KH) / stride) + 1;
   const Wo = Math.floor((W * up + 2 * padding - KW) / stride) + 1;
   if (H < 1 || W < 1 || Ho < 1 || Wo < 1) fail(`the ${KH}×${KW} kernel does not fit the padded ${H * up}×${W * up} input`);
-  return { N, Cin, H, W, Cout, KH, KW, stride, padding, up, Ho, Wo };
+  const kernels = opts.kernels ?? 'auto';
+  if (!['auto', 'subgroup', 'portable'].includes(kernels)) fail(`kernels must be 'auto', 'subgroup' or 'portable', got '${kernels}'`);
+  return { N, Cin, H, W, Cout, KH, KW, stride, padding, up, Ho, Wo, kernels };
 }
 
 
@@ -265,7 +274,7 @@ export function conv2dGradInput(gy: Tensor, w: Tensor, g: ConvGeometry): Tensor 
 
     const swapped: ConvGeometry = {
       N: g.N, Cin: g.Cout, H: g.Ho, W: g.Wo, Cout: g.Cin, KH: g.KH, KW: g.KW,
-      stride: 1, padding: g.KH - 1 - g.padding, up: 1, Ho: g.H, Wo: g.W,
+      stride: 1, padding: g.KH - 1 - g.padding, up: 1, Ho: g.H, Wo: g.W, kernels: g.kernels,
     };
     return windowConv(gy, w, null, swapped, true);
   }

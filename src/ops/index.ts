@@ -10,7 +10,7 @@ export * from './attention.js';
 export * from './softmax.js';
 export * from './codebook.js';
 export * from './conv2d.js';
-export { setConvKernels, type ConvKernelChoice } from './conv2d-subgroup.js';
+export type { ConvKernelChoice } from './conv2d-subgroup.js';
 export * from './upsample.js';
 export * from './norm.js';
 export * from './embedding.js';
