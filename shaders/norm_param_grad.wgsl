@@ -38,6 +38,12 @@ fn act_params(c: u32) -> vec2<f32> {
   return vec2<f32>(1.0, 0.0);
 }
 
+// (mean, rstd) of sample n's group of channels
+fn sample_stats(n: u32, stat_group: u32) -> vec2<f32> {
+  let st = 2u * (n * p.groups + stat_group);
+  return vec2<f32>(stats[st], stats[st + 1u]);
+}
+
 // The chunk's items in runs of one sample n (positions s0..s1 of channel c): the sample's stats
 // are loaded once per run, and no item pays an integer division (llvmpipe scalarises it).
 @compute @workgroup_size(WG)
@@ -54,12 +60,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   var n = m / p.s;
   while (m < end) {
     let run_end = min(end, (n + 1u) * p.s);
-    let st = 2u * (n * p.groups + stat_group);
-    let mean = stats[st];
-    let rstd = stats[st + 1u];
+    let ms = sample_stats(n, stat_group);
     var i = (n * p.c + c) * p.s + (m - n * p.s);
     for (; m < run_end; m++) {
-      let xh = (x[i] - mean) * rstd;
+      let xh = (x[i] - ms.x) * ms.y;
       let gv = through_act(g[i], xh, wb.x, wb.y);
       dw += gv * xh;
       db += gv;
@@ -90,12 +94,10 @@ fn main_vec4(@builtin(global_invocation_id) gid: vec3<u32>) {
   var n = m / p.s;
   while (m < end) {
     let run_end = min(end, (n + 1u) * p.s);
-    let st = 2u * (n * p.groups + stat_group);
-    let mean = stats[st];
-    let rstd = stats[st + 1u];
+    let ms = sample_stats(n, stat_group);
     var i = ((n * p.c + c) * p.s + (m - n * p.s)) / 4u;
     for (; m < run_end; m += 4u) {
-      let xh = (x4[i] - mean) * rstd;
+      let xh = (x4[i] - ms.x) * ms.y;
       var gv = g4[i];
       if (ACT == 1u) {
         let a = xh * wb.x + wb.y;

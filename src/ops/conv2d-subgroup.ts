@@ -10,6 +10,7 @@ import windowSrc from '../../shaders/conv2d_window_subgroup.wgsl';
 import gradWeightSrc from '../../shaders/conv2d_grad_weight_subgroup.wgsl';
 import { runtime, type KernelSource } from '../device/runtime.js';
 import type { Tensor } from '../tensor/tensor.js';
+import type { ConvGeometry } from './conv2d.js';
 import { kernel, launch, Params, specialize } from './launch.js';
 import { currentDevice, subgroupLanes, subgroupsPerWorkgroup, type MatmulDevice } from './matmul.js';
 
@@ -26,13 +27,7 @@ const GRAD_WEIGHT_TN = 4;
  */
 export type ConvKernelChoice = 'auto' | 'subgroup' | 'portable';
 
-/** The shape the subgroup kernel computes (the caller has checked the vec4 window's conditions). */
-interface WindowShape {
-  N: number; Cin: number; H: number; W: number; Cout: number; KH: number; KW: number;
-  padding: number; up: 1 | 2; Ho: number; Wo: number; kernels: ConvKernelChoice;
-}
-
-function isSame3x3(g: WindowShape): boolean {
+function isSame3x3(g: ConvGeometry): boolean {
   return g.KW === 3 && g.padding === 1 && g.up === 1 && g.W % 4 === 0 && g.Ho === g.H && g.Wo === g.W;
 }
 
@@ -47,7 +42,7 @@ function lanesFor(d: MatmulDevice): number | null {
  * device has subgroups (measured faster there than the vec4 kernels; GPUs keep those, not measured
  * on one). `fits` is the pass's own grid test.
  */
-function useSubgroup(g: WindowShape, pass: string, fits: (S: number, d: MatmulDevice) => boolean): boolean {
+function useSubgroup(g: ConvGeometry, pass: string, fits: (S: number, d: MatmulDevice) => boolean): boolean {
   if (g.kernels === 'portable') return false;
   const d = currentDevice();
   const S = lanesFor(d);
@@ -62,7 +57,7 @@ function useSubgroup(g: WindowShape, pass: string, fits: (S: number, d: MatmulDe
 const maxGroups = () => runtime().limits.maxComputeWorkgroupsPerDimension;
 
 /** Whether windowConv takes conv2d_window_subgroup.wgsl. */
-export function useSubgroupWindow(g: WindowShape): boolean {
+export function useSubgroupWindow(g: ConvGeometry): boolean {
   return useSubgroup(g, 'forward or input gradient', (S, d) => Math.ceil((g.N * g.H * g.W) / (4 * S * subgroupsPerWorkgroup(d))) <= maxGroups());
 }
 
@@ -72,7 +67,7 @@ export function useSubgroupWindow(g: WindowShape): boolean {
  * 2.3 against 8.0 GFLOP/s for the vec4 kernel), its grid within the device's limits (channel groups
  * on x and y, 3 kernel rows per split on z).
  */
-export function useSubgroupGradWeight(g: WindowShape): boolean {
+export function useSubgroupGradWeight(g: ConvGeometry): boolean {
   return useSubgroup(g, 'weight gradient', (S) => (g.kernels === 'subgroup' || Math.ceil(g.Cin / GRAD_WEIGHT_TN) >= S / 2) && Math.ceil(g.Cout / S) <= maxGroups());
 }
 
@@ -85,7 +80,7 @@ const gradWeightKernels = new Map<number, KernelSource>();
  * original layer's [Cin, Cout, KH, 3], kernel flipped and channels swapped by the strides. The
  * caller has chunked x and y to fit a binding.
  */
-export function subgroupWindowConv(x: Tensor, w: Tensor, bias: Tensor | null, g: WindowShape, y: Tensor, flip: boolean): void {
+export function subgroupWindowConv(x: Tensor, w: Tensor, bias: Tensor | null, g: ConvGeometry, y: Tensor, flip: boolean): void {
   const d = currentDevice();
   const S = lanesFor(d)!;
   const WGY = subgroupsPerWorkgroup(d);
@@ -105,7 +100,7 @@ export function subgroupWindowConv(x: Tensor, w: Tensor, bias: Tensor | null, g:
 }
 
 /** The weight gradient's work, for conv2d.ts's split of the reduction: invocations per split. */
-export function subgroupGradWeightInvocations(g: WindowShape): number {
+export function subgroupGradWeightInvocations(g: ConvGeometry): number {
   const S = lanesFor(currentDevice())!;
   return Math.ceil(Math.ceil(g.Cin / GRAD_WEIGHT_TN) / S) * S * Math.ceil(g.Cout / S) * 3;
 }
@@ -114,7 +109,7 @@ export function subgroupGradWeightInvocations(g: WindowShape): number {
  * part [Cout·Cin·9 (+ Cout with `bias`), splits] of dw (and db) from gy [N, Cout, H, W] and
  * x [N, Cin, H, W] (dense): split s sums the output rows [s·rowsPerSplit, (s+1)·rowsPerSplit).
  */
-export function subgroupGradWeight(gy: Tensor, x: Tensor, part: Tensor, g: WindowShape, rowsPerSplit: number, splits: number, bias: boolean): void {
+export function subgroupGradWeight(gy: Tensor, x: Tensor, part: Tensor, g: ConvGeometry, rowsPerSplit: number, splits: number, bias: boolean): void {
   const S = lanesFor(currentDevice())!;
   let k = gradWeightKernels.get(S);
   if (!k) {

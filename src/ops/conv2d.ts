@@ -271,7 +271,6 @@ export function conv2dGradInput(gy: Tensor, w: Tensor, g: ConvGeometry): Tensor 
   // Stride 1 without the fused upsample: dx = gy convolved with the flipped kernel, channels swapped,
   // padding KW - 1 - P (one padding for both axes: a square kernel, and P ≤ KW - 1).
   if (windowFits(g) && g.up === 1 && g.KH === g.KW && g.padding <= g.KW - 1) {
-
     const swapped: ConvGeometry = {
       N: g.N, Cin: g.Cout, H: g.Ho, W: g.Wo, Cout: g.Cin, KH: g.KH, KW: g.KW,
       stride: 1, padding: g.KH - 1 - g.padding, up: 1, Ho: g.H, Wo: g.W, kernels: g.kernels,

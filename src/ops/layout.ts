@@ -2,7 +2,7 @@
 // (no copy); contiguous(), concat and pad copy through the strided copy kernel (unary.wgsl, OP 0).
 
 import unarySrc from '../../shaders/unary.wgsl';
-import { record } from '../autograd/tape.js';
+import { isGradEnabled, record } from '../autograd/tape.js';
 import { contiguousStrides, empty, sizeOf, type Shape, type Tensor } from '../tensor/tensor.js';
 import { axisIndex, broadcastAxes, broadcastShapes, broadcastStrides, checkRank, coalesceDims } from './broadcast.js';
 import { full, zeros } from './creation.js';
@@ -141,7 +141,9 @@ export function unbind(t: Tensor, axis: number): Tensor[] {
   let buf: Tensor | null = null;
   const written = new Set<number>();
   const windowOf = (g: Tensor, i: number) => g.view(shape, strides.map((_, k) => g.strides[k < a ? k : k + 1]), g.offset + i * g.strides[a]);
-  const whole = record(t.view(t.shape, t.strides, t.offset), 'unbind', [t], (g) => {
+  // Without a gradient to record the parts are plain views of t; with one, views of an identity
+  // node whose backward fills the windows no part wrote.
+  const whole = !isGradEnabled() || !t.requiresGrad ? t : record(t.view(t.shape, t.strides, t.offset), 'unbind', [t], (g) => {
     for (let i = 0; i < n; i++) {
       if (written.has(i)) continue;
       const z = zeros(shape), w = windowOf(g, i);

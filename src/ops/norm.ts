@@ -69,8 +69,9 @@ function paramGradsPart(l: Layout, xc: Tensor, gc: Tensor, stats: Tensor, wc: Te
   const items = l.n * l.inner;
   const want = Math.max(1, Math.ceil(16384 / l.c));
   // Chunks of whole vec4s where a channel's positions are (the vec4 entry then reads x and g as vec4s).
-  const vec4 = l.inner % 4 === 0;
-  const chunk = Math.ceil(Math.max(32, Math.ceil(items / Math.min(want, 65535))) / 4) * 4;
+  const vec4 = vec4Rows(l);
+  const minChunk = Math.max(32, Math.ceil(items / Math.min(want, 65535)));
+  const chunk = vec4 ? Math.ceil(minChunk / 4) * 4 : minChunk;
   const chunks = Math.max(1, Math.ceil(items / chunk));
   const part = empty([2 * l.c, chunks]);
   const p = new Params().u32(l.n, l.c, l.inner, l.groups, l.cpg, chunk, chunks, 0);

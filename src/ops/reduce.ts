@@ -107,9 +107,7 @@ function reduceRaw(t: Tensor, axes: number[], op: ReduceOp, keepDims: boolean, s
   const out = empty(outShape, op.startsWith('arg') ? 'i32' : 'f32');
   if (rows === 0) return out;
   if (sumsLeadingAxes(t, axes, op, rows)) {
-    const dense = contiguous(t);
-    launch(REDUCE_COLUMNS, new Params().u32(rows, len).f32(scale).u32(0), [dense, out], grid1d(rows / 4, 64), { OP: 0, WG: 64 });
-    dense.dispose();
+    launch(REDUCE_COLUMNS, new Params().u32(rows, len).f32(scale).u32(0), [t, out], grid1d(rows / 4, 64), { OP: 0, WG: 64 });
     return out;
   }
   const perm = permute(t, [...kept, ...axes]);
@@ -122,9 +120,8 @@ function reduceRaw(t: Tensor, axes: number[], op: ReduceOp, keepDims: boolean, s
 
 /**
  * Whether reduceRaw sums columns in place (reduce.wgsl per_column_vec4) instead of permuting the
- * reduced axes last and copying: a sum over the leading axes of a tensor that is dense (or a
- * permutation away from it: none) with whole vec4s of kept elements, on CPU adapters (measured
- * there; within one binding).
+ * reduced axes last and copying: a sum over the leading axes of a dense tensor at offset 0 with
+ * whole vec4s of kept elements, within one binding, on CPU adapters (measured there).
  */
 function sumsLeadingAxes(t: Tensor, axes: number[], op: ReduceOp, rows: number): boolean {
   return op === 'sum' && runtime().isCpu && axes.length > 0 && axes.every((a, i) => a === i) && t.isContiguous
