@@ -176,6 +176,12 @@ describe('matrix products in chunks', () => {
     await expectSameChunked(() => vq.matmul(big, vq.expand(vq.reshape(bw, [1, 24, 8]), [2, 24, 8])), 'items over the cap: rows within each');
     for (const t of [a, b, w, big, bw]) t.dispose();
   });
+
+  it('a linear layer: the bias added in each chunk of rows (the fused epilogue where the kernel has one)', async () => {
+    const x = rand([3, 50, 24]), w = rand([24, 32]), bias = rand([32]); // w fits a binding: rows in chunks
+    await expectSameChunked(() => vq.linear(x, w, bias), 'x·W + b');
+    for (const t of [x, w, bias]) t.dispose();
+  });
 });
 
 describe('convolutions in chunks of images', () => {

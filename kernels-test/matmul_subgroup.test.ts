@@ -9,6 +9,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as vq from '../src/index.js';
 import { cpuVariant, matmulRaw, subgroupLanes, subgroupsPerWorkgroup, type MatmulDevice } from '../src/ops/matmul.js';
+import { gradcheck } from './gradcheck.js';
 import { firstMismatch, matmul as refMatmul, Rng } from './reference.js';
 
 beforeAll(async () => {
@@ -117,6 +118,50 @@ describe('matmul subgroup kernel (where the device has subgroups)', () => {
     const run = (v: 'auto' | 'subgroup') => product(a, b, [M, K, N], 1, v);
     // Same kernel, same summation order: bitwise equal.
     expect(await run('auto')).toEqual(await run('subgroup'));
+  });
+});
+
+describe('matmul subgroup kernel: the bias epilogue (linear layers)', () => {
+  // [M, K, N]: edge rows and columns of the tiles, a K tail, N not a multiple of 4 (the scalar B path)
+  const shapes: [number, number, number][] = [
+    [17, 9, 33],
+    [31, 64, 36],
+    [97, 131, 61],
+    [64, 128, 96],
+  ];
+
+  it.each(shapes)('C = alpha·A·B + bias at %i×%i×%i, the bias a view at an offset', async (M, K, N) => {
+    if (!hasSubgroups()) return;
+    const rng = new Rng(M + 3 * K + 7 * N);
+    const a = rng.array(M * K), b = rng.array(K * N), bias = rng.array(N + 5);
+    const want = refMatmul(a, b, 1, M, K, N).map((v, i) => 0.5 * v + bias[5 + (i % N)]);
+    await expectProduct(() => matmulRaw(vq.tensor(a, [M, K]), vq.tensor(b, [K, N]), 0.5, 'subgroup', undefined,
+      vq.slice(vq.tensor(bias, [N + 5]), 0, 5, N + 5)), want, `${M}×${K}×${N} + bias`, K);
+  });
+
+  it('gives what the product and a separate add give, bitwise, for every kernel', async () => {
+    const rng = new Rng(5);
+    const [M, K, N] = [40, 48, 64];
+    const a = vq.tensor(rng.array(M * K), [M, K]), b = vq.tensor(rng.array(K * N), [K, N]), bias = vq.tensor(rng.array(N), [N]);
+    for (const variant of hasSubgroups() ? (['subgroup', 'register', 'auto'] as const) : (['register', 'auto'] as const)) {
+      const fused = vq.tidy(() => matmulRaw(a, b, 1, variant, undefined, bias));
+      const apart = vq.tidy(() => vq.add(matmulRaw(a, b, 1, variant), bias));
+      expect(Array.from(await fused.toArray()), variant).toEqual(Array.from(await apart.toArray()));
+      fused.dispose();
+      apart.dispose();
+    }
+    expect(() => matmulRaw(a, b, 1, 'auto', undefined, vq.tensor(rng.array(N - 1), [N - 1]))).toThrow(/bias must be f32 of shape \[64\]/);
+    for (const t of [a, b, bias]) t.dispose();
+  });
+
+  it('linear(x, w, b): gradients of x, w and b by finite differences (a shape the fused path takes)', async () => {
+    const rng = new Rng(9);
+    await gradcheck((x, w, b) => vq.linear(x, w, b), [
+      { data: rng.array(2 * 9 * 12), shape: [2, 9, 12] },
+      { data: rng.array(12 * 40), shape: [12, 40] },
+      { data: rng.array(40), shape: [40] },
+    ], { maxChecks: 8 });
+    expect(() => vq.linear(vq.tensor(rng.array(6), [2, 3]), vq.tensor(rng.array(8), [4, 2]))).toThrow(/must be \[\.\.\., K\] and \[K, N\]/);
   });
 });
 

@@ -8,8 +8,9 @@ struct Params {
   b_off: u32, b_bs: u32, b_rs: u32, b_cs: u32,   // B element (b, k, j)
   c_bs: u32, alpha: f32, c_off: u32, tri_off: u32, // C is dense: (b, i, j) at c_off + b·c_bs + i·N + j;
                                                   // tri_off: the diagonal's offset of a triangular product (matmul_subgroup.wgsl TRI)
-  b_inner: u32, a_bs2: u32, b_bs2: u32, _p0: u32,  // a batch of two levels (attention heads of a [B, T, H, d] layout):
+  b_inner: u32, a_bs2: u32, b_bs2: u32,           // a batch of two levels (attention heads of a [B, T, H, d] layout):
                                                   // item b = bo·b_inner + bi at bo·a_bs + bi·a_bs2 (b_inner 1: one level)
+  bias_off: u32,                                  // where the bias row starts (matmul_subgroup.wgsl BIAS)
 }
 
 // Where batch item b of A and of B starts (before a_off, b_off).

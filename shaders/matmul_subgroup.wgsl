@@ -26,6 +26,11 @@ enable subgroups;
 // b_off, b_bs, b_rs and N multiples of 4 (ops/matmul.ts checks).
 @group(0) @binding(4) var<storage, read> B4: array<vec4<f32>>;
 override B_VEC4: bool = false;
+// With BIAS, C[b][i][j] = alpha·(A·B)[i][j] + Bias[bias_off + j]: a linear layer's bias added as the
+// product is stored (ops/linear.ts), saving a pass that reads and writes C again. Without it binding
+// 5 is a stand-in that is never read.
+@group(0) @binding(5) var<storage, read> Bias: array<f32>;
+override BIAS: bool = false;
 
 // Size private arrays and the unrolled slab, so they are `const` (launch.ts `specialize()`).
 const TM: u32 = 16u;  // rows of C per subgroup
@@ -103,11 +108,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   }
 
   let cbase = p.c_off + b * p.c_bs;
+  var bias = vec4<f32>(0.0);
+  if (BIAS) {
+    for (var c = 0u; c < 4u; c++) { bias[c] = Bias[p.bias_off + min(col0 + c, p.N - 1u)]; }
+  }
   for (var i = 0u; i < TM; i++) {
     let r = row0 + i;
     if (r >= p.M) { break; }
+    let v = p.alpha * acc[i] + bias;
     for (var c = 0u; c < 4u; c++) {
-      if (col0 + c < p.N && (TRI != 1u || col0 + c <= r + p.tri_off)) { C[cbase + r * p.N + col0 + c] = p.alpha * acc[i][c]; }
+      if (col0 + c < p.N && (TRI != 1u || col0 + c <= r + p.tri_off)) { C[cbase + r * p.N + col0 + c] = v[c]; }
     }
   }
 }

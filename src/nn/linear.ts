@@ -3,10 +3,9 @@
 // transposed view; import PyTorch weights with a transpose. Initialised as PyTorch does:
 // W, b ~ U(±1/√in).
 
-import { add } from '../ops/elementwise.js';
 import { fmt } from '../ops/launch.js';
 import { reshape } from '../ops/layout.js';
-import { matmul } from '../ops/matmul.js';
+import { linear } from '../ops/matmul.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { uniform, type InitRng, initRng } from './init.js';
 import { Module } from './module.js';
@@ -35,7 +34,6 @@ export class Linear extends Module {
       const y = this.forward(reshape(x, [1, this.inFeatures]));
       return reshape(y, [this.outFeatures]);
     }
-    const y = matmul(x, this.weight);
-    return this.bias ? add(y, this.bias) : y;
+    return linear(x, this.weight, this.bias);
   }
 }

@@ -22,6 +22,15 @@ import { fmt, includeSnippet, kernel, launch, Params, specialize } from './launc
 import { copyInto, reshape, sumTo, transpose } from './layout.js';
 import { add } from './elementwise.js';
 import { allFit, forBatchThenRows, spanFits } from './binding-window.js';
+import {
+  currentDevice, isVec4, resolveVariant, SUBGROUP_ROWS, subgroupLanes, subgroupsPerWorkgroup, TILES, VEC4_TILES,
+  type MatmulVariant, type TileName, type Vec4TileName,
+} from './matmul-variant.js';
+
+export {
+  chooseTile, cpuVariant, currentDevice, SUBGROUP_ROWS, subgroupLanes, subgroupsPerWorkgroup,
+  type MatmulDevice, type MatmulVariant,
+} from './matmul-variant.js';
 
 /** A matmul shader with the shared Params struct and bindings (shaders/matmul_params.wgsl) included. */
 const withParams = (src: string) => includeSnippet(src, 'matmul_params.wgsl', paramsSrc);
@@ -29,92 +38,9 @@ const withParams = (src: string) => includeSnippet(src, 'matmul_params.wgsl', pa
 const REGISTER = kernel('matmul', withParams(matmulSrc));
 const SUBGROUP = kernel('matmul_subgroup', withParams(subgroupSrc));
 const TILED = kernel('matmul_tiled', withParams(tiledSrc));
-/** Square tiles with vec4 reads of workgroup memory (8×8 of C per invocation, WG×WG invocations, BK 8). */
 const TILED_VEC4 = kernel('matmul_tiled_vec4', withParams(tiledVec4Src));
-const VEC4_TILES = {
-  tiled64v4: { TM: 8, TN: 8, WGX: 8, WGY: 8, BK: 8 },
-  tiled128v4: { TM: 8, TN: 8, WGX: 16, WGY: 16, BK: 8 },
-} satisfies Record<string, Tile>;
-type Vec4TileName = keyof typeof VEC4_TILES;
-const isVec4 = (v: string): v is Vec4TileName => v in VEC4_TILES;
-
-/** A tile of C per workgroup of the tiled kernel: BM = WGY·TM rows, BN = WGX·TN columns, BK deep. */
-interface Tile { TM: number; TN: number; WGX: number; WGY: number; BK: number }
-const TILES = {
-  tiled32: { TM: 4, TN: 4, WGX: 8, WGY: 8, BK: 16 },
-  tiled64: { TM: 8, TN: 4, WGX: 16, WGY: 8, BK: 16 },
-  tiled128: { TM: 8, TN: 8, WGX: 16, WGY: 16, BK: 16 },
-} satisfies Record<string, Tile>;
-type TileName = keyof typeof TILES;
-const TILE_ORDER: TileName[] = ['tiled128', 'tiled64', 'tiled32']; // largest first
-/**
- * Workgroups a product should have before a larger tile is worth it: about two per multiprocessor of
- * a large GPU (an H200 has 132), so that small and skinny products still occupy every multiprocessor.
- */
-const FILL_WORKGROUPS = 256;
-
-/**
- * Which kernel: 'auto' picks 'register' on CPU rasterisers and 'tiled' elsewhere; 'tiled' picks its
- * tile by the product's size; the rest force one (tests and the bench).
- */
-export type MatmulVariant = 'auto' | 'register' | 'subgroup' | 'tiled' | TileName | Vec4TileName;
-
-/** What the kernel choice reads of the device (a fake one in tests): its class and subgroup sizes. */
-export interface MatmulDevice {
-  isCpu: boolean;
-  /** null where the device was created without the `subgroups` feature */
-  subgroups: { minSize: number; maxSize: number } | null;
-}
-
-/**
- * Lanes per subgroup of the subgroup kernel (S): the adapter's smallest subgroup size, so that a
- * workgroup's lanes 0..S-1 always lie within one subgroup; null where the device has no subgroups
- * or a size the kernel is not built for (it unrolls S broadcasts per slab: 4 to 32).
- */
-export function subgroupLanes(d: MatmulDevice): number | null {
-  const s = d.subgroups?.minSize ?? 0;
-  return s >= 4 && s <= 32 && (s & (s - 1)) === 0 ? s : null;
-}
-
-/**
- * Subgroups per workgroup of the subgroup kernel, stacked along M: 2 where every subgroup has
- * exactly S lanes (lavapipe: 8 to 8; 2 measured faster than 1 and 4 there), so that each local row
- * y of S invocations is one subgroup; 1 where sizes vary (a workgroup of S lanes then always lies
- * within one subgroup).
- */
-export function subgroupsPerWorkgroup(d: MatmulDevice): number {
-  return d.subgroups && d.subgroups.minSize === d.subgroups.maxSize ? 2 : 1;
-}
-
 /** Rows of C from which the subgroup kernel reads a column-strided B from a dense copy (measured on lavapipe: docs/kernels-on-cpu.md). */
 const DENSE_B_ROWS = 64;
-
-/** Rows of C per subgroup (TM of matmul_subgroup.wgsl): 8 measured faster than 16 and 32 on lavapipe. */
-export const SUBGROUP_ROWS = 8;
-
-/**
- * The kernel 'auto' takes on a CPU rasteriser for an M×N product: the subgroup one where the
- * device allows it (on lavapipe 1.1–2.2× the register kernel, about equal where B outgrows the
- * caches: docs/kernels-on-cpu.md), unless the product is too thin to fill its blocks (fewer than 8
- * rows, or columns for fewer than half the lanes: the register kernel's 1-wide blocks fit those) or
- * its grid would pass the device's workgroups-per-dimension limit.
- */
-export function cpuVariant(d: MatmulDevice, M: number, N: number, maxWorkgroups = 65535): 'register' | 'subgroup' {
-  const S = subgroupLanes(d);
-  if (S === null || M < SUBGROUP_ROWS || N < 2 * S) return 'register';
-  return subgroupGridFits(d, S, M, N, maxWorkgroups) ? 'subgroup' : 'register';
-}
-
-/** Whether the subgroup kernel's grid for an M×N product stays within the device's workgroups per dimension. */
-function subgroupGridFits(d: MatmulDevice, S: number, M: number, N: number, maxWorkgroups: number): boolean {
-  return Math.ceil(M / (SUBGROUP_ROWS * subgroupsPerWorkgroup(d))) <= maxWorkgroups && Math.ceil(N / (4 * S)) <= maxWorkgroups;
-}
-
-/** The running device as the kernel choices read it. */
-export function currentDevice(): MatmulDevice {
-  const rt = runtime();
-  return { isCpu: rt.isCpu, subgroups: rt.report.subgroups };
-}
 
 /**
  * Register block edge for a matrix dimension: 8 (measured best on lavapipe; about 2× a 4×4 block),
@@ -131,41 +57,6 @@ function specialisedKernel(base: KernelSource, consts: Record<string, number>): 
   let k = specialised.get(key);
   if (!k) specialised.set(key, (k = specialize(base, consts)));
   return k;
-}
-
-/** Whether the device can run a tile: invocations and workgroup memory (two BK-deep slabs) within its limits. */
-function tileFits(t: Tile): boolean {
-  const l = runtime().limits;
-  return t.WGX * t.WGY <= l.maxComputeInvocationsPerWorkgroup && 4 * t.BK * (t.WGY * t.TM + t.WGX * t.TN) <= l.maxComputeWorkgroupStorageSize;
-}
-
-/**
- * The largest tile that still gives the product FILL_WORKGROUPS workgroups (else the smallest that
- * fits the device); exported for tests of the choice.
- */
-export function chooseTile(M: number, N: number, batch: number, fits: (t: Tile) => boolean = tileFits): TileName | null {
-  const usable = TILE_ORDER.filter((n) => fits(TILES[n]));
-  const count = (n: TileName) => Math.ceil(M / (TILES[n].WGY * TILES[n].TM)) * Math.ceil(N / (TILES[n].WGX * TILES[n].TN)) * batch;
-  return usable.find((n) => count(n) >= FILL_WORKGROUPS) ?? usable[usable.length - 1] ?? null;
-}
-
-function resolveVariant(v: MatmulVariant, M: number, N: number, batch: number): 'register' | 'subgroup' | Vec4TileName | TileName {
-  if (v === 'register') return v;
-  if (v === 'subgroup') {
-    const d = currentDevice();
-    if (subgroupLanes(d) === null) {
-      const sg = d.subgroups;
-      throw new Error(
-        `matmul: the 'subgroup' variant needs a device with the 'subgroups' feature and a subgroup size of 4 to 32; this one has ${sg ? `subgroup sizes ${sg.minSize}–${sg.maxSize}` : 'no subgroups'} (use 'auto').`,
-      );
-    }
-    // Forced on any shape (tests), except a grid beyond the device's limit: the register kernel then.
-    return subgroupGridFits(d, subgroupLanes(d)!, M, N, runtime().limits.maxComputeWorkgroupsPerDimension) ? v : 'register';
-  }
-  if (isVec4(v)) return tileFits(VEC4_TILES[v]) ? v : (chooseTile(M, N, batch) ?? 'register');
-  if (v === 'auto' && runtime().isCpu) return cpuVariant(currentDevice(), M, N, runtime().limits.maxComputeWorkgroupsPerDimension);
-  if (v !== 'auto' && v !== 'tiled') return tileFits(TILES[v]) ? v : (chooseTile(M, N, batch) ?? 'register');
-  return chooseTile(M, N, batch) ?? 'register';
 }
 
 const tiledKernels = new Map<TileName | Vec4TileName, KernelSource>();
@@ -250,20 +141,32 @@ function checkTriangle(a: Tensor, b: Tensor, tri: Triangle | undefined, kind: st
   }
 }
 
-/** C = alpha · A·B with no autograd. Inputs are rank ≥ 2 (use reshape for vectors). */
-export function matmulRaw(a: Tensor, b: Tensor, alpha = 1, variant: MatmulVariant = 'auto', tri?: Triangle): Tensor {
+/**
+ * C = alpha · A·B (+ bias [N] on every row) with no autograd. Inputs are rank ≥ 2 (use reshape for
+ * vectors). The subgroup kernel adds the bias as it stores C (ops/linear.ts); the others after.
+ */
+export function matmulRaw(a: Tensor, b: Tensor, alpha = 1, variant: MatmulVariant = 'auto', tri?: Triangle, bias?: Tensor): Tensor {
   if (a.rank < 2 || b.rank < 2) throw new Error(`matmul: operands must have rank ≥ 2, got ${fmt(a.shape)} and ${fmt(b.shape)}.`);
   if (a.dtype !== 'f32' || b.dtype !== 'f32') throw new Error('matmul: operands must be f32.');
   const M = a.shape[a.rank - 2], K = a.shape[a.rank - 1], N = b.shape[b.rank - 1];
   if (b.shape[b.rank - 2] !== K) throw new Error(`matmul: inner dimensions differ: ${fmt(a.shape)} · ${fmt(b.shape)}.`);
+  if (bias && !(bias.rank === 1 && bias.shape[0] === N && bias.dtype === 'f32')) {
+    throw new Error(`matmul: the bias must be f32 of shape [${N}], got ${bias.dtype} ${fmt(bias.shape)}.`);
+  }
   const batchShape = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2));
   const batch = sizeOf(batchShape);
+  const kind = resolveVariant(variant, M, N, batch);
+  if (bias && (kind !== 'subgroup' || tri || !allFit([bias]))) {
+    const c = matmulRaw(a, b, alpha, variant, tri);
+    const r = noGrad(() => add(c, bias));
+    c.dispose();
+    return r;
+  }
   const out = empty([...batchShape, M, N]);
   if (out.size === 0) return out;
   let A = a, B = b;
   let av = batchView(A, batchShape);
   let bv = batchView(B, batchShape);
-  const kind = resolveVariant(variant, M, N, batch);
   // Batch dims that no single stride describes: two strides where they fit one dispatch (one
   // binding each, one grid), else a dense copy (e.g. [2, 1] against [2, 3]).
   const split = (!av || !bv) && batch <= runtime().limits.maxComputeWorkgroupsPerDimension && allFit([a, b, out]) ? twoLevelBatch(a, b, batchShape) : null;
@@ -272,7 +175,7 @@ export function matmulRaw(a: Tensor, b: Tensor, alpha = 1, variant: MatmulVarian
     const B3 = b.view([batch, K, N], [split.b[0], b.strides[b.rank - 2], b.strides[b.rank - 1]], b.offset);
     const C3 = out.view([batch, M, N], [M * N, N, 1], 0);
     checkTriangle(a, b, tri, kind, true);
-    dispatchProduct(kind, A3, B3, C3, alpha, tri, { n: split.n, a2: split.a[1], b2: split.b[1] });
+    dispatchProduct(kind, A3, B3, C3, alpha, tri, { n: split.n, a2: split.a[1], b2: split.b[1] }, bias);
     for (const t of [A3, B3, C3]) t.dispose();
     return out;
   }
@@ -291,8 +194,13 @@ export function matmulRaw(a: Tensor, b: Tensor, alpha = 1, variant: MatmulVarian
       return c;
     });
     out.dispose();
-    const sum = noGrad(() => add(parts[0], parts[1]));
+    let sum = noGrad(() => add(parts[0], parts[1]));
     parts.forEach((c) => c.dispose());
+    if (bias) {
+      const biased = noGrad(() => add(sum, bias));
+      sum.dispose();
+      sum = biased;
+    }
     if (A !== a) A.dispose();
     if (B !== b) B.dispose();
     return sum;
@@ -303,7 +211,7 @@ export function matmulRaw(a: Tensor, b: Tensor, alpha = 1, variant: MatmulVarian
   const B3 = B.view([batch, K, N], [bv.bs, bv.rs, bv.cs], B.offset);
   const C3 = out.view([batch, M, N], [M * N, N, 1], 0);
   forBatchThenRows('matmul', batch, M, [{ t: A3, rowAxis: 1 }, { t: B3, rowAxis: null }, { t: C3, rowAxis: 1 }], ([a3, b3, c3]) =>
-    dispatchProduct(kind, a3, b3, c3, alpha, tri),
+    dispatchProduct(kind, a3, b3, c3, alpha, tri, undefined, bias),
   );
   for (const t of [A3, B3, C3]) t.dispose();
   if (A !== a) A.dispose();
@@ -332,7 +240,7 @@ function kRange(t: Tensor, axis: number, k0: number, k1: number): Tensor {
  * bo·A.strides[0] + bi·a2, of B at bo·B.strides[0] + bi·b2.
  */
 function dispatchProduct(kind: ReturnType<typeof resolveVariant>, A: Tensor, B: Tensor, C: Tensor, alpha: number, tri?: Triangle,
-  two = { n: 1, a2: 0, b2: 0 }): void {
+  two = { n: 1, a2: 0, b2: 0 }, bias?: Tensor): void {
   const [batch, M, K] = A.shape, N = B.shape[2];
   const [abs, ars, acs] = A.strides, [bbs, brs, bcs] = B.strides;
   if (kind === 'subgroup' && bcs !== 1 && N % 4 === 0 && M >= DENSE_B_ROWS) {
@@ -349,7 +257,7 @@ function dispatchProduct(kind: ReturnType<typeof resolveVariant>, A: Tensor, B: 
     dst.dispose();
     // (dense: item b at b·K·N, which is bo·(n·K·N) + bi·(K·N) in the two-level terms)
     const Bv = Bd.view([batch, K, N], [broadcast ? 0 : two.n * K * N, N, 1], 0);
-    dispatchProduct(kind, A, Bv, C, alpha, tri, { ...two, b2: broadcast ? 0 : K * N });
+    dispatchProduct(kind, A, Bv, C, alpha, tri, { ...two, b2: broadcast ? 0 : K * N }, bias);
     Bv.dispose();
     Bd.dispose();
     return;
@@ -366,7 +274,7 @@ function dispatchProduct(kind: ReturnType<typeof resolveVariant>, A: Tensor, B: 
       .u32(C.strides[0])
       .f32(alpha)
       .u32(C.offset + b0 * C.strides[0], tri?.off ?? 0)
-      .u32(two.n, two.a2, two.b2, 0);
+      .u32(two.n, two.a2, two.b2, bias?.offset ?? 0);
     if (kind === 'subgroup') {
       const d = currentDevice();
       const S = subgroupLanes(d)!, WGY = subgroupsPerWorkgroup(d);
@@ -374,7 +282,9 @@ function dispatchProduct(kind: ReturnType<typeof resolveVariant>, A: Tensor, B: 
       const bVec4 = bcs === 1 && N % 4 === 0 && [B.offset, bbs, brs, two.b2].every((x) => x % 4 === 0);
       const grid: [number, number, number] = [Math.ceil(M / (SUBGROUP_ROWS * WGY)), Math.ceil(N / (4 * S)), nb];
       const triangle: Record<string, number> = tri ? { TRI: TRI_MODE[tri.kind] } : {};
-      launch(specialisedKernel(SUBGROUP, { TM: SUBGROUP_ROWS, S }), p, [A, B, C, B], grid, { B_VEC4: bVec4 ? 1 : 0, WGY, ...triangle });
+      // Binding 5: the bias, or B again as a stand-in the kernel never reads.
+      launch(specialisedKernel(SUBGROUP, { TM: SUBGROUP_ROWS, S }), p, [A, B, C, B, bias ?? B], grid,
+        { B_VEC4: bVec4 ? 1 : 0, WGY, BIAS: bias ? 1 : 0, ...triangle });
     } else if (kind !== 'register') {
       // Coalesce the slab loads along whichever operand index is contiguous.
       const constants = { A_K_FAST: ars === 1 && acs !== 1 ? 0 : 1, B_N_FAST: brs === 1 && bcs !== 1 ? 0 : 1 };
@@ -388,7 +298,7 @@ function dispatchProduct(kind: ReturnType<typeof resolveVariant>, A: Tensor, B: 
 
 /** Matrix product with autograd; batch dimensions broadcast. `variant` applies to the backward products too. */
 export function matmul(a: Tensor, b: Tensor, variant: MatmulVariant = 'auto'): Tensor {
-  if (b.rank === 2 && a.rank > 2) return matmulRows(a, b, variant);
+  if (b.rank === 2 && a.rank > 2) return linear(a, b, null, variant);
   const out = matmulRaw(a, b, 1, variant);
   return record(out, 'matmul', [a, b], (g) => {
     let ga: Tensor | null = null, gb: Tensor | null = null;
@@ -409,31 +319,43 @@ export function matmul(a: Tensor, b: Tensor, variant: MatmulVariant = 'auto'): T
 }
 
 /**
- * [..., M, K] · [K, N] (a linear layer): one 2-D product over all rows, and a weight gradient that is
- * one 2-D product too (no per-batch products summed afterwards).
+ * A linear layer: x [..., K] · w [K, N] (+ bias [N]) → [..., N] with autograd. One 2-D product over
+ * all rows; the bias is added as the product is stored where the kernel can (matmul_subgroup.wgsl
+ * BIAS: no second pass over the output); the weight gradient is one 2-D product too, the bias's a
+ * column sum.
  */
-function matmulRows(a: Tensor, b: Tensor, variant: MatmulVariant): Tensor {
-  const K = a.shape[a.rank - 1], N = b.shape[1];
+export function linear(x: Tensor, w: Tensor, bias: Tensor | null = null, variant: MatmulVariant = 'auto'): Tensor {
+  if (x.rank < 1 || w.rank !== 2 || x.shape[x.rank - 1] !== w.shape[0]) {
+    throw new Error(`linear: input ${fmt(x.shape)} and weight ${fmt(w.shape)} must be [..., K] and [K, N].`);
+  }
+  const K = w.shape[0], N = w.shape[1];
   const rows = (t: Tensor, cols: number) => noGrad(() => reshape(t, [-1, cols])); // [R, cols], no tape entry
-  const a2 = rows(a, K);
-  const o2 = matmulRaw(a2, b, 1, variant);
-  a2.dispose();
-  const out = noGrad(() => reshape(o2, [...a.shape.slice(0, -1), N])); // a view: o2 is dense
+  const x2 = rows(x, K);
+  const o2 = matmulRaw(x2, w, 1, variant, undefined, bias ?? undefined);
+  x2.dispose();
+  const out = noGrad(() => reshape(o2, [...x.shape.slice(0, -1), N])); // a view: o2 is dense
   o2.dispose();
-  return record(out, 'matmul', [a, b], (g) => {
-    let ga: Tensor | null = null, gb: Tensor | null = null;
-    if (a.requiresGrad) {
-      const bt = transpose(b);
-      ga = matmulRaw(g, bt, 1, variant); // [..., M, N] · [N, K] → [..., M, K]
-      bt.dispose();
+  const inputs = bias ? [x, w, bias] : [x, w];
+  return record(out, bias ? 'linear' : 'matmul', inputs, (g) => {
+    let gx: Tensor | null = null, gw: Tensor | null = null, gb: Tensor | null = null;
+    if (x.requiresGrad) {
+      const wt = transpose(w);
+      gx = matmulRaw(g, wt, 1, variant); // [..., N] · [N, K] → [..., K]
+      wt.dispose();
     }
-    if (b.requiresGrad) {
-      const a2 = rows(a, K), g2 = rows(g, N);
-      const a2t = transpose(a2);
-      gb = matmulRaw(a2t, g2, 1, variant); // [K, R] · [R, N]
-      for (const t of [a2, g2, a2t]) t.dispose();
+    if (w.requiresGrad || bias?.requiresGrad) {
+      const g2 = rows(g, N);
+      if (w.requiresGrad) {
+        const x2 = rows(x, K);
+        const x2t = transpose(x2);
+        gw = matmulRaw(x2t, g2, 1, variant); // [K, R] · [R, N]
+        x2.dispose();
+        x2t.dispose();
+      }
+      if (bias?.requiresGrad) gb = sumTo(g2, [N]);
+      g2.dispose();
     }
-    return [ga, gb];
+    return bias ? [gx, gw, gb] : [gx, gw];
   });
 }
 

@@ -1,0 +1,123 @@
+// Which matmul kernel runs a product (ops/matmul.ts runs it): the variants, the tiles of the tiled
+// kernels, and the choice from the device's class, subgroup sizes and limits (a fake device in tests).
+
+import { runtime } from '../device/runtime.js';
+
+/** Square tiles with vec4 reads of workgroup memory (8×8 of C per invocation, WG×WG invocations, BK 8). */
+export const VEC4_TILES = {
+  tiled64v4: { TM: 8, TN: 8, WGX: 8, WGY: 8, BK: 8 },
+  tiled128v4: { TM: 8, TN: 8, WGX: 16, WGY: 16, BK: 8 },
+} satisfies Record<string, Tile>;
+export type Vec4TileName = keyof typeof VEC4_TILES;
+export const isVec4 = (v: string): v is Vec4TileName => v in VEC4_TILES;
+
+/** A tile of C per workgroup of the tiled kernel: BM = WGY·TM rows, BN = WGX·TN columns, BK deep. */
+export interface Tile { TM: number; TN: number; WGX: number; WGY: number; BK: number }
+export const TILES = {
+  tiled32: { TM: 4, TN: 4, WGX: 8, WGY: 8, BK: 16 },
+  tiled64: { TM: 8, TN: 4, WGX: 16, WGY: 8, BK: 16 },
+  tiled128: { TM: 8, TN: 8, WGX: 16, WGY: 16, BK: 16 },
+} satisfies Record<string, Tile>;
+export type TileName = keyof typeof TILES;
+const TILE_ORDER: TileName[] = ['tiled128', 'tiled64', 'tiled32']; // largest first
+/**
+ * Workgroups a product should have before a larger tile is worth it: about two per multiprocessor of
+ * a large GPU (an H200 has 132), so that small and skinny products still occupy every multiprocessor.
+ */
+const FILL_WORKGROUPS = 256;
+
+/**
+ * Which kernel: 'auto' picks 'register' on CPU rasterisers and 'tiled' elsewhere; 'tiled' picks its
+ * tile by the product's size; the rest force one (tests and the bench).
+ */
+export type MatmulVariant = 'auto' | 'register' | 'subgroup' | 'tiled' | TileName | Vec4TileName;
+
+/** What the kernel choice reads of the device (a fake one in tests): its class and subgroup sizes. */
+export interface MatmulDevice {
+  isCpu: boolean;
+  /** null where the device was created without the `subgroups` feature */
+  subgroups: { minSize: number; maxSize: number } | null;
+}
+
+/**
+ * Lanes per subgroup of the subgroup kernel (S): the adapter's smallest subgroup size, so that a
+ * workgroup's lanes 0..S-1 always lie within one subgroup; null where the device has no subgroups
+ * or a size the kernel is not built for (it unrolls S broadcasts per slab: 4 to 32).
+ */
+export function subgroupLanes(d: MatmulDevice): number | null {
+  const s = d.subgroups?.minSize ?? 0;
+  return s >= 4 && s <= 32 && (s & (s - 1)) === 0 ? s : null;
+}
+
+/**
+ * Subgroups per workgroup of the subgroup kernel, stacked along M: 2 where every subgroup has
+ * exactly S lanes (lavapipe: 8 to 8; 2 measured faster than 1 and 4 there), so that each local row
+ * y of S invocations is one subgroup; 1 where sizes vary (a workgroup of S lanes then always lies
+ * within one subgroup).
+ */
+export function subgroupsPerWorkgroup(d: MatmulDevice): number {
+  return d.subgroups && d.subgroups.minSize === d.subgroups.maxSize ? 2 : 1;
+}
+
+/** Rows of C per subgroup (TM of matmul_subgroup.wgsl): 8 measured faster than 16 and 32 on lavapipe. */
+export const SUBGROUP_ROWS = 8;
+
+/**
+ * The kernel 'auto' takes on a CPU rasteriser for an M×N product: the subgroup one where the
+ * device allows it (on lavapipe 1.1–2.2× the register kernel, about equal where B outgrows the
+ * caches: docs/kernels-on-cpu.md), unless the product is too thin to fill its blocks (fewer than 8
+ * rows, or columns for fewer than half the lanes: the register kernel's 1-wide blocks fit those) or
+ * its grid would pass the device's workgroups-per-dimension limit.
+ */
+export function cpuVariant(d: MatmulDevice, M: number, N: number, maxWorkgroups = 65535): 'register' | 'subgroup' {
+  const S = subgroupLanes(d);
+  if (S === null || M < SUBGROUP_ROWS || N < 2 * S) return 'register';
+  return subgroupGridFits(d, S, M, N, maxWorkgroups) ? 'subgroup' : 'register';
+}
+
+/** Whether the subgroup kernel's grid for an M×N product stays within the device's workgroups per dimension. */
+function subgroupGridFits(d: MatmulDevice, S: number, M: number, N: number, maxWorkgroups: number): boolean {
+  return Math.ceil(M / (SUBGROUP_ROWS * subgroupsPerWorkgroup(d))) <= maxWorkgroups && Math.ceil(N / (4 * S)) <= maxWorkgroups;
+}
+
+/** The running device as the kernel choices read it. */
+export function currentDevice(): MatmulDevice {
+  const rt = runtime();
+  return { isCpu: rt.isCpu, subgroups: rt.report.subgroups };
+}
+
+/** Whether the device can run a tile: invocations and workgroup memory (two BK-deep slabs) within its limits. */
+function tileFits(t: Tile): boolean {
+  const l = runtime().limits;
+  return t.WGX * t.WGY <= l.maxComputeInvocationsPerWorkgroup && 4 * t.BK * (t.WGY * t.TM + t.WGX * t.TN) <= l.maxComputeWorkgroupStorageSize;
+}
+
+/**
+ * The largest tile that still gives the product FILL_WORKGROUPS workgroups (else the smallest that
+ * fits the device); exported for tests of the choice.
+ */
+export function chooseTile(M: number, N: number, batch: number, fits: (t: Tile) => boolean = tileFits): TileName | null {
+  const usable = TILE_ORDER.filter((n) => fits(TILES[n]));
+  const count = (n: TileName) => Math.ceil(M / (TILES[n].WGY * TILES[n].TM)) * Math.ceil(N / (TILES[n].WGX * TILES[n].TN)) * batch;
+  return usable.find((n) => count(n) >= FILL_WORKGROUPS) ?? usable[usable.length - 1] ?? null;
+}
+
+export function resolveVariant(v: MatmulVariant, M: number, N: number, batch: number): 'register' | 'subgroup' | Vec4TileName | TileName {
+  if (v === 'register') return v;
+  if (v === 'subgroup') {
+    const d = currentDevice();
+    if (subgroupLanes(d) === null) {
+      const sg = d.subgroups;
+      throw new Error(
+        `matmul: the 'subgroup' variant needs a device with the 'subgroups' feature and a subgroup size of 4 to 32; this one has ${sg ? `subgroup sizes ${sg.minSize}–${sg.maxSize}` : 'no subgroups'} (use 'auto').`,
+      );
+    }
+    // Forced on any shape (tests), except a grid beyond the device's limit: the register kernel then.
+    return subgroupGridFits(d, subgroupLanes(d)!, M, N, runtime().limits.maxComputeWorkgroupsPerDimension) ? v : 'register';
+  }
+  if (isVec4(v)) return tileFits(VEC4_TILES[v]) ? v : (chooseTile(M, N, batch) ?? 'register');
+  if (v === 'auto' && runtime().isCpu) return cpuVariant(currentDevice(), M, N, runtime().limits.maxComputeWorkgroupsPerDimension);
+  if (v !== 'auto' && v !== 'tiled') return tileFits(TILES[v]) ? v : (chooseTile(M, N, batch) ?? 'register');
+  return chooseTile(M, N, batch) ?? 'register';
+}
+
