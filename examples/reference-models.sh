@@ -5,19 +5,20 @@
 # Usage: bash examples/reference-models.sh [RUNS_DIR]
 #   RUNS_DIR  where the run folders go (default runs/reference); a stage interrupted resumes when
 #             the script runs again; a finished one (marked RUN/complete) is skipped
-# Environment (defaults: what the shipped models were trained with; models/README.md names the
-# machine and the time of each):
+# Environment (defaults: what the shipped models were trained with, per grid as "32-px / 64-px";
+# models/README.md names the machine and the time of each):
 #   GRIDS="32"        which models ("32 64": both)
-#   TOK_MIN=20        tokenizer minutes (its learning-rate decay ends where the run stops)
-#   DEC_MIN=60        minutes of the decoder's second stage (`train-tokenizer --encoder-from`: a
+#   TOK_MIN=20 / 55   tokenizer minutes (its learning-rate decay ends where the run stops)
+#   DEC_MIN=60 / 0    minutes of the decoder's second stage (`train-tokenizer --encoder-from`: a
 #                     deeper decoder trained alone on the tokenizer's frozen encoder and codebook,
 #                     so the tokens, the token cache and the priors stay as they are; 0: none)
 #   CLS_MIN=3         classifier minutes
-#   AR_STEPS=2000 DIFFUSION_STEPS=450 MASK_STEPS=800
+#   AR_STEPS=2000 / 1000  DIFFUSION_STEPS=450 / 300  MASK_STEPS=800 / 400
 #                     training steps of each prior (the cosine ends there); steps, not minutes,
-#                     so that the models do not depend on the machine's speed or load
+#                     so that the models do not depend on the machine's speed or load (a 64-px
+#                     step sees 4× the tokens of a 32-px one)
 #   PRIOR_STEPS       one number of steps for all three instead
-#   PRIOR_MIN=30      a time cap per prior, in minutes (the schedule then ends where the time does)
+#   PRIOR_MIN=30 / 60 a time cap per prior, in minutes (the schedule then ends where the time does)
 #   PRIOR_BATCH=32    PRIOR_SIZE="--layers 3 --dim 128 --heads 4" (for a CPU's minutes: more
 #                     steps of a smaller model beat fewer of a larger one)
 #   PARALLEL=1        run independent stages at once: worth it on a GPU, where one process cannot
@@ -53,22 +54,26 @@ stage1() { # SIDE GRID BATCH: classifier and tokenizer of one grid
   local R=$ROOT/emoji-$1
   mkdir -p "$R"
   bg stage "$R/classifier" $V train-classifier --data emoji --size "$1" --minutes "${CLS_MIN:-3}"
-  bg stage "$R/tokenizer" $V train-tokenizer --data emoji --size "$1" --grid "$2" --batch "$3" $TOK --minutes "${TOK_MIN:-20}"
+  bg stage "$R/tokenizer" $V train-tokenizer --data emoji --size "$1" --grid "$2" --batch "$3" $TOK --minutes "${TOK_MIN:-$(pick "$1" 20 55)}"
 }
 stage2() { # SIDE: encode, then the decoder's second stage and the three priors of one grid
   local R=$ROOT/emoji-$1
   $V eval-tokenizer --run "$R/tokenizer" --json
   [ -f "$R/tokens.bin" ] || $V encode --run "$R/tokenizer" --out "$R/tokens.bin"
   # Same tokens: the priors may train on the cache while the decoder trains (PARALLEL=1).
-  [ "${DEC_MIN:-60}" = 0 ] || bg stage "$R/decoder" $V train-tokenizer --encoder-from "$R/tokenizer" --res-blocks 4 --lr 1e-3 \
-    --figure-every 4000 --minutes "${DEC_MIN:-60}"
+  local dec=${DEC_MIN:-$(pick "$1" 60 0)}
+  [ "$dec" = 0 ] || bg stage "$R/decoder" $V train-tokenizer --encoder-from "$R/tokenizer" --res-blocks 4 --lr 1e-3 \
+    --figure-every 4000 --minutes "$dec"
   for k in ar diffusion mask; do
-    local steps; case $k in ar) steps=${AR_STEPS:-2000};; diffusion) steps=${DIFFUSION_STEPS:-450};; mask) steps=${MASK_STEPS:-800};; esac
+    local steps; case $k in ar) steps=${AR_STEPS:-$(pick "$1" 2000 1000)};; diffusion) steps=${DIFFUSION_STEPS:-$(pick "$1" 450 300)};;
+      mask) steps=${MASK_STEPS:-$(pick "$1" 800 400)};; esac
     bg stage "$R/$k" $V train-prior --kind "$k" --tokens "$R/tokens.bin" $PRIOR --batch "${PRIOR_BATCH:-32}" \
-      --steps "${PRIOR_STEPS:-$steps}" --minutes "${PRIOR_MIN:-30}"
+      --steps "${PRIOR_STEPS:-$steps}" --minutes "${PRIOR_MIN:-$(pick "$1" 30 60)}"
   done
 }
 has() { [[ " ${GRIDS:-32} " == *" $1 "* ]]; }
+# pick SIDE DEFAULT32 DEFAULT64: a per-grid default (an environment value, where set, overrides both).
+pick() { if [ "$1" = 32 ]; then echo "$2"; else echo "$3"; fi; }
 
 has 32 && stage1 32 8 8
 has 64 && stage1 64 16 8
