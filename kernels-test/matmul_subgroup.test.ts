@@ -154,13 +154,19 @@ describe('matmul subgroup kernel: the bias epilogue (linear layers)', () => {
     for (const t of [a, b, bias]) t.dispose();
   });
 
-  it('linear(x, w, b): gradients of x, w and b by finite differences (a shape the fused path takes)', async () => {
+  it('linear(x, w, b): gradients of x, w and b by finite differences (a shape the fused path takes, and a vector input)', async () => {
     const rng = new Rng(9);
     await gradcheck((x, w, b) => vq.linear(x, w, b), [
       { data: rng.array(2 * 9 * 12), shape: [2, 9, 12] },
       { data: rng.array(12 * 40), shape: [12, 40] },
       { data: rng.array(40), shape: [40] },
     ], { maxChecks: 8 });
+    // A vector input: [K] → [N], its gradient shaped as it.
+    await gradcheck((x, w, b) => vq.linear(x, w, b), [
+      { data: rng.array(12), shape: [12] },
+      { data: rng.array(12 * 20), shape: [12, 20] },
+      { data: rng.array(20), shape: [20] },
+    ], { maxChecks: 6 });
     expect(() => vq.linear(vq.tensor(rng.array(6), [2, 3]), vq.tensor(rng.array(8), [4, 2]))).toThrow(/must be \[\.\.\., K\] and \[K, N\]/);
   });
 });

@@ -27,7 +27,7 @@ enable subgroups;
 @group(0) @binding(4) var<storage, read> B4: array<vec4<f32>>;
 override B_VEC4: bool = false;
 // With BIAS, C[b][i][j] = alpha·(A·B)[i][j] + Bias[bias_off + j]: a linear layer's bias added as the
-// product is stored (ops/linear.ts), saving a pass that reads and writes C again. Without it binding
+// product is stored (`linear` in ops/matmul.ts), saving a pass that reads and writes C again. Without it binding
 // 5 is a stand-in that is never read.
 @group(0) @binding(5) var<storage, read> Bias: array<f32>;
 override BIAS: bool = false;

@@ -4,7 +4,6 @@
 // W, b ~ U(±1/√in).
 
 import { fmt } from '../ops/launch.js';
-import { reshape } from '../ops/layout.js';
 import { linear } from '../ops/matmul.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { uniform, type InitRng, initRng } from './init.js';
@@ -29,10 +28,6 @@ export class Linear extends Module {
   forward(x: Tensor): Tensor {
     if (x.rank === 0 || x.shape[x.rank - 1] !== this.inFeatures) {
       throw new Error(`Linear(${this.inFeatures} → ${this.outFeatures}): input ${fmt(x.shape)} must end in ${this.inFeatures}.`);
-    }
-    if (x.rank === 1) {
-      const y = this.forward(reshape(x, [1, this.inFeatures]));
-      return reshape(y, [this.outFeatures]);
     }
     return linear(x, this.weight, this.bias);
   }

@@ -120,4 +120,3 @@ export function resolveVariant(v: MatmulVariant, M: number, N: number, batch: nu
   if (v !== 'auto' && v !== 'tiled') return tileFits(TILES[v]) ? v : (chooseTile(M, N, batch) ?? 'register');
   return chooseTile(M, N, batch) ?? 'register';
 }
-

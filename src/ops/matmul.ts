@@ -143,9 +143,9 @@ function checkTriangle(a: Tensor, b: Tensor, tri: Triangle | undefined, kind: st
 
 /**
  * C = alpha · A·B (+ bias [N] on every row) with no autograd. Inputs are rank ≥ 2 (use reshape for
- * vectors). The subgroup kernel adds the bias as it stores C (ops/linear.ts); the others after.
+ * vectors). The subgroup kernel adds the bias as it stores C (`linear` below); the others after.
  */
-export function matmulRaw(a: Tensor, b: Tensor, alpha = 1, variant: MatmulVariant = 'auto', tri?: Triangle, bias?: Tensor): Tensor {
+export function matmulRaw(a: Tensor, b: Tensor, alpha = 1, variant: MatmulVariant = 'auto', tri?: Triangle, bias: Tensor | null = null): Tensor {
   if (a.rank < 2 || b.rank < 2) throw new Error(`matmul: operands must have rank ≥ 2, got ${fmt(a.shape)} and ${fmt(b.shape)}.`);
   if (a.dtype !== 'f32' || b.dtype !== 'f32') throw new Error('matmul: operands must be f32.');
   const M = a.shape[a.rank - 2], K = a.shape[a.rank - 1], N = b.shape[b.rank - 1];
@@ -240,7 +240,7 @@ function kRange(t: Tensor, axis: number, k0: number, k1: number): Tensor {
  * bo·A.strides[0] + bi·a2, of B at bo·B.strides[0] + bi·b2.
  */
 function dispatchProduct(kind: ReturnType<typeof resolveVariant>, A: Tensor, B: Tensor, C: Tensor, alpha: number, tri?: Triangle,
-  two = { n: 1, a2: 0, b2: 0 }, bias?: Tensor): void {
+  two = { n: 1, a2: 0, b2: 0 }, bias: Tensor | null = null): void {
   const [batch, M, K] = A.shape, N = B.shape[2];
   const [abs, ars, acs] = A.strides, [bbs, brs, bcs] = B.strides;
   if (kind === 'subgroup' && bcs !== 1 && N % 4 === 0 && M >= DENSE_B_ROWS) {
@@ -331,30 +331,30 @@ export function linear(x: Tensor, w: Tensor, bias: Tensor | null = null, variant
   const K = w.shape[0], N = w.shape[1];
   const rows = (t: Tensor, cols: number) => noGrad(() => reshape(t, [-1, cols])); // [R, cols], no tape entry
   const x2 = rows(x, K);
-  const o2 = matmulRaw(x2, w, 1, variant, undefined, bias ?? undefined);
+  const o2 = matmulRaw(x2, w, 1, variant, undefined, bias);
   x2.dispose();
   const out = noGrad(() => reshape(o2, [...x.shape.slice(0, -1), N])); // a view: o2 is dense
   o2.dispose();
   const inputs = bias ? [x, w, bias] : [x, w];
   return record(out, bias ? 'linear' : 'matmul', inputs, (g) => {
     let gx: Tensor | null = null, gw: Tensor | null = null, gb: Tensor | null = null;
+    const g2 = rows(g, N);
     if (x.requiresGrad) {
       const wt = transpose(w);
-      gx = matmulRaw(g, wt, 1, variant); // [..., N] · [N, K] → [..., K]
+      const gx2 = matmulRaw(g2, wt, 1, variant); // [R, N] · [N, K] → [R, K]
+      gx = noGrad(() => reshape(gx2, x.shape)); // a view: gx2 is dense
+      gx2.dispose();
       wt.dispose();
     }
-    if (w.requiresGrad || bias?.requiresGrad) {
-      const g2 = rows(g, N);
-      if (w.requiresGrad) {
-        const x2 = rows(x, K);
-        const x2t = transpose(x2);
-        gw = matmulRaw(x2t, g2, 1, variant); // [K, R] · [R, N]
-        x2.dispose();
-        x2t.dispose();
-      }
-      if (bias?.requiresGrad) gb = sumTo(g2, [N]);
-      g2.dispose();
+    if (w.requiresGrad) {
+      const x2 = rows(x, K);
+      const x2t = transpose(x2);
+      gw = matmulRaw(x2t, g2, 1, variant); // [K, R] · [R, N]
+      x2.dispose();
+      x2t.dispose();
     }
+    if (bias?.requiresGrad) gb = sumTo(g2, [N]);
+    g2.dispose();
     return bias ? [gx, gw, gb] : [gx, gw];
   });
 }
