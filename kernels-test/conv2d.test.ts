@@ -134,13 +134,14 @@ describe('conv2d', () => {
   // ones (conv2d_window_subgroup.wgsl, conv2d_grad_weight_subgroup.wgsl) where the device has
   // subgroups (not Chromium's compat adapter).
   // Rows of 4..32 pixels (blocks of 4·8 pixels start rows: no neighbour loads) and of 12, 20, 40, 64
-  // (blocks start and end inside rows), a partial last block, channels 1 to 33 in and out; the input
-  // gradient runs the same kernel with the channels swapped.
+  // (blocks start and end inside rows), a partial last block, channels 1 to 33 in and out (blocks of
+  // 8 output channels under 16, of 16 from there: partial and whole); the input gradient runs the
+  // same kernel with the channels swapped.
   const windowKernels: vq.ConvKernelChoice[] = ['portable', ...(vq.runtime().report.subgroups ? (['subgroup'] as const) : [])];
   const WINDOW_SHAPES = [
     S(2, 3, 5, 4, 4, 3, 1, 1), S(1, 7, 9, 3, 8, 3, 1, 1), S(2, 5, 17, 4, 16, 3, 1, 1), S(1, 1, 1, 5, 32, 3, 1, 1),
     S(1, 4, 6, 3, 12, 3, 1, 1), S(2, 9, 33, 5, 20, 3, 1, 1), S(1, 3, 8, 2, 40, 3, 1, 1), S(1, 2, 3, 3, 64, 3, 1, 1),
-    S(3, 33, 3, 7, 8, 3, 1, 1),
+    S(3, 33, 3, 7, 8, 3, 1, 1), S(2, 16, 32, 3, 16, 3, 1, 1),
   ];
   for (const k of windowKernels) {
     it(`the ${k} kernels of 3×3 "same" convolutions match the reference (y, dx, dw, dbias; rows of 4 to 64 pixels)`, async () => {

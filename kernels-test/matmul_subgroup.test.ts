@@ -1,5 +1,5 @@
 // matmul_subgroup.wgsl ('subgroup' variant): where the device has subgroups (Dawn on lavapipe), the
-// variant forced against the float64 reference on shapes awkward for its tiles (8 rows × 4·S
+// variant forced against the float64 reference on shapes awkward for its tiles (12 rows × 4·S
 // columns per subgroup, two subgroups per workgroup, K in slabs of S = 8 with a tail; 1, primes),
 // batched, transposed and sliced operands (the scalar and vec4 B paths), and bitwise against the
 // register kernel; where it has none (Chromium's compat adapter), that 'auto' falls back and forcing
@@ -8,7 +8,7 @@
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as vq from '../src/index.js';
-import { cpuVariant, matmulRaw, subgroupLanes, subgroupsPerWorkgroup, type MatmulDevice } from '../src/ops/matmul.js';
+import { cpuVariant, matmulRaw, SUBGROUP_ROWS, subgroupLanes, subgroupsPerWorkgroup, type MatmulDevice } from '../src/ops/matmul.js';
 import { gradcheck } from './gradcheck.js';
 import { firstMismatch, matmul as refMatmul, Rng } from './reference.js';
 
@@ -172,7 +172,7 @@ describe('matmul subgroup kernel: the bias epilogue (linear layers)', () => {
 });
 
 describe('matmul subgroup kernel: triangular products (causal attention that stores its scores)', () => {
-  // [batch, M, K, N, off]: rows past one workgroup (16), odd sizes, off 0 and > 0, K tails
+  // [batch, M, K, N, off]: rows past one workgroup (24), odd sizes, off 0 and > 0, K tails
   const cases: [number, number, number, number, number][] = [
     [1, 1, 8, 1, 0], [2, 37, 29, 37, 0], [1, 33, 12, 50, 17], [3, 70, 9, 70, 0], [1, 16, 64, 48, 32],
   ];
@@ -258,6 +258,6 @@ describe('matmul kernel choice on CPU adapters (fake adapter descriptions)', () 
     expect(cpuVariant(lvp, 4, 1024)).toBe('register'); // fewer rows than a subgroup's block
     expect(cpuVariant(lvp, 1024, 8)).toBe('register'); // columns for a quarter of the lanes
     expect(cpuVariant(lvp, 1024, 16)).toBe('subgroup');
-    expect(cpuVariant(lvp, 16 * 70000, 64)).toBe('register'); // 70000 row blocks of 16
+    expect(cpuVariant(lvp, 2 * SUBGROUP_ROWS * 70000, 64)).toBe('register'); // 70000 workgroups of two row blocks
   });
 });

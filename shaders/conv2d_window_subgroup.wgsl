@@ -14,7 +14,8 @@
 // l the 4 pixels of one aligned vec4; per input channel and kernel row a lane loads its own vec4 of
 // x, takes the pixels left and right of it from its neighbours by subgroupShuffleUp/Down, and
 // loads TM·3/S of the TM·3 weights, which every lane takes by subgroupBroadcast: 4 + TM·3/S floats
-// per lane (7 for TM = 8, S = 8) for TM·12 FMAs (96).
+// per lane (10 for TM = 16, S = 8) for TM·12 FMAs (192). TM (16, or 8 for thin outputs) and S come
+// from ops/conv2d-subgroup.ts.
 //
 // Neighbours: lane l's left pixel (ox0 - 1) is lane l-1's last one when ox0 > 0 and l > 0; only
 // lane 0 of a block that starts inside a row needs a load (and lane S-1 for the right pixel):

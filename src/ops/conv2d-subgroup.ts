@@ -14,8 +14,15 @@ import type { ConvGeometry } from './conv2d.js';
 import { kernel, launch, Params, specialize } from './launch.js';
 import { currentDevice, subgroupLanes, subgroupsPerWorkgroup, type MatmulDevice } from './matmul.js';
 
-/** Output channels per subgroup (TM of the window shader). */
-const SUBGROUP_WINDOW_TM = 8;
+/**
+ * Output channels per subgroup (TM of the window shader): 16 where the layer has that many (on the
+ * Intel Xeon the tokenizer's 3×3 layers ran 20.8 → 22.5 GFLOP/s against 8, in interleaved runs of
+ * `bench conv2d tokenizer_passes`; 12 was slower, its blocks overrunning 32 and 64 channels), 8 for
+ * thinner outputs (the last layer's 3 channels would leave 13 of 16 idle).
+ */
+function windowRows(Cout: number): 8 | 16 {
+  return Cout >= 16 ? 16 : 8;
+}
 
 /** Input channels per lane of the weight-gradient kernel (TN of the shader). */
 const GRAD_WEIGHT_TN = 4;
@@ -31,10 +38,10 @@ function isSame3x3(g: ConvGeometry): boolean {
   return g.KW === 3 && g.padding === 1 && g.up === 1 && g.W % 4 === 0 && g.Ho === g.H && g.Wo === g.W;
 }
 
-/** Lanes S for the kernel on this device, or null: S must divide the TM·3 weights of a slab. */
+/** Lanes S for the kernels on this device, or null: S must divide the TM·3 weights of a slab (24 and 48). */
 function lanesFor(d: MatmulDevice): number | null {
   const S = subgroupLanes(d);
-  return S !== null && (SUBGROUP_WINDOW_TM * 3) % S === 0 ? S : null;
+  return S !== null && 24 % S === 0 ? S : null;
 }
 
 /**
@@ -48,7 +55,7 @@ function useSubgroup(g: ConvGeometry, pass: string, fits: (S: number, d: MatmulD
   const S = lanesFor(d);
   const ok = isSame3x3(g) && S !== null && fits(S, d);
   if (g.kernels === 'subgroup') {
-    if (!ok) throw new Error(`conv2d: the subgroup kernels were forced, but the ${pass} cannot take one here (needs a device with subgroups of 4 to 32 lanes dividing ${SUBGROUP_WINDOW_TM * 3}, and a 3×3 "same" convolution on rows of a multiple of 4 pixels; got ${g.KH}×${g.KW}, padding ${g.padding}, ${g.H}×${g.W}, subgroups ${JSON.stringify(d.subgroups)}).`);
+    if (!ok) throw new Error(`conv2d: the subgroup kernels were forced, but the ${pass} cannot take one here (needs a device with subgroups of 4 or 8 lanes, and a 3×3 "same" convolution on rows of a multiple of 4 pixels; got ${g.KH}×${g.KW}, padding ${g.padding}, ${g.H}×${g.W}, subgroups ${JSON.stringify(d.subgroups)}).`);
     return true;
   }
   return ok && d.isCpu;
@@ -71,7 +78,7 @@ export function useSubgroupGradWeight(g: ConvGeometry): boolean {
   return useSubgroup(g, 'weight gradient', (S) => (g.kernels === 'subgroup' || Math.ceil(g.Cin / GRAD_WEIGHT_TN) >= S / 2) && Math.ceil(g.Cout / S) <= maxGroups());
 }
 
-const windowKernels = new Map<number, KernelSource>();
+const windowKernels = new Map<string, KernelSource>();
 const gradWeightKernels = new Map<number, KernelSource>();
 
 /**
@@ -84,10 +91,11 @@ export function subgroupWindowConv(x: Tensor, w: Tensor, bias: Tensor | null, g:
   const d = currentDevice();
   const S = lanesFor(d)!;
   const WGY = subgroupsPerWorkgroup(d);
-  let k = windowKernels.get(S);
+  const TM = windowRows(g.Cout);
+  let k = windowKernels.get(`${S}:${TM}`);
   if (!k) {
-    k = specialize(kernel('conv2d_window_subgroup', windowSrc), { TM: SUBGROUP_WINDOW_TM, S, NW: (SUBGROUP_WINDOW_TM * 3) / S });
-    windowKernels.set(S, k);
+    k = specialize(kernel('conv2d_window_subgroup', windowSrc), { TM, S, NW: (TM * 3) / S });
+    windowKernels.set(`${S}:${TM}`, k);
   }
   const quads = (g.N * g.H * g.W) / 4;
   const taps = g.KH * 3;
@@ -96,7 +104,7 @@ export function subgroupWindowConv(x: Tensor, w: Tensor, bias: Tensor | null, g:
   const p = new Params().u32(g.N, g.Cin, g.H, g.W, g.Cout, g.KH, bias ? 1 : 0, quads, ...strides, 0, 0, 0);
   // EDGE: a block of 4·S pixels may start inside a row unless a row's vec4s divide S.
   const edge = S % (g.W / 4) !== 0;
-  launch(k, p, [x, w, bias ?? w, y], [Math.ceil(quads / (S * WGY)), Math.ceil(g.Cout / SUBGROUP_WINDOW_TM), 1], { WGY, EDGE: edge ? 1 : 0 });
+  launch(k, p, [x, w, bias ?? w, y], [Math.ceil(quads / (S * WGY)), Math.ceil(g.Cout / TM), 1], { WGY, EDGE: edge ? 1 : 0 });
 }
 
 /** The weight gradient's work, for conv2d.ts's split of the reduction: invocations per split. */

@@ -59,8 +59,12 @@ export function subgroupsPerWorkgroup(d: MatmulDevice): number {
   return d.subgroups && d.subgroups.minSize === d.subgroups.maxSize ? 2 : 1;
 }
 
-/** Rows of C per subgroup (TM of matmul_subgroup.wgsl): 8 measured faster than 16 and 32 on lavapipe. */
-export const SUBGROUP_ROWS = 8;
+/**
+ * Rows of C per subgroup (TM of matmul_subgroup.wgsl). On the Intel Xeon (lavapipe, 8 lanes) 12
+ * beat 8, 10, 14 and 16 in interleaved runs: 1024³ 12.0 → 14.9 GFLOP/s, `bench train-ar` +5%
+ * (docs/kernels-on-cpu.md); on the AMD EPYC 8 had beaten 16 and 32.
+ */
+export const SUBGROUP_ROWS = 12;
 
 /**
  * The kernel 'auto' takes on a CPU rasteriser for an M×N product: the subgroup one where the
