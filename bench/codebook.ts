@@ -3,6 +3,7 @@
 //   naive        — our own unfused ops: scores −2·z·Eᵀ (matmulRaw) + ‖e‖² (add) into an N×K matrix,
 //                  then argmin along K (reduce.ts); the matrix is built in row chunks of ≤ 256 MiB
 //   tfjs-webgpu  — the same in TF.js: matMul + sub + argMin, same chunking
+//   registers    — our register-blocked search (codebook.wgsl), where 'auto' takes the subgroup one
 // Our search keeps O(N + K·D) memory. Pipelines are compiled on a small problem first; cases whose
 // single call takes over a few seconds (lavapipe) are timed on one call. On CPU rasterisers the
 // peers, whose cost is linear in N, search only the first 2^24/K vectors (a 64 MiB score matrix)
@@ -10,7 +11,7 @@
 
 import { noGrad } from '../src/autograd/tape.js';
 import { runtime } from '../src/device/runtime.js';
-import { nearestCode, type CodebookSchedule } from '../src/ops/codebook.js';
+import { defaultCodebookSchedule, nearestCode } from '../src/ops/codebook.js';
 import { add, mul } from '../src/ops/elementwise.js';
 import { slice, transpose } from '../src/ops/layout.js';
 import { matmulRaw } from '../src/ops/matmul.js';
@@ -107,16 +108,20 @@ export const bench: Bench = {
     const rng = new Rng(1);
     const hz = rng.array(N * D), hE = rng.array(K * D);
     const z = tensor(hz, [N, D]), E = tensor(hE, [K, D]);
-    const schedule: CodebookSchedule = runtime().isCpu ? 'registers' : 'tiled';
+    const schedule = defaultCodebookSchedule(D);
     // Compile every pipeline on a small problem first.
     const wz = slice(z, 0, 0, Math.min(N, 64)), wE = slice(E, 0, 0, Math.min(K, 64));
     for (const t of Object.values(nearestCode(wz, wE, { stats: true }))) t.dispose();
+    if (schedule === 'subgroup') for (const t of Object.values(nearestCode(wz, wE, { schedule: 'registers' }))) t.dispose();
     for (const t of naiveSearch(wz, wE)) t.dispose();
     wz.dispose();
     wE.dispose();
 
     const ours = () => { for (const t of Object.values(nearestCode(z, E))) t.dispose(); };
     const sOurs = await timeCall(ours, opts.minSeconds);
+    const sRegisters = schedule === 'subgroup'
+      ? await timeCall(() => { for (const t of Object.values(nearestCode(z, E, { schedule: 'registers' }))) t.dispose(); }, opts.minSeconds)
+      : null;
     const t0 = performance.now();
     for (const t of Object.values(nearestCode(z, E, { stats: true }))) t.dispose();
     await runtime().sync();
@@ -133,7 +138,7 @@ export const bench: Bench = {
       case: caseName,
       metric: 'vectors/s',
       ours: N / sOurs,
-      vs: { naive: peerN / sNaive, 'tfjs-webgpu': sTf === null ? null : peerN / sTf },
+      vs: { naive: peerN / sNaive, 'tfjs-webgpu': sTf === null ? null : peerN / sTf, ...(sRegisters === null ? {} : { registers: N / sRegisters }) },
       notes: {
         schedule,
         'ms/call': sOurs * 1e3,

@@ -1,0 +1,104 @@
+// Nearest-code search for CPU adapters with subgroups (lavapipe): the subgroup matmul's schedule
+// (matmul_subgroup.wgsl) with an argmin in place of the store.
+//   z: [N, D], E: [K, D], enorm: [K] = ‖e_k‖²  →  index: [N] (i32), dist: [N] = ‖z_n − e_index‖²
+// Why: llvmpipe loads every storage float lane by lane, so the time follows floats loaded per FMA.
+// codebook.wgsl loads TM + TN = 24 floats per lane for 128 FMAs (every lane loading the same code);
+// here a subgroup of S lanes shares TM vectors and each lane owns 4 of every 4·S codes: per slab of S
+// dimensions lane l loads z[row_i, d0 + l] for the TM rows, and dimension dd takes row i's value
+// from lane dd by subgroupBroadcast; per dimension a lane loads TM/S + 4 floats for 4·TM FMAs
+// (5.5 per 48 at TM = 12, S = 8). The N×K distance matrix never exists.
+//
+// Bit for bit the register kernel's answer: each dot product sums over d in ascending order by fma,
+// the score is fma(-2, z·e, ‖e‖²), a lane visits its codes in ascending order and keeps only a
+// strictly smaller score, and the subgroup takes the smallest score, then the lowest index among the
+// lanes that hold it (ties to the lowest index; all-NaN scores leave index 0). The distance is
+// recomputed as Σ(z − e)² in the register kernel's order, by lane i % S for row i.
+
+enable subgroups;
+
+struct Params { N: u32, K: u32, D: u32, _p: u32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> z: array<f32>;
+@group(0) @binding(2) var<storage, read> E: array<f32>;
+@group(0) @binding(3) var<storage, read> enorm: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out_index: array<i32>;
+@group(0) @binding(5) var<storage, read_write> out_dist: array<f32>;
+
+// Template constants (launch.ts `specialize()`: they size the unrolled blocks).
+const TM: u32 = 12u;  // vectors per subgroup
+const S: u32 = 8u;    // lanes per subgroup row = dimensions per slab
+override WGY: u32 = 1u;  // subgroups per workgroup (only where every subgroup has S lanes)
+const WORST: f32 = 0x1.fffffep+127f;  // the initial best score: any real score beats it
+
+@compute @workgroup_size(S, WGY, 1)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_id) lid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
+  let row0 = ((wid.x + wid.y * nwg.x) * WGY + lid.y) * TM;
+  let D = p.D;
+  // Rows past N repeat the last one (results discarded), so every lane takes part in the shuffles
+  // (no early return: subgroup operations need control flow that the uniformity analysis can prove
+  // uniform, and row0 depends on the local invocation).
+  var zrow: array<u32, TM>;
+  var best: array<f32, TM>;
+  var besti: array<u32, TM>;
+  for (var i = 0u; i < TM; i++) {
+    zrow[i] = min(row0 + i, p.N - 1u) * D;
+    best[i] = WORST;
+    besti[i] = 0u;
+  }
+  let dFull = D - D % S;
+  for (var k0 = 0u; k0 < p.K; k0 += 4u * S) {
+    let c0 = k0 + 4u * lane;   // the lane's first code in this block
+    let erow = vec4<u32>(min(vec4<u32>(c0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(p.K - 1u))) * D;
+    var acc: array<vec4<f32>, TM>;
+    for (var i = 0u; i < TM; i++) { acc[i] = vec4<f32>(0.0); }
+    for (var d0 = 0u; d0 < dFull; d0 += S) {
+      var zv: array<f32, TM>;
+      //#unroll I TM
+      zv[I] = z[zrow[I] + d0 + lane];
+      //#end I
+      //#unroll DD S
+      {
+        let d = d0 + DD;
+        let ev = vec4<f32>(E[erow.x + d], E[erow.y + d], E[erow.z + d], E[erow.w + d]);
+        //#unroll I TM
+        acc[I] = fma(vec4<f32>(subgroupBroadcast(zv[I], DD)), ev, acc[I]);
+        //#end I
+      }
+      //#end DD
+    }
+    for (var d = dFull; d < D; d++) {
+      let ev = vec4<f32>(E[erow.x + d], E[erow.y + d], E[erow.z + d], E[erow.w + d]);
+      for (var i = 0u; i < TM; i++) { acc[i] = fma(vec4<f32>(z[zrow[i] + d]), ev, acc[i]); }
+    }
+    for (var c = 0u; c < 4u; c++) {
+      let k = c0 + c;
+      if (k >= p.K) { break; }
+      let en = enorm[k];
+      for (var i = 0u; i < TM; i++) {
+        let s = fma(-2.0, acc[i][c], en);
+        if (s < best[i]) { best[i] = s; besti[i] = k; }
+      }
+    }
+  }
+  // The subgroup's answer per row: the smallest score, then the lowest index holding it.
+  var found: array<u32, TM>;
+  for (var i = 0u; i < TM; i++) {
+    let m = subgroupMin(best[i]);
+    found[i] = subgroupMin(select(0xffffffffu, besti[i], best[i] == m));
+    if (found[i] == 0xffffffffu) { found[i] = 0u; }   // NaN scores compare unequal to everything
+  }
+  for (var i = lane; i < TM; i += S) {
+    let n = row0 + i;
+    if (n >= p.N) { break; }
+    let e = found[i] * D;
+    var s = 0.0;
+    for (var d = 0u; d < D; d++) {
+      let t = z[zrow[i] + d] - E[e + d];
+      s = fma(t, t, s);
+    }
+    out_index[n] = i32(found[i]);
+    out_dist[n] = s;
+  }
+}
