@@ -2,7 +2,9 @@
 // Peers: `naive` (shaders/matmul_naive.wgsl, one invocation per output) and TF.js `tf.matMul`
 // on its WebGPU backend, all on the same adapter. Metric: GFLOP/s = 2·M·K·N / seconds. On CPU
 // adapters the two CPU kernels beside 'ours' (what 'auto' picks): `register` (matmul.wgsl) and,
-// where the device has subgroups, `subgroup` (matmul_subgroup.wgsl), timed interleaved.
+// where the device has subgroups, `subgroup` (matmul_subgroup.wgsl), timed interleaved. On CPU
+// adapters, where python3 with numpy exists, `numpy-blas`: the same product on the same cores by
+// the native BLAS (bench/native-blas.ts), the ceiling a CPU rasteriser competes against.
 
 import naiveSrc from '../shaders/matmul_naive.wgsl';
 import { runtime } from '../src/device/runtime.js';
@@ -11,16 +13,10 @@ import { matmulRaw } from '../src/ops/matmul.js';
 import { empty, tensor, type Tensor } from '../src/tensor/tensor.js';
 import { Rng } from '../kernels-test/reference.js';
 import { timeGpu, timePeer, type Bench, type BenchResult } from './harness.js';
+import { nativeBlasGflops } from './native-blas.js';
 import { loadTf } from './tfjs.js';
 
 const NAIVE = kernel('matmul_naive', naiveSrc);
-
-/**
- * numpy/OpenBLAS sgemm on the CPU cores of this project's machines (2-core AMD EPYC), measured
- * with numpy at 1024³ (see /work/shared/notes/webgpu-on-cpu.md): the ceiling a CPU rasteriser
- * (lavapipe, llvmpipe) competes against. Only quoted when the adapter is a CPU rasteriser.
- */
-const NATIVE_BLAS_GFLOPS = 200;
 
 function parseCase(c: string): [number, number, number] {
   const dims = c.split('x').map(Number);
@@ -84,15 +80,14 @@ export const bench: Bench = {
     }
     const ours = flop / sOurs / 1e9;
     const notes: Record<string, number | string> = { 'ms/call': sOurs * 1e3 };
-    if (runtime().isCpu) {
-      notes['share of native BLAS'] = `${((100 * ours) / NATIVE_BLAS_GFLOPS).toFixed(1)}% of ~${NATIVE_BLAS_GFLOPS} GFLOP/s (numpy/OpenBLAS, measured on this machine class)`;
-    }
+    const blas = opts.peers && runtime().isCpu ? await nativeBlasGflops(M, K, N, opts.minSeconds) : null;
+    if (blas !== null) notes['share of native BLAS'] = `${((100 * ours) / blas).toFixed(1)}% (numpy on the same cores, this run)`;
     return {
       bench: 'matmul',
       case: caseName,
       metric: 'GFLOP/s',
       ours,
-      vs: { naive: flop / sNaive / 1e9, ...cpuKernels, ...tiles, 'tfjs-webgpu': tfGflops },
+      vs: { naive: flop / sNaive / 1e9, ...cpuKernels, ...tiles, 'tfjs-webgpu': tfGflops, ...(blas === null ? {} : { 'numpy-blas': blas }) },
       notes,
     };
   },
