@@ -12,14 +12,7 @@
 // The reported distance is recomputed as Σ(z − e)² for the chosen code, free of the expansion's
 // cancellation.
 
-struct Params { N: u32, K: u32, D: u32, _p: u32 }
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> z: array<f32>;
-@group(0) @binding(2) var<storage, read> E: array<f32>;
-@group(0) @binding(3) var<storage, read> enorm: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out_index: array<i32>;
-@group(0) @binding(5) var<storage, read_write> out_dist: array<f32>;
+//#include codebook_search_io.wgsl
 
 // Block sizes size private arrays, so they are `const`; launch.ts `specialize()` rewrites them.
 const TM: u32 = 8u;    // vectors per invocation
@@ -70,13 +63,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   for (var i = 0u; i < TM; i++) {
     let n = v0 + i;
     if (n >= p.N) { break; }
-    let erow = besti[i] * D;
-    var s = 0.0;
-    for (var d = 0u; d < D; d++) {
-      let t = z[zrow[i] + d] - E[erow + d];
-      s = fma(t, t, s);
-    }
-    out_index[n] = i32(besti[i]);
-    out_dist[n] = s;
+    store_nearest(n, besti[i]);
   }
 }

@@ -1,6 +1,7 @@
 // Nearest-code search for CPU adapters with subgroups (lavapipe): the subgroup matmul's schedule
 // (matmul_subgroup.wgsl) with an argmin in place of the store.
 //   z: [N, D], E: [K, D], enorm: [K] = ‖e_k‖²  →  index: [N] (i32), dist: [N] = ‖z_n − e_index‖²
+// (the bindings and the store: codebook_search_io.wgsl).
 // Why: llvmpipe loads every storage float lane by lane, so the time follows floats loaded per FMA.
 // codebook.wgsl loads TM + TN = 24 floats per lane for 128 FMAs (every lane loading the same code);
 // here a subgroup of S lanes shares TM vectors and each lane owns 4 of every 4·S codes: per slab of S
@@ -11,19 +12,12 @@
 // Bit for bit the register kernel's answer: each dot product sums over d in ascending order by fma,
 // the score is fma(-2, z·e, ‖e‖²), a lane visits its codes in ascending order and keeps only a
 // strictly smaller score, and the subgroup takes the smallest score, then the lowest index among the
-// lanes that hold it (ties to the lowest index; all-NaN scores leave index 0). The distance is
-// recomputed as Σ(z − e)² in the register kernel's order, by lane i % S for row i.
+// lanes that hold it (ties to the lowest index; all-NaN scores leave index 0). Lane i % S stores
+// row i (codebook_search_io.wgsl, the distance recomputed as every schedule does).
 
 enable subgroups;
 
-struct Params { N: u32, K: u32, D: u32, _p: u32 }
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> z: array<f32>;
-@group(0) @binding(2) var<storage, read> E: array<f32>;
-@group(0) @binding(3) var<storage, read> enorm: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out_index: array<i32>;
-@group(0) @binding(5) var<storage, read_write> out_dist: array<f32>;
+//#include codebook_search_io.wgsl
 
 // Template constants (launch.ts `specialize()`: they size the unrolled blocks).
 const TM: u32 = 12u;  // vectors per subgroup
@@ -92,13 +86,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   for (var i = lane; i < TM; i += S) {
     let n = row0 + i;
     if (n >= p.N) { break; }
-    let e = found[i] * D;
-    var s = 0.0;
-    for (var d = 0u; d < D; d++) {
-      let t = z[zrow[i] + d] - E[e + d];
-      s = fma(t, t, s);
-    }
-    out_index[n] = i32(found[i]);
-    out_dist[n] = s;
+    store_nearest(n, found[i]);
   }
 }

@@ -13,14 +13,7 @@
 // same operations in the same order (zero padding past D adds exact zeros), so identical codes
 // tie exactly. The reported distance is recomputed as Σ(z − e)² for the chosen code.
 
-struct Params { N: u32, K: u32, D: u32, _p: u32 }
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> z: array<f32>;
-@group(0) @binding(2) var<storage, read> E: array<f32>;
-@group(0) @binding(3) var<storage, read> enorm: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out_index: array<i32>;
-@group(0) @binding(5) var<storage, read_write> out_dist: array<f32>;
+//#include codebook_search_io.wgsl
 
 // Tile sizes size arrays, so they are `const`; launch.ts `specialize()` rewrites them.
 const TM: u32 = 4u;    // vectors per invocation
@@ -115,12 +108,6 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       let ti = part_i[m * WGX + x];
       if (t < s || (t == s && ti < bi)) { s = t; bi = ti; }
     }
-    var dist = 0.0;
-    for (var d = 0u; d < D; d++) {
-      let t = z[n * D + d] - E[bi * D + d];
-      dist = fma(t, t, dist);
-    }
-    out_index[n] = i32(bi);
-    out_dist[n] = dist;
+    store_nearest(n, bi);
   }
 }

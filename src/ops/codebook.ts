@@ -17,12 +17,13 @@ import searchSrc from '../../shaders/codebook.wgsl';
 import normsSrc from '../../shaders/codebook_norms.wgsl';
 import statsSrc from '../../shaders/codebook_stats.wgsl';
 import subgroupSrc from '../../shaders/codebook_subgroup.wgsl';
+import searchIoSrc from '../../shaders/codebook_search_io.wgsl';
 import tiledSrc from '../../shaders/codebook_tiled.wgsl';
 import { recordNonDifferentiable } from '../autograd/tape.js';
 import { runtime, type KernelSource } from '../device/runtime.js';
 import { empty, type Tensor } from '../tensor/tensor.js';
 import { embedding } from './embedding.js';
-import { fmt, grid1d, kernel, launch, Params, specialize } from './launch.js';
+import { fmt, grid1d, includeSnippet, kernel, launch, Params, specialize } from './launch.js';
 import { contiguous } from './layout.js';
 import { forDenseRows } from './binding-window.js';
 import { currentDevice, SUBGROUP_ROWS, subgroupLanes, subgroupsPerWorkgroup } from './matmul-variant.js';
@@ -37,8 +38,10 @@ const REGISTERS = { TM: 8, TN: 16, WG: 64 };
 const TILED = { TM: 4, TN: 4, WGX: 8, WGY: 8, BK: 16 };
 const WG = 64;
 
-const SEARCH_REGISTERS = specialize(kernel('codebook', searchSrc), { TM: REGISTERS.TM, TN: REGISTERS.TN });
-const SEARCH_TILED = specialize(kernel('codebook_tiled', tiledSrc), TILED);
+/** A search shader with its shared bindings and store (shaders/codebook_search_io.wgsl) included. */
+const searchKernel = (name: string, src: string) => kernel(name, includeSnippet(src, 'codebook_search_io.wgsl', searchIoSrc));
+const SEARCH_REGISTERS = specialize(searchKernel('codebook', searchSrc), { TM: REGISTERS.TM, TN: REGISTERS.TN });
+const SEARCH_TILED = specialize(searchKernel('codebook_tiled', tiledSrc), TILED);
 /** Subgroup search: the subgroup matmul's rows per subgroup (SUBGROUP_ROWS vectors), per lane count S. */
 const searchSubgroup = new Map<number, KernelSource>();
 const NORMS = kernel('codebook_norms', normsSrc);
@@ -147,7 +150,7 @@ export function defaultCodebookSchedule(D: number): CodebookSchedule {
 function subgroupSearch(S: number): KernelSource {
   let k = searchSubgroup.get(S);
   if (!k) {
-    k = specialize(kernel('codebook_subgroup', subgroupSrc), { TM: SUBGROUP_ROWS, S });
+    k = specialize(searchKernel('codebook_subgroup', subgroupSrc), { TM: SUBGROUP_ROWS, S });
     searchSubgroup.set(S, k);
   }
   return k;
