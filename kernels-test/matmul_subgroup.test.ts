@@ -1,5 +1,6 @@
 // matmul_subgroup.wgsl ('subgroup' variant): where the device has subgroups (Dawn on lavapipe), the
-// variant forced against the float64 reference on shapes awkward for its tiles (12 rows × 4·S
+// variant forced against the float64 reference on shapes awkward for its tiles (8 rows, 12 from
+// 128 rows on, × 4·S
 // columns per subgroup, two subgroups per workgroup, K in slabs of S = 8 with a tail; 1, primes),
 // batched, transposed and sliced operands (the scalar and vec4 B paths), and bitwise against the
 // register kernel; where it has none (Chromium's compat adapter), that 'auto' falls back and forcing
@@ -8,7 +9,7 @@
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as vq from '../src/index.js';
-import { cpuVariant, matmulRaw, SUBGROUP_ROWS, subgroupLanes, subgroupsPerWorkgroup, type MatmulDevice } from '../src/ops/matmul.js';
+import { cpuVariant, matmulRaw, SUBGROUP_ROWS, subgroupLanes, subgroupRows, subgroupsPerWorkgroup, type MatmulDevice } from '../src/ops/matmul.js';
 import { gradcheck } from './gradcheck.js';
 import { firstMismatch, matmul as refMatmul, Rng } from './reference.js';
 
@@ -53,6 +54,8 @@ describe('matmul subgroup kernel (where the device has subgroups)', () => {
     [97, 131, 61], // primes
     [48, 1000, 100], // long K
     [2048 / 32, 128, 384 / 4], // a scaled-down transformer product
+    [157, 40, 70], // 12-row blocks (128 rows or more): a partial last workgroup of 24 rows
+    [128, 17, 36], // exactly the first row count that takes 12-row blocks
   ];
 
   it.each(shapes)('dense %i×%i×%i', async (M, K, N) => {
@@ -244,6 +247,12 @@ describe('matmul kernel choice on CPU adapters (fake adapter descriptions)', () 
     expect(cpuVariant(lvp, 1024, 1024)).toBe('subgroup');
     expect(cpuVariant(lvp, 2048, 128)).toBe('subgroup');
     expect(cpuVariant(lvp, 64, 4096)).toBe('subgroup'); // large B: parity measured, no exception
+  });
+  it('takes 8 rows per subgroup for thin products (a sampler\'s batch), SUBGROUP_ROWS from 128 rows', () => {
+    expect(subgroupRows(8)).toBe(8);
+    expect(subgroupRows(127)).toBe(8);
+    expect(subgroupRows(128)).toBe(SUBGROUP_ROWS);
+    expect(cpuVariant(lvp, 9, 384)).toBe('subgroup'); // 9 rows: one block of 8 and a partial one
   });
   it('stacks subgroups in a workgroup only where every subgroup has the same size', () => {
     expect(subgroupsPerWorkgroup(lvp)).toBe(2);

@@ -60,11 +60,23 @@ export function subgroupsPerWorkgroup(d: MatmulDevice): number {
 }
 
 /**
- * Rows of C per subgroup (TM of matmul_subgroup.wgsl). On the Intel Xeon (lavapipe, 8 lanes) 12
- * beat 8, 10, 14 and 16 in interleaved runs: 1024³ 12.0 → 14.9 GFLOP/s, `bench train-ar` +5%
- * (docs/kernels-on-cpu.md); on the AMD EPYC 8 had beaten 16 and 32.
+ * Rows of C per subgroup (TM of matmul_subgroup.wgsl) for products of at least SUBGROUP_THIN_M
+ * rows. On the Intel Xeon (lavapipe, 8 lanes) 12 beat 8, 10, 14 and 16 in interleaved runs: 1024³
+ * 12.0 → 14.9 GFLOP/s, `bench train-ar` +5% (docs/kernels-on-cpu.md); on the AMD EPYC 8 had
+ * beaten 16 and 32.
  */
 export const SUBGROUP_ROWS = 12;
+/**
+ * Below this many rows (a sampler's batch: 9 grids, 18 with guidance, 128 for 64 guided) a product
+ * takes 8 rows per subgroup: with 12 the 9-row products of `bench sample-ar` fell to the register
+ * kernel and B9_L64 from ~2,150 to ~1,700 tokens/s (side by side; ~2,200 again with 8 there).
+ */
+const SUBGROUP_THIN_M = 128;
+
+/** Rows of C per subgroup for an M-row product. */
+export function subgroupRows(M: number): number {
+  return M < SUBGROUP_THIN_M ? 8 : SUBGROUP_ROWS;
+}
 
 /**
  * The kernel 'auto' takes on a CPU rasteriser for an M×N product: the subgroup one where the
@@ -75,13 +87,13 @@ export const SUBGROUP_ROWS = 12;
  */
 export function cpuVariant(d: MatmulDevice, M: number, N: number, maxWorkgroups = 65535): 'register' | 'subgroup' {
   const S = subgroupLanes(d);
-  if (S === null || M < SUBGROUP_ROWS || N < 2 * S) return 'register';
+  if (S === null || M < 8 || N < 2 * S) return 'register';
   return subgroupGridFits(d, S, M, N, maxWorkgroups) ? 'subgroup' : 'register';
 }
 
 /** Whether the subgroup kernel's grid for an M×N product stays within the device's workgroups per dimension. */
 function subgroupGridFits(d: MatmulDevice, S: number, M: number, N: number, maxWorkgroups: number): boolean {
-  return Math.ceil(M / (SUBGROUP_ROWS * subgroupsPerWorkgroup(d))) <= maxWorkgroups && Math.ceil(N / (4 * S)) <= maxWorkgroups;
+  return Math.ceil(M / (subgroupRows(M) * subgroupsPerWorkgroup(d))) <= maxWorkgroups && Math.ceil(N / (4 * S)) <= maxWorkgroups;
 }
 
 /** The running device as the kernel choices read it. */

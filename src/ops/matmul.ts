@@ -23,12 +23,12 @@ import { copyInto, reshape, sumTo, transpose } from './layout.js';
 import { add } from './elementwise.js';
 import { allFit, forBatchThenRows, spanFits } from './binding-window.js';
 import {
-  currentDevice, isVec4, resolveVariant, SUBGROUP_ROWS, subgroupLanes, subgroupsPerWorkgroup, TILES, VEC4_TILES,
+  currentDevice, isVec4, resolveVariant, subgroupLanes, subgroupRows, subgroupsPerWorkgroup, TILES, VEC4_TILES,
   type MatmulVariant, type TileName, type Vec4TileName,
 } from './matmul-variant.js';
 
 export {
-  chooseTile, cpuVariant, currentDevice, SUBGROUP_ROWS, subgroupLanes, subgroupsPerWorkgroup,
+  chooseTile, cpuVariant, currentDevice, SUBGROUP_ROWS, subgroupLanes, subgroupRows, subgroupsPerWorkgroup,
   type MatmulDevice, type MatmulVariant,
 } from './matmul-variant.js';
 
@@ -280,10 +280,11 @@ function dispatchProduct(kind: ReturnType<typeof resolveVariant>, A: Tensor, B: 
       const S = subgroupLanes(d)!, WGY = subgroupsPerWorkgroup(d);
       // B's k rows as vec4s where its columns are dense and every vec4 is aligned (binding 4: B again).
       const bVec4 = bcs === 1 && N % 4 === 0 && [B.offset, bbs, brs, two.b2].every((x) => x % 4 === 0);
-      const grid: [number, number, number] = [Math.ceil(M / (SUBGROUP_ROWS * WGY)), Math.ceil(N / (4 * S)), nb];
+      const TM = subgroupRows(M);
+      const grid: [number, number, number] = [Math.ceil(M / (TM * WGY)), Math.ceil(N / (4 * S)), nb];
       const triangle: Record<string, number> = tri ? { TRI: TRI_MODE[tri.kind] } : {};
       // Binding 5: the bias, or B again as a stand-in the kernel never reads.
-      launch(specialisedKernel(SUBGROUP, { TM: SUBGROUP_ROWS, S }), p, [A, B, C, B, bias ?? B], grid,
+      launch(specialisedKernel(SUBGROUP, { TM, S }), p, [A, B, C, B, bias ?? B], grid,
         { B_VEC4: bVec4 ? 1 : 0, WGY, BIAS: bias ? 1 : 0, ...triangle });
     } else if (kind !== 'register') {
       // Coalesce the slab loads along whichever operand index is contiguous.
