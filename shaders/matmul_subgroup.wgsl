@@ -9,7 +9,8 @@
 // k step kk takes row i's value from lane kk by subgroupBroadcast; B's 4 values per k step are one
 // vec4 load where B's rows allow (B_VEC4). Per k step a lane loads TM/S floats of A and 4 of B for
 // 4·TM FMAs (TM = 12, S = 8: 5.5 per 48, against 16 per 64 in the 8×8 register kernel; TM is
-// ops/matmul-variant.ts SUBGROUP_ROWS: 12 measured fastest on the Intel Xeon, more rows spill). The lane of subgroupBroadcast must be a
+// ops/matmul-variant.ts subgroupRows(): 12 measured fastest on the Intel Xeon, more rows spill;
+// 8 for products under 128 rows). The lane of subgroupBroadcast must be a
 // const-expression, so the slab and the row loops inside it are unrolled by launch.ts
 // `specialize()` (//#unroll; constant indices also keep the private arrays in registers). The K % S
 // tail steps load A directly.
@@ -33,7 +34,7 @@ override B_VEC4: bool = false;
 override BIAS: bool = false;
 
 // Size private arrays and the unrolled slab, so they are `const` (launch.ts `specialize()`).
-const TM: u32 = 12u;  // rows of C per subgroup (SUBGROUP_ROWS)
+const TM: u32 = 12u;  // rows of C per subgroup (subgroupRows())
 const S: u32 = 8u;    // lanes per workgroup = k steps per slab (≤ the subgroup size)
 
 override WGY: u32 = 1u;   // subgroups per workgroup, stacked along M (only where every subgroup has S lanes)

@@ -67,8 +67,8 @@ export function subgroupsPerWorkgroup(d: MatmulDevice): number {
  */
 export const SUBGROUP_ROWS = 12;
 /**
- * Below this many rows (a sampler's batch: 9 grids, 18 with guidance, 128 for 64 guided) a product
- * takes 8 rows per subgroup: with 12 the 9-row products of `bench sample-ar` fell to the register
+ * Below this many rows (a sampler's batch: 9 grids, 18 with guidance) a product takes 8 rows per
+ * subgroup: with 12 the 9-row products of `bench sample-ar` fell to the register
  * kernel and B9_L64 from ~2,150 to ~1,700 tokens/s (side by side; ~2,200 again with 8 there).
  */
 const SUBGROUP_THIN_M = 128;
