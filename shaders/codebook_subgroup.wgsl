@@ -1,13 +1,17 @@
 // Nearest-code search for CPU adapters with subgroups (lavapipe): the subgroup matmul's schedule
 // (matmul_subgroup.wgsl) with an argmin in place of the store.
-//   z: [N, D], E: [K, D], enorm: [K] = ‖e_k‖²  →  index: [N] (i32), dist: [N] = ‖z_n − e_index‖²
-// (the bindings and the store: codebook_search_io.wgsl).
+//   z: [N, D], E: [K, D], enorm: [K] = ‖e_k‖², Et: [D, K4] (E transposed, K4 = K rounded up to 4,
+//   zero columns past K; codebook_norms.wgsl `main_transposed`)
+//   →  index: [N] (i32), dist: [N] = ‖z_n − e_index‖² (the bindings and the store:
+//   codebook_search_io.wgsl).
 // Why: llvmpipe loads every storage float lane by lane, so the time follows floats loaded per FMA.
 // codebook.wgsl loads TM + TN = 24 floats per lane for 128 FMAs (every lane loading the same code);
 // here a subgroup of S lanes shares TM vectors and each lane owns 4 of every 4·S codes: per slab of S
 // dimensions lane l loads z[row_i, d0 + l] for the TM rows, and dimension dd takes row i's value
-// from lane dd by subgroupBroadcast; per dimension a lane loads TM/S + 4 floats for 4·TM FMAs
-// (5.5 per 48 at TM = 12, S = 8). The N×K distance matrix never exists.
+// from lane dd by subgroupBroadcast; per dimension a lane loads TM/S floats and one vec4 of Et (its
+// 4 codes side by side, as the matmul's B) for 4·TM FMAs. Read from E's rows, the 4 codes were 4
+// loads D floats apart: on the AMD EPYC that made this schedule 0.6× the register kernel. The N×K
+// distance matrix never exists.
 //
 // Bit for bit the register kernel's answer: each dot product sums over d in ascending order by fma,
 // the score is fma(-2, z·e, ‖e‖²), a lane visits its codes in ascending order and keeps only a
@@ -18,6 +22,8 @@
 enable subgroups;
 
 //#include codebook_search_io.wgsl
+
+@group(0) @binding(6) var<storage, read> Et: array<vec4<f32>>;
 
 // Template constants (launch.ts `specialize()`: they size the unrolled blocks).
 const TM: u32 = 12u;  // vectors per subgroup
@@ -42,9 +48,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     besti[i] = 0u;
   }
   let dFull = D - D % S;
+  let K4v = (p.K + 3u) / 4u;   // vec4s per row of Et
   for (var k0 = 0u; k0 < p.K; k0 += 4u * S) {
     let c0 = k0 + 4u * lane;   // the lane's first code in this block
-    let erow = vec4<u32>(min(vec4<u32>(c0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(p.K - 1u))) * D;
+    let ecol = min(c0 / 4u, K4v - 1u);   // lanes past the last code re-read it (results discarded)
     var acc: array<vec4<f32>, TM>;
     for (var i = 0u; i < TM; i++) { acc[i] = vec4<f32>(0.0); }
     for (var d0 = 0u; d0 < dFull; d0 += S) {
@@ -55,7 +62,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       //#unroll DD S
       {
         let d = d0 + DD;
-        let ev = vec4<f32>(E[erow.x + d], E[erow.y + d], E[erow.z + d], E[erow.w + d]);
+        let ev = Et[d * K4v + ecol];
         //#unroll I TM
         acc[I] = fma(vec4<f32>(subgroupBroadcast(zv[I], DD)), ev, acc[I]);
         //#end I
@@ -63,7 +70,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       //#end DD
     }
     for (var d = dFull; d < D; d++) {
-      let ev = vec4<f32>(E[erow.x + d], E[erow.y + d], E[erow.z + d], E[erow.w + d]);
+      let ev = Et[d * K4v + ecol];
       for (var i = 0u; i < TM; i++) { acc[i] = fma(vec4<f32>(z[zrow[i] + d]), ev, acc[i]); }
     }
     for (var c = 0u; c < 4u; c++) {

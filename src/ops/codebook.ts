@@ -26,7 +26,7 @@ import { embedding } from './embedding.js';
 import { fmt, grid1d, includeSnippet, kernel, launch, Params, specialize } from './launch.js';
 import { contiguous } from './layout.js';
 import { forDenseRows } from './binding-window.js';
-import { currentDevice, SUBGROUP_ROWS, subgroupLanes, subgroupsPerWorkgroup } from './matmul-variant.js';
+import { currentDevice, subgroupLanes, subgroupsPerWorkgroup } from './matmul-variant.js';
 
 /**
  * Register-blocked search: TM vectors per invocation, TN codes per register block. 8×16 measured
@@ -42,9 +42,18 @@ const WG = 64;
 const searchKernel = (name: string, src: string) => kernel(name, includeSnippet(src, 'codebook_search_io.wgsl', searchIoSrc));
 const SEARCH_REGISTERS = specialize(searchKernel('codebook', searchSrc), { TM: REGISTERS.TM, TN: REGISTERS.TN });
 const SEARCH_TILED = specialize(searchKernel('codebook_tiled', tiledSrc), TILED);
-/** Subgroup search: the subgroup matmul's rows per subgroup (SUBGROUP_ROWS vectors), per lane count S. */
+/**
+ * Vectors per subgroup of the subgroup search (TM of codebook_subgroup.wgsl). With the codebook read
+ * transposed, on the AMD EPYC (N16384_K1024_D64, interleaved in one process, ÷ the register
+ * kernel): 4 0.77×, 6 0.83×, 8 0.97–1.10×, 12 0.77×, 16 0.70×. Fewer than the matmul's 12: the
+ * vectors are short (D dimensions against a product's hundreds), so a block's argmin is a larger share.
+ */
+const SEARCH_SUBGROUP_ROWS = 8;
+/** Subgroup search kernels, per lane count S. */
 const searchSubgroup = new Map<number, KernelSource>();
 const NORMS = kernel('codebook_norms', normsSrc);
+/** The norms and the codebook transposed, Et [D, K4], for the subgroup search. */
+const NORMS_TRANSPOSED = kernel('codebook_norms', normsSrc, 'main_transposed');
 const STATS = kernel('codebook_stats', statsSrc);
 
 export type CodebookSchedule = 'subgroup' | 'registers' | 'tiled';
@@ -53,7 +62,7 @@ export interface NearestCodeOptions {
   /** also return the per-code counts and sums of the assigned vectors (EMA codebook update) */
   stats?: boolean;
   /**
-   * force a schedule (tests, benches); default: on CPU rasterisers `subgroup` for vectors of 32
+   * force a schedule (tests, benches); default: on CPU rasterisers `subgroup` for vectors of 64
    * dimensions or more where the device has subgroups of 4 to 32 lanes, else `registers`; `tiled`
    * on GPUs
    */
@@ -104,14 +113,18 @@ export function nearestCode(z: Tensor, E: Tensor, opts: NearestCodeOptions = {})
   const dist = empty(z.shape.slice(0, -1));
   if (N > 0) {
     const enorm = empty([K]);
-    const p = new Params().u32(K, D, 0, 0);
-    launch(NORMS, p, [Ec, enorm], grid1d(K, WG), { WG });
+    const K4 = Math.ceil(K / 4) * 4;
+    const p = new Params().u32(K, D, K4, 0);
+    // The subgroup search reads the codebook transposed: a lane's 4 codes as one vec4 load.
+    const Et = schedule === 'subgroup' ? empty([D, K4]) : null;
+    if (Et) launch(NORMS_TRANSPOSED, p, [Ec, enorm, Et], grid1d(K4, WG), { WG });
+    else launch(NORMS, p, [Ec, enorm], grid1d(K, WG), { WG });
     // In chunks of vectors where they exceed a storage binding (binding-window.ts).
     forDenseRows('nearestCode', N, [zc, index, dist], [1, 2], [Ec, enorm], ([zv, iv, dv], r0, r1) => {
       const n = r1 - r0, ps = new Params().u32(n, K, D, 0);
       if (schedule === 'subgroup') {
         const WGY = subgroupsPerWorkgroup(currentDevice());
-        launch(subgroupSearch(S!), ps, [zv, Ec, enorm, iv, dv], grid1d(n, SUBGROUP_ROWS * WGY), { WGY });
+        launch(subgroupSearch(S!), ps, [zv, Ec, enorm, iv, dv, Et!], grid1d(n, SEARCH_SUBGROUP_ROWS * WGY), { WGY });
       } else if (schedule === 'registers') {
         launch(SEARCH_REGISTERS, ps, [zv, Ec, enorm, iv, dv], grid1d(n, REGISTERS.TM * REGISTERS.WG), { WG: REGISTERS.WG });
       } else {
@@ -119,6 +132,7 @@ export function nearestCode(z: Tensor, E: Tensor, opts: NearestCodeOptions = {})
       }
     });
     enorm.dispose();
+    Et?.dispose();
   }
   const result: NearestCode = {
     index: recordNonDifferentiable(index, 'nearestCode.index', [z, E]),
@@ -135,11 +149,13 @@ export function nearestCode(z: Tensor, E: Tensor, opts: NearestCodeOptions = {})
 }
 
 /**
- * Shortest vectors the subgroup search takes by default. On the Intel Xeon (lavapipe, 16,384 vectors
- * against 1,024 codes; 256 for D = 8), subgroup ÷ registers: D = 8 0.84×, 16 1.0×, 32 1.14×, 64
- * 1.28×: with short vectors the per-block argmin, not the loads, is the cost.
+ * Shortest vectors the subgroup search takes by default: where it is at least even with the register
+ * kernel on both CPU types measured. Subgroup ÷ registers, 16,384 vectors against 1,024 codes (256
+ * for D = 8): Intel Xeon (E read by rows, 12 vectors a subgroup) D = 8 0.84×, 16 1.0×, 32 1.14×, 64
+ * 1.28×; AMD EPYC (E transposed, 8 vectors) D = 8 0.68×, 16 0.70×, 32 0.87×, 64 0.97–1.10×. With
+ * short vectors the per-block argmin, not the loads, is the cost.
  */
-const SUBGROUP_MIN_DIM = 32;
+const SUBGROUP_MIN_DIM = 64;
 
 /** The schedule nearestCode takes on this device for vectors of D dimensions unless one is forced. */
 export function defaultCodebookSchedule(D: number): CodebookSchedule {
@@ -150,7 +166,7 @@ export function defaultCodebookSchedule(D: number): CodebookSchedule {
 function subgroupSearch(S: number): KernelSource {
   let k = searchSubgroup.get(S);
   if (!k) {
-    k = specialize(searchKernel('codebook_subgroup', subgroupSrc), { TM: SUBGROUP_ROWS, S });
+    k = specialize(searchKernel('codebook_subgroup', subgroupSrc), { TM: SEARCH_SUBGROUP_ROWS, S });
     searchSubgroup.set(S, k);
   }
   return k;
