@@ -79,6 +79,45 @@ export async function timePeer(step: () => Promise<void>, minSeconds: number): P
   return per[1];
 }
 
+/** One contender of {@link timeSideBySide}: a call that records work, and how to wait for it. */
+export interface Contender {
+  step: () => void | Promise<void>;
+  /** waits for the work recorded so far (ours: `runtime().sync()`; a peer's step may wait itself) */
+  sync: () => Promise<void>;
+}
+
+/**
+ * Seconds per call of each contender, timed in alternating batches: round r runs a batch of every
+ * contender in turn, so a drift of the machine's speed (these VMs move by ±20% over seconds) falls
+ * on all of them alike and their ratio holds. Each contender's batch is sized to minSeconds/rounds;
+ * returns the median of its rounds. A contender whose single call takes 10× minSeconds is timed once.
+ */
+export async function timeSideBySide(contenders: Record<string, Contender>, minSeconds: number, rounds = 5): Promise<Record<string, number>> {
+  const reps: Record<string, number> = {}, per: Record<string, number[]> = {}, once: Record<string, number> = {};
+  for (const [name, c] of Object.entries(contenders)) {
+    await c.step();
+    await c.sync();
+    const t0 = performance.now();
+    await c.step();
+    await c.sync();
+    const one = Math.max((performance.now() - t0) / 1000, 1e-5);
+    if (one >= 10 * minSeconds) once[name] = one;
+    else reps[name] = Math.max(1, Math.round(minSeconds / rounds / one));
+  }
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, n] of Object.entries(reps)) {
+      const c = contenders[name];
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) await c.step();
+      await c.sync();
+      (per[name] ??= []).push((performance.now() - t0) / 1000 / n);
+    }
+  }
+  const out: Record<string, number> = { ...once };
+  for (const [name, xs] of Object.entries(per)) out[name] = xs.sort((a, b) => a - b)[xs.length >> 1];
+  return out;
+}
+
 export function round3(x: number): number {
   return Number(x.toPrecision(3));
 }

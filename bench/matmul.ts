@@ -2,7 +2,8 @@
 // Peers: `naive` (shaders/matmul_naive.wgsl, one invocation per output) and TF.js `tf.matMul`
 // on its WebGPU backend, all on the same adapter. Metric: GFLOP/s = 2·M·K·N / seconds. On CPU
 // adapters the two CPU kernels beside 'ours' (what 'auto' picks): `register` (matmul.wgsl) and,
-// where the device has subgroups, `subgroup` (matmul_subgroup.wgsl), timed interleaved. On CPU
+// where the device has subgroups, `subgroup` (matmul_subgroup.wgsl). Ours, these and TF.js are
+// timed in alternating batches (harness.ts timeSideBySide), 2 × minSeconds each. On CPU
 // adapters, where python3 with numpy exists, `numpy-blas`: the same product on the same cores by
 // the native BLAS (bench/native-blas.ts), the ceiling a CPU rasteriser competes against.
 
@@ -12,7 +13,7 @@ import { kernel, launch, Params } from '../src/ops/launch.js';
 import { matmulRaw } from '../src/ops/matmul.js';
 import { empty, tensor, type Tensor } from '../src/tensor/tensor.js';
 import { Rng } from '../kernels-test/reference.js';
-import { timeGpu, timePeer, type Bench, type BenchResult } from './harness.js';
+import { timeGpu, timeSideBySide, type Bench, type BenchResult, type Contender } from './harness.js';
 import { nativeBlasGflops } from './native-blas.js';
 import { loadTf } from './tfjs.js';
 
@@ -42,17 +43,35 @@ export const bench: Bench = {
     const rng = new Rng(1);
     const ha = rng.array(M * K), hb = rng.array(K * N);
     const a = tensor(ha, [M, K]), b = tensor(hb, [K, N]);
-    const sOurs = await timeGpu(() => matmulRaw(a, b).dispose(), opts.minSeconds);
-    // CPU kernels side by side (the machine's load drifts: alternate them, report each one's median).
-    const cpuKernels: Record<string, number> = {};
+    const sync = () => runtime().sync();
+    // Ours, the CPU kernels beside it and TF.js in alternating batches (timeSideBySide): the
+    // machine's speed drifts over seconds, and the ratios are what the bench is for.
+    const contenders: Record<string, Contender> = { ours: { step: () => matmulRaw(a, b).dispose(), sync } };
     if (runtime().isCpu) {
-      const kinds = runtime().report.subgroups ? (['register', 'subgroup'] as const) : (['register'] as const);
-      const runs: Record<string, number[]> = {};
-      for (let r = 0; r < 3; r++) {
-        for (const v of kinds) (runs[v] ??= []).push(flop / (await timeGpu(() => matmulRaw(a, b, 1, v).dispose(), opts.minSeconds / 3)) / 1e9);
+      for (const v of runtime().report.subgroups ? (['register', 'subgroup'] as const) : (['register'] as const)) {
+        contenders[v] = { step: () => matmulRaw(a, b, 1, v).dispose(), sync };
       }
-      for (const v of kinds) cpuKernels[v] = runs[v].sort((x, y) => x - y)[1];
     }
+    const tf = opts.peers ? await loadTf() : null;
+    const ta = tf?.tensor2d(ha, [M, K]), tb = tf?.tensor2d(hb, [K, N]);
+    if (tf && ta && tb) {
+      // Sync on a one-element slice of the product: waits for the matmul without timing a big readback.
+      contenders.tfjs = {
+        step: async () => {
+          const corner = tf.tidy(() => tf.slice(tf.matMul(ta, tb), [0, 0], [1, 1]));
+          await corner.data();
+          corner.dispose();
+        },
+        sync: async () => {},
+      };
+    }
+    const t = await timeSideBySide(contenders, 2 * opts.minSeconds);
+    ta?.dispose();
+    tb?.dispose();
+    const sOurs = t.ours;
+    const cpuKernels: Record<string, number> = {};
+    for (const v of ['register', 'subgroup']) if (t[v] !== undefined) cpuKernels[v] = flop / t[v] / 1e9;
+    const tfGflops = t.tfjs === undefined ? null : flop / t.tfjs / 1e9;
     const sNaive = await timeGpu(() => naive(a, b, M, K, N).dispose(), opts.minSeconds);
     // On GPUs, each tile of the tiled kernel beside the one 'auto' picks: the data behind chooseTile.
     const tiles: Record<string, number> = {};
@@ -64,20 +83,6 @@ export const bench: Bench = {
     a.dispose();
     b.dispose();
 
-    let tfGflops: number | null = null;
-    const tf = opts.peers ? await loadTf() : null;
-    if (tf) {
-      const ta = tf.tensor2d(ha, [M, K]), tb = tf.tensor2d(hb, [K, N]);
-      // Sync on a one-element slice of the product: waits for the matmul without timing a big readback.
-      const s = await timePeer(async () => {
-        const corner = tf.tidy(() => tf.slice(tf.matMul(ta, tb), [0, 0], [1, 1]));
-        await corner.data();
-        corner.dispose();
-      }, opts.minSeconds);
-      ta.dispose();
-      tb.dispose();
-      tfGflops = flop / s / 1e9;
-    }
     const ours = flop / sOurs / 1e9;
     const notes: Record<string, number | string> = { 'ms/call': sOurs * 1e3 };
     const blas = opts.peers && runtime().isCpu ? await nativeBlasGflops(M, K, N, opts.minSeconds) : null;
