@@ -26,7 +26,7 @@ enable subgroups;
 @group(0) @binding(6) var<storage, read> Et: array<vec4<f32>>;
 
 // Template constants (launch.ts `specialize()`: they size the unrolled blocks).
-const TM: u32 = 12u;  // vectors per subgroup
+const TM: u32 = 8u;   // vectors per subgroup (codebook.ts SEARCH_SUBGROUP_ROWS)
 const S: u32 = 8u;    // lanes per subgroup row = dimensions per slab
 override WGY: u32 = 1u;  // subgroups per workgroup (only where every subgroup has S lanes)
 const WORST: f32 = 0x1.fffffep+127f;  // the initial best score: any real score beats it
