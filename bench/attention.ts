@@ -8,7 +8,8 @@
 //     3.5× that (backward = 5 such products), for every contender alike.
 //   B9_H4_T256_d64_decode: one new query per sequence against a 256-row key/value cache
 //     (autoregressive sampling); tokens/s = B / seconds per step.
-// Notes report the bytes each contender keeps alive between forward and backward (ours: O and L;
+// In the fwd+bwd cases ours and `unfused` are timed in alternating batches (harness.ts
+// timeSideBySide), 2 × minSeconds each. Notes report the bytes each contender keeps alive between forward and backward (ours: O and L;
 // unfused: also the T×T probabilities), measured from the buffer pool.
 
 import { backward } from '../src/autograd/tape.js';
@@ -22,7 +23,7 @@ import { softmax } from '../src/ops/softmax.js';
 import { tidy } from '../src/tensor/scope.js';
 import { tensor, type Tensor } from '../src/tensor/tensor.js';
 import { Rng } from '../kernels-test/reference.js';
-import { timeGpu, timePeer, type Bench, type BenchResult } from './harness.js';
+import { timeGpu, timePeer, timeSideBySide, type Bench, type BenchResult } from './harness.js';
 import { loadTf } from './tfjs.js';
 
 interface Case {
@@ -93,8 +94,10 @@ async function fwdbwd(c: Case, minSeconds: number, peers: boolean): Promise<Benc
   const stored = storesScores(currentDevice(), B * H, T, T, causal);
   const ours = () => attention(q, k, v, { causal });
   const naive = () => unfused(q, k, v, scale, mask);
-  const sOurs = await timeGpu(step(ours), minSeconds);
-  const sUnfused = await timeGpu(step(naive), minSeconds);
+  // Ours and the unfused peer in alternating batches (the ratio is the aim; the machine drifts).
+  const sync = () => runtime().sync();
+  const side = await timeSideBySide({ ours: { step: step(ours), sync }, unfused: { step: step(naive), sync } }, 2 * minSeconds);
+  const sOurs = side.ours, sUnfused = side.unfused;
   const sFused = stored ? await timeGpu(step(() => attention(q, k, v, { causal, scores: 'fused' })), minSeconds) : sOurs;
   const bytesOurs = retainedBytes(ours), bytesUnfused = retainedBytes(naive);
 
