@@ -40,43 +40,12 @@ export interface BenchOptions {
  * the noise that the batches are there for.
  */
 export async function timeGpu(step: () => void | Promise<void>, minSeconds: number): Promise<number> {
-  const rt = runtime();
-  await step();
-  await rt.sync();
-  // Estimate how many calls fill a batch of minSeconds/3.
-  let t0 = performance.now();
-  await step();
-  await rt.sync();
-  const one = Math.max((performance.now() - t0) / 1000, 1e-5);
-  if (one >= 10 * minSeconds) return one;
-  const reps = Math.max(1, Math.round(minSeconds / 3 / one));
-  const per: number[] = [];
-  for (let b = 0; b < 3; b++) {
-    t0 = performance.now();
-    for (let i = 0; i < reps; i++) await step();
-    await rt.sync();
-    per.push((performance.now() - t0) / 1000 / reps);
-  }
-  per.sort((a, b) => a - b);
-  return per[1];
+  return (await timeSideBySide({ one: { step, sync: () => runtime().sync() } }, minSeconds, 3)).one;
 }
 
 /** The same timing loop for a peer with its own way of waiting (e.g. TF.js `dataSync`/`data()`). */
 export async function timePeer(step: () => Promise<void>, minSeconds: number): Promise<number> {
-  await step();
-  let t0 = performance.now();
-  await step();
-  const one = Math.max((performance.now() - t0) / 1000, 1e-5);
-  if (one >= 10 * minSeconds) return one;
-  const reps = Math.max(1, Math.round(minSeconds / 3 / one));
-  const per: number[] = [];
-  for (let b = 0; b < 3; b++) {
-    t0 = performance.now();
-    for (let i = 0; i < reps; i++) await step();
-    per.push((performance.now() - t0) / 1000 / reps);
-  }
-  per.sort((a, b) => a - b);
-  return per[1];
+  return (await timeSideBySide({ one: { step, sync: async () => {} } }, minSeconds, 3)).one;
 }
 
 /** One contender of {@link timeSideBySide}: a call that records work, and how to wait for it. */
