@@ -5,6 +5,8 @@
 // Call after `await init()`: src/device/gpu.ts takes an existing `navigator.gpu` to mean "browser",
 // so initialising our runtime first keeps its adapter report honest.
 
+import { WaitEstimate } from '../src/device/wait-estimate.js';
+
 type TF = typeof import('@tensorflow/tfjs');
 
 let loading: Promise<TF | null> | null = null;
@@ -43,5 +45,37 @@ async function load(): Promise<TF> {
   await import('@tensorflow/tfjs-backend-webgpu');
   if (!(await tf.setBackend('webgpu'))) throw new Error("tf.setBackend('webgpu') failed");
   await tf.ready();
+  if (isNode) sleepThroughWaits((tf.backend() as unknown as { device: GPUDevice }).device);
   return tf;
+}
+
+/**
+ * Gives TF.js's waits the policy ours have (src/device/wait-estimate.ts): in Node, Dawn polls from
+ * a loop that takes a CPU core while a wait is pending, and on a CPU adapter that core is half the
+ * machine. Our runtime sleeps through the expected device time before it asks; so that the benches
+ * compare kernels and not waiting policies, TF.js's readbacks (mapAsync of its staging buffers)
+ * sleep the same way, keyed by the command buffers it submitted since its last wait.
+ */
+function sleepThroughWaits(device: GPUDevice): void {
+  const waits = new WaitEstimate(true);
+  const queue = device.queue;
+  const submit = queue.submit.bind(queue);
+  queue.submit = (buffers: Iterable<GPUCommandBuffer>) => {
+    const list = [...buffers];
+    submit(list);
+    waits.submitted(list.length);
+  };
+  const createBuffer = device.createBuffer.bind(device);
+  device.createBuffer = (desc: GPUBufferDescriptor) => {
+    const buffer = createBuffer(desc);
+    if (desc.usage & 0x0001 /* MAP_READ */) {
+      const mapAsync = buffer.mapAsync.bind(buffer);
+      buffer.mapAsync = async (...args: Parameters<GPUBuffer['mapAsync']>) => {
+        const w = await waits.sleep();
+        await mapAsync(...args);
+        waits.done(w);
+      };
+    }
+    return buffer;
+  };
 }

@@ -10,6 +10,7 @@ import { acquireDevice, isCpuAdapter, type AdapterReport } from './gpu.js';
 import { BufferPool } from './pool.js';
 import { KernelProfiler } from './profiler.js';
 import { StepPacer } from './step-pacer.js';
+import { WaitEstimate } from './wait-estimate.js';
 
 export interface KernelSource {
   /** short name: also the WGSL file's name and the pipeline's label */
@@ -71,6 +72,7 @@ export class Runtime {
     this.pool = new BufferPool(device, device.limits.maxBufferSize);
     this.bindingLimit = device.limits.maxStorageBufferBindingSize;
     this.isCpu = isCpuAdapter(report);
+    this.waits = new WaitEstimate(report.host === 'node' && this.isCpu);
     this.pacer = new StepPacer({
       device,
       copy: (src, so, dst, d, n) => this.copy(src, so, dst, d, n),
@@ -321,6 +323,8 @@ export class Runtime {
       resolved?.();
       this.encoder = null;
       this.counters.submits++;
+      this.waits.submitted(this.counters.dispatches - this.dispatchesSubmitted);
+      this.dispatchesSubmitted = this.counters.dispatches;
     }
     this.pending = 0;
   }
@@ -344,7 +348,9 @@ export class Runtime {
     this.copy(buffer, offsetBytes, stage, 0, copyBytes);
     this.flush();
     try {
+      const w = await this.waits.sleep();
       await this.guarded(stage.mapAsync(0x0001 /* GPUMapMode.READ */, 0, copyBytes));
+      this.waits.done(w);
     } catch (e) {
       this.checkHealthy();
       throw e;
@@ -364,14 +370,23 @@ export class Runtime {
    */
   async throttle(): Promise<void> {
     await this.pacer.step();
+    // In flight now: the step just submitted (a read right after it waits for that step alone).
+    this.waits.restart(this.counters.dispatches - this.dispatchesAtThrottle);
+    this.dispatchesAtThrottle = this.counters.dispatches;
     this.checkHealthy();
   }
   private readonly pacer: StepPacer;
+  /** sleeps through read() and sync() waits (see wait-estimate.ts) */
+  private readonly waits: WaitEstimate;
+  private dispatchesSubmitted = 0;
+  private dispatchesAtThrottle = 0;
 
   /** Waits until all submitted work is done (benchmarks). */
   async sync(): Promise<void> {
     this.flush();
+    const w = await this.waits.sleep();
     await this.guarded(this.device.queue.onSubmittedWorkDone());
+    this.waits.done(w);
     this.pacer.idle();
   }
 

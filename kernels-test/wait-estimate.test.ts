@@ -1,0 +1,94 @@
+// WaitEstimate against a fake clock: a wait sleeps through ~90% of the device time that earlier
+// waits for the same number of dispatches took, never for short or unknown work, shrinks its
+// estimate when it overslept, and does nothing where it is disabled (browsers, GPUs).
+import { describe, expect, it } from 'vitest';
+import { WaitEstimate, type Clock } from '../src/device/wait-estimate';
+
+function fakeClock() {
+  const c = { t: 0, sleeps: [] as number[] };
+  const clock: Clock = {
+    now: () => c.t,
+    sleep: async (ms) => {
+      c.sleeps.push(ms);
+      c.t += ms;
+    },
+  };
+  return { c, clock };
+}
+
+/** One wait for `dispatches` dispatches submitted now, that the device finishes `deviceMs` later. */
+async function wait(w: WaitEstimate, c: { t: number }, dispatches: number, deviceMs: number): Promise<void> {
+  const submittedAt = c.t;
+  w.submitted(dispatches);
+  const s = await w.sleep();
+  c.t = Math.max(c.t, submittedAt + deviceMs); // the wait returns when the device is done
+  w.done(s);
+}
+
+describe('WaitEstimate', () => {
+  it('sleeps through 90% of the time the same work took before, from its submit', async () => {
+    const { c, clock } = fakeClock();
+    const w = new WaitEstimate(true, clock);
+    await wait(w, c, 5, 100); // first time: no estimate, no sleep
+    expect(c.sleeps).toEqual([]);
+    await wait(w, c, 5, 100);
+    expect(c.sleeps).toEqual([89]); // 0.9 · 100, less a millisecond for the timer's lateness
+    // Host time already spent since the submit counts: only the rest is slept.
+    const submittedAt = c.t;
+    w.submitted(5);
+    c.t += 50;
+    const s = await w.sleep();
+    expect(c.sleeps[1]).toBe(90 - 50 - 1);
+    c.t = submittedAt + 100;
+    w.done(s);
+  });
+
+  it('keys the estimate by the dispatches submitted since the last wait', async () => {
+    const { c, clock } = fakeClock();
+    const w = new WaitEstimate(true, clock);
+    await wait(w, c, 5, 100);
+    await wait(w, c, 7, 3); // other work: its own (short) estimate
+    await wait(w, c, 7, 3);
+    expect(c.sleeps).toEqual([]); // short work never sleeps; 7 dispatches know nothing of 5's time
+    await wait(w, c, 0, 0); // a copy alone (no dispatch): never sleeps
+    expect(c.sleeps).toEqual([]);
+    await wait(w, c, 5, 100);
+    expect(c.sleeps).toEqual([89]);
+  });
+
+  it('shrinks an estimate that overslept, and grows one that was short', async () => {
+    const { c, clock } = fakeClock();
+    const w = new WaitEstimate(true, clock);
+    await wait(w, c, 3, 100);
+    await wait(w, c, 3, 20); // sleeps 89 for 20 ms of work: overslept
+    expect(c.sleeps).toEqual([89]);
+    await wait(w, c, 3, 20);
+    expect(c.sleeps[1]).toBeCloseTo(0.9 * 80 - 1, 6); // 100 → 80
+    const before = c.sleeps.length;
+    await wait(w, c, 9, 50);
+    await wait(w, c, 9, 200); // slept 44 of 200: the estimate moves towards 200
+    await wait(w, c, 9, 200);
+    expect(c.sleeps.slice(before)).toEqual([44, 0.9 * (0.7 * 50 + 0.3 * 200) - 1]);
+  });
+
+  it('after restart() (the pacer saw the previous step done) a read waits for the current step alone', async () => {
+    const { c, clock } = fakeClock();
+    const w = new WaitEstimate(true, clock);
+    await wait(w, c, 40, 300);
+    w.submitted(40); // a step, then another one submitted by the pacer...
+    w.submitted(40);
+    c.t += 10;
+    w.restart(40); // ...which waited for the first: the second is in flight from now
+    const s = await w.sleep();
+    expect(c.sleeps).toEqual([0.9 * 300 - 1]);
+    c.t += 40;
+    w.done(s);
+  });
+
+  it('never sleeps where it is disabled', async () => {
+    const { c, clock } = fakeClock();
+    const w = new WaitEstimate(false, clock);
+    for (let i = 0; i < 3; i++) await wait(w, c, 5, 100);
+    expect(c.sleeps).toEqual([]);
+  });
+});
