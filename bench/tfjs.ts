@@ -54,16 +54,31 @@ async function load(): Promise<TF> {
  * a loop that takes a CPU core while a wait is pending, and on a CPU adapter that core is half the
  * machine. Our runtime sleeps through the expected device time before it asks; so that the benches
  * compare kernels and not waiting policies, TF.js's readbacks (mapAsync of its staging buffers)
- * sleep the same way, keyed by the command buffers it submitted since its last wait.
+ * sleep the same way.
  */
 function sleepThroughWaits(device: GPUDevice): void {
   const waits = new WaitEstimate(true);
   const queue = device.queue;
   const submit = queue.submit.bind(queue);
   queue.submit = (buffers: Iterable<GPUCommandBuffer>) => {
-    const list = [...buffers];
-    submit(list);
-    waits.submitted(list.length);
+    submit(buffers);
+    waits.submitted();
+  };
+  // Its dispatches, counted as our runtime counts its own (the key of a wait's estimate).
+  const createCommandEncoder = device.createCommandEncoder.bind(device);
+  device.createCommandEncoder = (desc?: GPUCommandEncoderDescriptor) => {
+    const encoder = createCommandEncoder(desc);
+    const beginComputePass = encoder.beginComputePass.bind(encoder);
+    encoder.beginComputePass = (pd?: GPUComputePassDescriptor) => {
+      const pass = beginComputePass(pd);
+      const dispatch = pass.dispatchWorkgroups.bind(pass);
+      pass.dispatchWorkgroups = (x: number, y = 1, z = 1) => {
+        dispatch(x, y, z);
+        waits.dispatched(x * y * z);
+      };
+      return pass;
+    };
+    return encoder;
   };
   const createBuffer = device.createBuffer.bind(device);
   device.createBuffer = (desc: GPUBufferDescriptor) => {

@@ -1,6 +1,6 @@
 // matmul_subgroup.wgsl ('subgroup' variant): where the device has subgroups (Dawn on lavapipe), the
-// variant forced against the float64 reference on shapes awkward for its tiles (8 rows, 12 from
-// 128 rows on, × 4·S
+// variant forced against the float64 reference on shapes awkward for its tiles (8 rows; from 128
+// rows on, 12 on Intel CPUs and 8 elsewhere, both run here whatever the CPU; × 4·S
 // columns per subgroup, two subgroups per workgroup, K in slabs of S = 8 with a tail; 1, primes),
 // batched, transposed and sliced operands (the scalar and vec4 B paths), and bitwise against the
 // register kernel; where it has none (Chromium's compat adapter), that 'auto' falls back and forcing
@@ -54,8 +54,8 @@ describe('matmul subgroup kernel (where the device has subgroups)', () => {
     [97, 131, 61], // primes
     [48, 1000, 100], // long K
     [2048 / 32, 128, 384 / 4], // a scaled-down transformer product
-    [157, 40, 70], // 12-row blocks (128 rows or more): a partial last workgroup of 24 rows
-    [128, 17, 36], // exactly the first row count that takes 12-row blocks
+    [157, 40, 70], // 12-row blocks on Intel (128 rows or more): a partial last workgroup of 24 rows
+    [128, 17, 36], // exactly the first row count that takes the CPU's own blocks
   ];
 
   it.each(shapes)('dense %i×%i×%i', async (M, K, N) => {
@@ -63,6 +63,23 @@ describe('matmul subgroup kernel (where the device has subgroups)', () => {
     const rng = new Rng(M * 7919 + K * 31 + N);
     const a = rng.array(M * K), b = rng.array(K * N);
     await expectProduct(() => matmulRaw(vq.tensor(a, [M, K]), vq.tensor(b, [K, N]), 1, 'subgroup'), refMatmul(a, b, 1, M, K, N), `${M}×${K}×${N}`, K);
+  });
+
+  it('both CPUs\' row blocks from 128 rows (12 on Intel, 8 elsewhere), whichever CPU runs the test', async () => {
+    if (!hasSubgroups()) return;
+    const report = vq.runtime().report, cpu = report.cpu;
+    try {
+      for (const name of ['Intel(R) Xeon(R)', 'AMD EPYC']) {
+        report.cpu = name;
+        for (const [M, K, N] of [[157, 40, 70], [128, 17, 36], [300, 9, 64]]) {
+          const rng = new Rng(M + 3 * K + N);
+          const a = rng.array(M * K), b = rng.array(K * N);
+          await expectProduct(() => matmulRaw(vq.tensor(a, [M, K]), vq.tensor(b, [K, N]), 1, 'subgroup'), refMatmul(a, b, 1, M, K, N), `${name} ${M}×${K}×${N}`, K);
+        }
+      }
+    } finally {
+      report.cpu = cpu;
+    }
   });
 
   it.each([
@@ -248,10 +265,15 @@ describe('matmul kernel choice on CPU adapters (fake adapter descriptions)', () 
     expect(cpuVariant(lvp, 2048, 128)).toBe('subgroup');
     expect(cpuVariant(lvp, 64, 4096)).toBe('subgroup'); // large B: parity measured, no exception
   });
-  it('takes 8 rows per subgroup for thin products (a sampler\'s batch), SUBGROUP_ROWS from 128 rows', () => {
-    expect(subgroupRows(8)).toBe(8);
-    expect(subgroupRows(127)).toBe(8);
-    expect(subgroupRows(128)).toBe(SUBGROUP_ROWS);
+  it('takes 8 rows per subgroup for thin products (a sampler\'s batch), SUBGROUP_ROWS by CPU from 128 rows', () => {
+    const xeon = { ...lvp, cpu: 'Intel(R) Xeon(R) Platinum 8488C' }, epyc = { ...lvp, cpu: 'AMD EPYC 9R14 96-Core Processor' };
+    for (const d of [lvp, xeon, epyc]) {
+      expect(subgroupRows(8, d)).toBe(8);
+      expect(subgroupRows(127, d)).toBe(8);
+    }
+    expect(subgroupRows(128, xeon)).toBe(SUBGROUP_ROWS.intel);
+    expect(subgroupRows(128, epyc)).toBe(SUBGROUP_ROWS.other);
+    expect(subgroupRows(4096, lvp)).toBe(SUBGROUP_ROWS.other); // CPU unknown (a browser)
     expect(cpuVariant(lvp, 9, 384)).toBe('subgroup'); // 9 rows: one block of 8 and a partial one
   });
   it('stacks subgroups in a workgroup only where every subgroup has the same size', () => {
@@ -267,6 +289,7 @@ describe('matmul kernel choice on CPU adapters (fake adapter descriptions)', () 
     expect(cpuVariant(lvp, 4, 1024)).toBe('register'); // fewer rows than a subgroup's block
     expect(cpuVariant(lvp, 1024, 8)).toBe('register'); // columns for a quarter of the lanes
     expect(cpuVariant(lvp, 1024, 16)).toBe('subgroup');
-    expect(cpuVariant(lvp, 2 * SUBGROUP_ROWS * 70000, 64)).toBe('register'); // 70000 workgroups of two row blocks
+    expect(cpuVariant(lvp, 2 * SUBGROUP_ROWS.other * 70000, 64)).toBe('register'); // 70000 workgroups of two row blocks
+    expect(cpuVariant(lvp, 2 * SUBGROUP_ROWS.other * 30000, 64)).toBe('subgroup');
   });
 });

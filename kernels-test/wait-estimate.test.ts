@@ -16,10 +16,15 @@ function fakeClock() {
   return { c, clock };
 }
 
+function dispatch(w: WaitEstimate, dispatches: number, workgroups = 16): void {
+  for (let i = 0; i < dispatches; i++) w.dispatched(workgroups);
+}
+
 /** One wait for `dispatches` dispatches submitted now, that the device finishes `deviceMs` later. */
-async function wait(w: WaitEstimate, c: { t: number }, dispatches: number, deviceMs: number): Promise<void> {
+async function wait(w: WaitEstimate, c: { t: number }, dispatches: number, deviceMs: number, workgroups = 16): Promise<void> {
   const submittedAt = c.t;
-  w.submitted(dispatches);
+  dispatch(w, dispatches, workgroups);
+  w.submitted();
   const s = await w.sleep();
   c.t = Math.max(c.t, submittedAt + deviceMs); // the wait returns when the device is done
   w.done(s);
@@ -35,7 +40,8 @@ describe('WaitEstimate', () => {
     expect(c.sleeps).toEqual([89]); // 0.9 · 100, less a millisecond for the timer's lateness
     // Host time already spent since the submit counts: only the rest is slept.
     const submittedAt = c.t;
-    w.submitted(5);
+    dispatch(w, 5);
+    w.submitted();
     c.t += 50;
     const s = await w.sleep();
     expect(c.sleeps[1]).toBe(90 - 50 - 1);
@@ -43,10 +49,12 @@ describe('WaitEstimate', () => {
     w.done(s);
   });
 
-  it('keys the estimate by the dispatches submitted since the last wait', async () => {
+  it('keys the estimate by the dispatches since the last wait and their workgroups', async () => {
     const { c, clock } = fakeClock();
     const w = new WaitEstimate(true, clock);
     await wait(w, c, 5, 100);
+    await wait(w, c, 5, 10, 2); // as many dispatches, fewer workgroups: other work, no sleep
+    expect(c.sleeps).toEqual([]);
     await wait(w, c, 7, 3); // other work: its own (short) estimate
     await wait(w, c, 7, 3);
     expect(c.sleeps).toEqual([]); // short work never sleeps; 7 dispatches know nothing of 5's time
@@ -75,10 +83,13 @@ describe('WaitEstimate', () => {
     const { c, clock } = fakeClock();
     const w = new WaitEstimate(true, clock);
     await wait(w, c, 40, 300);
-    w.submitted(40); // a step, then another one submitted by the pacer...
-    w.submitted(40);
+    dispatch(w, 40); // a training step, submitted by the pacer
+    w.submitted();
+    w.restart(); // (no step before it to wait for)
+    dispatch(w, 40); // the next step, submitted by the pacer...
+    w.submitted();
     c.t += 10;
-    w.restart(40); // ...which waited for the first: the second is in flight from now
+    w.restart(); // ...which waited for the first: the second alone is in flight, from now
     const s = await w.sleep();
     expect(c.sleeps).toEqual([0.9 * 300 - 1]);
     c.t += 40;

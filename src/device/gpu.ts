@@ -8,6 +8,12 @@ export interface AdapterReport {
   isFallbackAdapter: boolean;
   /** 'browser' or 'node' */
   host: 'browser' | 'node';
+  /**
+   * The host CPU's model name where the runtime can read it (Node: os.cpus()), else null. On a CPU
+   * adapter the CPU is the device, and two CPUs with the same adapter description want different
+   * register blocks (matmul-variant.ts subgroupRows).
+   */
+  cpu?: string | null;
   features: string[];
   limits: Record<string, number>;
   /**
@@ -53,6 +59,16 @@ async function nodeGPU(): Promise<GPU> {
 }
 let nodeInstance: GPU | null = null;
 
+async function hostCpuModel(): Promise<string | null> {
+  const name = 'node:os'; // (a variable: browser bundlers never resolve it)
+  try {
+    const os = (await import(/* @vite-ignore */ name)) as { cpus(): { model: string }[] };
+    return os.cpus()[0]?.model ?? null;
+  } catch {
+    return null;
+  }
+}
+
 export interface AcquiredDevice {
   device: GPUDevice;
   adapter: GPUAdapter;
@@ -92,6 +108,7 @@ export async function acquireDevice(features: GPUFeatureName[] = []): Promise<Ac
     description: info.description ?? '',
     isFallbackAdapter: !!(info as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter,
     host: inBrowser ? 'browser' : 'node',
+    cpu: inBrowser ? null : await hostCpuModel(),
     features: [...adapter.features].sort(),
     limits,
     subgroups,

@@ -251,6 +251,7 @@ export class Runtime {
     this.pass.dispatchWorkgroups(x, y, z);
     this.pending++;
     this.counters.dispatches++;
+    this.waits.dispatched(x * y * z);
     if (this.debug) {
       this.flush();
       const name = kernel.name;
@@ -323,8 +324,7 @@ export class Runtime {
       resolved?.();
       this.encoder = null;
       this.counters.submits++;
-      this.waits.submitted(this.counters.dispatches - this.dispatchesSubmitted);
-      this.dispatchesSubmitted = this.counters.dispatches;
+      this.waits.submitted();
     }
     this.pending = 0;
   }
@@ -371,15 +371,12 @@ export class Runtime {
   async throttle(): Promise<void> {
     await this.pacer.step();
     // In flight now: the step just submitted (a read right after it waits for that step alone).
-    this.waits.restart(this.counters.dispatches - this.dispatchesAtThrottle);
-    this.dispatchesAtThrottle = this.counters.dispatches;
+    this.waits.restart();
     this.checkHealthy();
   }
   private readonly pacer: StepPacer;
   /** sleeps through read() and sync() waits (see wait-estimate.ts) */
   private readonly waits: WaitEstimate;
-  private dispatchesSubmitted = 0;
-  private dispatchesAtThrottle = 0;
 
   /** Waits until all submitted work is done (benchmarks). */
   async sync(): Promise<void> {

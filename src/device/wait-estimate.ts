@@ -7,9 +7,10 @@
 // sleeps through a training step; this does the same for every other wait: a sampler's per-step
 // readback, a benchmark's sync, an evaluation loop.
 //
-// The device time of a wait is estimated from earlier waits for the same amount of work, keyed by
-// the number of dispatches submitted since the previous wait (a sampler's steps, a benchmark's
-// batches repeat it exactly). The wait sleeps on a timer through 90% of the estimate, counted from
+// The device time of a wait is estimated from earlier waits for the same work, keyed by the number
+// of dispatches since the previous wait and their workgroups in all (a sampler's steps and a
+// benchmark's batches repeat both exactly; other work of as many dispatches rarely has as many
+// workgroups). The wait sleeps on a timer through 90% of the estimate, counted from
 // when the device could start (the first submit since the last wait, or the last wait's end), and
 // only then asks Dawn. A wait that finds the work already done when it asks overslept: its key's
 // estimate shrinks; otherwise the estimate follows the time the work took. Waits of short work
@@ -32,34 +33,46 @@ export class WaitEstimate {
     private readonly clock: Clock = realClock,
   ) {}
 
-  private readonly ms = new Map<number, number>();
-  private dispatches = 0;
+  /** estimated device ms per kind of work ("dispatches:workgroups") */
+  private readonly ms = new Map<string, number>();
+  /** work dispatched since the last wait: what the next wait waits for */
+  private work = { dispatches: 0, workgroups: 0 };
+  /** work dispatched since the last wait or pacer step (see `restart`) */
+  private step = { dispatches: 0, workgroups: 0 };
   /** first submit since the last wait (−1: none) */
   private firstSubmit = -1;
   private lastDone = 0;
 
-  /** Record a submit that carried `dispatches` compute dispatches. */
-  submitted(dispatches: number, now = this.clock.now()): void {
-    this.dispatches += dispatches;
+  /** Record one dispatch of `workgroups` workgroups. */
+  dispatched(workgroups: number): void {
+    this.work.dispatches++;
+    this.work.workgroups += workgroups;
+    this.step.dispatches++;
+    this.step.workgroups += workgroups;
+  }
+
+  /** Record a submit. */
+  submitted(now = this.clock.now()): void {
     if (this.firstSubmit < 0) this.firstSubmit = now;
   }
 
-  /** Sleeps (if worth it) before a wait; returns the key and times that `done` needs. */
-  async sleep(now = this.clock.now()): Promise<{ key: number; start: number; asked: number }> {
-    const key = this.dispatches;
+  /** Sleeps (if worth it) before a wait; returns what `done` needs. */
+  async sleep(now = this.clock.now()): Promise<{ key: string; start: number; asked: number }> {
+    const key = this.work.dispatches === 0 ? '' : `${this.work.dispatches}:${this.work.workgroups}`;
     const start = Math.max(this.firstSubmit < 0 ? now : this.firstSubmit, this.lastDone);
-    const est = key === 0 ? 0 : (this.ms.get(key) ?? 0);
+    const est = key === '' ? 0 : (this.ms.get(key) ?? 0);
     const asleep = start + 0.9 * est - now;
     if (this.enabled && est >= SLEEP_MIN_MS && asleep >= SLEEP_MIN_MS) await this.clock.sleep(asleep - 1);
     return { key, start, asked: this.clock.now() };
   }
 
-  /** The wait that `sleep` began is over: the work of `key` took until `done`. */
-  done(w: { key: number; start: number; asked: number }, done = this.clock.now()): void {
-    this.dispatches = 0;
+  /** The wait that `sleep` began is over: its work took until `done`. */
+  done(w: { key: string; start: number; asked: number }, done = this.clock.now()): void {
+    this.work = { dispatches: 0, workgroups: 0 };
+    this.step = { dispatches: 0, workgroups: 0 };
     this.firstSubmit = -1;
     this.lastDone = done;
-    if (w.key === 0) return;
+    if (w.key === '') return;
     const est = this.ms.get(w.key) ?? 0;
     // Done (almost) at once after asking: the work took less than the sleep; the estimate shrinks.
     const overslept = est > 0 && done - w.asked < Math.max(2, 0.02 * est);
@@ -68,12 +81,13 @@ export class WaitEstimate {
   }
 
   /**
-   * The pacer saw the previous training step done: what is in flight now is the step just
-   * submitted (`dispatches`), which the device runs from `now`.
+   * The pacer saw the previous training step done: what is in flight now is the work dispatched
+   * since the pacer's previous step (the step just submitted), which the device runs from `now`.
    */
-  restart(dispatches: number, now = this.clock.now()): void {
-    this.dispatches = dispatches;
-    this.firstSubmit = dispatches > 0 ? now : -1;
+  restart(now = this.clock.now()): void {
+    this.work = this.step;
+    this.step = { dispatches: 0, workgroups: 0 };
+    this.firstSubmit = this.work.dispatches > 0 ? now : -1;
     this.lastDone = now;
   }
 }

@@ -37,6 +37,8 @@ export interface MatmulDevice {
   isCpu: boolean;
   /** null where the device was created without the `subgroups` feature */
   subgroups: { minSize: number; maxSize: number } | null;
+  /** the host CPU's model name where known (AdapterReport.cpu): a CPU adapter's register blocks depend on it */
+  cpu?: string | null;
 }
 
 /**
@@ -61,11 +63,13 @@ export function subgroupsPerWorkgroup(d: MatmulDevice): number {
 
 /**
  * Rows of C per subgroup (TM of matmul_subgroup.wgsl) for products of at least SUBGROUP_THIN_M
- * rows. On the Intel Xeon (lavapipe, 8 lanes) 12 beat 8, 10, 14 and 16 in interleaved runs: 1024³
- * 12.0 → 14.9 GFLOP/s, `bench train-ar` +5% (docs/kernels-on-cpu.md); on the AMD EPYC 8 had
- * beaten 16 and 32.
+ * rows, by CPU: the two CPUs of these machines run lavapipe with the same 8 lanes and want different
+ * blocks. Intel Xeon (AVX-512): 12 beat 8, 10, 14 and 16 in interleaved runs (1024³ 12.0 → 14.9
+ * GFLOP/s, `bench train-ar` +5%); AMD EPYC: 8, side by side with 12 (1024³ 19.6 → 21.6 GFLOP/s,
+ * 2048x512x128 16.8 → 22.5, `bench train-ar` B32 2,630 → 3,260 tokens/s). Other CPUs take 8, the
+ * smaller register block (docs/kernels-on-cpu.md).
  */
-export const SUBGROUP_ROWS = 12;
+export const SUBGROUP_ROWS = { intel: 12, other: 8 } as const;
 /**
  * Below this many rows (a sampler's batch: 9 grids, 18 with guidance) a product takes 8 rows per
  * subgroup: with 12 the 9-row products of `bench sample-ar` fell to the register
@@ -73,9 +77,10 @@ export const SUBGROUP_ROWS = 12;
  */
 const SUBGROUP_THIN_M = 128;
 
-/** Rows of C per subgroup for an M-row product. */
-export function subgroupRows(M: number): number {
-  return M < SUBGROUP_THIN_M ? 8 : SUBGROUP_ROWS;
+/** Rows of C per subgroup for an M-row product on device `d`. */
+export function subgroupRows(M: number, d: MatmulDevice): number {
+  if (M < SUBGROUP_THIN_M) return 8;
+  return /\bIntel\b/i.test(d.cpu ?? '') ? SUBGROUP_ROWS.intel : SUBGROUP_ROWS.other;
 }
 
 /**
@@ -93,13 +98,13 @@ export function cpuVariant(d: MatmulDevice, M: number, N: number, maxWorkgroups 
 
 /** Whether the subgroup kernel's grid for an M×N product stays within the device's workgroups per dimension. */
 function subgroupGridFits(d: MatmulDevice, S: number, M: number, N: number, maxWorkgroups: number): boolean {
-  return Math.ceil(M / (subgroupRows(M) * subgroupsPerWorkgroup(d))) <= maxWorkgroups && Math.ceil(N / (4 * S)) <= maxWorkgroups;
+  return Math.ceil(M / (subgroupRows(M, d) * subgroupsPerWorkgroup(d))) <= maxWorkgroups && Math.ceil(N / (4 * S)) <= maxWorkgroups;
 }
 
 /** The running device as the kernel choices read it. */
 export function currentDevice(): MatmulDevice {
   const rt = runtime();
-  return { isCpu: rt.isCpu, subgroups: rt.report.subgroups };
+  return { isCpu: rt.isCpu, subgroups: rt.report.subgroups, cpu: rt.report.cpu };
 }
 
 /** Whether the device can run a tile: invocations and workgroup memory (two BK-deep slabs) within its limits. */

@@ -280,7 +280,7 @@ function dispatchProduct(kind: ReturnType<typeof resolveVariant>, A: Tensor, B: 
       const S = subgroupLanes(d)!, WGY = subgroupsPerWorkgroup(d);
       // B's k rows as vec4s where its columns are dense and every vec4 is aligned (binding 4: B again).
       const bVec4 = bcs === 1 && N % 4 === 0 && [B.offset, bbs, brs, two.b2].every((x) => x % 4 === 0);
-      const TM = subgroupRows(M);
+      const TM = subgroupRows(M, d);
       const grid: [number, number, number] = [Math.ceil(M / (TM * WGY)), Math.ceil(N / (4 * S)), nb];
       const triangle: Record<string, number> = tri ? { TRI: TRI_MODE[tri.kind] } : {};
       // Binding 5: the bias, or B again as a stand-in the kernel never reads.
