@@ -10,13 +10,18 @@
 // The device time of a wait is estimated from earlier waits for the same work, keyed by the number
 // of dispatches since the previous wait and their workgroups in all (a sampler's steps and a
 // benchmark's batches repeat both exactly; other work of as many dispatches rarely has as many
-// workgroups). The wait sleeps on a timer through 90% of the estimate, counted from
-// when the device could start (the first submit since the last wait, or the last wait's end), and
-// only then asks Dawn. A wait that finds the work already done when it asks overslept: its key's
-// estimate shrinks; otherwise the estimate follows the time the work took. Waits of short work
-// (under SLEEP_MIN_MS) never sleep: timers wake a millisecond or two late.
+// workgroups): the shorter of the last two times seen (the first run of a kernel includes its
+// compilation). The wait sleeps on a timer through 80% of it, counted from when the device could
+// start (the first submit since the last wait, or the last wait's end), and only then asks Dawn.
+// A wait that finds the work already done when it asks overslept, by an unknown amount: its key is
+// forgotten, and the next waits for that work poll until two times are seen again. Waits of short
+// work (under SLEEP_MIN_MS) never sleep: timers wake a millisecond or two late.
 
 const SLEEP_MIN_MS = 8;
+/** the share of the expected device time slept: the rest is polled, as these machines' speed varies by ±20% */
+const SLEEP_SHARE = 0.8;
+/** a wait that ends within this after its sleep overslept */
+const OVERSLEPT_MS = 2;
 /** keys kept (distinct amounts of work); the table is cleared beyond it */
 const MAX_KEYS = 512;
 
@@ -33,8 +38,8 @@ export class WaitEstimate {
     private readonly clock: Clock = realClock,
   ) {}
 
-  /** estimated device ms per kind of work ("dispatches:workgroups") */
-  private readonly ms = new Map<string, number>();
+  /** the last two device times (ms) of each kind of work ("dispatches:workgroups"), newest first */
+  private readonly ms = new Map<string, number[]>();
   /** work dispatched since the last wait: what the next wait waits for */
   private work = { dispatches: 0, workgroups: 0 };
   /** work dispatched since the last wait or pacer step (see `restart`) */
@@ -57,27 +62,33 @@ export class WaitEstimate {
   }
 
   /** Sleeps (if worth it) before a wait; returns what `done` needs. */
-  async sleep(now = this.clock.now()): Promise<{ key: string; start: number; asked: number }> {
+  async sleep(now = this.clock.now()): Promise<{ key: string; start: number; asked: number; slept: boolean }> {
     const key = this.work.dispatches === 0 ? '' : `${this.work.dispatches}:${this.work.workgroups}`;
     const start = Math.max(this.firstSubmit < 0 ? now : this.firstSubmit, this.lastDone);
-    const est = key === '' ? 0 : (this.ms.get(key) ?? 0);
-    const asleep = start + 0.9 * est - now;
-    if (this.enabled && est >= SLEEP_MIN_MS && asleep >= SLEEP_MIN_MS) await this.clock.sleep(asleep - 1);
-    return { key, start, asked: this.clock.now() };
+    const seen = this.ms.get(key);
+    // Two times seen, and the shorter counts: the first run of a kernel includes its compilation.
+    const est = seen && seen.length === 2 ? SLEEP_SHARE * Math.min(seen[0], seen[1]) : 0;
+    const asleep = start + est - now;
+    const slept = this.enabled && est >= SLEEP_MIN_MS && asleep >= SLEEP_MIN_MS;
+    if (slept) await this.clock.sleep(asleep - 1);
+    return { key, start, asked: this.clock.now(), slept };
   }
 
   /** The wait that `sleep` began is over: its work took until `done`. */
-  done(w: { key: string; start: number; asked: number }, done = this.clock.now()): void {
+  done(w: { key: string; start: number; asked: number; slept: boolean }, done = this.clock.now()): void {
     this.work = { dispatches: 0, workgroups: 0 };
     this.step = { dispatches: 0, workgroups: 0 };
     this.firstSubmit = -1;
     this.lastDone = done;
     if (w.key === '') return;
-    const est = this.ms.get(w.key) ?? 0;
-    // Done (almost) at once after asking: the work took less than the sleep; the estimate shrinks.
-    const overslept = est > 0 && done - w.asked < Math.max(2, 0.02 * est);
+    // Done (almost) at once after a sleep: the work took less than the sleep, by an unknown amount.
+    // Forget it; the next wait for this work sleeps no more until two times are seen again.
+    if (w.slept && done - w.asked < OVERSLEPT_MS) {
+      this.ms.delete(w.key);
+      return;
+    }
     if (this.ms.size >= MAX_KEYS && !this.ms.has(w.key)) this.ms.clear();
-    this.ms.set(w.key, overslept ? 0.8 * est : est === 0 ? done - w.start : 0.7 * est + 0.3 * (done - w.start));
+    this.ms.set(w.key, [done - w.start, ...(this.ms.get(w.key) ?? []).slice(0, 1)]);
   }
 
   /**
