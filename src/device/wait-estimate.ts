@@ -40,20 +40,22 @@ export class WaitEstimate {
 
   /** the last two device times (ms) of each kind of work ("dispatches:workgroups"), newest first */
   private readonly ms = new Map<string, number[]>();
-  /** work dispatched since the last wait: what the next wait waits for */
-  private work = { dispatches: 0, workgroups: 0 };
-  /** work dispatched since the last wait or pacer step (see `restart`) */
-  private step = { dispatches: 0, workgroups: 0 };
+  /** work dispatched since the last wait (what the next wait waits for): dispatches, their workgroups */
+  private workDispatches = 0;
+  private workGroups = 0;
+  /** the same since the last wait or pacer step (see `restart`) */
+  private stepDispatches = 0;
+  private stepGroups = 0;
   /** first submit since the last wait (−1: none) */
   private firstSubmit = -1;
   private lastDone = 0;
 
   /** Record one dispatch of `workgroups` workgroups. */
   dispatched(workgroups: number): void {
-    this.work.dispatches++;
-    this.work.workgroups += workgroups;
-    this.step.dispatches++;
-    this.step.workgroups += workgroups;
+    this.workDispatches++;
+    this.workGroups += workgroups;
+    this.stepDispatches++;
+    this.stepGroups += workgroups;
   }
 
   /** Record a submit. */
@@ -63,7 +65,7 @@ export class WaitEstimate {
 
   /** Sleeps (if worth it) before a wait; returns what `done` needs. */
   async sleep(now = this.clock.now()): Promise<{ key: string; start: number; asked: number; slept: boolean }> {
-    const key = this.work.dispatches === 0 ? '' : `${this.work.dispatches}:${this.work.workgroups}`;
+    const key = this.workDispatches === 0 ? '' : `${this.workDispatches}:${this.workGroups}`;
     const start = Math.max(this.firstSubmit < 0 ? now : this.firstSubmit, this.lastDone);
     const seen = this.ms.get(key);
     // Two times seen, and the shorter counts: the first run of a kernel includes its compilation.
@@ -76,8 +78,7 @@ export class WaitEstimate {
 
   /** The wait that `sleep` began is over: its work took until `done`. */
   done(w: { key: string; start: number; asked: number; slept: boolean }, done = this.clock.now()): void {
-    this.work = { dispatches: 0, workgroups: 0 };
-    this.step = { dispatches: 0, workgroups: 0 };
+    this.workDispatches = this.workGroups = this.stepDispatches = this.stepGroups = 0;
     this.firstSubmit = -1;
     this.lastDone = done;
     if (w.key === '') return;
@@ -96,9 +97,10 @@ export class WaitEstimate {
    * since the pacer's previous step (the step just submitted), which the device runs from `now`.
    */
   restart(now = this.clock.now()): void {
-    this.work = this.step;
-    this.step = { dispatches: 0, workgroups: 0 };
-    this.firstSubmit = this.work.dispatches > 0 ? now : -1;
+    this.workDispatches = this.stepDispatches;
+    this.workGroups = this.stepGroups;
+    this.stepDispatches = this.stepGroups = 0;
+    this.firstSubmit = this.workDispatches > 0 ? now : -1;
     this.lastDone = now;
   }
 }
