@@ -5,26 +5,53 @@
 
 import { noGrad } from '../../autograd/tape.js';
 import type { BatchLoader } from '../../data/batch-loader.js';
+import { augmentInto } from '../../data/image.js';
 import type { TokenCacheItem } from '../../data/token-cache.js';
 import { tidy } from '../../tensor/scope.js';
 import { tensor } from '../../tensor/tensor.js';
 import type { VQVAE } from './vqvae.js';
 
+/** What `encodeImages` adds to the items it is given. */
+export interface EncodeOptions {
+  /**
+   * also encode every training image mirrored left to right, as one more training item (key
+   * `KEY#flip`): twice the grids for the priors to learn from, from the flips the tokenizer trained
+   * on. Held-out images are never mirrored, so the held-out numbers still measure the same images.
+   */
+  flip?: boolean;
+}
+
+/** The key of a training item's mirror image in a token cache. */
+export const flippedKey = (key: string) => `${key}#flip`;
+
 /**
  * Every item of one epoch of `loader` (evaluation order: build it with split 'all' and batch
  * `inferenceBatch(...)`) → its token grid, with the item's split and label, as a cache stores them.
- * Files that do not decode are skipped by the loader (loader.bad names them).
+ * With `flip`, each batch's training images mirrored follow it (a second batch of at most the same
+ * size, so every activation still fits its binding). Files that do not decode are skipped by the
+ * loader (loader.bad names them).
  */
-export async function encodeImages(vqvae: VQVAE, loader: BatchLoader): Promise<{ tokens: Uint16Array; items: TokenCacheItem[] }> {
+export async function encodeImages(vqvae: VQVAE, loader: BatchLoader, opts: EncodeOptions = {}): Promise<{ tokens: Uint16Array; items: TokenCacheItem[] }> {
   const { size, grid } = vqvae.config;
+  const per = 3 * size * size;
   const chunks: Int32Array[] = [];
   const items: TokenCacheItem[] = [];
-  for (const b of loader.epoch()) {
-    const k = b.items.length;
-    const t = noGrad(() => tidy(() => vqvae.encode(tensor(b.images.subarray(0, k * 3 * size * size), [k, 3, size, size])).keepAlive()));
+  const encodeBatch = async (images: Float32Array, k: number) => {
+    const t = noGrad(() => tidy(() => vqvae.encode(tensor(images.subarray(0, k * per), [k, 3, size, size])).keepAlive()));
     chunks.push((await t.toArray()) as Int32Array);
     t.dispose();
+  };
+  for (const b of loader.epoch()) {
+    await encodeBatch(b.images, b.items.length);
     for (const it of b.items) items.push({ key: it.key, split: it.heldout ? 'heldout' : 'train', label: it.label });
+    if (!opts.flip) continue;
+    // [k', 3, size, size]: the batch's training images, mirrored
+    const train = b.items.map((it, i) => (it.heldout ? -1 : i)).filter((i) => i >= 0);
+    if (!train.length) continue;
+    const mirrored = new Float32Array(train.length * per);
+    train.forEach((i, j) => augmentInto(b.images.subarray(i * per, (i + 1) * per), size, mirrored, j * per, { flip: true, dx: 0, dy: 0 }));
+    await encodeBatch(mirrored, train.length);
+    for (const i of train) items.push({ key: flippedKey(b.items[i].key), split: 'train', label: b.items[i].label });
   }
   const tokens = new Uint16Array(items.length * grid * grid);
   let at = 0;

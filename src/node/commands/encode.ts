@@ -1,4 +1,4 @@
-// vqgpu encode --run RUN --data ... --out CACHE: every image (both splits) → its token grid, stored
+// vqgpu encode --run RUN --data ... [--flip] --out CACHE: every image (both splits) → its token grid, stored
 // with the split, the label and the tokenizer's checksum (later stages refuse a cache made by
 // another tokenizer).
 
@@ -18,6 +18,7 @@ export const ENCODE_FLAGS: Record<string, FlagSpec> = {
   data: { type: 'string', help: 'data set (default: the one it was trained on)' },
   out: { type: 'string', help: 'token cache file to write', required: true },
   batch: { type: 'int', help: 'images per batch', default: 64, min: 1 },
+  flip: { type: 'boolean', help: "also store every training image mirrored left to right (key KEY#flip): twice the grids for the priors, from the flips the tokenizer trained on; held-out images are never mirrored" },
 };
 
 /** SHA-256 of a checkpoint file, shortened: identifies the tokenizer that made a cache. */
@@ -29,7 +30,7 @@ export async function encode(argv: string[]): Promise<void> {
   // (batches shrink where one image's activations are large: every binding stays within the device's limit)
   const batch = inferenceBatch(config, Number(f.batch), runtime().maxBindingBytes);
   const loader = new ImageLoader(data, { size: config.size, batch, split: 'all' });
-  const { tokens, items } = await encodeImages(state.vqvae, loader);
+  const { tokens, items } = await encodeImages(state.vqvae, loader, { flip: !!f.flip });
   const bytes = encodeTokenCache({
     header: {
       version: 1, codebook: config.codebook, grid: config.grid,
@@ -40,6 +41,8 @@ export async function encode(argv: string[]): Promise<void> {
   });
   writeFileAtomicSync(f.out as string, bytes);
   const held = items.filter((i) => i.split === 'heldout').length;
-  console.error(`encode: ${items.length} images (${held} held out) → ${config.grid}×${config.grid} tokens → ${f.out}`);
+  const mirrored = items.filter((it) => it.key.endsWith('#flip')).length;
+  const flipped = f.flip ? ` (${mirrored} of them training images mirrored)` : '';
+  console.error(`encode: ${items.length} grids${flipped}, ${held} held out → ${config.grid}×${config.grid} tokens → ${f.out}`);
   if (loader.bad.size) console.error(`warning: ${loader.bad.size} bad image file(s) were skipped.`);
 }
