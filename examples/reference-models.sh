@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Trains the reference models shipped under models/: for each grid (emoji-32: 32×32 → 8×8 tokens;
 # emoji-64: 64×64 → 16×16, the seed's grid) the emoji-category classifier that `eval-samples`
-# measures in, the tokenizer, and three class-conditional priors (AR, the seed's diffusion, mask).
+# measures in, the tokenizer, and four class-conditional priors (AR, the seed's diffusion, its D3PM
+# variant with a weight average, mask).
 # Usage: bash examples/reference-models.sh [RUNS_DIR]
 #   RUNS_DIR  where the run folders go (default runs/reference); a stage interrupted resumes when
 #             the script runs again; a finished one (marked RUN/complete) is skipped
@@ -13,11 +14,11 @@
 #                     deeper decoder trained alone on the tokenizer's frozen encoder and codebook,
 #                     so the tokens, the token cache and the priors stay as they are; 0: none)
 #   CLS_MIN=3         classifier minutes
-#   AR_STEPS=2000 / 2200  DIFFUSION_STEPS=450 / 300  MASK_STEPS=800 / 300
+#   AR_STEPS=2000 / 2200  DIFFUSION_STEPS=450 / 300  D3PM_STEPS=2000 / 300  MASK_STEPS=800 / 300
 #                     training steps of each prior (the cosine ends there); steps, not minutes,
 #                     so that the models do not depend on the machine's speed or load (a 64-px
 #                     step sees 4× the tokens of a 32-px one)
-#   PRIOR_STEPS       one number of steps for all three instead
+#   PRIOR_STEPS       one number of steps for all four instead
 #   PRIOR_MIN=30 / 60 a time cap per prior, in minutes (the schedule then ends where the time does)
 #   PRIOR_BATCH=32    PRIOR_SIZE="--layers 3 --dim 128 --heads 4" (for a CPU's minutes: more
 #                     steps of a smaller model beat fewer of a larger one)
@@ -58,7 +59,7 @@ stage1() { # SIDE GRID BATCH: classifier and tokenizer of one grid
   bg stage "$R/classifier" $V train-classifier --data emoji --size "$1" --minutes "${CLS_MIN:-3}"
   bg stage "$R/tokenizer" $V train-tokenizer --data emoji --size "$1" --grid "$2" --batch "$3" $TOK --minutes "${TOK_MIN:-$(pick "$1" 20 55)}"
 }
-stage2() { # SIDE: encode, then the decoder's second stage and the three priors of one grid
+stage2() { # SIDE: encode, then the decoder's second stage and the four priors of one grid
   local R=$ROOT/emoji-$1
   $V eval-tokenizer --run "$R/tokenizer" --json
   [ -f "$R/tokens.bin" ] || $V encode --run "$R/tokenizer" --out "$R/tokens.bin"
@@ -66,10 +67,12 @@ stage2() { # SIDE: encode, then the decoder's second stage and the three priors 
   local dec=${DEC_MIN:-$(pick "$1" 60 0)}
   [ "$dec" = 0 ] || bg stage "$R/decoder" $V train-tokenizer --encoder-from "$R/tokenizer" --res-blocks 4 --lr 1e-3 \
     --figure-every 4000 --minutes "$dec"
-  for k in ar diffusion mask; do
-    local steps; case $k in ar) steps=${AR_STEPS:-$(pick "$1" 2000 2200)};; diffusion) steps=${DIFFUSION_STEPS:-$(pick "$1" 450 300)};;
+  for k in ar diffusion diffusion-d3pm mask; do
+    local steps kind=$k extra=""
+    case $k in ar) steps=${AR_STEPS:-$(pick "$1" 2000 2200)};; diffusion) steps=${DIFFUSION_STEPS:-$(pick "$1" 450 300)};;
+      diffusion-d3pm) steps=${D3PM_STEPS:-$(pick "$1" 2000 300)}; kind=diffusion; extra="--noise d3pm --ema 0.999";;
       mask) steps=${MASK_STEPS:-$(pick "$1" 800 300)};; esac
-    bg stage "$R/$k" $V train-prior --kind "$k" --tokens "$R/tokens.bin" $PRIOR --batch "${PRIOR_BATCH:-32}" \
+    bg stage "$R/$k" $V train-prior --kind "$kind" $extra --tokens "$R/tokens.bin" $PRIOR --batch "${PRIOR_BATCH:-32}" \
       --steps "${PRIOR_STEPS:-$steps}" --minutes "${PRIOR_MIN:-$(pick "$1" 30 60)}"
   done
 }
@@ -86,6 +89,6 @@ wait_all
 for g in 32 64; do
   has $g || continue
   [ -d "$ROOT/emoji-$g/decoder" ] && $V eval-tokenizer --run "$ROOT/emoji-$g/decoder" --json
-  for k in ar diffusion mask; do bg $V eval-prior --prior "$ROOT/emoji-$g/$k" --tokens "$ROOT/emoji-$g/tokens.bin" --json; done
+  for k in ar diffusion diffusion-d3pm mask; do bg $V eval-prior --prior "$ROOT/emoji-$g/$k" --tokens "$ROOT/emoji-$g/tokens.bin" --json; done
 done
 wait_all

@@ -4,6 +4,7 @@
 //   <kind>-classes.png                 guided 3×3 samples of each demo class side by side, every kind
 //   ar-complete-{half,quarter,first-token}.png   completions beside the originals (Figs. 2–4)
 //   diffusion-reverse-t{0.5,1.5}.png, diffusion-reverse.gif   reverse diffusion (Figs. 5–7)
+//   diffusion-d3pm-reverse.png, diffusion-d3pm-reverse.gif     D3PM's reverse process (its noise levels)
 //   mask-reverse.png, mask-reverse.gif MaskGIT-style unmasking
 
 import { join } from 'node:path';
@@ -12,7 +13,8 @@ import { evalTokenizer } from './commands/eval-tokenizer.js';
 import { sample } from './commands/sample.js';
 import { readTokenCache } from './prior-run.js';
 
-export type PriorKind = 'ar' | 'diffusion' | 'mask';
+/** 'diffusion-d3pm': a diffusion prior trained with `--noise d3pm` (the reference models ship one). */
+export type PriorKind = 'ar' | 'diffusion' | 'diffusion-d3pm' | 'mask';
 
 export interface SeedFigureInputs {
   tokenizer: string;
@@ -38,7 +40,7 @@ export async function seedFigures(inputs: SeedFigureInputs, out: string, seed: n
   await evalTokenizer(['--run', inputs.tokenizer, '--json', '--out', at('recon.png')]);
   const classes = demoClasses(cache.header.labels ?? []);
   const held = Math.min(9, splitTokens(cache, 'heldout').count);
-  for (const kind of ['ar', 'diffusion', 'mask'] as const) {
+  for (const kind of ['ar', 'diffusion', 'diffusion-d3pm', 'mask'] as const) {
     const prior = inputs.priors[kind];
     if (!prior) continue;
     const common = ['--tokenizer', inputs.tokenizer, '--prior', prior, '--seed', String(seed)];
@@ -56,6 +58,9 @@ export async function seedFigures(inputs: SeedFigureInputs, out: string, seed: n
       // The reverse process from uniformly random tokens, at a low and a high first temperature.
       for (const t of ['0.5', '1.5']) await sample([...common, '--n', '6', '--temperature', t, '--out', at(`diffusion-reverse-t${t}.png`)]);
       await sample([...common, '--n', '9', '--out', at('diffusion-reverse.gif')]);
+    } else if (kind === 'diffusion-d3pm') {
+      await sample([...common, '--n', '6', '--out', at('diffusion-d3pm-reverse.png')]);
+      await sample([...common, '--n', '9', '--out', at('diffusion-d3pm-reverse.gif')]);
     } else {
       await sample([...common, '--n', '6', '--steps', '16', '--out', at('mask-reverse.png')]);
       await sample([...common, '--n', '9', '--steps', '16', '--out', at('mask-reverse.gif')]);

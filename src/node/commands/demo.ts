@@ -22,13 +22,15 @@ import { trainTokenizer } from './train-tokenizer.js';
 export const DEMO_FLAGS: Record<string, FlagSpec> = {
   out: { type: 'string', help: 'folder for the runs and figures', default: 'runs/demo' },
   minutes: { type: 'number', help: 'training time budget of the from-scratch pipeline, over all its stages', default: 4.5, min: 0.5 },
-  models: { type: 'string', help: "the reference models (a folder with tokenizer/, ar/, diffusion/, mask/, classifier/, tokens.bin); 'none' skips them", default: 'models/emoji-32' },
+  models: { type: 'string', help: "the reference models (a folder with tokenizer/, ar/, diffusion/, diffusion-d3pm/, mask/, classifier/, tokens.bin); 'none' skips them", default: 'models/emoji-32' },
   data: { type: 'string', help: "image data set of the from-scratch pipeline ('emoji', 'synthetic' or a folder)", default: 'emoji' },
   'eval-n': { type: 'int', help: 'samples scored per AR prior (0: no scoring)', default: 100, min: 0 },
   seed: { type: 'int', help: 'random seed', default: 0 },
 };
 
 const KINDS: PriorKind[] = ['ar', 'diffusion', 'mask'];
+/** The reference models' priors the demo draws from, where their folders exist: the three kinds and D3PM. */
+const REFERENCE_KINDS: PriorKind[] = ['ar', 'diffusion', 'diffusion-d3pm', 'mask'];
 const stage = (s: string) => console.error(`\n== ${s}`);
 const resume = (dir: string) => (existsSync(join(dir, 'latest.json')) ? ['--resume'] : []);
 const since = (t0: number) => `${((Date.now() - t0) / 1000).toFixed(0)} s`;
@@ -43,7 +45,7 @@ export async function demo(argv: string[]): Promise<void> {
 
   // 1. The reference models' figures.
   const ref: SeedFigureInputs | null = models !== 'none' && existsSync(join(models, 'tokenizer', 'latest.json'))
-    ? { tokenizer: join(models, 'tokenizer'), tokens: join(models, 'tokens.bin'), priors: Object.fromEntries(KINDS.filter((k) => existsSync(join(models, k, 'latest.json'))).map((k) => [k, join(models, k)])) }
+    ? { tokenizer: join(models, 'tokenizer'), tokens: join(models, 'tokens.bin'), priors: Object.fromEntries(REFERENCE_KINDS.filter((k) => existsSync(join(models, k, 'latest.json'))).map((k) => [k, join(models, k)])) }
     : null;
   if (ref) {
     stage(`1/3 the reference models (${models}): the seed's figures`);
