@@ -21,8 +21,9 @@ export interface EncodeOptions {
   flip?: boolean;
 }
 
-/** The key of a training item's mirror image in a token cache. */
-export const flippedKey = (key: string) => `${key}#flip`;
+/** What a training item's key gains for its mirror image in a token cache. */
+export const FLIP_SUFFIX = '#flip';
+export const flippedKey = (key: string) => key + FLIP_SUFFIX;
 
 /**
  * Every item of one epoch of `loader` (evaluation order: build it with split 'all' and batch

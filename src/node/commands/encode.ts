@@ -5,7 +5,7 @@
 import { checkpointChecksum } from '../checksum.js';
 import { runtime } from '../../device/runtime.js';
 import { inferenceBatch } from '../../models/tokenizer/config.js';
-import { encodeImages } from '../../models/tokenizer/batched-codec.js';
+import { encodeImages, FLIP_SUFFIX } from '../../models/tokenizer/batched-codec.js';
 import { encodeTokenCache } from '../../data/token-cache.js';
 import { parseFlags, type FlagSpec } from '../../io/flags.js';
 import { writeFileAtomicSync } from '../atomic-file.js';
@@ -41,7 +41,7 @@ export async function encode(argv: string[]): Promise<void> {
   });
   writeFileAtomicSync(f.out as string, bytes);
   const held = items.filter((i) => i.split === 'heldout').length;
-  const mirrored = items.filter((it) => it.key.endsWith('#flip')).length;
+  const mirrored = items.filter((it) => it.key.endsWith(FLIP_SUFFIX)).length;
   const flipped = f.flip ? ` (${mirrored} of them training images mirrored)` : '';
   console.error(`encode: ${items.length} grids${flipped}, ${held} held out → ${config.grid}×${config.grid} tokens → ${f.out}`);
   if (loader.bad.size) console.error(`warning: ${loader.bad.size} bad image file(s) were skipped.`);
