@@ -1,12 +1,12 @@
 // The web page (examples/web) and the reference models it loads by default (models/<set>/, copied
 // into the page by build.mjs). Checks, in order:
-// - every model set under models/ is complete (tokenizer, AR, diffusion and mask runs, token
-//   cache), its priors fit its tokenizer, and all of models/ stays under the issue's 30 MB;
+// - every model set under models/ is complete (tokenizer, AR, the seed's diffusion, D3PM and mask
+//   runs, token cache), its priors fit its tokenizer, and all of models/ stays under the issue's 30 MB;
 // - in Node (Dawn), what the page draws from: the AR rows it shows as they arrive are the rows of
 //   the final sample, which equals the CLI's `drawTokens` for the same seed, classes and guidance;
 //   completion keeps the given rows (AR and the reverse process);
 // - in headless Chromium: the page loads emoji-32 on a (non-fallback) adapter, samples a few images
-//   from each prior on its own (`?demo=ar,diffusion,mask`), the grid is not blank, and its classes
+//   from each prior on its own (`?demo=ar,diffusion,diffusion-d3pm,mask`), the grid is not blank, and its classes
 //   and tokens equal those Node draws from the same run folders with the CLI's loaders and sampler;
 // - the minimal page (examples/web-minimal) draws what the library's ImageGenerator draws in Node,
 //   which is what the CLI's sampler draws;
@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { init } from '../src/device/runtime.js';
 import { classBlocks, classNames, conditionTokens, defaultGuidanceScale } from '../src/models/prior/classes.js';
 import { loadGenerator } from '../src/node/index.js';
-import { maskToken, type PriorKind } from '../src/models/prior/config.js';
+import { kindLabel, maskToken, PRIOR_VARIANTS, type PriorConfig, type PriorVariant } from '../src/models/prior/config.js';
 import type { Prior } from '../src/models/prior/prior.js';
 import { drawTokens } from '../src/sample/draw-from-prior.js';
 import type { TokenizerState } from '../src/models/tokenizer/state.js';
@@ -46,14 +46,14 @@ const run = (part: string) => join(MODELS, SET, part);
 const ci = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
 
 let tokenizer: TokenizerState;
-const priors: Partial<Record<PriorKind, Prior>> = {};
+const priors: Partial<Record<PriorVariant, Prior>> = {};
 let cache: TokenCache;
 
 beforeAll(async () => {
   await init();
   if (!existsSync(run('tokenizer'))) throw new Error(`${run('tokenizer')} is missing: the reference models (models/${SET}/) ship with the repository.`);
   tokenizer = (await loadTokenizerRun(run('tokenizer'))).state;
-  for (const k of ['ar', 'diffusion', 'mask'] as const) priors[k] = (await loadPriorRun(run(k))).prior;
+  for (const k of PRIOR_VARIANTS) priors[k] = (await loadPriorRun(run(k))).prior;
   cache = readTokenCache(run('tokens.bin'));
 });
 
@@ -72,15 +72,15 @@ describe('reference models', () => {
     const sets = findModelSets(MODELS) as { name: string; parts: Record<string, string> }[];
     expect(sets.map((s) => s.name)).toContain(SET);
     for (const { name, parts } of sets) {
-      expect(Object.keys(parts).sort(), name).toEqual(['ar', 'diffusion', 'mask', 'tokenizer', 'tokens']);
+      expect(Object.keys(parts).sort(), name).toEqual(['ar', 'diffusion', 'diffusion-d3pm', 'mask', 'tokenizer', 'tokens']);
       const read = (rel: string) => parseCheckpoint(readFileSync(join(MODELS, name, rel)), `${name}/${rel}`);
       const tok = read(parts.tokenizer);
       expect(tok.kind).toBe('tokenizer');
-      for (const k of ['ar', 'diffusion', 'mask']) {
+      for (const k of PRIOR_VARIANTS) {
         const p = read(parts[k]);
         expect(p.kind, parts[k]).toBe('prior');
-        const c = p.config as import('../src/models/prior/config.js').PriorConfig;
-        expect(c.prior).toBe(k);
+        const c = p.config as PriorConfig;
+        expect(kindLabel(c)).toBe(k); // the folder holds the variant it is named for
         expect(c.classes, `${name}/${k} is class-conditional`).toBeGreaterThan(0);
         checkPriorMatchesTokenizer(c, parts[k], tok.config as import('../src/models/tokenizer/config.js').TokenizerConfig, parts.tokenizer);
       }
@@ -115,7 +115,7 @@ describe('page sampling (Node, Dawn)', () => {
     const prefix = rowsPrefix(item, G, rows, n);
     const t = await sampleARGrid(priors.ar!, settingsFor(priors.ar!.config), labels, { prefix });
     for (let b = 0; b < n; b++) expect([...t.subarray(b * L, b * L + rows * G)]).toEqual([...item.subarray(0, rows * G)]);
-    for (const k of ['diffusion', 'mask'] as const) {
+    for (const k of ['diffusion', 'diffusion-d3pm', 'mask'] as const) {
       const p = priors[k]!;
       const r = await sampleReverse(p, settingsFor(p.config, { steps: 4 }), labels, { prefix });
       for (let b = 0; b < n; b++) expect([...r.tokens.subarray(b * L, b * L + rows * G)], k).toEqual([...item.subarray(0, rows * G)]);
@@ -139,14 +139,14 @@ describe.skipIf(!existsSync(CHROMIUM) && !ci)('web page in headless Chromium', (
   });
   afterAll(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
 
-  it('samples the reference models (AR, diffusion, mask) and matches Node token for token', async () => {
+  it('samples the reference models (AR, diffusion, D3PM, mask) and matches Node token for token', async () => {
     const browser = await launchChromium();
     try {
       const page = await browser.context.newPage();
       const errors: string[] = [];
       page.on('pageerror', (e: Error) => errors.push(e.message));
       // 3 images of classes drawn from the training frequencies, 8 reverse steps: a few seconds each
-      await page.goto(`${url}?demo=ar,diffusion,mask&set=${SET}&class=drawn&n=3&seed=7&steps=8`);
+      await page.goto(`${url}?demo=ar,diffusion,diffusion-d3pm,mask&set=${SET}&class=drawn&n=3&seed=7&steps=8`);
       const status = await waitForStatus(page, 'done', 280_000);
       expect(status, `page status; page errors: ${errors.join('; ')}`).toBe('done');
       expect(errors).toEqual([]);
@@ -157,7 +157,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !ci)('web page in headless Chromium', (
       expect(r.adapter.isFallbackAdapter).toBe(false);
       expect(await page.textContent('#adapter')).toMatch(/^Running on \S/);
       expect(await page.textContent('#timing')).toMatch(/3 images .* from the mask prior in [\d.]+ s.* · \d+ ms per image/);
-      expect(r.runs.map((x) => x.prior)).toEqual(['ar', 'diffusion', 'mask']);
+      expect(r.runs.map((x) => x.prior)).toEqual(['ar', 'diffusion', 'diffusion-d3pm', 'mask']);
 
       // The grid canvas holds 3 decoded images, not a blank (one-colour) canvas.
       const px = await page.evaluate(() => {

@@ -1,5 +1,5 @@
 // The reference models the web page loads by default. models/<set>/ in the repository holds run
-// folders as the CLI writes them (tokenizer/, ar/, diffusion/, mask/, each with latest.json naming
+// folders as the CLI writes them (tokenizer/, ar/, diffusion/, diffusion-d3pm/, mask/, each with latest.json naming
 // one ckpt-NNNNNN.safetensors; classifier/, which the page does not use) and tokens.bin (the token
 // cache, for completion). `copyModelSets` copies what the page needs of every set found there into
 // dist/web/models/ and writes dist/web/models/index.json, the list the page reads: a set appears on
@@ -11,7 +11,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statS
 import { join } from 'node:path';
 
 /** Run folders the page loads, in the order it loads them; a set needs the tokenizer and one prior. */
-export const PAGE_PARTS = ['tokenizer', 'ar', 'diffusion', 'mask'];
+export const PAGE_PARTS = ['tokenizer', 'ar', 'diffusion', 'diffusion-d3pm', 'mask'];
 export const TOKEN_CACHE = 'tokens.bin';
 
 /** The checkpoint latest.json names in a run folder, or null when there is none (or it is missing). */
@@ -39,7 +39,7 @@ export function findModelSets(modelsDir) {
       const file = latestCheckpoint(join(dir, part));
       if (file) parts[part] = `${part}/${file}`;
     }
-    if (!parts.ar && !parts.diffusion && !parts.mask) throw new Error(`model set ${dir} has a tokenizer but no prior run (ar/, diffusion/ or mask/).`);
+    if (PAGE_PARTS.every((p) => p === 'tokenizer' || !parts[p])) throw new Error(`model set ${dir} has a tokenizer but no prior run (${PAGE_PARTS.slice(1).map((p) => `${p}/`).join(', ')}).`);
     if (existsSync(join(dir, TOKEN_CACHE))) parts.tokens = TOKEN_CACHE;
     sets.push({ name, parts });
   }

@@ -2,14 +2,14 @@
 // sets document.body.dataset.status to "done" (or "error: <message>") and leaves what it drew in
 // `window.vqgpuDemo`. The browser test (kernels-test/web.node.test.ts) compares those tokens with
 // Node's; examples/web/screenshot.mjs photographs the result. Parameters:
-//   demo=ar[,diffusion,mask] (or 1: ar)   the priors to sample, one grid each, in this order
+//   demo=ar[,diffusion,diffusion-d3pm,mask] (or 1: ar)   the priors to sample, one grid each, in this order
 //   class=each|drawn|INDEX (default each) n=IMAGES (drawn/INDEX; default 9)   seed=S (default 1)
 //   cfg=S (default: the prior's DEFAULT_CFG)   steps=N   temperature=T   set=NAME (the model set; main.ts)
 
 import type { AdapterReport } from '../../src/device/gpu.js';
-import type { PriorKind } from '../../src/models/prior/config.js';
+import { PRIOR_VARIANTS, type PriorVariant } from '../../src/models/prior/config.js';
 import type { SampleSettings } from './generate.js';
-import { PRIOR_KINDS, type ModelSet } from './models.js';
+import type { ModelSet } from './models.js';
 import type { SampleTab, Ui } from './sample-tab.js';
 
 export interface DemoResult {
@@ -17,7 +17,7 @@ export interface DemoResult {
   /** the model set sampled */
   set: string;
   runs: {
-    prior: PriorKind;
+    prior: PriorVariant;
     settings: SampleSettings;
     labels: number[];
     /** [n, G·G] row-major */
@@ -35,10 +35,10 @@ declare global {
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
 /** The priors `demo=` asks for; throws on a kind that is not a prior. */
-export function demoKinds(param: string): PriorKind[] {
+export function demoKinds(param: string): PriorVariant[] {
   const kinds = param === '1' ? ['ar'] : param.split(',').map((k) => k.trim());
-  for (const k of kinds) if (!PRIOR_KINDS.includes(k as PriorKind)) throw new Error(`demo=${param}: '${k}' is not a prior kind (${PRIOR_KINDS.join(', ')}).`);
-  return kinds as PriorKind[];
+  for (const k of kinds) if (!PRIOR_VARIANTS.includes(k as PriorVariant)) throw new Error(`demo=${param}: '${k}' is not a prior (${PRIOR_VARIANTS.join(', ')}).`);
+  return kinds as PriorVariant[];
 }
 
 /** Sets a control as a visitor would (the change/input event runs the page's own handlers). */

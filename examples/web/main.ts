@@ -8,12 +8,12 @@
 // `?train=` modes: automateTraining).
 
 import { init, runtime } from '../../src/device/runtime.js';
-import type { PriorKind } from '../../src/models/prior/config.js';
+import { PRIOR_KINDS, type PriorKind } from '../../src/models/prior/config.js';
 import type { AdapterReport } from '../../src/device/gpu.js';
 import { setupBenchTab } from './bench-tab.js';
 import { runDemo } from './demo-run.js';
 import { listReferenceSets, loadPicked, loadReferenceSet, type ReferenceSet } from './model-sources.js';
-import { ModelSet, PRIOR_KINDS } from './models.js';
+import { ModelSet } from './models.js';
 import { SampleTab, type Ui } from './sample-tab.js';
 import { TrainTab } from './train/train-tab.js';
 

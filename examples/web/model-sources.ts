@@ -2,12 +2,13 @@
 // copies models/<set>/ to dist/web/models/ and lists them in models/index.json, see
 // scripts/model-sets.mjs), or files the user picks (single files, or run folders made by the CLI).
 
+import type { PriorVariant } from '../../src/models/prior/config.js';
 import type { ModelSet } from './models.js';
 
 /** One entry of models/index.json: a set's name and its files, relative to models/<name>/. */
 export interface ReferenceSet {
   name: string;
-  parts: { tokenizer: string; ar?: string; diffusion?: string; mask?: string; tokens?: string };
+  parts: { tokenizer: string; tokens?: string } & Partial<Record<PriorVariant, string>>;
 }
 
 async function fetchBytes(url: string): Promise<Uint8Array> {

@@ -1,10 +1,10 @@
-// The checkpoints the page samples with: a tokenizer, up to one prior of each kind (AR, diffusion,
-// mask), and a token cache (held-out emoji for completion). They come from a reference model set
+// The checkpoints the page samples with: a tokenizer, up to one prior of each variant (AR, the
+// seed's diffusion, D3PM diffusion, mask), and a token cache (held-out emoji for completion). They come from a reference model set
 // shipped with the page (model-sources.ts) or from files the user picks. Each file is recognised by
 // its contents, not its name; a new file of a kind replaces the old one.
 
 import { decodeTokenCache, type TokenCache } from '../../src/data/token-cache.js';
-import type { PriorKind } from '../../src/models/prior/config.js';
+import { kindLabel, PRIOR_VARIANTS, type PriorVariant } from '../../src/models/prior/config.js';
 import type { Prior } from '../../src/models/prior/prior.js';
 import type { TokenizerState } from '../../src/models/tokenizer/state.js';
 import { decodeSafetensors } from '../../src/io/safetensors.js';
@@ -17,8 +17,6 @@ export interface Slot<T> {
   step: number;
 }
 
-export const PRIOR_KINDS: readonly PriorKind[] = ['ar', 'diffusion', 'mask'];
-
 /** A checkpoint of `vqgpu train-classifier` (a run folder of a model set holds one): not for sampling. */
 function isClassifier(bytes: Uint8Array): boolean {
   try {
@@ -30,7 +28,7 @@ function isClassifier(bytes: Uint8Array): boolean {
 
 export class ModelSet {
   tokenizer: Slot<TokenizerState> | null = null;
-  priors: Partial<Record<PriorKind, Slot<Prior>>> = {};
+  priors: Partial<Record<PriorVariant, Slot<Prior>>> = {};
   tokens: Slot<TokenCache> | null = null;
   /** what the set is called on the page: a reference set's name, or "your files" */
   name = '';
@@ -55,7 +53,7 @@ export class ModelSet {
       return `tokenizer ${source}`;
     }
     const prior = priorFromCheckpoint(ck);
-    const kind = prior.config.prior;
+    const kind = kindLabel(prior.config);
     this.priors[kind]?.value.dispose();
     this.priors[kind] = { value: prior, source, step: ck.step };
     return `${kind} prior ${source}`;
@@ -64,20 +62,20 @@ export class ModelSet {
   /** Forgets (and frees) everything, before another set is loaded. */
   clear(): void {
     this.tokenizer?.value.dispose();
-    for (const k of PRIOR_KINDS) this.priors[k]?.value.dispose();
+    for (const k of PRIOR_VARIANTS) this.priors[k]?.value.dispose();
     this.tokenizer = null;
     this.priors = {};
     this.tokens = null;
     this.name = '';
   }
 
-  /** The kinds of prior loaded, in PRIOR_KINDS order. */
-  kinds(): PriorKind[] {
-    return PRIOR_KINDS.filter((k) => this.priors[k]);
+  /** The variants of prior loaded, in PRIOR_VARIANTS order. */
+  kinds(): PriorVariant[] {
+    return PRIOR_VARIANTS.filter((k) => this.priors[k]);
   }
 
   /** The tokenizer and a prior that fits it (codes and grid), or an error saying what is missing. */
-  pair(kind: PriorKind): { tokenizer: TokenizerState; prior: Prior } {
+  pair(kind: PriorVariant): { tokenizer: TokenizerState; prior: Prior } {
     const p = this.priors[kind];
     if (!this.tokenizer) throw new Error('Load a tokenizer checkpoint first (or a reference model set).');
     if (!p) throw new Error(`Load ${kind === 'ar' ? 'an AR' : `a ${kind}`} prior checkpoint first (or a reference model set).`);

@@ -5,7 +5,7 @@
 // in class-controls.ts.
 
 import type { Canvas } from '../../src/data/figure.js';
-import { maskToken, type PriorKind } from '../../src/models/prior/config.js';
+import { kindLabel, maskToken, type PriorVariant } from '../../src/models/prior/config.js';
 import type { Prior } from '../../src/models/prior/prior.js';
 import type { VQVAE } from '../../src/models/tokenizer/vqvae.js';
 import { ClassControls } from './class-controls.js';
@@ -23,7 +23,7 @@ export interface Ui {
 
 /** One grid the tab sampled: what the browser test compares with Node. */
 export interface GridRun {
-  prior: PriorKind;
+  prior: PriorVariant;
   settings: SampleSettings;
   labels: Int32Array;
   /** [n, G·G] row-major */
@@ -34,7 +34,9 @@ export interface GridRun {
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const PICKER_ITEMS = 24;
-const KIND_NAMES: Record<PriorKind, string> = { ar: 'AR prior', diffusion: 'diffusion prior', mask: 'mask prior' };
+const KIND_NAMES: Record<PriorVariant, string> = { ar: 'AR prior', diffusion: "diffusion prior (the seed's)", 'diffusion-d3pm': 'D3PM diffusion prior', mask: 'mask prior' };
+/** what the Sample button says the reverse process is */
+const PROCESS_NAMES: Record<Exclude<PriorVariant, 'ar'>, string> = { diffusion: 'diffusion', 'diffusion-d3pm': 'D3PM', mask: 'mask' };
 
 export class SampleTab {
   /** the reverse process's frames, for replay and the GIF */
@@ -59,8 +61,8 @@ export class SampleTab {
   }
 
   /** The prior kind chosen in the controls. */
-  get kind(): PriorKind {
-    return $<HTMLSelectElement>('prior').value as PriorKind;
+  get kind(): PriorVariant {
+    return $<HTMLSelectElement>('prior').value as PriorVariant;
   }
 
   settings(): SampleSettings {
@@ -78,7 +80,7 @@ export class SampleTab {
     const prior = $<HTMLSelectElement>('prior');
     const before = prior.value;
     prior.replaceChildren(...m.kinds().map((k) => new Option(KIND_NAMES[k], k)));
-    if (m.kinds().includes(before as PriorKind)) prior.value = before;
+    if (m.kinds().includes(before as PriorVariant)) prior.value = before;
     if (m.tokenizer) {
       const rows = $<HTMLInputElement>('complete-rows');
       rows.max = String(m.tokenizer.value.config.grid - 1);
@@ -93,7 +95,7 @@ export class SampleTab {
     this.classes.update(p?.value.config ?? null, m.tokens?.value ?? null);
     $<HTMLButtonElement>('btn-sample').disabled = !(m.tokenizer && p);
     $<HTMLButtonElement>('btn-complete').disabled = !(m.tokenizer && p && m.tokens);
-    $('btn-sample').textContent = this.kind === 'ar' ? 'Sample (drawn row by row)' : `Sample (reverse ${this.kind} process)`;
+    $('btn-sample').textContent = this.kind === 'ar' ? 'Sample (drawn row by row)' : `Sample (reverse ${PROCESS_NAMES[this.kind]} process)`;
   }
 
   /** Thumbnails of the first held-out emoji of the token cache (click one to complete it). */
@@ -140,7 +142,7 @@ export class SampleTab {
     const cold = this.warm.has(kind) ? '' : ' (first run: includes compiling the GPU pipelines)';
     this.warm.add(kind);
     const guided = prior.config.classes > 0 && s.cfg !== 1 ? ` · guidance S = ${s.cfg}` : '';
-    this.ui.timing(`${n} ${what} from the ${KIND_NAMES[prior.config.prior]}${guided} in ${(ms / 1000).toFixed(2)} s${cold} · ${(ms / n).toFixed(0)} ms per image · ${evals} network evaluations · ${this.adapterName()}`);
+    this.ui.timing(`${n} ${what} from the ${KIND_NAMES[kindLabel(prior.config)]}${guided} in ${(ms / 1000).toFixed(2)} s${cold} · ${(ms / n).toFixed(0)} ms per image · ${evals} network evaluations · ${this.adapterName()}`);
   }
 
   private resetFrames(): void {

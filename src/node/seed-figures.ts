@@ -12,14 +12,12 @@ import { splitTokens } from '../data/token-cache.js';
 import { evalTokenizer } from './commands/eval-tokenizer.js';
 import { sample } from './commands/sample.js';
 import { readTokenCache } from './prior-run.js';
-
-/** 'diffusion-d3pm': a diffusion prior trained with `--noise d3pm` (the reference models ship one). */
-export type PriorKind = 'ar' | 'diffusion' | 'diffusion-d3pm' | 'mask';
+import type { PriorVariant } from '../models/prior/config.js';
 
 export interface SeedFigureInputs {
   tokenizer: string;
   /** prior run folders by kind (absent kinds are skipped) */
-  priors: Partial<Record<PriorKind, string>>;
+  priors: Partial<Record<PriorVariant, string>>;
   /** the token cache the priors were trained on (held-out items to complete, class names) */
   tokens: string;
 }

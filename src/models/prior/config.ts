@@ -5,6 +5,7 @@
 import type { TransformerConfig } from '../transformer/config.js';
 
 export type PriorKind = 'ar' | 'diffusion' | 'mask';
+export const PRIOR_KINDS: readonly PriorKind[] = ['ar', 'diffusion', 'mask'];
 
 /**
  * The noise scheme of a diffusion prior: 'seed' (the seed's x_a/x_b scheme, src/models/prior/noise.ts)
@@ -102,8 +103,15 @@ export function prefixLength(c: PriorConfig): number {
   return isD3PM(c) ? 2 : 1;
 }
 
-/** The kind as printed and reported: 'ar', 'diffusion', 'diffusion-d3pm' or 'mask'. */
-export function kindLabel(c: PriorConfig): string {
+/**
+ * A prior as printed, reported and picked: its kind, with the diffusion kind's D3PM variant
+ * (`--noise d3pm`) apart from the seed's scheme, since the two sample differently.
+ */
+export type PriorVariant = PriorKind | 'diffusion-d3pm';
+export const PRIOR_VARIANTS: readonly PriorVariant[] = ['ar', 'diffusion', 'diffusion-d3pm', 'mask'];
+
+/** The variant of a prior: 'ar', 'diffusion', 'diffusion-d3pm' or 'mask'. */
+export function kindLabel(c: PriorConfig): PriorVariant {
   return isD3PM(c) ? 'diffusion-d3pm' : c.prior;
 }
 

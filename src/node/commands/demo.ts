@@ -11,7 +11,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runtime } from '../../device/runtime.js';
 import { parseFlags, type FlagSpec } from '../../io/flags.js';
-import { seedFigures, type PriorKind, type SeedFigureInputs } from '../seed-figures.js';
+import { seedFigures, type SeedFigureInputs } from '../seed-figures.js';
+import { PRIOR_KINDS, PRIOR_VARIANTS } from '../../models/prior/config.js';
 import { formatRow } from '../sample-scorer.js';
 import { encode } from './encode.js';
 import { evalPrior } from './eval-prior.js';
@@ -28,9 +29,9 @@ export const DEMO_FLAGS: Record<string, FlagSpec> = {
   seed: { type: 'int', help: 'random seed', default: 0 },
 };
 
-const KINDS: PriorKind[] = ['ar', 'diffusion', 'mask'];
+const KINDS = PRIOR_KINDS;
 /** The reference models' priors the demo draws from, where their folders exist: the three kinds and D3PM. */
-const REFERENCE_KINDS: PriorKind[] = ['ar', 'diffusion', 'diffusion-d3pm', 'mask'];
+const REFERENCE_KINDS = PRIOR_VARIANTS;
 const stage = (s: string) => console.error(`\n== ${s}`);
 const resume = (dir: string) => (existsSync(join(dir, 'latest.json')) ? ['--resume'] : []);
 const since = (t0: number) => `${((Date.now() - t0) / 1000).toFixed(0)} s`;

@@ -9,7 +9,7 @@
 import { mkdirSync } from 'node:fs';
 import { runtime } from '../../device/runtime.js';
 import { splitTokens } from '../../data/token-cache.js';
-import { checkPriorConfig, D3PM_TIMESTEPS, DIFFUSION_NOISES, kindLabel, MASK_DEFAULTS, noiseOf, type DiffusionNoise, type PriorKind } from '../../models/prior/config.js';
+import { PRIOR_KINDS, checkPriorConfig, D3PM_TIMESTEPS, DIFFUSION_NOISES, kindLabel, MASK_DEFAULTS, noiseOf, type DiffusionNoise, type PriorKind } from '../../models/prior/config.js';
 import { NoiseRng } from '../../models/prior/noise.js';
 import { Prior } from '../../models/prior/prior.js';
 import { manualSeed } from '../../nn/init.js';
@@ -26,7 +26,7 @@ import { onInterrupt, progressLine } from '../progress.js';
 import { heldoutLoss } from './eval-prior.js';
 
 export const TRAIN_PRIOR_FLAGS: Record<string, FlagSpec> = {
-  kind: { type: 'string', help: 'prior kind', default: 'ar', choices: ['ar', 'diffusion', 'mask'] },
+  kind: { type: 'string', help: 'prior kind', default: 'ar', choices: [...PRIOR_KINDS] },
   tokens: { type: 'string', help: 'token cache (from `vqgpu encode`)', required: true },
   layers: { type: 'int', help: 'transformer blocks', default: PRIOR_DEFAULTS.layers, min: 1, max: 64 },
   dim: { type: 'int', help: 'model width', default: PRIOR_DEFAULTS.dim, min: 8, max: 4096 },
