@@ -14,15 +14,15 @@
 #                     deeper decoder trained alone on the tokenizer's frozen encoder and codebook,
 #                     so the tokens, the token cache and the priors stay as they are; 0: none)
 #   CLS_MIN=3         classifier minutes
-#   AR_STEPS=3000 / 2200  DIFFUSION_STEPS=450 / 300  D3PM_STEPS=2000 / 300  MASK_STEPS=2400 / 300
+#   AR_STEPS=3000 / 2200  DIFFUSION_STEPS=450 / 300  D3PM_STEPS=3000 / 300  MASK_STEPS=2400 / 300
 #                     training steps of each prior (the cosine ends there); steps, not minutes,
 #                     so that the models do not depend on the machine's speed or load (a 64-px
 #                     step sees 4× the tokens of a 32-px one)
 #   PRIOR_STEPS       one number of steps for all four instead
-#   MIRRORED="ar mask" the priors that train on the cache with mirrored training images (tokens.bin,
-#                     `encode --flip`; the AR prior's held-out 4.36 → 4.13 bits/token, guided KID
-#                     5.2 → 2.7 ×10³; the mask prior wants the 2,400 steps for it); the others on
-#                     tokens-plain.bin, as the shipped ones were
+#   MIRRORED="ar diffusion-d3pm mask"  the priors that train on the cache with mirrored training
+#                     images (tokens.bin, `encode --flip`; guided KID ×10³ of the AR prior 5.2 → 2.7,
+#                     D3PM's 19.9 → 5.8 with 3,000 steps, the mask prior's 6.3 → 5.1 with 2,400);
+#                     the seed's diffusion on tokens-plain.bin, as the shipped one was
 #   PRIOR_MIN=30 / 60 a time cap per prior, in minutes (the schedule then ends where the time does)
 #   PRIOR_BATCH=32    PRIOR_SIZE="--layers 3 --dim 128 --heads 4" (for a CPU's minutes: more
 #                     steps of a smaller model beat fewer of a larger one)
@@ -77,9 +77,9 @@ stage2() { # SIDE: encode, then the decoder's second stage and the four priors o
   for k in ar diffusion diffusion-d3pm mask; do
     local steps kind=$k extra=""
     case $k in ar) steps=${AR_STEPS:-$(pick "$1" 3000 2200)};; diffusion) steps=${DIFFUSION_STEPS:-$(pick "$1" 450 300)};;
-      diffusion-d3pm) steps=${D3PM_STEPS:-$(pick "$1" 2000 300)}; kind=diffusion; extra="--noise d3pm --ema 0.999";;
+      diffusion-d3pm) steps=${D3PM_STEPS:-$(pick "$1" 3000 300)}; kind=diffusion; extra="--noise d3pm --ema 0.999";;
       mask) steps=${MASK_STEPS:-$(pick "$1" 2400 300)};; esac
-    local cache=$R/tokens-plain.bin; [[ " ${MIRRORED:-ar mask} " == *" $k "* ]] && cache=$R/tokens.bin
+    local cache=$R/tokens-plain.bin; [[ " ${MIRRORED:-ar diffusion-d3pm mask} " == *" $k "* ]] && cache=$R/tokens.bin
     bg stage "$R/$k" $V train-prior --kind "$kind" $extra --tokens "$cache" $PRIOR --batch "${PRIOR_BATCH:-32}" \
       --steps "${PRIOR_STEPS:-$steps}" --minutes "${PRIOR_MIN:-$(pick "$1" 30 60)}"
   done
