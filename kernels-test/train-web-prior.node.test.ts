@@ -15,8 +15,9 @@
 //   `vqgpu train-prior --resume` continues the prior on its own token cache;
 // - "Open in the Sample view" on the full page: the tokenizer and prior saved in OPFS load on the
 //   page's own device, and the Sample view draws a grid from them;
-// - the prior picker (`prior-kind=diffusion`): the seed's diffusion prior trains and samples in the
-//   tab, and its download is a diffusion run.
+// - the prior picker (`prior-kind=diffusion-d3pm`): a variant, not only a kind, reaches the worker:
+//   the D3PM diffusion prior (`train-prior --kind diffusion --noise d3pm`) trains and samples in the
+//   tab, and its download is a D3PM diffusion run.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -29,6 +30,7 @@ import { decodeTokenCache } from '../src/data/token-cache.js';
 import { init } from '../src/device/runtime.js';
 import { loadLatestCheckpoint } from '../src/node/checkpoint.js';
 import { checkpointChecksum } from '../src/node/checksum.js';
+import { kindLabel } from '../src/models/prior/config.js';
 import { checkCacheMatchesPrior, loadPriorRun } from '../src/node/prior-run.js';
 import type { TrainHooks } from '../examples/web/train/train-tab.js';
 import { readZip } from '../examples/web/train/zip.js';
@@ -186,31 +188,31 @@ describe.skipIf(!existsSync(CHROMIUM) && !ci)('the Train view trains a prior aft
     expect(JSON.parse(readFileSync(join(pri, 'latest.json'), 'utf8')).step).toBe(steps + 2);
   }, 600_000);
 
-  it("the prior picker: the seed's diffusion prior (`prior-kind=diffusion`) trains and samples in the tab, and downloads as a diffusion run", async () => {
+  it('the prior picker: the D3PM diffusion prior (`prior-kind=diffusion-d3pm`) trains and samples in the tab, and downloads as a D3PM run', async () => {
     const browser = await launchChromium();
     try {
       const page = (await browser.context.newPage()) as Page;
       const errors: string[] = [];
       page.on('pageerror', (e: Error) => errors.push(e.message));
-      await page.goto(`${url}?train=prior&steps=4&prior-steps=4&prior-kind=diffusion`);
+      await page.goto(`${url}?train=prior&steps=4&prior-steps=4&prior-kind=diffusion-d3pm`);
       expect(await waitForStatus(page, 'done', 400_000), errors.join('; ')).toBe('done');
       const h = await page.evaluate(() => {
         const t = (window as unknown as { vqgpuTrain: TrainHooks }).vqgpuTrain;
         return { events: t.events, samples: t.prior.samples, losses: t.prior.losses };
       });
-      console.log(`[train-web-prior] diffusion: events ${h.events.join(' ')}; losses ${JSON.stringify(h.losses)}; samples ${JSON.stringify(h.samples)}`);
+      console.log(`[train-web-prior] diffusion-d3pm: events ${h.events.join(' ')}; losses ${JSON.stringify(h.losses)}; samples ${JSON.stringify(h.samples)}`);
       expect(h.events).toEqual(['running@0', 'done@4', 'prior:running@0', 'prior:done@4']);
       expect(h.samples).toMatchObject({ n: 16, size: 32 });
       expect(h.samples!.max).toBeGreaterThan(h.samples!.min);
       const zip = Buffer.from(await page.evaluate((r) => (window as unknown as { vqgpuTrain: TrainHooks }).vqgpuTrain.runZipBase64(r), 'prior' as const), 'base64');
-      const dir = join(tmp, 'diffusion');
+      const dir = join(tmp, 'diffusion-d3pm');
       for (const f of readZip(zip)) {
         mkdirSync(join(dir, dirname(f.name)), { recursive: true });
         writeFileSync(join(dir, f.name), f.bytes);
       }
       await init();
       const loaded = await loadPriorRun(join(dir, 'vqgpu-prior'));
-      expect([loaded.config.prior, loaded.ckpt.step]).toEqual(['diffusion', 4]);
+      expect([kindLabel(loaded.config), loaded.ckpt.step]).toEqual(['diffusion-d3pm', 4]);
       loaded.prior.dispose();
       expect(errors).toEqual([]);
     } finally {

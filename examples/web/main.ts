@@ -8,7 +8,7 @@
 // `?train=` modes: automateTraining).
 
 import { init, runtime } from '../../src/device/runtime.js';
-import { PRIOR_KINDS, type PriorKind } from '../../src/models/prior/config.js';
+import { PRIOR_VARIANTS, type PriorVariant } from '../../src/models/prior/config.js';
 import type { AdapterReport } from '../../src/device/gpu.js';
 import { setupBenchTab } from './bench-tab.js';
 import { runDemo } from './demo-run.js';
@@ -111,12 +111,12 @@ function setupModelSets(sets: ReferenceSet[], models: ModelSet, tab: SampleTab):
  * budget; `steps=N` a step budget instead (a deterministic run), `checkpoint-every=K` the interval,
  * `lose-device=K` destroys the worker's device once after the checkpoint of step K (recovery check).
  */
-/** `prior-kind=ar|diffusion|mask` (default: the page's picker, AR). */
-function priorKindParam(): PriorKind | undefined {
+/** `prior-kind=ar|diffusion|diffusion-d3pm|mask` (default: the page's picker, AR). */
+function priorKindParam(): PriorVariant | undefined {
   const k = params.get('prior-kind');
   if (k === null) return undefined;
-  if (!(PRIOR_KINDS as readonly string[]).includes(k)) throw new Error(`?prior-kind= must be one of ${PRIOR_KINDS.join(', ')}, got '${k}'.`);
-  return k as PriorKind;
+  if (!(PRIOR_VARIANTS as readonly string[]).includes(k)) throw new Error(`?prior-kind= must be one of ${PRIOR_VARIANTS.join(', ')}, got '${k}'.`);
+  return k as PriorVariant;
 }
 
 async function automateTraining(mode: string): Promise<void> {

@@ -13,7 +13,7 @@ import { runtime } from '../../../src/device/runtime.js';
 import { checksumOfBytes } from '../../../src/io/checksum.js';
 import { decodeCheckpoint, encodeCheckpoint, expectRunKind, restoreCheckpoint } from '../../../src/io/checkpoint.js';
 import { classFrequencies, classNames, conditionTokens, defaultGuidanceScale, drawClasses } from '../../../src/models/prior/classes.js';
-import { checkPriorConfig, kindLabel, type PriorKind } from '../../../src/models/prior/config.js';
+import { checkPriorConfig, kindLabel, variantKind, type PriorVariant } from '../../../src/models/prior/config.js';
 import { NoiseRng } from '../../../src/models/prior/noise.js';
 import { Prior } from '../../../src/models/prior/prior.js';
 import { decodeTokens, encodeImages } from '../../../src/models/tokenizer/batched-codec.js';
@@ -76,7 +76,7 @@ export class PriorSession {
    * A new prior on the tokens of the tokenizer saved in OPFS (its newest checkpoint): encodes its
    * data set, writes the cache, and builds the run (the old prior run, if any, is replaced).
    */
-  static async start(kind: PriorKind, budget: Budget, post: Post): Promise<PriorSession> {
+  static async start(variant: PriorVariant, budget: Budget, post: Post): Promise<PriorSession> {
     const { bytes, ckpt, config, tokenizer, web } = await savedTokenizer();
     // encode (as `vqgpu encode --run vqgpu-tokenizer`: both splits, the data set the tokenizer trained on)
     const pack = await openPack(web.source, config.size, post);
@@ -98,8 +98,8 @@ export class PriorSession {
     const held = items.filter((it) => it.split === 'heldout').length;
     post({ type: 'prior-data', images: items.length, heldout: held, grid: config.grid, classes: cache.header.labels, seconds: (Date.now() - t0) / 1000 });
 
-    // the run: train-prior's defaults for this --kind, class-conditional when the data has classes
-    const run = newPriorRun(cache, { kind, classCond: cache.header.labels.length > 0, totalSteps: budget.steps });
+    // the run: train-prior's defaults for this --kind (and --noise), class-conditional when the data has classes
+    const run = newPriorRun(cache, { ...variantKind(variant), classCond: cache.header.labels.length > 0, totalSteps: budget.steps });
     manualSeed(run.seed); // as the CLI: the same initial weights and dropout masks for the same seed
     defaultGenerator().manualSeed(run.seed);
     const prior = new Prior(run.prior);

@@ -2,7 +2,7 @@
 // GPU device, the model, the data and the run folder in OPFS; the page only draws what it is sent,
 // so no step's work ever lands on the main thread.
 
-import type { PriorKind } from '../../../src/models/prior/config.js';
+import type { PriorVariant } from '../../../src/models/prior/config.js';
 
 /** Where the images come from: the bundled emoji set, or a folder the person picked (files with keys relative to it). */
 export type DataChoice =
@@ -32,7 +32,7 @@ export type ToWorker =
   /** continue the run saved in OPFS (after a reload) */
   | { type: 'continue' }
   /** encode the data with the saved tokenizer, then train a prior on the tokens and sample from it */
-  | { type: 'prior'; kind: PriorKind; seconds: number; steps?: number; checkpointEvery?: number }
+  | { type: 'prior'; kind: PriorVariant; seconds: number; steps?: number; checkpointEvery?: number }
   /** continue the prior saved in OPFS (after a reload) */
   | { type: 'continue-prior' }
   | { type: 'pause' }

@@ -15,7 +15,7 @@ import { drawLossChart } from './loss-chart.js';
 import { runFolderFiles, type RunName } from './opfs-run.js';
 import { PriorPanel, type PriorHooks } from './prior-panel.js';
 import { fromDrop, fromFolderInput, type PickedFolder } from './pick-folder.js';
-import type { PriorKind } from '../../../src/models/prior/config.js';
+import type { PriorVariant } from '../../../src/models/prior/config.js';
 import type { DataChoice, FromWorker, Progress, SavedRun, ToWorker } from './protocol.js';
 import { zipStore } from './zip.js';
 
@@ -65,7 +65,7 @@ export class TrainTab {
    */
   onUseTrained: ((files: { name: string; bytes: Uint8Array }[]) => Promise<void>) | null = null;
   /** automated checks (`?train=…&steps=N`): the Start button's runs get this step budget and checkpoint interval */
-  testBudget: { steps?: number; checkpointEvery?: number; priorSteps?: number; loseDeviceAt?: number; priorKind?: PriorKind } = {};
+  testBudget: { steps?: number; checkpointEvery?: number; priorSteps?: number; loseDeviceAt?: number; priorKind?: PriorVariant } = {};
   readonly hooks: TrainHooks = {
     adapter: '', losses: [], imagesPerSecond: [], longTasks: [], pairs: null, bad: [], data: null, checkpoints: [], events: [],
     prior: this.priorPanel.hooks,
@@ -191,7 +191,7 @@ export class TrainTab {
     this.stage = 'prior';
     this.savedPrior = null;
     this.priorPanel.reset();
-    const kind = this.testBudget.priorKind ?? ($<HTMLSelectElement>('prior-kind').value as PriorKind);
+    const kind = this.testBudget.priorKind ?? ($<HTMLSelectElement>('prior-kind').value as PriorVariant);
     this.send({ type: 'prior', kind, seconds, steps: this.testBudget.priorSteps, checkpointEvery: this.testBudget.checkpointEvery }, 'loading');
   }
 

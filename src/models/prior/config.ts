@@ -115,6 +115,11 @@ export function kindLabel(c: PriorConfig): PriorVariant {
   return isD3PM(c) ? 'diffusion-d3pm' : c.prior;
 }
 
+/** A variant as `train-prior` flags: its --kind, and --noise for the diffusion kind. */
+export function variantKind(v: PriorVariant): { kind: PriorKind; noise?: DiffusionNoise } {
+  return v === 'diffusion-d3pm' ? { kind: 'diffusion', noise: 'd3pm' } : { kind: v };
+}
+
 export function makePriorConfig(o: {
   prior: PriorKind; codebook: number; grid: number; classes: number; tokenizerChecksum: string;
   dim: number; layers: number; heads: number; dropout?: number; extraNoise?: number; minMaskRatio?: number;
