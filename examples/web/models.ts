@@ -1,7 +1,8 @@
 // The checkpoints the page samples with: a tokenizer, up to one prior of each variant (AR, the
-// seed's diffusion, D3PM diffusion, mask), and a token cache (held-out emoji for completion). They come from a reference model set
-// shipped with the page (model-sources.ts) or from files the user picks. Each file is recognised by
-// its contents, not its name; a new file of a kind replaces the old one.
+// seed's diffusion, D3PM diffusion, mask), and a token cache (held-out emoji for completion). They
+// come from a reference model set shipped with the page (model-sources.ts) or from files the user
+// picks. Each file is recognised by its contents, not its name; a new file of a variant replaces the
+// old one.
 
 import { decodeTokenCache, type TokenCache } from '../../src/data/token-cache.js';
 import { kindLabel, PRIOR_VARIANTS, type PriorVariant } from '../../src/models/prior/config.js';
