@@ -12,7 +12,7 @@ import { splitTokens } from '../data/token-cache.js';
 import { evalTokenizer } from './commands/eval-tokenizer.js';
 import { sample } from './commands/sample.js';
 import { readTokenCache } from './prior-run.js';
-import type { PriorVariant } from '../models/prior/config.js';
+import { PRIOR_VARIANTS, type PriorVariant } from '../models/prior/config.js';
 
 export interface SeedFigureInputs {
   tokenizer: string;
@@ -38,7 +38,7 @@ export async function seedFigures(inputs: SeedFigureInputs, out: string, seed: n
   await evalTokenizer(['--run', inputs.tokenizer, '--json', '--out', at('recon.png')]);
   const classes = demoClasses(cache.header.labels ?? []);
   const held = Math.min(9, splitTokens(cache, 'heldout').count);
-  for (const kind of ['ar', 'diffusion', 'diffusion-d3pm', 'mask'] as const) {
+  for (const kind of PRIOR_VARIANTS) {
     const prior = inputs.priors[kind];
     if (!prior) continue;
     const common = ['--tokenizer', inputs.tokenizer, '--prior', prior, '--seed', String(seed)];

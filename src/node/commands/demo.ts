@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { runtime } from '../../device/runtime.js';
 import { parseFlags, type FlagSpec } from '../../io/flags.js';
 import { seedFigures, type SeedFigureInputs } from '../seed-figures.js';
-import { PRIOR_KINDS, PRIOR_VARIANTS } from '../../models/prior/config.js';
+import { PRIOR_VARIANTS } from '../../models/prior/config.js';
 import { formatRow } from '../sample-scorer.js';
 import { encode } from './encode.js';
 import { evalPrior } from './eval-prior.js';
@@ -29,9 +29,6 @@ export const DEMO_FLAGS: Record<string, FlagSpec> = {
   seed: { type: 'int', help: 'random seed', default: 0 },
 };
 
-const KINDS = PRIOR_KINDS;
-/** The reference models' priors the demo draws from, where their folders exist: the three kinds and D3PM. */
-const REFERENCE_KINDS = PRIOR_VARIANTS;
 const stage = (s: string) => console.error(`\n== ${s}`);
 const resume = (dir: string) => (existsSync(join(dir, 'latest.json')) ? ['--resume'] : []);
 const since = (t0: number) => `${((Date.now() - t0) / 1000).toFixed(0)} s`;
@@ -44,9 +41,9 @@ export async function demo(argv: string[]): Promise<void> {
   const t0 = Date.now();
   const figures: [string, string[]][] = [];
 
-  // 1. The reference models' figures.
+  // 1. The reference models' figures: every prior variant whose run folder is there (the three kinds and D3PM).
   const ref: SeedFigureInputs | null = models !== 'none' && existsSync(join(models, 'tokenizer', 'latest.json'))
-    ? { tokenizer: join(models, 'tokenizer'), tokens: join(models, 'tokens.bin'), priors: Object.fromEntries(REFERENCE_KINDS.filter((k) => existsSync(join(models, k, 'latest.json'))).map((k) => [k, join(models, k)])) }
+    ? { tokenizer: join(models, 'tokenizer'), tokens: join(models, 'tokens.bin'), priors: Object.fromEntries(PRIOR_VARIANTS.filter((k) => existsSync(join(models, k, 'latest.json'))).map((k) => [k, join(models, k)])) }
     : null;
   if (ref) {
     stage(`1/3 the reference models (${models}): the seed's figures`);
