@@ -23,7 +23,8 @@
 #                     images (tokens.bin, `encode --flip`; guided KID ×10³ of the AR prior 5.2 → 2.7,
 #                     D3PM's 19.9 → 5.8 with 3,000 steps, the mask prior's 6.3 → 5.1 with 2,400);
 #                     the seed's diffusion on tokens-plain.bin, as the shipped one was
-#   PRIOR_MIN=30 / 60 a time cap per prior, in minutes (the schedule then ends where the time does)
+#   PRIOR_MIN=90      a time cap per prior, in minutes, above what the steps take on an idle 2-core
+#                     CPU (AR 3,000 steps ≈ 35 min); where it cuts a run, the schedule has not ended
 #   PRIOR_BATCH=32    PRIOR_SIZE="--layers 3 --dim 128 --heads 4" (for a CPU's minutes: more
 #                     steps of a smaller model beat fewer of a larger one)
 #   PARALLEL=1        run independent stages at once: worth it on a GPU, where one process cannot
@@ -81,7 +82,7 @@ stage2() { # SIDE: encode, then the decoder's second stage and the four priors o
       mask) steps=${MASK_STEPS:-$(pick "$1" 2400 300)};; esac
     local cache=$R/tokens-plain.bin; [[ " ${MIRRORED:-ar diffusion-d3pm mask} " == *" $k "* ]] && cache=$R/tokens.bin
     bg stage "$R/$k" $V train-prior --kind "$kind" $extra --tokens "$cache" $PRIOR --batch "${PRIOR_BATCH:-32}" \
-      --steps "${PRIOR_STEPS:-$steps}" --minutes "${PRIOR_MIN:-$(pick "$1" 30 60)}"
+      --steps "${PRIOR_STEPS:-$steps}" --minutes "${PRIOR_MIN:-90}"
   done
 }
 has() { [[ " ${GRIDS:-32} " == *" $1 "* ]]; }
