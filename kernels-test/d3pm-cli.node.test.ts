@@ -33,6 +33,9 @@ describe('train-prior --noise d3pm', () => {
     const ts = await runCli(['train-prior', '--kind', 'diffusion', '--timesteps', '8', '--tokens', cache, '--steps', '1', '--out', join(dir, 'bad')]);
     expect(ts.code, explain(ts)).toBe(2);
     expect(ts.stderr).toMatch(/--timesteps needs --kind diffusion --noise d3pm/);
+    const sc = await runCli(['train-prior', '--kind', 'diffusion', '--self-condition', '--tokens', cache, '--steps', '1', '--out', join(dir, 'bad')]);
+    expect(sc.code, explain(sc)).toBe(2);
+    expect(sc.stderr).toMatch(/--self-condition needs --kind diffusion --noise d3pm/);
     expect(existsSync(join(dir, 'bad', 'latest.json'))).toBe(false);
   });
 
@@ -68,5 +71,22 @@ describe('train-prior --noise d3pm', () => {
     const tooMany = await runCli(['sample', '--tokenizer', tok, '--prior', prior, '--n', '1', '--steps', '9', '--out', join(dir, 'x.png')]);
     expect(tooMany.code, explain(tooMany)).toBe(1);
     expect(tooMany.stderr).toMatch(/steps must be an integer in 1\.\.8/);
+  }, 240_000);
+
+  it('--self-condition is stored, resumed, scored and sampled with no extra flag', async () => {
+    const run = join(dir, 'prior-sc');
+    const p = await runCli(['train-prior', '--kind', 'diffusion', '--noise', 'd3pm', '--self-condition', '--timesteps', '8', '--tokens', cache, ...TINY_PRIOR, '--steps', '2', '--out', run]);
+    expect(p.code, explain(p)).toBe(0);
+    expect(p.stderr).toMatch(/self-conditioned/);
+    expect(storedPrior(run)).toMatchObject({ noise: 'd3pm', selfCondition: true });
+    const r = await runCli(['train-prior', '--kind', 'diffusion', '--tokens', cache, '--steps', '3', '--out', run, '--resume']);
+    expect(r.code, explain(r)).toBe(0);
+    expect(storedPrior(run)).toMatchObject({ selfCondition: true });
+    const ev = await runCli(['eval-prior', '--prior', run, '--tokens', cache, '--json']);
+    expect(ev.code, explain(ev)).toBe(0);
+    expect(JSON.parse(ev.stdout.trim().split('\n').pop()!)).toMatchObject({ step: 3, noise: 'd3pm' });
+    const s = await runCli(['sample', '--tokenizer', tok, '--prior', run, '--n', '2', '--steps', '4', '--out', join(dir, 'sc.png')]);
+    expect(s.code, explain(s)).toBe(0);
+    expect(s.stderr).toMatch(/2 images from the diffusion-d3pm prior .*\(4 network evaluations/);
   }, 240_000);
 });

@@ -12,12 +12,15 @@
 //   'every-block'  each grid once per block (M passes): eval-prior, the precise numbers;
 //   'one-pass'     each grid once, grid r in block r mod M: train-prior's periodic held-out line and
 //                  compare, at the seed scheme's cost (one forward per batch of grids).
+// A self-conditioned prior is scored as it trains with an estimate: a first pass's argmax on the same
+// x_t is its estimate of x_0 (two forwards per batch).
 
 import { noGrad } from '../autograd/tape.js';
 import type { PriorConfig } from '../models/prior/config.js';
 import { alphaBars, boundTerm, softmax64 } from '../models/prior/d3pm.js';
 import { NoiseRng } from '../models/prior/noise.js';
 import type { Prior } from '../models/prior/prior.js';
+import { argmax } from '../ops/reduce.js';
 import { tidy } from '../tensor/scope.js';
 import { tensor } from '../tensor/tensor.js';
 import { batchLoss, d3pmBatch } from '../train/prior-trainer.js';
@@ -70,7 +73,7 @@ export async function d3pmHeldout(prior: Prior, held: Split, c: PriorConfig, o: 
           weight[r] = ((hi - lo + 1) * M) / T;
           return lo + rng.int(hi - lo + 1);
         });
-        const b = d3pmBatch(c, x0, held.labels.subarray(s, e), rng, levels);
+        const b = { ...d3pmBatch(c, x0, held.labels.subarray(s, e), rng, levels), selfCondition: !!c.selfCondition };
         if (!o.bound) {
           // per-grid weights are ≈ 1 (equal blocks: exactly 1); the batch mean carries their mean
           const loss = noGrad(() => tidy(() => batchLoss(prior, b).keepAlive()));
@@ -78,7 +81,12 @@ export async function d3pmHeldout(prior: Prior, held: Split, c: PriorConfig, o: 
           loss.dispose();
           continue;
         }
-        const lg = noGrad(() => tidy(() => prior.contentLogits(tensor(b.inputs, [B, L + 2])).keepAlive())); // [B, L, K]
+        const lg = noGrad(() =>
+          tidy(() => {
+            const inputs = tensor(b.inputs, [B, L + 2]);
+            return prior.contentLogits(inputs, b.selfCondition ? argmax(prior.contentLogits(inputs), -1) : undefined).keepAlive(); // [B, L, K]
+          }),
+        );
         const logits = (await lg.toArray()) as Float32Array;
         lg.dispose();
         for (let r = 0; r < B; r++) {

@@ -7,6 +7,8 @@
 // prior's own schedule.
 
 import { concat } from '../ops/layout.js';
+import { argmax } from '../ops/reduce.js';
+import { keep } from '../tensor/scope.js';
 import { sampleAR, type CachedLogits } from './ar.js';
 import { D3PM_SAMPLER_DEFAULTS, sampleD3PM, type TimedLogits } from './d3pm.js';
 import { DIFFUSION_SAMPLER_DEFAULTS, sampleDiffusion, sampleMask, type DiffusionSampleOptions, type FullLogits, type MaskSampleOptions } from './diffusion.js';
@@ -31,21 +33,37 @@ export function fullLogitsOf(prior: Prior, start: Int32Array, g: GuidanceOptions
 
 /**
  * The D3PM prior as a logits function of content tokens x_t [R, L], per-row conditioning tokens and
- * the noise level t: inputs [cond, time token of t, x_t] ([R, L+2]).
+ * the noise level t: inputs [cond, time token of t, x_t] ([R, L+2]). A self-conditioned prior reads
+ * the argmax of its previous call's prediction per row (none at the first call): the function keeps
+ * it between calls, so it belongs to one chain; `dispose` frees it.
  */
-export function priorTimedLogits(prior: Prior): ConditionedLogits<[number]> {
-  return (x: Tensor, cond: Int32Array, t: number) => {
+export function priorTimedLogits(prior: Prior): { logits: ConditionedLogits<[number]>; dispose: () => void } {
+  let estimate: Tensor | null = null; // [R, L] i32
+  const dispose = () => {
+    estimate?.dispose();
+    estimate = null;
+  };
+  const logits = (x: Tensor, cond: Int32Array, t: number) => {
     const R = cond.length;
     const time = new Int32Array(R).fill(timeToken(prior.config, t));
-    return prior.contentLogits(concat([tensor(cond, [R, 1]), tensor(time, [R, 1]), x], 1));
+    const lg = prior.contentLogits(concat([tensor(cond, [R, 1]), tensor(time, [R, 1]), x], 1), estimate?.shape[0] === R ? estimate : undefined);
+    if (prior.config.selfCondition) {
+      dispose();
+      estimate = keep(argmax(lg, -1));
+    }
+    return lg;
   };
+  return { logits, dispose };
 }
 
-/** D3PM logits for conditioning tokens `start` [B], guided when `g` is given (`calls`: the sampler's evaluations, for a schedule). */
-export function timedLogitsOf(prior: Prior, start: Int32Array, g: GuidanceOptions | null, calls: number): TimedLogits {
-  const f = priorTimedLogits(prior);
-  if (!g) return (x: Tensor, t: number) => f(x, start, t);
-  return guideFull(f, { ...g, cond: start, uncond: new Int32Array(start.length).fill(nullToken(prior.config)), steps: calls });
+/**
+ * D3PM logits for conditioning tokens `start` [B], guided when `g` is given (`calls`: the sampler's
+ * evaluations, for a schedule). Call `dispose` when the chain is done.
+ */
+export function timedLogitsOf(prior: Prior, start: Int32Array, g: GuidanceOptions | null, calls: number): { logits: TimedLogits; dispose: () => void } {
+  const { logits: f, dispose } = priorTimedLogits(prior);
+  if (!g) return { logits: (x: Tensor, t: number) => f(x, start, t), dispose };
+  return { logits: guideFull(f, { ...g, cond: start, uncond: new Int32Array(start.length).fill(nullToken(prior.config)), steps: calls }), dispose };
 }
 
 /**
@@ -96,10 +114,14 @@ export async function drawTokens(prior: Prior, n: number, o: DrawOptions): Promi
     const d = o.diffusion ?? {};
     const correctorSteps = d.correctorSteps ?? D3PM_SAMPLER_DEFAULTS.correctorSteps;
     const fn = timedLogitsOf(prior, o.start, o.guidance, o.steps + correctorSteps);
-    return sampleD3PM(fn, shape, {
-      ...filter, steps: o.steps, seed: o.seed, codebook: config.codebook, alphaBar: alphaBars(config.timesteps!),
-      correctorSteps, finalArgmax: d.finalArgmax ?? D3PM_SAMPLER_DEFAULTS.finalArgmax, fixedMask: d.fixedMask, given: d.given, onStep: d.onStep,
-    });
+    try {
+      return await sampleD3PM(fn.logits, shape, {
+        ...filter, steps: o.steps, seed: o.seed, codebook: config.codebook, alphaBar: alphaBars(config.timesteps!),
+        correctorSteps, finalArgmax: d.finalArgmax ?? D3PM_SAMPLER_DEFAULTS.finalArgmax, fixedMask: d.fixedMask, given: d.given, onStep: d.onStep,
+      });
+    } finally {
+      fn.dispose();
+    }
   }
   const fn = fullLogitsOf(prior, o.start, o.guidance, o.steps + (config.prior === 'mask' ? 0 : (o.diffusion?.correctorSteps ?? 0)));
   const { steps: _s, temperature: _t, ...chain } = DIFFUSION_SAMPLER_DEFAULTS;

@@ -41,6 +41,8 @@ export interface PriorRunOptions {
   minMaskRatio?: number;
   noise?: DiffusionNoise;
   timesteps?: number;
+  /** d3pm: self-conditioning on the network's previous x_0 estimate */
+  selfCondition?: boolean;
   labelSmoothing?: number;
   batch?: number;
   lr?: number;
@@ -69,7 +71,7 @@ export function newPriorRun(cache: TokenCache, o: PriorRunOptions): PriorRunConf
       classCounts: classCond ? classCounts(splitTokens(cache, 'train').labels, h.labels.length) : undefined,
       labelDrop: classCond ? o.labelDrop ?? DEFAULT_LABEL_DROP : undefined,
       minMaskRatio: o.minMaskRatio,
-      noise: o.noise ?? 'seed', timesteps: o.timesteps,
+      noise: o.noise ?? 'seed', timesteps: o.timesteps, selfCondition: o.selfCondition,
     }),
     labelSmoothing: o.labelSmoothing ?? (o.kind === 'mask' ? MASK_DEFAULTS.labelSmoothing : 0),
     batch: o.batch ?? PRIOR_DEFAULTS.batch, lr: o.lr ?? PRIOR_DEFAULTS.lr, warmup: o.warmup ?? PRIOR_DEFAULTS.warmup,

@@ -2,7 +2,8 @@
 // of token grids, runs the fused cross-entropy, and steps AdamW. Loss sums stay on the GPU until
 // `takeLoss()` (log time).
 
-import { backward } from '../autograd/tape.js';
+import { backward, noGrad } from '../autograd/tape.js';
+import { argmax } from '../ops/reduce.js';
 import { conditionToken, isD3PM, maskToken, timeToken, type PriorConfig } from '../models/prior/config.js';
 import { d3pmNoise } from '../models/prior/d3pm.js';
 import { diffusionPair, maskBatch, NoiseRng } from '../models/prior/noise.js';
@@ -24,7 +25,16 @@ export interface PriorBatch {
   /** [B, L] with IGNORE where no loss applies */
   targets: Int32Array;
   B: number;
+  /**
+   * a self-conditioned prior's batch that first predicts x_0 without an estimate (no gradient) and
+   * then learns with that prediction's argmax as the estimate (half the batches; the other half
+   * learns without one, as the sampler's first step runs)
+   */
+  selfCondition?: boolean;
 }
+
+/** Share of a self-conditioned prior's batches that learn with an estimate (Chen et al.'s 50%). */
+export const SELF_CONDITION_RATE = 0.5;
 
 /** `train-prior --label-drop`'s default for class-conditional priors. */
 export const DEFAULT_LABEL_DROP = 0.1;
@@ -79,7 +89,7 @@ export function makeBatch(c: PriorConfig, x: Int32Array, labels: Int32Array, rng
   const B = labels.length, L = x.length / B;
   if (isD3PM(c)) {
     const { inputs, targets } = d3pmBatch(c, x, labels, rng);
-    return { inputs, targets, B };
+    return { inputs, targets, B, ...(c.selfCondition ? { selfCondition: rng.next() < SELF_CONDITION_RATE } : {}) };
   }
   const cond = (b: number) => conditionToken(c, labels[b]);
   if (c.prior === 'ar') {
@@ -113,7 +123,8 @@ export function makeBatch(c: PriorConfig, x: Int32Array, labels: Int32Array, rng
 export function batchLoss(prior: Prior, batch: PriorBatch, labelSmoothing = 0): Tensor {
   const L = batch.targets.length / batch.B;
   const inputs = tensor(batch.inputs, [batch.B, batch.inputs.length / batch.B]);
-  const logits = prior.contentLogits(inputs); // [B, L, K]
+  const estimate = batch.selfCondition ? noGrad(() => argmax(prior.contentLogits(inputs), -1)) : undefined; // [B, L] i32
+  const logits = prior.contentLogits(inputs, estimate); // [B, L, K]
   return crossEntropy(reshape(logits, [batch.B * L, -1]), tensor(batch.targets, [batch.B * L]), { ignoreIndex: IGNORE, labelSmoothing });
 }
 

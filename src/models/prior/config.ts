@@ -48,6 +48,12 @@ export interface PriorConfig {
   noise?: DiffusionNoise;
   /** d3pm: the number T of discrete noise levels t = 1..T (each one input token) */
   timesteps?: number;
+  /**
+   * d3pm: self-conditioning (Chen et al. 2022, "Analog Bits"): the network also reads an estimate of
+   * x_0 (the argmax of its own previous prediction, one learned embedding per code plus "none",
+   * added to the content positions' input embeddings); absent: false
+   */
+  selfCondition?: boolean;
   transformer: TransformerConfig;
 }
 
@@ -123,13 +129,14 @@ export function variantKind(v: PriorVariant): { kind: PriorKind; noise?: Diffusi
 export function makePriorConfig(o: {
   prior: PriorKind; codebook: number; grid: number; classes: number; tokenizerChecksum: string;
   dim: number; layers: number; heads: number; dropout?: number; extraNoise?: number; minMaskRatio?: number;
-  classNames?: string[]; classCounts?: number[]; labelDrop?: number; noise?: DiffusionNoise; timesteps?: number;
+  classNames?: string[]; classCounts?: number[]; labelDrop?: number; noise?: DiffusionNoise; timesteps?: number; selfCondition?: boolean;
 }): PriorConfig {
   const L = o.grid * o.grid;
   const noise = o.noise ?? 'seed';
   if (!DIFFUSION_NOISES.includes(noise)) throw new Error(`prior config: noise must be one of ${DIFFUSION_NOISES.join(', ')}, got '${noise}'.`);
   if (noise === 'd3pm' && o.prior !== 'diffusion') throw new Error(`prior config: the d3pm noise applies to the diffusion prior only, not '${o.prior}'.`);
   const d3pm = noise === 'd3pm';
+  if (o.selfCondition && !d3pm) throw new Error('prior config: self-conditioning applies to the d3pm diffusion prior only.');
   const T = o.timesteps ?? D3PM_TIMESTEPS;
   if (d3pm && !(Number.isInteger(T) && T >= 2)) throw new Error(`prior config: d3pm timesteps must be an integer ≥ 2, got ${T}.`);
   const cls = o.classes > 0 ? { classNames: o.classNames, classCounts: o.classCounts, labelDrop: o.labelDrop ?? 0 } : {};
@@ -138,6 +145,7 @@ export function makePriorConfig(o: {
     tokenizerChecksum: o.tokenizerChecksum, extraNoise: o.extraNoise ?? 0.1,
     ...(o.prior === 'mask' ? { minMaskRatio: o.minMaskRatio ?? MASK_DEFAULTS.minMaskRatio } : {}),
     ...(d3pm ? { noise, timesteps: T } : {}),
+    ...(o.selfCondition ? { selfCondition: true } : {}),
     transformer: {
       kind: 'vqgpu-transformer', version: 1,
       vocabIn: o.codebook + 2 + o.classes + (d3pm ? T : 0), vocabOut: o.codebook,
@@ -158,5 +166,6 @@ export function checkPriorConfig(c: unknown, source: string): PriorConfig {
   if (p.version !== 1) throw new Error(`${source}: prior config version ${p.version} is not supported.`);
   if (p.noise !== undefined && !DIFFUSION_NOISES.includes(p.noise)) throw new Error(`${source}: unknown diffusion noise '${p.noise}' (this vqgpu knows ${DIFFUSION_NOISES.join(', ')}).`);
   if (p.noise === 'd3pm' && !(Number.isInteger(p.timesteps) && p.timesteps! >= 2)) throw new Error(`${source}: a d3pm prior without valid timesteps (${p.timesteps}).`);
+  if (p.selfCondition && p.noise !== 'd3pm') throw new Error(`${source}: self-conditioning is set on a prior that is not d3pm.`);
   return p;
 }

@@ -42,9 +42,10 @@ export class Transformer extends Module {
     return add(this.tok.forward(tokens), slice(this.pos, 0, pos, pos + T));
   }
 
-  /** tokens [B, T] → logits [B, T, vocabOut] */
-  forward(tokens: Tensor): Tensor {
+  /** tokens [B, T] → logits [B, T, vocabOut]; `extra` [B, T, dim]: added to the input embeddings */
+  forward(tokens: Tensor, extra?: Tensor): Tensor {
     let h = this.embed(tokens, 0);
+    if (extra) h = add(h, extra);
     for (const b of this.blocks) h = b.forward(h, this.config.causal);
     return this.head.forward(this.lnf.forward(h));
   }

@@ -1,5 +1,5 @@
 // vqgpu train-prior --kind ar|diffusion|mask --tokens CACHE [--layers L --dim D --heads H]
-//   [--noise seed|d3pm [--timesteps T]]   (diffusion: the seed's scheme, or D3PM's uniform noise)
+//   [--noise seed|d3pm [--timesteps T] [--self-condition]]   (diffusion: the seed's scheme, or D3PM's uniform noise)
 //   [--steps N | --minutes M] [--schedule-steps S] [--on-nan stop|skip] --out RUN [--resume]
 // Trains a prior on the token cache's training split; logs loss, tokens/s, the held-out loss and the
 // time left; writes atomic checkpoints holding the config, optimizer state, step and RNG state (the
@@ -33,6 +33,7 @@ export const TRAIN_PRIOR_FLAGS: Record<string, FlagSpec> = {
   heads: { type: 'int', help: 'attention heads', default: PRIOR_DEFAULTS.heads, min: 1, max: 64 },
   dropout: { type: 'number', help: 'dropout', default: PRIOR_DEFAULTS.dropout, min: 0, max: 0.9 },
   noise: { type: 'string', help: "diffusion: the noise scheme: seed (x_a from x_b, the seed's) or d3pm (uniform noise at a cosine-scheduled level given to the network, x_0 predicted; sample draws from the posterior q(x_s | x_t, x̂_0)) (default seed)", choices: DIFFUSION_NOISES },
+  'self-condition': { type: 'boolean', help: 'diffusion --noise d3pm: self-conditioning: the network also reads the argmax of its own previous x_0 prediction (training: half the batches, from a first pass without gradient; sampling: the previous step\'s)' },
   timesteps: { type: 'int', help: `diffusion --noise d3pm: number T of noise levels (each a learned input token) (default ${D3PM_TIMESTEPS})`, min: 2, max: 1000 },
   'extra-noise': { type: 'number', help: 'diffusion (seed scheme): further fraction replaced to make x_b from x_a', default: DEFAULT_EXTRA_NOISE, min: 0, max: 1 },
   'min-mask-ratio': { type: 'number', help: `mask: minimum mask ratio of training (MaskGIT's cosine schedule truncated there) (default ${MASK_DEFAULTS.minMaskRatio})`, min: 0, max: 1 },
@@ -61,6 +62,7 @@ export async function trainPrior(argv: string[]): Promise<void> {
     throw new UsageError(`train-prior: --noise ${f.noise} applies to --kind diffusion only (got --kind ${f.kind}); the ${f.kind} prior has no noise scheme to choose.`);
   }
   if (f.timesteps !== undefined && f.noise !== 'd3pm') throw new UsageError('train-prior: --timesteps needs --kind diffusion --noise d3pm.');
+  if (f['self-condition'] && !f.resume && f.noise !== 'd3pm') throw new UsageError('train-prior: --self-condition needs --kind diffusion --noise d3pm.');
   if (f['label-drop'] !== undefined && !f['class-cond']) throw new UsageError('train-prior: --label-drop needs --class-cond (an unconditional prior has no labels to drop).');
   const cache = readTokenCache(cachePath);
   const classCond = !!f['class-cond'];
@@ -92,6 +94,7 @@ export async function trainPrior(argv: string[]): Promise<void> {
         labelDrop: f['label-drop'] !== undefined ? Number(f['label-drop']) : undefined,
         minMaskRatio: f['min-mask-ratio'] !== undefined ? Number(f['min-mask-ratio']) : undefined,
         noise: (f.noise ?? 'seed') as DiffusionNoise, timesteps: f.timesteps !== undefined ? Number(f.timesteps) : undefined,
+        selfCondition: !!f['self-condition'],
         labelSmoothing: f['label-smoothing'] !== undefined ? Number(f['label-smoothing']) : undefined,
         batch: Number(f.batch), lr: Number(f.lr), warmup: Number(f.warmup), totalSteps, seed: Number(f.seed), ema: Number(f.ema),
       });
@@ -124,7 +127,7 @@ export async function trainPrior(argv: string[]): Promise<void> {
       `(${held.count} held out), codebook ${run.prior.codebook}, batch ${B}` +
       (run.prior.classes > 0 ? `, ${run.prior.classes} classes, label drop ${labelDrop}` : '') +
       (run.prior.prior === 'mask' ? `, minimum mask ratio ${run.prior.minMaskRatio ?? 0}` : '') +
-      (run.prior.noise === 'd3pm' ? `, ${run.prior.timesteps} noise levels (cosine), loss: x_0 cross-entropy` : '') +
+      (run.prior.noise === 'd3pm' ? `, ${run.prior.timesteps} noise levels (cosine), loss: x_0 cross-entropy` + (run.prior.selfCondition ? ', self-conditioned' : '') : '') +
       (run.labelSmoothing ? `, label smoothing ${run.labelSmoothing} (the logged loss is the smoothed one; held-out: plain)` : '') +
       (run.ema ? `, weight average for sampling (EMA ${run.ema})` : ''),
   );
