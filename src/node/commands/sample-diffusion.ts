@@ -8,7 +8,7 @@ import { joinPanels } from '../../data/figure.js';
 import { maskToken, type PriorConfig } from '../../models/prior/config.js';
 import type { Prior } from '../../models/prior/prior.js';
 import type { VQVAE } from '../../models/tokenizer/vqvae.js';
-import { DIFFUSION_SAMPLER_DEFAULTS, type DiffusionSampleOptions } from '../../sample/diffusion.js';
+import { DIFFUSION_SAMPLER_DEFAULTS, MASK_CHOICE_TEMPERATURE, type DiffusionSampleOptions } from '../../sample/diffusion.js';
 import { D3PM_SAMPLER_DEFAULTS } from '../../sample/d3pm.js';
 import type { FlagSpec } from '../../io/flags.js';
 import type { GuidanceOptions } from '../../sample/guidance.js';
@@ -29,7 +29,7 @@ export const DIFFUSION_SAMPLER_FLAGS: Record<string, FlagSpec> = {
   'corrector-steps': { type: 'int', help: `diffusion: corrector steps, one evaluation each (seed scheme: after the chain, re-noise 10% as in training and draw x_a at temperature 1; d3pm: at the lowest noise level before the last step) (default ${D3PM_SAMPLER_DEFAULTS.correctorSteps})`, min: 0, max: 1000 },
   decoupled: { type: 'boolean', help: `diffusion (seed scheme): a position changes with probability 1 − p(current) at temperature 1; its new code is drawn at the step's temperature from the other codes (default ${D.decoupled ? 'on; --no-decoupled: off' : 'off'})` },
   'no-decoupled': { type: 'boolean', help: "diffusion (seed scheme): draw every position from softmax(logits/T) (the seed's step)" },
-  'choice-temperature': { type: 'number', help: "mask: MaskGIT's choice temperature τ, the Gumbel noise on the confidences, annealed to 0 over the steps", default: 4.5, min: 0 },
+  'choice-temperature': { type: 'number', help: "mask: MaskGIT's choice temperature τ, the Gumbel noise on the confidences, annealed to 0 over the steps (MaskGIT's: 4.5)", default: MASK_CHOICE_TEMPERATURE, min: 0 },
 };
 
 export type DiffusionSamplerFlags = Pick<DiffusionSampleOptions, 'temperatureEnd' | 'changeFraction' | 'minSteps' | 'finalArgmax' | 'decoupled'> & { confidenceTemperature: number; correctorSteps: number };
@@ -44,7 +44,7 @@ export function diffusionSamplerOptions(f: Record<string, unknown>): DiffusionSa
     minSteps: Math.min(steps, f['min-steps'] !== undefined ? Number(f['min-steps']) : D.minSteps),
     finalArgmax: on('final-argmax', 'no-final-argmax', D.finalArgmax),
     decoupled: on('decoupled', 'no-decoupled', D.decoupled),
-    confidenceTemperature: Number(f['choice-temperature'] ?? 4.5),
+    confidenceTemperature: Number(f['choice-temperature'] ?? MASK_CHOICE_TEMPERATURE),
     correctorSteps: Number(f['corrector-steps'] ?? D3PM_SAMPLER_DEFAULTS.correctorSteps),
   };
 }
