@@ -20,7 +20,6 @@ import type { PriorConfig } from '../models/prior/config.js';
 import { alphaBars, boundTerm, softmax64 } from '../models/prior/d3pm.js';
 import { NoiseRng } from '../models/prior/noise.js';
 import type { Prior } from '../models/prior/prior.js';
-import { argmax } from '../ops/reduce.js';
 import { tidy } from '../tensor/scope.js';
 import { tensor } from '../tensor/tensor.js';
 import { batchLoss, d3pmBatch } from '../train/prior-trainer.js';
@@ -84,7 +83,7 @@ export async function d3pmHeldout(prior: Prior, held: Split, c: PriorConfig, o: 
         const lg = noGrad(() =>
           tidy(() => {
             const inputs = tensor(b.inputs, [B, L + 2]);
-            return prior.contentLogits(inputs, b.selfCondition ? argmax(prior.contentLogits(inputs), -1) : undefined).keepAlive(); // [B, L, K]
+            return (b.selfCondition ? prior.selfConditionedLogits(inputs) : prior.contentLogits(inputs)).keepAlive(); // [B, L, K]
           }),
         );
         const logits = (await lg.toArray()) as Float32Array;

@@ -2,8 +2,7 @@
 // of token grids, runs the fused cross-entropy, and steps AdamW. Loss sums stay on the GPU until
 // `takeLoss()` (log time).
 
-import { backward, noGrad } from '../autograd/tape.js';
-import { argmax } from '../ops/reduce.js';
+import { backward } from '../autograd/tape.js';
 import { conditionToken, isD3PM, maskToken, timeToken, type PriorConfig } from '../models/prior/config.js';
 import { d3pmNoise } from '../models/prior/d3pm.js';
 import { diffusionPair, maskBatch, NoiseRng } from '../models/prior/noise.js';
@@ -123,8 +122,7 @@ export function makeBatch(c: PriorConfig, x: Int32Array, labels: Int32Array, rng
 export function batchLoss(prior: Prior, batch: PriorBatch, labelSmoothing = 0): Tensor {
   const L = batch.targets.length / batch.B;
   const inputs = tensor(batch.inputs, [batch.B, batch.inputs.length / batch.B]);
-  const estimate = batch.selfCondition ? noGrad(() => argmax(prior.contentLogits(inputs), -1)) : undefined; // [B, L] i32
-  const logits = prior.contentLogits(inputs, estimate); // [B, L, K]
+  const logits = batch.selfCondition ? prior.selfConditionedLogits(inputs) : prior.contentLogits(inputs); // [B, L, K]
   return crossEntropy(reshape(logits, [batch.B * L, -1]), tensor(batch.targets, [batch.B * L]), { ignoreIndex: IGNORE, labelSmoothing });
 }
 

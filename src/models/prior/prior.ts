@@ -6,7 +6,9 @@
 // A self-conditioned d3pm prior also reads an estimate of x_0 [B, L] (codes, or K: none): one more
 // embedding per content position, added to its input embedding (prefix positions: none).
 
+import { noGrad } from '../../autograd/tape.js';
 import { Embedding } from '../../nn/embedding.js';
+import { argmax } from '../../ops/reduce.js';
 import { Module } from '../../nn/module.js';
 import { concat, slice } from '../../ops/layout.js';
 import { tensor, type Tensor } from '../../tensor/tensor.js';
@@ -32,6 +34,14 @@ export class Prior extends Module {
     const logits = this.net.forward(inputs, this.estimateEmbedding ? this.estimateInput(inputs, estimate) : undefined);
     const T = logits.shape[1];
     return this.config.prior === 'ar' ? logits : slice(logits, 1, prefixLength(this.config), T);
+  }
+
+  /**
+   * A self-conditioned prior's logits as it trains with an estimate: a first pass without one (no
+   * gradient), its argmax as the estimate of a second pass. [B, L, K]
+   */
+  selfConditionedLogits(inputs: Tensor): Tensor {
+    return this.contentLogits(inputs, noGrad(() => argmax(this.contentLogits(inputs), -1)));
   }
 
   /** The estimate's embeddings [B, T, dim] for inputs [B, T]: none at the prefix (and everywhere without an estimate). */
