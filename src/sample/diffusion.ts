@@ -260,8 +260,8 @@ export interface MaskSampleOptions extends DiscreteSampleOptions {
 /**
  * The default choice temperature τ. MaskGIT uses 4.5; on the shipped emoji mask prior (32 steps,
  * 1,000 samples, two seeds) τ = 8 scores KID ×10³ 3.8 and 3.7 against 10.3 and 7.5 at 4.5, and
- * τ = 2 62 (docs/sampling.md): more noise on the confidences spreads the committed codes over
- * the grid instead of settling the flat background first.
+ * τ = 2 62, and 12 or 16 no better than 8 (docs/sampling.md): more noise on the confidences
+ * spreads the committed codes over the grid instead of settling the flat background first.
  */
 export const MASK_CHOICE_TEMPERATURE = 8;
 
