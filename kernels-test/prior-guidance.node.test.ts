@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/io/flags.js';
 import { makePriorConfig } from '../src/models/prior/config.js';
 import type { TokenCache } from '../src/data/token-cache.js';
-import { classFrequencies, classNames, DEFAULT_CFG, drawClasses } from '../src/models/prior/classes.js';
+import { classFrequencies, classNames, DEFAULT_CFG, drawClasses, guidanceOf } from '../src/models/prior/classes.js';
 import { classBlocks, classListing, parseClass, resolveGuidance } from '../src/node/prior-guidance.js';
 
 const NAMES = ['Activities', 'Animals & Nature', 'Flags', 'Food & Drink', 'Smileys & Emotion', 'Smileys & People'];
@@ -105,8 +105,17 @@ describe('--cfg', () => {
     expect(resolveGuidance(c, 3, 'linear', 'P')).toEqual({ scale: 3, schedule: 'linear' });
     expect(resolveGuidance(c, undefined, undefined, 'P')).toEqual({ scale: DEFAULT_CFG.ar, schedule: 'constant' });
     expect(DEFAULT_CFG.ar).toBe(3);
-    const mask = makePriorConfig({ prior: 'mask', codebook: 16, grid: 2, classes: 3, tokenizerChecksum: 't', dim: 16, layers: 1, heads: 2, labelDrop: 0.1 });
-    expect(resolveGuidance(mask, undefined, undefined, 'P')).toBeNull(); // mask: S = 1 until measured
     expect(resolveGuidance(config(3, { labelDrop: 0 }), undefined, undefined, 'P')).toBeNull();
+  });
+
+  it("the schedule defaults by kind: the mask prior ramps S from 1; a given schedule or S = 1 wins", () => {
+    const mask = makePriorConfig({ prior: 'mask', codebook: 16, grid: 2, classes: 3, tokenizerChecksum: 't', dim: 16, layers: 1, heads: 2, labelDrop: 0.1 });
+    expect(resolveGuidance(mask, undefined, undefined, 'P')).toEqual({ scale: DEFAULT_CFG.mask, schedule: 'linear' });
+    expect(resolveGuidance(mask, 2, undefined, 'P')).toEqual({ scale: 2, schedule: 'linear' });
+    expect(resolveGuidance(mask, 2, 'constant', 'P')).toEqual({ scale: 2, schedule: 'constant' });
+    expect(resolveGuidance(mask, 1, undefined, 'P')).toBeNull(); // a ramp from 1 to 1 is plain sampling
+    expect(guidanceOf(mask, 4)).toEqual({ scale: 4, schedule: 'linear' }); // the library and the page
+    expect(guidanceOf(config(3, { labelDrop: 0.1 }), 4)).toEqual({ scale: 4, schedule: 'constant' });
+    expect(guidanceOf(config(0), 4)).toBeNull();
   });
 });

@@ -156,7 +156,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !ci)('web page in headless Chromium', (
       expect(r.adapter.host).toBe('browser');
       expect(r.adapter.isFallbackAdapter).toBe(false);
       expect(await page.textContent('#adapter')).toMatch(/^Running on \S/);
-      expect(await page.textContent('#timing')).toMatch(/3 images .* from the mask prior in [\d.]+ s.* · \d+ ms per image/);
+      expect(await page.textContent('#timing')).toMatch(/3 images .* from the mask prior · guidance S = 3 \(ramped from 1 over the steps\) in [\d.]+ s.* · \d+ ms per image/);
       expect(r.runs.map((x) => x.prior)).toEqual(['ar', 'diffusion', 'diffusion-d3pm', 'mask']);
 
       // The grid canvas holds 3 decoded images, not a blank (one-colour) canvas.

@@ -6,7 +6,7 @@
 
 import { noGrad } from '../../src/autograd/tape.js';
 import { splitTokens, type TokenCache } from '../../src/data/token-cache.js';
-import { classFrequencies, conditionTokens, defaultGuidanceScale, drawClasses } from '../../src/models/prior/classes.js';
+import { classFrequencies, conditionTokens, defaultGuidanceScale, drawClasses, guidanceOf } from '../../src/models/prior/classes.js';
 import type { PriorConfig } from '../../src/models/prior/config.js';
 import type { Prior } from '../../src/models/prior/prior.js';
 import { cachedLogitsOf, drawTokens } from '../../src/sample/draw-from-prior.js';
@@ -52,9 +52,9 @@ export function labelsFor(c: PriorConfig, choice: ClassChoice, seed: number, cac
   return new Int32Array(n).fill(choice.label);
 }
 
-/** The guidance of a run: null (plain sampling) for unconditional priors and S = 1, as in the CLI. */
+/** The guidance of a run (S from the slider, the kind's schedule): null for unconditional priors and S = 1, as in the CLI. */
 export function guidanceFor(c: PriorConfig, s: SampleSettings): GuidanceOptions | null {
-  return c.classes > 0 && s.cfg !== 1 ? { scale: s.cfg, schedule: 'constant' } : null;
+  return guidanceOf(c, s.cfg);
 }
 
 /** Given first tokens of each sequence (completion), [n, prefixLength] row-major. */

@@ -10,7 +10,7 @@ import type { Prior } from '../../src/models/prior/prior.js';
 import type { VQVAE } from '../../src/models/tokenizer/vqvae.js';
 import { ClassControls } from './class-controls.js';
 import { download, emptyGrid, encodeGif, greyCells, grid, markRows, paint } from './draw.js';
-import { decodeTokens, heldOut, labelsFor, rowsPrefix, sampleARGrid, sampleReverse, type SampleSettings } from './generate.js';
+import { decodeTokens, guidanceFor, heldOut, labelsFor, rowsPrefix, sampleARGrid, sampleReverse, type SampleSettings } from './generate.js';
 import type { ModelSet } from './models.js';
 
 export interface Ui {
@@ -141,7 +141,8 @@ export class SampleTab {
   private report(kind: string, n: number, ms: number, evals: number, what: string, s: SampleSettings, prior: Prior): void {
     const cold = this.warm.has(kind) ? '' : ' (first run: includes compiling the GPU pipelines)';
     this.warm.add(kind);
-    const guided = prior.config.classes > 0 && s.cfg !== 1 ? ` · guidance S = ${s.cfg}` : '';
+    const g = guidanceFor(prior.config, s);
+    const guided = g ? ` · guidance S = ${g.scale}${g.schedule === 'linear' ? ' (ramped from 1 over the steps)' : ''}` : '';
     this.ui.timing(`${n} ${what} from the ${KIND_NAMES[kindLabel(prior.config)]}${guided} in ${(ms / 1000).toFixed(2)} s${cold} · ${(ms / n).toFixed(0)} ms per image · ${evals} network evaluations · ${this.adapterName()}`);
   }
 

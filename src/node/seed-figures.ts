@@ -44,7 +44,7 @@ export async function seedFigures(inputs: SeedFigureInputs, out: string, seed: n
     const common = ['--tokenizer', inputs.tokenizer, '--prior', prior, '--seed', String(seed)];
     // One batch for all classes: flags, smileys, people, symbols, 9 each.
     if (classes.length) {
-      await sample([...common, '--class', classes.join(','), '--n', String(9 * classes.length), ...(kind === 'mask' ? ['--steps', '16'] : []), '--out', at(`${kind}-classes.png`)]);
+      await sample([...common, '--class', classes.join(','), '--n', String(9 * classes.length), '--out', at(`${kind}-classes.png`)]);
     }
     if (kind === 'ar') {
       // Completions of held-out items: the top half, the top quarter and the first token kept.
@@ -60,8 +60,8 @@ export async function seedFigures(inputs: SeedFigureInputs, out: string, seed: n
       await sample([...common, '--n', '6', '--out', at('diffusion-d3pm-reverse.png')]);
       await sample([...common, '--n', '9', '--out', at('diffusion-d3pm-reverse.gif')]);
     } else {
-      await sample([...common, '--n', '6', '--steps', '16', '--out', at('mask-reverse.png')]);
-      await sample([...common, '--n', '9', '--steps', '16', '--out', at('mask-reverse.gif')]);
+      await sample([...common, '--n', '6', '--out', at('mask-reverse.png')]);
+      await sample([...common, '--n', '9', '--out', at('mask-reverse.gif')]);
     }
   }
   return written;

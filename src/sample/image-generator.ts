@@ -7,14 +7,14 @@
 //
 //   tokens i32 [n, G·G] (row-major grids of codes) → images f32 [n, 3, S, S] in [-1, 1]
 
-import { classBlocks, classFrequencies, classNames, conditionTokens, defaultGuidanceScale, drawClasses } from '../models/prior/classes.js';
+import { classBlocks, classFrequencies, classNames, conditionTokens, drawClasses, guidanceOf } from '../models/prior/classes.js';
 import { kindLabel } from '../models/prior/config.js';
 import type { Prior } from '../models/prior/prior.js';
 import { decodeTokens } from '../models/tokenizer/decode-tokens.js';
 import type { TokenizerState } from '../models/tokenizer/state.js';
 import { checkPriorMatchesTokenizer, parseCheckpoint, priorFromCheckpoint, tokenizerFromCheckpoint } from '../io/run-loader.js';
 import { imageGrid, type Canvas } from '../data/figure.js';
-import { checkGuidance, type GuidanceOptions } from './guidance.js';
+import { checkGuidance } from './guidance.js';
 import { drawTokens } from './draw-from-prior.js';
 
 export interface SampleOptions {
@@ -116,12 +116,8 @@ export class ImageGenerator {
     } else if (o.class !== undefined || o.cfg !== undefined) {
       throw new Error(`sample: class and cfg need a class-conditional prior; this one is unconditional.`);
     }
-    const scale = o.cfg ?? defaultGuidanceScale(c);
-    let guidance: GuidanceOptions | null = null;
-    if (c.classes > 0 && scale !== 1) {
-      guidance = { scale, schedule: 'constant' };
-      checkGuidance(guidance);
-    }
+    const guidance = guidanceOf(c, o.cfg);
+    if (guidance) checkGuidance(guidance);
     const { tokens } = await drawTokens(this.prior, n, {
       start: conditionTokens(c, labels), guidance, temperature: o.temperature ?? 1, topK: o.topK ?? 0, topP: o.topP ?? 1, seed, steps: o.steps ?? 32,
     });
