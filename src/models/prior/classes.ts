@@ -38,7 +38,8 @@ export function defaultGuidanceScale(c: PriorConfig): number {
 /**
  * The guidance a conditional prior samples with: S and its schedule, each the prior's default
  * where not given; null for plain sampling (an unconditional prior, or S = 1, which every schedule
- * keeps at 1).
+ * keeps at 1). The result is a GuidanceOptions of src/sample/guidance.ts, spelled out here because
+ * models import no sampler.
  */
 export function guidanceOf(c: PriorConfig, scale?: number, schedule?: 'constant' | 'linear'): { scale: number; schedule: 'constant' | 'linear' } | null {
   const s = scale ?? defaultGuidanceScale(c);
