@@ -19,7 +19,7 @@ const FLAGS: Record<string, [string, Record<string, FlagSpec>]> = {
   encode: ['images → token cache (uint16 grids + JSON header)', ENCODE_FLAGS],
   'train-prior': ['train a prior (ar, diffusion with the seed\'s or D3PM\'s noise, or mask) on a token cache', TRAIN_PRIOR_FLAGS],
   'eval-prior': ['held-out bits per token (and the unigram baseline) as one JSON line', EVAL_PRIOR_FLAGS],
-  compare: ['priors side by side on the same cache: evaluations, s/image, held-out loss, Fréchet distance', COMPARE_FLAGS],
+  compare: ['priors side by side on the same cache: evaluations, s/image, held-out loss, KID, precision/recall, class accuracy', COMPARE_FLAGS],
   'train-classifier': ['train the small CNN classifier of the data set\'s classes (features for sample-quality metrics); held-out accuracy → RUN/metrics.json', TRAIN_CLASSIFIER_FLAGS],
   sample: ['new images, completions, reverse-diffusion strips and GIFs', SAMPLE_FLAGS],
   demo: ['the quick-start demo: the whole pipeline on the emoji set', DEMO_FLAGS],

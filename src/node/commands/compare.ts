@@ -21,6 +21,7 @@ import { heldoutLoss } from './eval-prior.js';
 import { gridOf } from './sample.js';
 import { decodeTokens } from '../../models/tokenizer/decode-tokens.js';
 import { DIFFUSION_SAMPLER_FLAGS, diffusionSamplerOptions } from './sample-diffusion.js';
+import { DIFFUSION_SAMPLER_DEFAULTS } from '../../sample/diffusion.js';
 
 export const COMPARE_FLAGS: Record<string, FlagSpec> = {
   tokenizer: { type: 'string', help: 'tokenizer run folder', required: true },
@@ -28,7 +29,7 @@ export const COMPARE_FLAGS: Record<string, FlagSpec> = {
   tokens: { type: 'string', help: 'token cache', required: true },
   n: { type: 'int', help: 'images generated per prior (and real images compared)', default: 256, min: 16 },
   batch: { type: 'int', help: 'images per sampling batch', default: 64, min: 1 },
-  steps: { type: 'int', help: 'diffusion/mask sampling steps', default: 16, min: 1 },
+  steps: { type: 'int', help: 'diffusion/mask: denoising steps (as `sample`)', default: DIFFUSION_SAMPLER_DEFAULTS.steps, min: 1, max: 10000 },
   temperature: { type: 'number', help: 'sampling temperature (diffusion: of the first step)', default: 1 },
   ...DIFFUSION_SAMPLER_FLAGS,
   seed: { type: 'int', help: 'random seed', default: 0 },
