@@ -14,7 +14,7 @@
 #                     deeper decoder trained alone on the tokenizer's frozen encoder and codebook,
 #                     so the tokens, the token cache and the priors stay as they are; 0: none)
 #   CLS_MIN=3         classifier minutes
-#   AR_STEPS=3000 / 2200  DIFFUSION_STEPS=450 / 300  D3PM_STEPS=3000 / 300  MASK_STEPS=2400 / 300
+#   AR_STEPS=5000 / 2200  DIFFUSION_STEPS=450 / 300  D3PM_STEPS=3000 / 300  MASK_STEPS=2400 / 300
 #                     training steps of each prior (the cosine ends there); steps, not minutes,
 #                     so that the models do not depend on the machine's speed or load (a 64-px
 #                     step sees 4× the tokens of a 32-px one)
@@ -24,7 +24,7 @@
 #                     D3PM's 19.9 → 5.8 with 3,000 steps, the mask prior's 6.3 → 5.1 with 2,400);
 #                     the seed's diffusion on tokens-plain.bin, as the shipped one was
 #   PRIOR_MIN=90      a time cap per prior, in minutes, above what the steps take on an idle 2-core
-#                     CPU (AR 3,000 steps ≈ 35 min); where it cuts a run, the schedule has not ended
+#                     CPU (AR 5,000 steps ≈ 58 min); where it cuts a run, the schedule has not ended
 #   PRIOR_BATCH=32    PRIOR_SIZE="--layers 3 --dim 128 --heads 4" (for a CPU's minutes: more
 #                     steps of a smaller model beat fewer of a larger one)
 #   PARALLEL=1        run independent stages at once: worth it on a GPU, where one process cannot
@@ -77,7 +77,7 @@ stage2() { # SIDE: encode, then the decoder's second stage and the four priors o
     --figure-every 4000 --minutes "$dec"
   for k in ar diffusion diffusion-d3pm mask; do
     local steps kind=$k extra=""
-    case $k in ar) steps=${AR_STEPS:-$(pick "$1" 3000 2200)};; diffusion) steps=${DIFFUSION_STEPS:-$(pick "$1" 450 300)};;
+    case $k in ar) steps=${AR_STEPS:-$(pick "$1" 5000 2200)};; diffusion) steps=${DIFFUSION_STEPS:-$(pick "$1" 450 300)};;
       diffusion-d3pm) steps=${D3PM_STEPS:-$(pick "$1" 3000 300)}; kind=diffusion; extra="--noise d3pm --ema 0.999";;
       mask) steps=${MASK_STEPS:-$(pick "$1" 2400 300)};; esac
     local cache=$R/tokens-plain.bin; [[ " ${MIRRORED:-ar diffusion-d3pm mask} " == *" $k "* ]] && cache=$R/tokens.bin

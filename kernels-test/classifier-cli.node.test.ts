@@ -47,6 +47,7 @@ describe('train-classifier', () => {
     expect(m.classes).toEqual(['disc', 'bar']);
     expect(m.heldout.count).toBeGreaterThan(0);
     expect(m.heldout.accuracy).toBeGreaterThanOrEqual(0);
+    expect(m.heldout.accuracy).toBeLessThanOrEqual(1);
     expect(a.stdout).toMatch(/"heldoutAccuracy":/);
 
     const split = tempDir('cls-b');

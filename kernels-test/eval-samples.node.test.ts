@@ -41,6 +41,13 @@ describe('eval-samples', () => {
     expect(s.copies).toBeGreaterThanOrEqual(0);
     expect(s.copies).toBeLessThanOrEqual(1);
     expect(s.class_accuracy).toBeGreaterThanOrEqual(0);
+    expect(s.class_accuracy).toBeLessThanOrEqual(1);
+    for (const row of rows) {
+      for (const k of ['precision', 'recall']) {
+        expect(row[k], `${row.row} ${k}`).toBeGreaterThanOrEqual(0);
+        expect(row[k], `${row.row} ${k}`).toBeLessThanOrEqual(1);
+      }
+    }
     expect(held.nn_ratio).toBeCloseTo(1, 9);
     expect(held.copies).toBeNull();
   }, 300_000);
