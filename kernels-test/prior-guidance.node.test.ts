@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/io/flags.js';
 import { makePriorConfig } from '../src/models/prior/config.js';
 import type { TokenCache } from '../src/data/token-cache.js';
-import { classFrequencies, classNames, DEFAULT_CFG, drawClasses, guidanceOf } from '../src/models/prior/classes.js';
+import { classFrequencies, classNames, DEFAULT_CFG, describeGuidance, drawClasses, guidanceOf } from '../src/models/prior/classes.js';
 import { classBlocks, classListing, parseClass, resolveGuidance } from '../src/node/prior-guidance.js';
 
 const NAMES = ['Activities', 'Animals & Nature', 'Flags', 'Food & Drink', 'Smileys & Emotion', 'Smileys & People'];
@@ -117,5 +117,7 @@ describe('--cfg', () => {
     expect(guidanceOf(mask, 4)).toEqual({ scale: 4, schedule: 'linear' }); // the library and the page
     expect(guidanceOf(config(3, { labelDrop: 0.1 }), 4)).toEqual({ scale: 4, schedule: 'constant' });
     expect(guidanceOf(config(0), 4)).toBeNull();
+    expect(describeGuidance(guidanceOf(mask)!)).toBe('guidance S = 3 (ramped from 1 over the steps)'); // the page's wording
+    expect(describeGuidance({ scale: 2, schedule: 'constant' })).toBe('guidance S = 2');
   });
 });

@@ -5,6 +5,7 @@
 // in class-controls.ts.
 
 import type { Canvas } from '../../src/data/figure.js';
+import { describeGuidance } from '../../src/models/prior/classes.js';
 import { kindLabel, maskToken, type PriorVariant } from '../../src/models/prior/config.js';
 import type { Prior } from '../../src/models/prior/prior.js';
 import type { VQVAE } from '../../src/models/tokenizer/vqvae.js';
@@ -142,7 +143,7 @@ export class SampleTab {
     const cold = this.warm.has(kind) ? '' : ' (first run: includes compiling the GPU pipelines)';
     this.warm.add(kind);
     const g = guidanceFor(prior.config, s);
-    const guided = g ? ` · guidance S = ${g.scale}${g.schedule === 'linear' ? ' (ramped from 1 over the steps)' : ''}` : '';
+    const guided = g ? ` · ${describeGuidance(g)}` : '';
     this.ui.timing(`${n} ${what} from the ${KIND_NAMES[kindLabel(prior.config)]}${guided} in ${(ms / 1000).toFixed(2)} s${cold} · ${(ms / n).toFixed(0)} ms per image · ${evals} network evaluations · ${this.adapterName()}`);
   }
 

@@ -12,7 +12,7 @@ import { decodeTokenCache, encodeTokenCache, splitTokens, type TokenCache } from
 import { runtime } from '../../../src/device/runtime.js';
 import { checksumOfBytes } from '../../../src/io/checksum.js';
 import { decodeCheckpoint, encodeCheckpoint, expectRunKind, restoreCheckpoint } from '../../../src/io/checkpoint.js';
-import { classFrequencies, classNames, conditionTokens, drawClasses, guidanceOf } from '../../../src/models/prior/classes.js';
+import { classFrequencies, classNames, conditionTokens, describeGuidance, drawClasses, guidanceOf } from '../../../src/models/prior/classes.js';
 import { checkPriorConfig, kindLabel, variantKind, type PriorVariant } from '../../../src/models/prior/config.js';
 import { NoiseRng } from '../../../src/models/prior/noise.js';
 import { Prior } from '../../../src/models/prior/prior.js';
@@ -242,7 +242,7 @@ export class PriorSession {
     let labels: Int32Array = new Int32Array(SAMPLES).fill(-1);
     if (c.classes > 0) labels = drawClasses(classFrequencies(c, this.cache).counts, SAMPLES, seed);
     const guidance = guidanceOf(c);
-    this.post({ type: 'status', text: `sampling ${SAMPLES} images${guidance ? ` (guidance S = ${guidance.scale})` : ''}…` });
+    this.post({ type: 'status', text: `sampling ${SAMPLES} images${guidance ? ` (${describeGuidance(guidance)})` : ''}…` });
     const t0 = Date.now();
     const { tokens } = await drawTokens(this.prior, SAMPLES, { start: conditionTokens(c, labels), guidance, temperature: 1, topK: 0, topP: 1, seed, steps: 32 });
     const images = await decodeTokens(this.tokenizer.vqvae, tokens, SAMPLES);

@@ -46,6 +46,11 @@ export function guidanceOf(c: PriorConfig, scale?: number, schedule?: 'constant'
   return c.classes > 0 && s !== 1 ? { scale: s, schedule: schedule ?? DEFAULT_CFG_SCHEDULE[c.prior] } : null;
 }
 
+/** How the page names a run's guidance: "guidance S = 3", with "(ramped from 1 over the steps)" for the linear schedule. */
+export function describeGuidance(g: { scale: number; schedule?: 'constant' | 'linear' }): string {
+  return `guidance S = ${g.scale}${g.schedule === 'linear' ? ' (ramped from 1 over the steps)' : ''}`;
+}
+
 /** Class names of a conditional prior: from its config, else the cache's header, else "class i". */
 export function classNames(c: PriorConfig, cache?: TokenCache | null): string[] {
   if (c.classNames?.length === c.classes) return c.classNames;
