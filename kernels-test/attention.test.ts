@@ -103,10 +103,11 @@ describe('attention', () => {
   });
 
   it('the stored-scores path (matmul + softmax + matmul) matches the reference, forward and backward', async () => {
-    // forced on any adapter; causal (aligned to the end when Tk > Tq) and bidirectional, odd sizes
+    // forced on any adapter; causal (aligned to the end when Tk > Tq) and bidirectional, odd sizes,
+    // more than 128 queries (the subgroup products' larger row blocks)
     const cases: [number, number, number, number, number, boolean][] = [
       [1, 1, 1, 1, 8, false], [2, 1, 33, 33, 32, false], [1, 2, 70, 200, 12, false], [1, 3, 129, 17, 16, false],
-      [1, 1, 1, 1, 8, true], [2, 1, 33, 33, 32, true], [1, 2, 70, 200, 12, true], [1, 1, 5, 9, 4, true],
+      [1, 1, 1, 1, 8, true], [2, 1, 33, 33, 32, true], [1, 2, 70, 200, 12, true], [1, 1, 5, 9, 4, true], [1, 1, 130, 141, 8, true],
     ];
     let seed = 300;
     for (const [B, H, tq, tk, d, causal] of cases) await compare(B, H, tq, tk, d, causal, seed++, { scores: 'stored' });

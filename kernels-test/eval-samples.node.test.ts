@@ -28,12 +28,12 @@ beforeAll(async () => {
 afterAll(removeTempDirs);
 
 describe('eval-samples', () => {
-  it('prints the samples row and the two reference rows with every field', async () => {
+  it('prints the samples row and the three reference rows with every field', async () => {
     // No --classifier: the one beside the tokenizer's folder.
     const r = await runCli(['eval-samples', '--tokenizer', tok, '--prior', prior, '--tokens', cache, '--n', '12', '--batch', '5', '--cfg', '2', '--json']);
     expect(r.code, explain(r)).toBe(0);
     const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(rows.map((x) => x.row)).toEqual(['samples', 'heldout', 'reconstructions']);
+    expect(rows.map((x) => x.row)).toEqual(['samples', 'heldout', 'reconstructions', 'training_grids']);
     for (const k of ['n', 'kid', 'kid_std', 'precision', 'recall', 'class_accuracy', 'nn_ratio', 'copies']) for (const row of rows) expect(row).toHaveProperty(k);
     const [s, held] = rows;
     expect(s).toMatchObject({ prior: 'ar', n: 12, cfg: 2, evaluations_per_image: 16 });
@@ -54,6 +54,10 @@ describe('eval-samples', () => {
     }
     expect(held.nn_ratio).toBeCloseTo(1, 9);
     expect(held.copies).toBeNull();
+    // the training grids decoded: the samples' N where the split has that many, each grid a copy
+    const grids = rows[3];
+    expect(grids.n).toBe(12);
+    expect(grids.copies).toBe(1);
   }, 300_000);
 
   it('refuses a missing classifier in one sentence naming the command that trains one', async () => {
@@ -64,11 +68,11 @@ describe('eval-samples', () => {
 });
 
 describe('compare', () => {
-  it("reports eval-samples' numbers per prior, then the two reference rows", async () => {
+  it("reports eval-samples' numbers per prior, then the three reference rows", async () => {
     const r = await runCli(['compare', '--tokenizer', tok, '--priors', `${prior},${prior}`, '--tokens', cache, '--classifier', cls, '--n', '16', '--batch', '8', '--json']);
     expect(r.code, explain(r)).toBe(0);
     const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(rows.map((x) => x.row)).toEqual(['samples', 'samples', 'heldout', 'reconstructions']);
+    expect(rows.map((x) => x.row)).toEqual(['samples', 'samples', 'heldout', 'reconstructions', 'training_grids']);
     for (const k of ['kid', 'precision', 'recall', 'class_accuracy', 'nn_ratio', 'copies', 'heldout_loss_bits', 'evals_per_image']) expect(rows[0]).toHaveProperty(k);
     expect(rows[0].kid).toBe(rows[1].kid); // same prior, same seed: same samples
   }, 300_000);

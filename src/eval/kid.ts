@@ -46,7 +46,7 @@ function kernelMatrix(a: Rows, na: number, b: Rows, nb: number, d: number): Floa
 }
 
 /** The first `s` entries of a uniformly random permutation of 0..n−1 (partial Fisher–Yates). */
-function subsetIndices(n: number, s: number, rng: NoiseRng): Int32Array {
+export function subsetIndices(n: number, s: number, rng: NoiseRng): Int32Array {
   const idx = Int32Array.from({ length: n }, (_, i) => i);
   for (let i = 0; i < s; i++) {
     const j = i + rng.int(n - i);

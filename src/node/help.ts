@@ -24,7 +24,7 @@ const FLAGS: Record<string, [string, Record<string, FlagSpec>]> = {
   sample: ['new images, completions, reverse-diffusion strips and GIFs', SAMPLE_FLAGS],
   demo: ['the quick-start demo: the whole pipeline on the emoji set', DEMO_FLAGS],
   'demo-text': ['a character-level transformer learns a paragraph', DEMO_TEXT_FLAGS],
-  'eval-samples': ['N samples scored in a classifier\'s features against the training images, beside held-out real images and their reconstructions', EVAL_SAMPLES_FLAGS],
+  'eval-samples': ['N samples scored in a classifier\'s features against the training images, beside held-out real images, their reconstructions and N training grids decoded', EVAL_SAMPLES_FLAGS],
   'export-run': ["a run's newest weights and config, without optimizer state (to ship)", EXPORT_RUN_FLAGS],
 };
 

@@ -1,7 +1,9 @@
 // The scoring half of `eval-samples` and `compare`: a classifier of the data set's classes (never
 // the tokenizer or a prior: a model must not judge itself) embeds the training images once, the
-// held-out images and the tokenizer's reconstructions of them (the two reference rows), and then
-// any set of samples, each scored by eval/sample-quality.ts against the training features.
+// held-out images and the tokenizer's reconstructions of them (two reference rows, as many as the
+// held-out split has), N training grids decoded (the third: what a prior that returned its own
+// training grids would score, at the samples' N), and then any set of samples, each scored by
+// eval/sample-quality.ts against the training features.
 
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -13,6 +15,8 @@ import { classify, embedImages, loadClassifierRun } from './classifier-run.js';
 import { openDataSet, type DataSet } from './dataset.js';
 import { ImageLoader } from './image-loader.js';
 import { decodeTokens } from '../models/tokenizer/decode-tokens.js';
+import { subsetIndices } from '../eval/kid.js';
+import { NoiseRng } from '../models/prior/noise.js';
 import type { TokenizerState } from './tokenizer-run.js';
 
 interface Scored {
@@ -52,6 +56,14 @@ export interface SampleScorer {
   reconstructions: QualityRow;
   /** Scores samples: images [n, 3, S, S], their grids [n, L], and the class each was drawn for (classifier indices, −1: none). */
   score(images: Float32Array, n: number, grids: Int32Array, wanted: Int32Array | null): Promise<QualityRow>;
+  /**
+   * min(n, training grids) training grids drawn at random (`seed`), decoded and scored as samples:
+   * the row of a prior that returns its own training grids. Its KID is the floor any prior reaches
+   * through this tokenizer, measured at the samples' N (the held-out rows have the held-out
+   * split's few hundred); its copies are 1 and its nn_ratio small by construction (memorisation's
+   * signature, for scale).
+   */
+  trainingGrids(n: number, seed: number): Promise<QualityRow>;
 }
 
 /**
@@ -83,14 +95,27 @@ export async function sampleScorer(o: {
     classes: cls.classes,
     heldout: qualityRow(ref, { set: heldE.set, classes: { wanted: held.wanted, predicted: heldE.predicted } }),
     reconstructions: qualityRow(ref, { set: recon.set, classes: { wanted: heldGrids.labels.map(nameMap(o.cache.header.labels, cls.classes)), predicted: recon.predicted } }),
-    async score(images, n, grids, wanted) {
-      const e = await embed(cls.model, images, n);
-      return qualityRow(ref, {
-        set: e.set, classes: wanted ? { wanted, predicted: e.predicted } : undefined,
-        grids: { samples: grids, train: trainGrids.tokens, nTrain: trainGrids.count, L },
+    score,
+    async trainingGrids(n, seed) {
+      const m = Math.min(n, trainGrids.count);
+      const idx = subsetIndices(trainGrids.count, m, new NoiseRng(seed >>> 0));
+      const grids = new Int32Array(m * L), wanted = new Int32Array(m);
+      const toClassifier = nameMap(o.cache.header.labels, cls.classes);
+      idx.forEach((i, k) => {
+        grids.set(trainGrids.tokens.subarray(i * L, (i + 1) * L), k * L);
+        wanted[k] = toClassifier(trainGrids.labels[i]);
       });
+      return score(await decodeTokens(o.tokenizer.vqvae, grids, m), m, grids, wanted);
     },
   };
+
+  async function score(images: Float32Array, n: number, grids: Int32Array, wanted: Int32Array | null): Promise<QualityRow> {
+    const e = await embed(cls.model, images, n);
+    return qualityRow(ref, {
+      set: e.set, classes: wanted ? { wanted, predicted: e.predicted } : undefined,
+      grids: { samples: grids, train: trainGrids.tokens, nTrain: trainGrids.count, L },
+    });
+  }
 }
 
 /** A row as one line of text (the non-JSON output of eval-samples and compare). */

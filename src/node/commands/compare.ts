@@ -1,10 +1,10 @@
 // vqgpu compare --tokenizer TOKRUN --priors RUN1,RUN2,... --tokens CACHE [--n 256] [--cfg S] [--json]
 // The same measurements for every prior: network evaluations and seconds per image, held-out loss,
 // and eval-samples' sample-quality numbers (KID, precision/recall, class accuracy, nn_ratio,
-// copies) in a classifier's features (src/node/sample-scorer.ts), beside the held-out images' and
-// their reconstructions' rows. Also writes a side-by-side figure. Class-conditional priors draw
-// each image's class from the cache's training frequencies and sample with classifier-free
-// guidance --cfg (unconditional priors ignore it).
+// copies) in a classifier's features (src/node/sample-scorer.ts), beside the reference rows (the
+// held-out images, their reconstructions, N training grids decoded). Also writes a side-by-side
+// figure. Class-conditional priors draw each image's class from the cache's training frequencies
+// and sample with classifier-free guidance --cfg (unconditional priors ignore it).
 
 import { joinPanels } from '../../data/figure.js';
 import { splitTokens } from '../../data/token-cache.js';
@@ -88,6 +88,8 @@ export async function compare(argv: string[]): Promise<void> {
   }
   console.log(JSON.stringify({ row: 'heldout', ...scorer.heldout }));
   console.log(JSON.stringify({ row: 'reconstructions', ...scorer.reconstructions }));
+  const trainingGrids = await scorer.trainingGrids(n, Number(f.seed));
+  console.log(JSON.stringify({ row: 'training_grids', ...trainingGrids }));
   if (f.out) writePng(f.out as string, joinPanels(panels, 'row', 16));
   if (!f.json) {
     console.error('');
@@ -97,5 +99,6 @@ export async function compare(argv: string[]): Promise<void> {
     }
     console.error(formatRow('  held-out real images', scorer.heldout));
     console.error(formatRow('  tokenizer reconstructions', scorer.reconstructions));
+    console.error(formatRow('  training grids decoded', trainingGrids));
   }
 }

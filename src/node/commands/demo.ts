@@ -5,7 +5,8 @@
 //      codes) → token cache → class-conditional AR, diffusion and mask priors → the same figures
 //      into <out>/scratch/. Each stage resumes a run found there, so running it again trains on.
 //   3. Sample quality of both AR priors by eval-samples (the reference classifier's features), side
-//      by side with the held-out images and their reconstructions, then where every figure is.
+//      by side with the reference rows (held-out images, their reconstructions, training grids
+//      decoded), then where every figure is.
 
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -97,8 +98,6 @@ export async function demo(argv: string[]): Promise<void> {
   if (rows.length) {
     console.error('\nsample quality (KID: lower is better; class acc: the share the classifier puts in the drawn class):');
     for (const [name, rs] of rows) console.error(formatRow(`AR prior, ${name}`, rs[0].quality));
-    const [h, rec] = rows[0][1].slice(1);
-    console.error(formatRow(h.title, h.quality));
-    console.error(formatRow(rec.title, rec.quality));
+    for (const r of rows[0][1].slice(1)) console.error(formatRow(r.title, r.quality));
   }
 }

@@ -2,9 +2,11 @@
 //   [--class NAME] [--cfg S] [--temperature T] [--top-k K] [--steps S] [--seed S] [--json]
 // Draws N samples and scores them in the feature space of a classifier of the data set's classes
 // (trained by `vqgpu train-classifier`; never the tokenizer or the prior: a model must not judge
-// itself) against the training images, beside two reference rows scored the same way: the held-out
-// real images (the floor every generator aims at) and the tokenizer's reconstructions of them (the
-// best any prior can reach through this tokenizer). One JSON line per row; see eval/sample-quality.ts.
+// itself) against the training images, beside three reference rows scored the same way: the held-out
+// real images (the floor every generator aims at), the tokenizer's reconstructions of them (the
+// best any prior can reach through this tokenizer), both as many as the held-out split holds, and N
+// training grids decoded (that floor again at the samples' N: a prior that returned its training
+// grids; copies 1 by construction). One JSON line per row; see eval/sample-quality.ts.
 
 import type { TokenCache } from '../../data/token-cache.js';
 import type { QualityRow } from '../../eval/sample-quality.js';
@@ -46,7 +48,7 @@ export async function evalSamples(argv: string[]): Promise<void> {
   for (const r of await evalSamplesRows(argv)) console.log(f.json ? JSON.stringify(r.json) : formatRow(r.title, r.quality));
 }
 
-/** eval-samples' measurement: the samples' row, then the held-out and reconstruction rows. */
+/** eval-samples' measurement: the samples' row, then the held-out, reconstruction and training-grid rows. */
 export async function evalSamplesRows(argv: string[]): Promise<SampleQualityRow[]> {
   const f = parseFlags(argv, EVAL_SAMPLES_FLAGS, 'eval-samples');
   const log = (m: string) => { if (!f.json) console.error(`eval-samples: ${m}`); };
@@ -97,6 +99,7 @@ export async function evalSamplesRows(argv: string[]): Promise<SampleQualityRow[
     }, quality],
     ['held-out real images', { row: 'heldout' }, scorer.heldout],
     ['tokenizer reconstructions', { row: 'reconstructions' }, scorer.reconstructions],
+    ['training grids decoded', { row: 'training_grids' }, await scorer.trainingGrids(n, Number(f.seed))],
   ];
   log(`${(secs / n).toFixed(4)} s and ${(evals / n).toFixed(1)} network evaluations per image`);
   return rows.map(([title, head, quality]) => ({ title, json: { ...head, ...quality }, quality }));
