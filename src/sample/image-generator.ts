@@ -16,6 +16,7 @@ import { checkPriorMatchesTokenizer, parseCheckpoint, priorFromCheckpoint, token
 import { imageGrid, type Canvas } from '../data/figure.js';
 import { checkGuidance } from './guidance.js';
 import { drawTokens } from './draw-from-prior.js';
+import { DIFFUSION_SAMPLER_DEFAULTS } from './diffusion.js';
 
 export interface SampleOptions {
   /** how many images (default 9) */
@@ -34,7 +35,7 @@ export interface SampleOptions {
   topK?: number;
   /** nucleus probability (1: all; default 1) */
   topP?: number;
-  /** diffusion and mask priors: denoising steps (default 32) */
+  /** diffusion and mask priors: denoising steps (default DIFFUSION_SAMPLER_DEFAULTS.steps, 32) */
   steps?: number;
   /** random seed (default 0) */
   seed?: number;
@@ -119,7 +120,7 @@ export class ImageGenerator {
     const guidance = guidanceOf(c, o.cfg);
     if (guidance) checkGuidance(guidance);
     const { tokens } = await drawTokens(this.prior, n, {
-      start: conditionTokens(c, labels), guidance, temperature: o.temperature ?? 1, topK: o.topK ?? 0, topP: o.topP ?? 1, seed, steps: o.steps ?? 32,
+      start: conditionTokens(c, labels), guidance, temperature: o.temperature ?? 1, topK: o.topK ?? 0, topP: o.topP ?? 1, seed, steps: o.steps ?? DIFFUSION_SAMPLER_DEFAULTS.steps,
     });
     const images = await decodeTokens(this.tokenizer.vqvae, tokens, n);
     return { tokens, images, labels, n, size: this.size };

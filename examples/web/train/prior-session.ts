@@ -22,6 +22,7 @@ import { TokenizerState } from '../../../src/models/tokenizer/state.js';
 import { manualSeed } from '../../../src/nn/init.js';
 import { defaultGenerator, type GeneratorState } from '../../../src/ops/random.js';
 import { drawTokens } from '../../../src/sample/draw-from-prior.js';
+import { DIFFUSION_SAMPLER_DEFAULTS } from '../../../src/sample/diffusion.js';
 import { drawPriorBatch, newPriorRun, priorTrainerFor, restorePriorTraining, type PriorRunConfig } from '../../../src/train/prior-run.js';
 import { makeBatch, PriorTrainer } from '../../../src/train/prior-trainer.js';
 import { StopEstimate } from '../../../src/train/stop-estimate.js';
@@ -244,7 +245,7 @@ export class PriorSession {
     const guidance = guidanceOf(c);
     this.post({ type: 'status', text: `sampling ${SAMPLES} images${guidance ? ` (${describeGuidance(guidance)})` : ''}…` });
     const t0 = Date.now();
-    const { tokens } = await drawTokens(this.prior, SAMPLES, { start: conditionTokens(c, labels), guidance, temperature: 1, topK: 0, topP: 1, seed, steps: 32 });
+    const { tokens } = await drawTokens(this.prior, SAMPLES, { start: conditionTokens(c, labels), guidance, temperature: 1, topK: 0, topP: 1, seed, steps: DIFFUSION_SAMPLER_DEFAULTS.steps });
     const images = await decodeTokens(this.tokenizer.vqvae, tokens, SAMPLES);
     this.prior.train();
     const names = c.classes > 0 ? classNames(c, this.cache) : [];
