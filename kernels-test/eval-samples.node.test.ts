@@ -1,13 +1,17 @@
 // eval-samples and `sample --out DIR` end to end on a tiny synthetic pipeline (tokenizer, cache,
 // class-conditional prior, classifier, a few steps each): one JSON line per row with every field,
 // the held-out row at nn_ratio 1 by construction, one PNG per sample at the model's resolution,
-// and one clear error when no classifier is there.
+// one clear error when no classifier is there, and `sample --reverse` (a per-class run's reverse
+// process of 9 chains, every class, beside its class grids).
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli, explain, removeTempDirs, runCli, tempDir, TINY_PRIOR, TINY_TOKENIZER } from './reliability-cli.js';
+import { reverseChains } from '../src/node/commands/sample-diffusion.js';
+// @ts-expect-error: plain .mjs helpers without type declarations
+import { decodeGif } from '../scripts/gif-frames.mjs';
 
 let dir = '', tok = '', cache = '', prior = '', cls = '';
 
@@ -87,5 +91,40 @@ describe('sample --out DIR', () => {
     const png = PNG.sync.read(readFileSync(join(out, '0002.png')));
     expect([png.width, png.height]).toEqual([16, 16]);
     expect(existsSync(join(out, '0003.png'))).toBe(false);
+  });
+});
+
+describe('sample --reverse', () => {
+  it('takes the chains of a per-class run from every class in turn, at most 9', () => {
+    expect(reverseChains(36, 4)).toEqual([0, 9, 18, 27, 1, 10, 19, 28, 2]);
+    expect(reverseChains(12, 2)).toEqual([0, 6, 1, 7, 2, 8, 3, 9, 4]);
+    expect(reverseChains(6)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(reverseChains(20)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it('writes the class grids and, from the same run, the reverse process of 9 of its chains as a strip and a GIF', async () => {
+    const mask = join(dir, 'mask');
+    const t = await runCli(['train-prior', '--kind', 'mask', '--tokens', cache, ...TINY_PRIOR, '--class-cond', '--steps', '2', '--out', mask]);
+    expect(t.code, explain(t)).toBe(0);
+    const [grids, strip, gif] = ['classes.png', 'reverse.png', 'reverse.gif'].map((n) => join(dir, n));
+    const r = await runCli(['sample', '--tokenizer', tok, '--prior', mask, '--class', '0,1', '--n', '12', '--steps', '4', '--out', grids, '--reverse', `${strip},${gif}`]);
+    expect(r.code, explain(r)).toBe(0);
+    expect(r.stderr).toMatch(/12 images from the mask prior .*\(4 network evaluations/);
+    // 16-px images drawn 4× with 2-px gaps: a 3×3 grid is 200 px wide (all 12 chains would be 4 wide: 266)
+    const g = decodeGif(readFileSync(gif));
+    expect([g.width, g.height, g.frames.length]).toEqual([200, 200, 5]); // the start and the 4 steps
+    const s = PNG.sync.read(readFileSync(strip));
+    expect(s.height).toBe(200);
+    expect(s.width).toBeGreaterThanOrEqual(5 * 200);
+    expect(existsSync(grids)).toBe(true);
+  }, 120_000);
+
+  it('refuses --reverse for the AR prior and for files that are not .png or .gif, in one sentence', async () => {
+    const ar = await runCli(['sample', '--tokenizer', tok, '--prior', prior, '--n', '2', '--out', join(dir, 'a.png'), '--reverse', join(dir, 'r.gif')]);
+    expect(ar.code, explain(ar)).toBe(2);
+    expect(ar.stderr).toMatch(/--reverse .* the AR prior has none/);
+    const bad = await runCli(['sample', '--tokenizer', tok, '--prior', join(dir, 'mask'), '--n', '2', '--out', join(dir, 'b.png'), '--reverse', join(dir, 'r.jpg')]);
+    expect(bad.code, explain(bad)).toBe(2);
+    expect(bad.stderr).toMatch(/--reverse takes \.png .* and\/or \.gif files/);
   });
 });

@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as vq from '../src/index.js';
 import { cpuVariant, matmulRaw, SUBGROUP_ROWS, subgroupLanes, subgroupRows, subgroupsPerWorkgroup, type MatmulDevice } from '../src/ops/matmul.js';
 import { gradcheck } from './gradcheck.js';
+import { windowed } from '../src/ops/binding-window.js';
 import { firstMismatch, matmul as refMatmul, Rng } from './reference.js';
 
 beforeAll(async () => {
@@ -100,6 +101,41 @@ describe('matmul subgroup kernel (where the device has subgroups)', () => {
         return matmulRaw(A, B, 1, 'subgroup');
       };
       await expectProduct(product, refMatmul(a, b, 1, M, K, N), `transposed ${ta}/${tb} ${M}×${K}×${N}`, K);
+    }
+  });
+
+  it('a column-strided B of any width (q·kᵀ of 65 keys) from its dense copy, rows padded to a multiple of 4, batched and broadcast', async () => {
+    if (!hasSubgroups()) return;
+    // From 64 rows a transposed B is copied dense first; widths that are not a multiple of 4 pad
+    // its rows (65 keys: a bidirectional prior's scores), the padding feeding only unstored columns.
+    for (const [Z, M, K, N] of [[3, 65, 32, 65], [2, 70, 9, 3], [1, 128, 17, 29], [2, 64, 8, 66]]) {
+      const rng = new Rng(Z * 1000 + M + K + N);
+      const a = rng.array(Z * M * K), b = rng.array(Z * K * N);
+      const bt = new Float32Array(b.length); // B stored as [Z, N, K]
+      for (let z = 0; z < Z; z++) bt.set(hostT(b.subarray(z * K * N, (z + 1) * K * N), K, N), z * K * N);
+      const want = refMatmul(a, b, Z, M, K, N).map((v) => 0.5 * v);
+      await expectProduct(() => matmulRaw(vq.tensor(a, [Z, M, K]), vq.transpose(vq.tensor(bt, [Z, N, K]), 1, 2), 0.5, 'subgroup'), want, `Bᵀ ${Z}×${M}×${K}×${N}`, K);
+      // one B for every item of the batch (broadcast)
+      const b0 = b.subarray(0, K * N);
+      const want0 = new Float32Array(Z * M * N);
+      for (let z = 0; z < Z; z++) want0.set(refMatmul(a.subarray(z * M * K, (z + 1) * M * K), b0, 1, M, K, N), z * M * N);
+      await expectProduct(() => matmulRaw(vq.tensor(a, [Z, M, K]), vq.transpose(vq.tensor(bt.subarray(0, K * N), [N, K])), 1, 'subgroup'), want0, `broadcast Bᵀ ${M}×${K}×${N}`, K);
+    }
+  });
+
+  it('a B whose rows are 4-aligned but whose width is not: vec4 loads only where the last row\'s padding lies in its storage', async () => {
+    if (!hasSubgroups()) return;
+    const [M, K, W] = [21, 13, 68];
+    const rng = new Rng(68);
+    const a = rng.array(M * K), wide = rng.array(K * W);
+    // Columns 4..4+N of a [K, 68] matrix: its storage holds every padded row (vec4 loads); a window
+    // of the view's own span (binding-window.ts, operands over a binding) ends at the last row's N.
+    for (const N of [61, 62, 63]) {
+      const b = new Float32Array(K * N);
+      for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) b[k * N + j] = wide[k * W + 4 + j];
+      const view = () => vq.slice(vq.tensor(wide, [K, W]), 1, 4, 4 + N);
+      await expectProduct(() => matmulRaw(vq.tensor(a, [M, K]), view(), 1, 'subgroup'), refMatmul(a, b, 1, M, K, N), `columns 4..${4 + N} of ${W}`, K);
+      await expectProduct(() => matmulRaw(vq.tensor(a, [M, K]), windowed(view()), 1, 'subgroup'), refMatmul(a, b, 1, M, K, N), `a window of columns 4..${4 + N}`, K);
     }
   });
 

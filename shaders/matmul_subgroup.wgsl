@@ -24,7 +24,7 @@ enable subgroups;
 //#include matmul_params.wgsl
 // B again (the same buffer, read-only) as vec4s: with B_VEC4 a lane loads its 4 columns of a k row
 // as one vec4 (on llvmpipe one per-lane load instead of 4). Needs B's columns dense (b_cs = 1) and
-// b_off, b_bs, b_rs and N multiples of 4 (ops/matmul.ts checks).
+// b_off, b_bs and b_rs multiples of 4, and N one too or B's rows padded to one (ops/matmul.ts checks).
 @group(0) @binding(4) var<storage, read> B4: array<vec4<f32>>;
 override B_VEC4: bool = false;
 // With BIAS, C[b][i][j] = alpha·(A·B)[i][j] + Bias[bias_off + j]: a linear layer's bias added as the
@@ -62,7 +62,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   var ar: array<u32, TM>;
   for (var i = 0u; i < TM; i++) { ar[i] = abase + min(row0 + i, p.M - 1u) * p.a_rs; }
   let bc = bbase + vec4<u32>(min(vec4<u32>(col0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(p.N - 1u))) * p.b_cs;
-  let bc4 = (bbase + min(col0, p.N - 4u)) / 4u;   // B_VEC4: the lane's vec4 in k row 0
+  // B_VEC4: the lane's vec4 in k row 0. B's rows hold N rounded up to 4 (ops/matmul.ts pads where N
+  // is not a multiple of 4): a lane past them reads the last vec4 (its results are not stored).
+  let bc4 = (bbase + min(col0, ((p.N + 3u) & ~3u) - 4u)) / 4u;
   let brs4 = p.b_rs / 4u;
   var acc: array<vec4<f32>, TM>;
   for (var i = 0u; i < TM; i++) { acc[i] = vec4<f32>(0.0); }

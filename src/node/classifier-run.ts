@@ -2,11 +2,11 @@
 // optimizer, the run config (config.classifier rebuilds the model and names the classes) and the
 // loader's position, plus metrics.json (held-out accuracy). Loading needs only the folder.
 
-import { Classifier, classify, classifyLogits, embedImages } from '../models/classifier/classifier.js';
+import { Classifier, classify, classifyLogits, embedAndClassify, embedImages } from '../models/classifier/classifier.js';
 import { checkClassifierConfig, type ClassifierConfig } from '../models/classifier/config.js';
 import { expectRunKind, loadLatestCheckpoint, restoreCheckpoint, type LoadedCheckpoint } from './checkpoint.js';
 
-export { Classifier, classify, classifyLogits, embedImages };
+export { Classifier, classify, classifyLogits, embedAndClassify, embedImages };
 
 /** The file of a run folder holding the last evaluation (JSON). */
 export const CLASSIFIER_METRICS = 'metrics.json';

@@ -6,12 +6,13 @@
 // eval/sample-quality.ts against the training features.
 
 import { existsSync } from 'node:fs';
+import { runtime } from '../device/runtime.js';
 import { dirname, join } from 'node:path';
 import { splitTokens, type TokenCache } from '../data/token-cache.js';
 import { qualityReference, qualityRow, type FeatureSet, type QualityReference, type QualityRow } from '../eval/sample-quality.js';
 import type { Classifier } from '../models/classifier/classifier.js';
 import { UsageError } from '../io/flags.js';
-import { classify, embedImages, loadClassifierRun } from './classifier-run.js';
+import { embedAndClassify, loadClassifierRun } from './classifier-run.js';
 import { openDataSet, type DataSet } from './dataset.js';
 import { ImageLoader } from './image-loader.js';
 import { decodeTokens } from '../models/tokenizer/decode-tokens.js';
@@ -24,9 +25,10 @@ interface Scored {
   predicted: Int32Array;
 }
 
-/** Features and predicted classes of images [n, 3, S, S]. */
+/** Features and predicted classes of images [n, 3, S, S] (one pass of the classifier). */
 async function embed(model: Classifier, images: Float32Array, n: number): Promise<Scored> {
-  return { set: { features: await embedImages(model, images, n, 128), n }, predicted: await classify(model, images, n, 128) };
+  const { features, predicted } = await embedAndClassify(model, images, n, 128);
+  return { set: { features, n }, predicted };
 }
 
 /** Maps label indices of one list of class names onto another by name (−1: not there). */
@@ -66,6 +68,43 @@ export interface SampleScorer {
   trainingGrids(n: number, seed: number): Promise<QualityRow>;
 }
 
+/** What the scoring of one classifier on one data set's real images needs; tokenizer-independent. */
+interface RealReference {
+  cls: Awaited<ReturnType<typeof loadClassifierRun>>;
+  held: ReturnType<typeof loadSplit>;
+  heldE: Scored;
+  ref: QualityReference;
+}
+
+/**
+ * The classifier and the real images' side of the scoring (both splits embedded, the training
+ * features' k-NN radii), made once per runtime for the last classifier, data set and size asked
+ * for: the demo scores two tokenizers' priors against the same real images.
+ */
+const lastReference = new WeakMap<object, { key: string; value: Promise<RealReference> }>();
+
+function realReference(clsPath: string, dataSpec: string, size: number, log: (m: string) => void): Promise<RealReference> {
+  const rt = runtime(), key = JSON.stringify([clsPath, dataSpec, size]);
+  let last = lastReference.get(rt);
+  if (last?.key !== key) lastReference.set(rt, (last = { key, value: makeRealReference(clsPath, dataSpec, size, log) }));
+  const value = last.value;
+  value.catch(() => { if (lastReference.get(rt)?.value === value) lastReference.delete(rt); });
+  return value;
+}
+
+async function makeRealReference(clsPath: string, dataSpec: string, size: number, log: (m: string) => void): Promise<RealReference> {
+  const cls = await loadClassifierRun(clsPath);
+  if (cls.config.size !== size) throw new Error(`the classifier '${clsPath}' sees ${cls.config.size}px images, the tokenizer makes ${size}px ones.`);
+  const data = openDataSet(dataSpec);
+  const fromData = nameMap(data.labels, cls.classes);
+  const train = loadSplit(data, size, 'train', fromData);
+  const held = loadSplit(data, size, 'heldout', fromData);
+  log(`scoring in the features of '${clsPath}' against ${train.n} training images (${held.n} held out) of ${dataSpec}`);
+  const trainE = await embed(cls.model, train.images, train.n);
+  const heldE = await embed(cls.model, held.images, held.n);
+  return { cls, held, heldE, ref: qualityReference(trainE.set, heldE.set, cls.model.featureDim, held.n) };
+}
+
 /**
  * `classifierPath` defaults to 'classifier' beside the tokenizer's run folder; `dataSpec` to the
  * tokenizer's data set. The held-out reconstructions are the cache's held-out grids decoded.
@@ -76,16 +115,7 @@ export async function sampleScorer(o: {
   const size = o.tokenizer.config.size;
   const clsPath = o.classifierPath ?? join(dirname(o.tokenizerPath), 'classifier');
   if (!existsSync(clsPath)) throw new UsageError(`no classifier at '${clsPath}': train one (\`vqgpu train-classifier --data ${o.dataSpec} --size ${size} --out ${clsPath}\`) or give --classifier RUN.`);
-  const cls = await loadClassifierRun(clsPath);
-  if (cls.config.size !== size) throw new Error(`the classifier '${clsPath}' sees ${cls.config.size}px images, the tokenizer makes ${size}px ones.`);
-  const data = openDataSet(o.dataSpec);
-  const fromData = nameMap(data.labels, cls.classes);
-  const train = loadSplit(data, size, 'train', fromData);
-  const held = loadSplit(data, size, 'heldout', fromData);
-  o.log(`scoring in the features of '${clsPath}' against ${train.n} training images (${held.n} held out) of ${o.dataSpec}`);
-  const trainE = await embed(cls.model, train.images, train.n);
-  const heldE = await embed(cls.model, held.images, held.n);
-  const ref: QualityReference = qualityReference(trainE.set, heldE.set, cls.model.featureDim, held.n);
+  const { cls, held, heldE, ref } = await realReference(clsPath, o.dataSpec, size, o.log);
   const heldGrids = splitTokens(o.cache, 'heldout');
   const recon = await embed(cls.model, await decodeTokens(o.tokenizer.vqvae, heldGrids.tokens, heldGrids.count), heldGrids.count);
   const trainGrids = splitTokens(o.cache, 'train');

@@ -7,7 +7,7 @@
 
 import { runtime } from '../device/runtime.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { add, mulScalar } from './elementwise.js';
+import { add } from './elementwise.js';
 import { keep } from '../tensor/scope.js';
 import { tensor } from '../tensor/tensor.js';
 import { clone, concat, reshape, slice, transpose } from './layout.js';
@@ -106,9 +106,9 @@ function causalMask(tq: number, tk: number): Tensor {
 export function storedScoresAttention(q: Tensor, k: Tensor, v: Tensor, scale: number, causal: boolean): Tensor {
   if (causal && triangularProducts(q.shape[0] * q.shape[1], q.shape[2], k.shape[2], q.shape[3])) {
     const off = k.shape[2] - q.shape[2];
-    return causalWeighted(causalSoftmax(causalScores(q, k, scale, off), off), v, off);
+    return causalWeighted(causalSoftmax(scores(q, k, scale, off), off), v, off);
   }
-  const s = mulScalar(matmul(q, transpose(k)), scale);
+  const s = scores(q, k, scale, null);
   return matmul(softmax(causal ? add(s, causalMask(q.shape[2], k.shape[2])) : s, -1), v);
 }
 
@@ -127,19 +127,22 @@ export function storedScoresFit(heads: number, tq: number, tk: number, dh: numbe
 }
 
 /**
- * scale · q·kᵀ [B, H, Tq, Tk] up to each query's last key (j ≤ i + off); past it never computed nor
- * written (only causalSoftmax reads it).
- * Backward: dS is 0 past the diagonal (softmax's gradient is P·(…), P = 0 there), so dq = scale·dS·k
- * stops its sum at the diagonal and dk = scale·dSᵀ·q starts it there.
+ * scale · q·kᵀ [B, H, Tq, Tk], the scale applied as the product is stored (no pass of its own, either
+ * way). Causal (`off` = Tk − Tq): only up to each query's last key (j ≤ i + off); past it never
+ * computed nor written (only causalSoftmax reads it). `off` null: every score, by the default kernel.
+ * Backward: dq = scale·dS·k, dk = scale·dSᵀ·q; causal, dS is 0 past the diagonal (softmax's gradient
+ * is P·(…), P = 0 there), so dq's sum stops at the diagonal and dk's starts there.
  */
-function causalScores(q: Tensor, k: Tensor, scale: number, off: number): Tensor {
+function scores(q: Tensor, k: Tensor, scale: number, off: number | null): Tensor {
+  const variant = off === null ? 'auto' : 'subgroup';
+  const tri = (kind: 'lower' | 'kUpTo' | 'kFrom') => (off === null ? undefined : { kind, off });
   const kt = transpose(k);
-  const s = matmulRaw(q, kt, scale, 'subgroup', { kind: 'lower', off });
+  const s = matmulRaw(q, kt, scale, variant, tri('lower'));
   kt.dispose();
-  return record(s, 'causal_scores', [q, k], (g) => {
+  return record(s, off === null ? 'scores' : 'causal_scores', [q, k], (g) => {
     const gt = transpose(g);
-    const dq = q.requiresGrad ? matmulRaw(g, k, scale, 'subgroup', { kind: 'kUpTo', off }) : null;
-    const dk = k.requiresGrad ? matmulRaw(gt, q, scale, 'subgroup', { kind: 'kFrom', off }) : null;
+    const dq = q.requiresGrad ? matmulRaw(g, k, scale, variant, tri('kUpTo')) : null;
+    const dk = k.requiresGrad ? matmulRaw(gt, q, scale, variant, tri('kFrom')) : null;
     gt.dispose();
     return [dq, dk];
   });

@@ -219,6 +219,22 @@ export function matmulRaw(a: Tensor, b: Tensor, alpha = 1, variant: MatmulVarian
   return out;
 }
 
+const roundUp4 = (n: number) => Math.ceil(n / 4) * 4;
+
+/**
+ * Whether a lane's vec4 of B's last columns stays inside B's storage: always where N is a multiple
+ * of 4; otherwise (rows padded to N4, the dense copy above) where the rows are N4 apart and the last
+ * item's last row, padding included, lies inside the storage. B [batch, K, N] as dispatchProduct
+ * reads it: item bo·n + bi at bo·bbs + bi·b2.
+ */
+function vec4RowsFit(B: Tensor, N: number, two: { n: number; b2: number }): boolean {
+  if (N % 4 === 0) return true;
+  const [batch, K] = B.shape, [bbs, brs] = B.strides, N4 = roundUp4(N);
+  if (bbs < 0 || two.b2 < 0 || brs < N4) return false;
+  const end = B.offset + (batch / two.n - 1) * bbs + (two.n - 1) * two.b2 + (K - 1) * brs + N4;
+  return end * 4 <= B.storage.bytes;
+}
+
 /** Whether one row of A, one item of B and one row of C each fit a binding (then rows can be chunked). */
 function rowsFit(A: Tensor, B: Tensor, C: Tensor): boolean {
   const item = (t: Tensor, rows: number) =>
@@ -243,21 +259,24 @@ function dispatchProduct(kind: ReturnType<typeof resolveVariant>, A: Tensor, B: 
   two = { n: 1, a2: 0, b2: 0 }, bias: Tensor | null = null): void {
   const [batch, M, K] = A.shape, N = B.shape[2];
   const [abs, ars, acs] = A.strides, [bbs, brs, bcs] = B.strides;
-  if (kind === 'subgroup' && bcs !== 1 && N % 4 === 0 && M >= DENSE_B_ROWS) {
+  if (kind === 'subgroup' && bcs !== 1 && M >= DENSE_B_ROWS) {
     // A B with strided columns (a transposed view: q·kᵀ, g·Wᵀ) costs the subgroup kernel 4 scalar
     // loads per lane and k step where a dense one is a vec4: a dense copy (K·N floats, one item where
-    // the batch broadcasts it) pays once M/16 row blocks each stream B.
+    // the batch broadcasts it) pays once M/16 row blocks each stream B. Its rows are padded to a
+    // multiple of 4 (N4 columns; the padding is never written and feeds only the columns past N,
+    // which are not stored), so that keys of any length (a bidirectional prior's 65) take vec4 loads.
     const broadcast = bbs === 0 && two.b2 === 0;
-    const Bd = empty([broadcast ? 1 : batch, K, N]);
-    const src = broadcast ? B.view(Bd.shape, [0, brs, bcs], B.offset)
+    const N4 = roundUp4(N);
+    const Bd = empty([broadcast ? 1 : batch, K, N4]);
+    const src = broadcast ? B.view([1, K, N], [0, brs, bcs], B.offset)
       : B.view([batch / two.n, two.n, K, N], [bbs, two.b2, brs, bcs], B.offset);
-    const dst = Bd.view(src.shape, broadcast ? Bd.strides : [two.n * K * N, K * N, N, 1], 0);
+    const dst = Bd.view(src.shape, broadcast ? [K * N4, N4, 1] : [two.n * K * N4, K * N4, N4, 1], 0);
     copyInto(src, dst);
     src.dispose();
     dst.dispose();
-    // (dense: item b at b·K·N, which is bo·(n·K·N) + bi·(K·N) in the two-level terms)
-    const Bv = Bd.view([batch, K, N], [broadcast ? 0 : two.n * K * N, N, 1], 0);
-    dispatchProduct(kind, A, Bv, C, alpha, tri, { ...two, b2: broadcast ? 0 : K * N }, bias);
+    // (dense: item b at b·K·N4, which is bo·(n·K·N4) + bi·(K·N4) in the two-level terms)
+    const Bv = Bd.view([batch, K, N], [broadcast ? 0 : two.n * K * N4, N4, 1], 0);
+    dispatchProduct(kind, A, Bv, C, alpha, tri, { ...two, b2: broadcast ? 0 : K * N4 }, bias);
     Bv.dispose();
     Bd.dispose();
     return;
@@ -279,7 +298,7 @@ function dispatchProduct(kind: ReturnType<typeof resolveVariant>, A: Tensor, B: 
       const d = currentDevice();
       const S = subgroupLanes(d)!, WGY = subgroupsPerWorkgroup(d);
       // B's k rows as vec4s where its columns are dense and every vec4 is aligned (binding 4: B again).
-      const bVec4 = bcs === 1 && N % 4 === 0 && [B.offset, bbs, brs, two.b2].every((x) => x % 4 === 0);
+      const bVec4 = bcs === 1 && [B.offset, bbs, brs, two.b2].every((x) => x % 4 === 0) && vec4RowsFit(B, N, two);
       const TM = subgroupRows(M, d);
       const grid: [number, number, number] = [Math.ceil(M / (TM * WGY)), Math.ceil(N / (4 * S)), nb];
       const triangle: Record<string, number> = tri ? { TRI: TRI_MODE[tri.kind] } : {};

@@ -14,6 +14,7 @@ import { Module } from '../../nn/module.js';
 import { GroupNorm } from '../../nn/norm.js';
 import { fmt } from '../../ops/launch.js';
 import { mean } from '../../ops/reduce.js';
+import { concat } from '../../ops/layout.js';
 import { tidy } from '../../tensor/scope.js';
 import { tensor, type Tensor } from '../../tensor/tensor.js';
 import type { ClassifierConfig } from './config.js';
@@ -63,6 +64,12 @@ export class Classifier extends Module {
     return this.head.forward(this.features(x));
   }
 
+  /** x [N, 3, S, S] → [N, F + classes]: the features and the logits of one pass (a scorer reads both) */
+  featuresAndLogits(x: Tensor): Tensor {
+    const f = this.features(x);
+    return concat([f, this.head.forward(f)], 1);
+  }
+
   forward(x: Tensor): Tensor {
     return this.logits(x);
   }
@@ -97,6 +104,18 @@ export function embedImages(model: Classifier, images: Float32Array, n: number, 
 /** The logits of n images: a Float32Array [n, classes]. */
 export function classifyLogits(model: Classifier, images: Float32Array, n: number, batch = 64): Promise<Float32Array> {
   return batched(model, images, n, batch, model.numClasses, (x) => model.logits(x));
+}
+
+/** The feature vectors [n, F] and predicted classes [n] of n images, from one pass of the network. */
+export async function embedAndClassify(model: Classifier, images: Float32Array, n: number, batch = 64): Promise<{ features: Float32Array; predicted: Int32Array }> {
+  const F = model.featureDim, C = model.numClasses;
+  const both = await batched(model, images, n, batch, F + C, (x) => model.featuresAndLogits(x));
+  const features = new Float32Array(n * F), logits = new Float32Array(n * C);
+  for (let i = 0; i < n; i++) {
+    features.set(both.subarray(i * (F + C), i * (F + C) + F), i * F);
+    logits.set(both.subarray(i * (F + C) + F, (i + 1) * (F + C)), i * C);
+  }
+  return { features, predicted: argmaxRows(logits, n, C) };
 }
 
 /** Row-wise argmax of logits [n, classes] (ties: the lower index). */

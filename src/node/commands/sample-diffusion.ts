@@ -55,7 +55,6 @@ export interface DiffusionFigureOptions extends Partial<DiffusionSamplerFlags> {
   /** classifier-free guidance (null: plain) */
   guidance?: GuidanceOptions | null;
   steps: number;
-  out: string;
   completion: Completion | null;
   temperature: number;
   topK: number;
@@ -78,40 +77,86 @@ function greyMasked(c: Canvas, tokens: Int32Array, n: number, config: PriorConfi
   }
 }
 
-export async function sampleDiffusionFigure(prior: Prior, vqvae: VQVAE, o: DiffusionFigureOptions): Promise<{ tokens: Int32Array; evals: number }> {
-  const config = prior.config;
+/** Chains of the reverse-process figures: at most this many (a 3×3 grid per frame). */
+export const REVERSE_CHAINS = 9;
+
+/**
+ * The chains a reverse-process figure shows of n samples drawn in `classes` equal blocks: at most
+ * REVERSE_CHAINS, taken from the classes in turn (the first of each class, then the second, …), so a
+ * figure of a per-class run shows every class.
+ */
+export function reverseChains(n: number, classes = 1): number[] {
+  const k = Math.floor(n / classes), picks: number[] = [];
+  for (let i = 0; picks.length < Math.min(REVERSE_CHAINS, n) && i < n; i++) {
+    const c = i % classes, j = Math.floor(i / classes);
+    if (j < k) picks.push(c * k + j);
+  }
+  return picks;
+}
+
+/** What the reverse-process figures are drawn from: every step's tokens [n, L] and the run's shape. */
+export interface ReverseFrames {
+  frames: Int32Array[];
+  n: number;
+  config: PriorConfig;
+  vqvae: VQVAE;
+  completion: Completion | null;
+}
+
+/**
+ * Writes the reverse process of chains `chains` (indices of the n, all when absent) to `out`: a GIF
+ * of every step (.gif) or a strip of ~6 evenly spaced steps, first and last included, then (a
+ * completion) the originals' reconstructions (.png): the seed's Figs. 5–7.
+ */
+export async function writeReverseFigure(out: string, r: ReverseFrames, chains?: number[]): Promise<void> {
+  const { config, vqvae } = r;
   const L = config.grid ** 2, size = vqvae.config.size;
+  const pick = chains ?? Array.from({ length: r.n }, (_, i) => i);
+  const m = pick.length;
+  const select = (t: Int32Array) => {
+    const s = new Int32Array(m * L);
+    pick.forEach((b, i) => s.set(t.subarray(b * L, (b + 1) * L), i * L));
+    return s;
+  };
+  // Every frame shown, decoded in one call (the decoder's batches span frames).
+  const renderAll = async (ts: Int32Array[]): Promise<Canvas[]> => {
+    const all = new Int32Array(ts.length * m * L);
+    ts.forEach((t, f) => all.set(t.map((v) => (v >= config.codebook ? 0 : v)), f * m * L));
+    const images = await decodeTokens(vqvae, all, ts.length * m);
+    const per = m * 3 * size * size;
+    return ts.map((t, f) => {
+      const c = gridOf(images.subarray(f * per, (f + 1) * per), m, size);
+      if (config.prior === 'mask') greyMasked(c, t, m, config, size);
+      return c;
+    });
+  };
+  const frames = r.frames.map(select);
+  if (out.toLowerCase().endsWith('.gif')) {
+    await writeGif(out, await renderAll(frames), 150, 2000);
+    return;
+  }
+  const k = Math.min(6, frames.length);
+  const picks = [...new Set(Array.from({ length: k }, (_, i) => Math.round((i * (frames.length - 1)) / Math.max(1, k - 1))))];
+  const shown = picks.map((i) => frames[i]);
+  // Completion: the originals' reconstructions close the strip, as in the AR completion figures.
+  if (r.completion) shown.push(select(r.completion.originals));
+  writePng(out, joinPanels(await renderAll(shown), 'row', 12));
+}
+
+/** The sampler's draw for `sample`, with every step's tokens kept when a reverse figure needs them. */
+export async function drawWithFrames(prior: Prior, vqvae: VQVAE, o: DiffusionFigureOptions, keepFrames: boolean): Promise<{ tokens: Int32Array; evals: number; frames: ReverseFrames }> {
+  const config = prior.config;
+  const L = config.grid ** 2;
   const frames: Int32Array[] = [];
   const fixedMask = o.completion ? new Uint8Array(o.n * L) : undefined;
   const given = o.completion ? o.completion.originals : undefined;
   if (fixedMask) for (let b = 0; b < o.n; b++) fixedMask.fill(1, b * L, b * L + o.completion!.prefixLength);
-  const onStep = (_: number, t: Int32Array) => void frames.push(Int32Array.from(t));
+  const onStep = keepFrames ? (_: number, t: Int32Array) => void frames.push(Int32Array.from(t)) : undefined;
   const { temperatureEnd, changeFraction, minSteps, finalArgmax, decoupled, confidenceTemperature, correctorSteps } = o;
   const chain = Object.fromEntries(Object.entries({ temperatureEnd, changeFraction, minSteps, finalArgmax, decoupled, confidenceTemperature, correctorSteps }).filter(([, v]) => v !== undefined));
   const r = await drawTokens(prior, o.n, {
     start: o.start, guidance: o.guidance ?? null, steps: o.steps, seed: o.seed, temperature: o.temperature, topK: o.topK, topP: o.topP,
     diffusion: { ...chain, fixedMask, given, onStep },
   });
-
-  const render = async (t: Int32Array): Promise<Canvas> => {
-    const safe = t.map((v) => (v >= config.codebook ? 0 : v));
-    const c = gridOf(await decodeTokens(vqvae, safe, o.n), o.n, size);
-    if (config.prior === 'mask') greyMasked(c, t, o.n, config, size);
-    return c;
-  };
-  if (o.out.toLowerCase().endsWith('.gif')) {
-    const canvases: Canvas[] = [];
-    for (const t of frames) canvases.push(await render(t));
-    await writeGif(o.out, canvases, 150, 2000);
-  } else {
-    // A strip at ~6 evenly spaced steps (first and last included), then the final grid.
-    const k = Math.min(6, frames.length);
-    const picks = [...new Set(Array.from({ length: k }, (_, i) => Math.round((i * (frames.length - 1)) / Math.max(1, k - 1))))];
-    const panels: Canvas[] = [];
-    for (const i of picks) panels.push(await render(frames[i]));
-    // Completion: the originals' reconstructions close the strip, as in the AR completion figures.
-    if (o.completion) panels.push(await render(o.completion.originals));
-    writePng(o.out, joinPanels(panels, 'row', 12));
-  }
-  return r;
+  return { ...r, frames: { frames, n: o.n, config, vqvae, completion: o.completion } };
 }

@@ -2,6 +2,7 @@
 //   [--seed S] [--class NAME|INDEX] [--cfg S] [--cfg-schedule constant|linear] [--steps S]
 //   [--temperature-end T] [--change-fraction F] [--min-steps N] [--final-argmax | --no-final-argmax]
 //   [--decoupled | --no-decoupled] [--choice-temperature τ] [--corrector-steps C] --out FILE.png|FILE.gif|DIR
+//   [--reverse STRIP.png,ANIM.gif]                             (diffusion/mask: the reverse process too)
 //   [--prefix-rows R | --prefix-tokens N] --tokens CACHE       (completion of held-out items)
 // vqgpu sample --prior RUN --list-classes                      (index and name of every class)
 // New images as a grid; with a prefix, the completions beside the reconstructions of the originals.
@@ -26,7 +27,7 @@ import { loadTokenizerRun } from '../tokenizer-run.js';
 import { writePng } from '../write-image.js';
 import { checkpointChecksum } from '../checksum.js';
 import { decodeTokens } from '../../models/tokenizer/decode-tokens.js';
-import { DIFFUSION_SAMPLER_FLAGS, diffusionSamplerOptions, sampleDiffusionFigure } from './sample-diffusion.js';
+import { DIFFUSION_SAMPLER_FLAGS, diffusionSamplerOptions, drawWithFrames, REVERSE_CHAINS, reverseChains, writeReverseFigure, type ReverseFrames } from './sample-diffusion.js';
 
 export const SAMPLE_FLAGS: Record<string, FlagSpec> = {
   tokenizer: { type: 'string', help: 'tokenizer run folder (required unless --list-classes)' },
@@ -45,6 +46,7 @@ export const SAMPLE_FLAGS: Record<string, FlagSpec> = {
   'prefix-tokens': { type: 'int', help: 'completion: keep this many first tokens', min: 0 },
   tokens: { type: 'string', help: 'token cache (for completion)' },
   out: { type: 'string', help: 'output .png (or .gif for the reverse process of diffusion/mask priors), or a folder: each sample as DIR/0000.png, … at the model\'s resolution (required unless --list-classes)' },
+  reverse: { type: 'string', help: `diffusion/mask: also the reverse process of ${REVERSE_CHAINS} of the samples (the classes in turn), from the same run, as a strip (.png) and/or a GIF (.gif): one file or two, comma-separated` },
 };
 
 export function gridOf(images: Float32Array, n: number, size: number): Canvas {
@@ -139,20 +141,17 @@ export async function sample(argv: string[]): Promise<void> {
   const start = conditionTokens(config, labels);
   if (guidance) console.error(`sample: classifier-free guidance S = ${guidance.scale} (${guidance.schedule})`);
   const opts = { temperature: Number(f.temperature), topK: Number(f['top-k']), topP: Number(f['top-p']), seed: Number(f.seed) };
+  const reverse = f.reverse !== undefined ? String(f.reverse).split(',').map((p) => p.trim()) : [];
+  if (reverse.some((p) => !/\.(png|gif)$/i.test(p))) throw new UsageError(`sample: --reverse takes .png (a strip) and/or .gif files, got '${f.reverse}'.`);
+  if (reverse.length && config.prior === 'ar') throw new UsageError('sample: --reverse shows the reverse process of a diffusion or mask prior; the AR prior has none.');
+  if (perClass && (prefixLength > 0 || !out.toLowerCase().endsWith('.png') && !toFolder)) throw new UsageError('sample: several classes in --class make a .png (or a folder) of new images, not a completion or a GIF.');
+  // A diffusion/mask prior's .png or .gif --out (one class) is its reverse process, of every sample.
+  const outIsReverse = config.prior !== 'ar' && !toFolder && !perClass;
   const t0 = performance.now();
   let tokens: Int32Array;
   let evals: number;
-  if (perClass && (prefixLength > 0 || !out.toLowerCase().endsWith('.png') && !toFolder)) throw new UsageError('sample: several classes in --class make a .png (or a folder) of new images, not a completion or a GIF.');
-  if ((toFolder || perClass) && config.prior !== 'ar') {
-    const fixedMask = completion ? new Uint8Array(n * L) : undefined;
-    if (fixedMask) for (let b = 0; b < n; b++) fixedMask.fill(1, b * L, b * L + prefixLength);
-    const r = await drawTokens(prior, n, {
-      start, guidance, steps: Number(f.steps), ...opts,
-      diffusion: { ...diffusionSamplerOptions(f), fixedMask, given: completion?.originals },
-    });
-    tokens = r.tokens;
-    evals = r.evals;
-  } else if (config.prior === 'ar') {
+  let frames: ReverseFrames | null = null;
+  if (config.prior === 'ar') {
     if (out.toLowerCase().endsWith('.gif')) throw new UsageError('sample: a .gif shows the reverse diffusion process; use .png for the AR prior.');
     const lf = cachedLogitsOf(prior, n, guidance);
     try {
@@ -162,11 +161,12 @@ export async function sample(argv: string[]): Promise<void> {
     }
     evals = L - prefixLength;
   } else {
-    const r = await sampleDiffusionFigure(prior, state.vqvae, { n, start, guidance, steps: Number(f.steps), out, completion, ...opts, ...diffusionSamplerOptions(f) });
-    tokens = r.tokens;
-    evals = r.evals;
+    const r = await drawWithFrames(prior, state.vqvae, { n, start, guidance, steps: Number(f.steps), completion, ...opts, ...diffusionSamplerOptions(f) }, outIsReverse || reverse.length > 0);
+    ({ tokens, evals, frames } = r);
   }
   const secs = (performance.now() - t0) / 1000;
+  if (frames && outIsReverse) await writeReverseFigure(out, frames);
+  for (const p of reverse) await writeReverseFigure(p, frames!, reverseChains(n, perClass ? classList.length : 1));
   const images = await decodeTokens(state.vqvae, tokens, n);
   if (toFolder) writeEach(out, images, n, tc.size);
   else if (perClass) {
@@ -179,5 +179,5 @@ export async function sample(argv: string[]): Promise<void> {
       writePng(out, joinPanels([panel, gridOf(orig, n, tc.size)], 'row', 16));
     } else writePng(out, panel);
   }
-  console.error(`sample: ${n} images from the ${kindLabel(config)} prior in ${secs.toFixed(2)} s (${evals} network evaluations, ${(secs / n).toFixed(3)} s per image) → ${out}`);
+  console.error(`sample: ${n} images from the ${kindLabel(config)} prior in ${secs.toFixed(2)} s (${evals} network evaluations, ${(secs / n).toFixed(3)} s per image) → ${[out, ...reverse].join(', ')}`);
 }
