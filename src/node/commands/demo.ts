@@ -23,7 +23,7 @@ import { trainTokenizer } from './train-tokenizer.js';
 
 export const DEMO_FLAGS: Record<string, FlagSpec> = {
   out: { type: 'string', help: 'folder for the runs and figures', default: 'runs/demo' },
-  minutes: { type: 'number', help: 'training time budget of the from-scratch pipeline, over all its stages', default: 4.5, min: 0.5 },
+  minutes: { type: 'number', help: 'training time budget of the from-scratch pipeline, over all its stages', default: 5.5, min: 0.5 },
   models: { type: 'string', help: "the reference models (a folder with tokenizer/, ar/, diffusion/, diffusion-d3pm/, mask/, classifier/, tokens.bin); 'none' skips them", default: 'models/emoji-32' },
   data: { type: 'string', help: "image data set of the from-scratch pipeline ('emoji', 'synthetic' or a folder)", default: 'emoji' },
   'eval-n': { type: 'int', help: 'samples scored per AR prior (0: no scoring)', default: 100, min: 0 },
