@@ -227,6 +227,34 @@ describe('matmul subgroup kernel: the bias epilogue (linear layers)', () => {
   });
 });
 
+describe('matmul subgroup kernel: the GELU epilogue (a linear layer and its activation, sampling)', () => {
+  it('linear(x, w, b, act gelu) without a gradient gives gelu(linear(x, w, b)) bitwise, for every kernel and shape', async () => {
+    const rng = new Rng(21);
+    // [R, K, N]: tile edges, a K tail, N not a multiple of 4; the last a transformer MLP's shape
+    for (const [R, K, N] of [[17, 9, 33], [40, 48, 64], [130, 32, 128]]) {
+      // values to ±8: GELU's tails (tanh's clamp) and its curved middle both
+      const x = vq.tensor(rng.array(R * K, 2), [R, K]), w = vq.tensor(rng.array(K * N, 2), [K, N]), b = vq.tensor(rng.array(N), [N]);
+      for (const variant of hasSubgroups() ? (['subgroup', 'register', 'auto'] as const) : (['register', 'auto'] as const)) {
+        const fused = vq.noGrad(() => vq.linear(x, w, b, variant, 'gelu'));
+        const apart = vq.noGrad(() => vq.gelu(vq.linear(x, w, b, variant)));
+        expect(Array.from(await fused.toArray()), `${variant} ${R}×${K}×${N}`).toEqual(Array.from(await apart.toArray()));
+        fused.dispose();
+        apart.dispose();
+      }
+      for (const t of [x, w, b]) t.dispose();
+    }
+  });
+
+  it('with a gradient to take, the activation is a pass of its own: gradients by finite differences', async () => {
+    const rng = new Rng(23);
+    await gradcheck((x, w, b) => vq.linear(x, w, b, 'auto', 'gelu'), [
+      { data: rng.array(2 * 9 * 12), shape: [2, 9, 12] },
+      { data: rng.array(12 * 40), shape: [12, 40] },
+      { data: rng.array(40), shape: [40] },
+    ], { maxChecks: 8 });
+  });
+});
+
 describe('matmul subgroup kernel: triangular products (causal attention that stores its scores)', () => {
   // [batch, M, K, N, off]: rows past one workgroup (24), odd sizes, off 0 and > 0, K tails
   const cases: [number, number, number, number, number][] = [

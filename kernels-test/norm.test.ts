@@ -39,8 +39,10 @@ describe('layerNorm / groupNorm', () => {
     }
   }
 
-  // [rows, D]: thread-per-row for many rows, workgroup-per-row for few long ones.
-  const lnShapes: number[][] = [[1, 1], [3, 5], [1, 300], [5, 1000], [2, 3, 77], [700, 64], [4100, 3]];
+  // [rows, D]: thread-per-row for many rows, workgroup-per-row for few long ones; on CPU adapters
+  // a thread per row of a multiple of 4 columns takes norm.wgsl's per_thread_cols_vec4 forward
+  // ([700, 64], [130, 12], [2, 35, 128]).
+  const lnShapes: number[][] = [[1, 1], [3, 5], [1, 300], [5, 1000], [2, 3, 77], [700, 64], [4100, 3], [130, 12], [2, 35, 128]];
   for (const shape of lnShapes) {
     it(`layerNorm matches the reference on [${shape}]`, async () => {
       await run(shape, null, true, shape.length);

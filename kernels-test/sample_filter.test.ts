@@ -106,6 +106,21 @@ describe('sample_filter', () => {
     }
   });
 
+  it('passes the logits through where nothing is scaled or cut, as a dense [N, V] (a transposed view too)', async () => {
+    const rng = new Rng(5);
+    const [N, V] = [3, 7];
+    const xt = rng.array(V * N, 3); // stored [V, N], viewed as [N, V]
+    const want = new Float32Array(N * V);
+    for (let r = 0; r < N; r++) for (let c = 0; c < V; c++) want[r * V + c] = xt[c * N + r];
+    for (const o of [{}, { temperature: 1, topK: 0, topP: 1 }, { topK: V }]) {
+      const y = filterLogits(vq.transpose(vq.tensor(xt, [V, N])), o);
+      expect(y.shape).toEqual([N, V]);
+      expect(y.isContiguous).toBe(true);
+      expect(Array.from((await y.toArray()) as Float32Array), JSON.stringify(o)).toEqual(Array.from(want));
+      y.dispose();
+    }
+  });
+
   it('rejects bad options', () => {
     vq.tidy(() => {
       const x = vq.zeros([2, 3]);

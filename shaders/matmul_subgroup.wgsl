@@ -32,6 +32,10 @@ override B_VEC4: bool = false;
 // 5 is a stand-in that is never read.
 @group(0) @binding(5) var<storage, read> Bias: array<f32>;
 override BIAS: bool = false;
+// ACT 1: C = gelu(alpha·A·B + Bias), a linear layer and its GELU in one pass where no gradient is
+// needed (sampling); 0: none.
+override ACT: u32 = 0u;
+//#include gelu.wgsl
 
 // Size private arrays and the unrolled slab, so they are `const` (launch.ts `specialize()`).
 const TM: u32 = 12u;  // rows of C per subgroup (subgroupRows())
@@ -118,7 +122,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   for (var i = 0u; i < TM; i++) {
     let r = row0 + i;
     if (r >= p.M) { break; }
-    let v = p.alpha * acc[i] + bias;
+    var v = p.alpha * acc[i] + bias;
+    if (ACT == 1u) { v = vec4<f32>(gelu(v.x), gelu(v.y), gelu(v.z), gelu(v.w)); }
     for (var c = 0u; c < 4u; c++) {
       if (col0 + c < p.N && (TRI != 1u || col0 + c <= r + p.tri_off)) { C[cbase + r * p.N + col0 + c] = v[c]; }
     }

@@ -132,3 +132,33 @@ fn per_thread_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
     }
   }
 }
+
+// per_thread_cols_vec4: per_thread for layerNorm rows (groups 1, inner 1: the channel is the column)
+// of a multiple of 4 columns: x, y, w and b all as vec4s (w and b again as vec4 arrays: no entry
+// point uses both declarations). Without weight/bias the op binds x in their place; never read.
+@group(0) @binding(2) var<storage, read> w4: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> b4: array<vec4<f32>>;
+
+@compute @workgroup_size(WG)
+fn per_thread_cols_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let r = gid.x + gid.y * nwg.x * WG;
+  if (r >= p.rows) { return; }
+  let len4 = p.len / 4u;
+  let base = r * len4;
+  let n = f32(p.len);
+  var s = vec4<f32>(0.0);
+  for (var j = 0u; j < len4; j++) { s += x4[base + j]; }
+  let mean = dot(s, vec4<f32>(1.0)) / n;
+  var q = vec4<f32>(0.0);
+  for (var j = 0u; j < len4; j++) { let d = x4[base + j] - mean; q += d * d; }
+  let rstd = inverseSqrt(dot(q, vec4<f32>(1.0)) / n + p.eps);
+  stats[2u * r] = mean;
+  stats[2u * r + 1u] = rstd;
+  for (var j = 0u; j < len4; j++) {
+    var v = (x4[base + j] - mean) * rstd;
+    if (HAS_W) { v *= w4[j]; }
+    if (HAS_B) { v += b4[j]; }
+    if (ACT == 1u) { v = v / (1.0 + exp(-v)); }
+    y4[base + j] = v;
+  }
+}

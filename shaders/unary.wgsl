@@ -20,7 +20,7 @@ override OP: u32 = 0u;
 override CONTIG: bool = false;
 override WG: u32 = 64u;
 
-const SQRT_2_OVER_PI: f32 = 0.7978845608028654;
+//#include gelu.wgsl
 
 fn f(v: f32) -> f32 {
   switch OP {
@@ -32,10 +32,7 @@ fn f(v: f32) -> f32 {
     case 5u: { return abs(v); }
     case 6u: { return max(v, 0.0); }                         // relu
     case 7u: { return select(p.alpha * v, v, v > 0.0); }     // leaky relu
-    case 8u: {                                               // gelu (tanh form)
-      let u = SQRT_2_OVER_PI * (v + 0.044715 * v * v * v);
-      return 0.5 * v * (1.0 + tanh(clamp(u, -15.0, 15.0)));
-    }
+    case 8u: { return gelu(v); }                             // tanh form (gelu.wgsl)
     case 9u: { return v / (1.0 + exp(-v)); }                 // silu
     case 10u: { return tanh(clamp(v, -15.0, 15.0)); }
     case 11u: { return 1.0 / (1.0 + exp(-v)); }              // sigmoid

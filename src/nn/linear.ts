@@ -4,7 +4,7 @@
 // W, b ~ U(±1/√in).
 
 import { fmt } from '../ops/launch.js';
-import { linear } from '../ops/matmul.js';
+import { linear, type ProductAct } from '../ops/matmul.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { uniform, type InitRng, initRng } from './init.js';
 import { Module } from './module.js';
@@ -25,10 +25,11 @@ export class Linear extends Module {
     this.bias = bias ? this.param('bias', uniform([outFeatures], -bound, bound, rng)) : null;
   }
 
-  forward(x: Tensor): Tensor {
+  /** x [..., in] → [..., out]; `act` 'gelu': gelu(x·W + b), in the product's own pass where no gradient is taken. */
+  forward(x: Tensor, act: ProductAct = 'none'): Tensor {
     if (x.rank === 0 || x.shape[x.rank - 1] !== this.inFeatures) {
       throw new Error(`Linear(${this.inFeatures} → ${this.outFeatures}): input ${fmt(x.shape)} must end in ${this.inFeatures}.`);
     }
-    return linear(x, this.weight, this.bias);
+    return linear(x, this.weight, this.bias, 'auto', act);
   }
 }

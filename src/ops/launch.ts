@@ -2,6 +2,7 @@
 // and launching a kernel on tensors.
 
 import stridedWalkSrc from '../../shaders/strided_walk.wgsl';
+import geluSrc from '../../shaders/gelu.wgsl';
 import { runtime, type Constants, type KernelSource } from '../device/runtime.js';
 import type { Storage, Tensor } from '../tensor/tensor.js';
 
@@ -93,6 +94,9 @@ export function includeSnippet(src: string, name: string, snippet: string): stri
 
 /** A strided elementwise shader (unary.wgsl, binary.wgsl) with shaders/strided_walk.wgsl included. */
 export const withStridedWalk = (src: string) => includeSnippet(src, 'strided_walk.wgsl', stridedWalkSrc);
+
+/** A shader with shaders/gelu.wgsl's `gelu()` included (unary.wgsl, matmul_subgroup.wgsl). */
+export const withGelu = (src: string) => includeSnippet(src, 'gelu.wgsl', geluSrc);
 
 /** Whether a strided walk over these coalesced dimensions goes by rows (see `stridedWalk`). */
 export function walkByRows(shape: readonly number[]): boolean {

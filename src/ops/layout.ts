@@ -6,15 +6,15 @@ import { isGradEnabled, record } from '../autograd/tape.js';
 import { contiguousStrides, empty, sizeOf, type Shape, type Tensor } from '../tensor/tensor.js';
 import { axisIndex, broadcastAxes, broadcastShapes, broadcastStrides, checkRank, coalesceDims } from './broadcast.js';
 import { full, zeros } from './creation.js';
-import { fmt, grid1d, kernel, launch, Params, sameShape, vec4Fits, walkByRows, withStridedWalk } from './launch.js';
+import { fmt, grid1d, kernel, launch, Params, sameShape, vec4Fits, walkByRows, withGelu, withStridedWalk } from './launch.js';
 import { forElementChunks } from './binding-window.js';
 import { sumAxes } from './reduce.js';
 
-const UNARY = kernel('unary', withStridedWalk(unarySrc));
+const UNARY = kernel('unary', withGelu(withStridedWalk(unarySrc)));
 /** unary.wgsl's vec4 entry: dense, a multiple of 4 elements (vec4Fits). */
-const UNARY_VEC4 = kernel('unary', withStridedWalk(unarySrc), 'main_vec4');
+const UNARY_VEC4 = kernel('unary', withGelu(withStridedWalk(unarySrc)), 'main_vec4');
 /** unary.wgsl's row walk (walkByRows): one invocation per innermost row. */
-const UNARY_ROWS = kernel('unary', withStridedWalk(unarySrc), 'main_rows');
+const UNARY_ROWS = kernel('unary', withGelu(withStridedWalk(unarySrc)), 'main_rows');
 const WG = 64;
 
 /**

@@ -14,13 +14,13 @@ import subgroupSrc from '../../shaders/matmul_subgroup.wgsl';
 import tiledSrc from '../../shaders/matmul_tiled.wgsl';
 import tiledVec4Src from '../../shaders/matmul_tiled_vec4.wgsl';
 import paramsSrc from '../../shaders/matmul_params.wgsl';
-import { noGrad, record } from '../autograd/tape.js';
+import { isGradEnabled, noGrad, record } from '../autograd/tape.js';
 import { runtime, type KernelSource } from '../device/runtime.js';
 import { empty, sizeOf, type Tensor } from '../tensor/tensor.js';
 import { broadcastShapes } from './broadcast.js';
-import { fmt, includeSnippet, kernel, launch, Params, specialize } from './launch.js';
+import { fmt, includeSnippet, kernel, launch, Params, specialize, withGelu } from './launch.js';
 import { copyInto, reshape, sumTo, transpose } from './layout.js';
-import { add } from './elementwise.js';
+import { add, gelu } from './elementwise.js';
 import { allFit, forBatchThenRows, spanFits } from './binding-window.js';
 import {
   currentDevice, isVec4, resolveVariant, subgroupLanes, subgroupRows, subgroupsPerWorkgroup, TILES, VEC4_TILES,
@@ -36,7 +36,7 @@ export {
 const withParams = (src: string) => includeSnippet(src, 'matmul_params.wgsl', paramsSrc);
 
 const REGISTER = kernel('matmul', withParams(matmulSrc));
-const SUBGROUP = kernel('matmul_subgroup', withParams(subgroupSrc));
+const SUBGROUP = kernel('matmul_subgroup', withGelu(withParams(subgroupSrc)));
 const TILED = kernel('matmul_tiled', withParams(tiledSrc));
 const TILED_VEC4 = kernel('matmul_tiled_vec4', withParams(tiledVec4Src));
 /** Rows of C from which the subgroup kernel reads a column-strided B from a dense copy (measured on lavapipe: docs/kernels-on-cpu.md). */
@@ -145,7 +145,7 @@ function checkTriangle(a: Tensor, b: Tensor, tri: Triangle | undefined, kind: st
  * C = alpha · A·B (+ bias [N] on every row) with no autograd. Inputs are rank ≥ 2 (use reshape for
  * vectors). The subgroup kernel adds the bias as it stores C (`linear` below); the others after.
  */
-export function matmulRaw(a: Tensor, b: Tensor, alpha = 1, variant: MatmulVariant = 'auto', tri?: Triangle, bias: Tensor | null = null): Tensor {
+export function matmulRaw(a: Tensor, b: Tensor, alpha = 1, variant: MatmulVariant = 'auto', tri?: Triangle, bias: Tensor | null = null, act: ProductAct = 'none'): Tensor {
   if (a.rank < 2 || b.rank < 2) throw new Error(`matmul: operands must have rank ≥ 2, got ${fmt(a.shape)} and ${fmt(b.shape)}.`);
   if (a.dtype !== 'f32' || b.dtype !== 'f32') throw new Error('matmul: operands must be f32.');
   const M = a.shape[a.rank - 2], K = a.shape[a.rank - 1], N = b.shape[b.rank - 1];
@@ -156,11 +156,9 @@ export function matmulRaw(a: Tensor, b: Tensor, alpha = 1, variant: MatmulVarian
   const batchShape = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2));
   const batch = sizeOf(batchShape);
   const kind = resolveVariant(variant, M, N, batch);
-  if (bias && (kind !== 'subgroup' || tri || !allFit([bias]))) {
+  if ((bias || act !== 'none') && (kind !== 'subgroup' || tri || (bias && !allFit([bias])))) {
     const c = matmulRaw(a, b, alpha, variant, tri);
-    const r = noGrad(() => add(c, bias));
-    c.dispose();
-    return r;
+    return epilogue(c, bias, act);
   }
   const out = empty([...batchShape, M, N]);
   if (out.size === 0) return out;
@@ -175,7 +173,7 @@ export function matmulRaw(a: Tensor, b: Tensor, alpha = 1, variant: MatmulVarian
     const B3 = b.view([batch, K, N], [split.b[0], b.strides[b.rank - 2], b.strides[b.rank - 1]], b.offset);
     const C3 = out.view([batch, M, N], [M * N, N, 1], 0);
     checkTriangle(a, b, tri, kind, true);
-    dispatchProduct(kind, A3, B3, C3, alpha, tri, { n: split.n, a2: split.a[1], b2: split.b[1] }, bias);
+    dispatchProduct(kind, A3, B3, C3, alpha, tri, { n: split.n, a2: split.a[1], b2: split.b[1] }, bias, act);
     for (const t of [A3, B3, C3]) t.dispose();
     return out;
   }
@@ -194,16 +192,11 @@ export function matmulRaw(a: Tensor, b: Tensor, alpha = 1, variant: MatmulVarian
       return c;
     });
     out.dispose();
-    let sum = noGrad(() => add(parts[0], parts[1]));
+    const sum = noGrad(() => add(parts[0], parts[1]));
     parts.forEach((c) => c.dispose());
-    if (bias) {
-      const biased = noGrad(() => add(sum, bias));
-      sum.dispose();
-      sum = biased;
-    }
     if (A !== a) A.dispose();
     if (B !== b) B.dispose();
-    return sum;
+    return epilogue(sum, bias, act);
   }
   // [batch, rows, cols] views; operands over a storage binding go in chunks of batch items, or of
   // the rows of A and C within an item (B bound whole): binding-window.ts.
@@ -211,7 +204,7 @@ export function matmulRaw(a: Tensor, b: Tensor, alpha = 1, variant: MatmulVarian
   const B3 = B.view([batch, K, N], [bv.bs, bv.rs, bv.cs], B.offset);
   const C3 = out.view([batch, M, N], [M * N, N, 1], 0);
   forBatchThenRows('matmul', batch, M, [{ t: A3, rowAxis: 1 }, { t: B3, rowAxis: null }, { t: C3, rowAxis: 1 }], ([a3, b3, c3]) =>
-    dispatchProduct(kind, a3, b3, c3, alpha, tri, undefined, bias),
+    dispatchProduct(kind, a3, b3, c3, alpha, tri, undefined, bias, act),
   );
   for (const t of [A3, B3, C3]) t.dispose();
   if (A !== a) A.dispose();
@@ -220,6 +213,22 @@ export function matmulRaw(a: Tensor, b: Tensor, alpha = 1, variant: MatmulVarian
 }
 
 const roundUp4 = (n: number) => Math.ceil(n / 4) * 4;
+
+/** An activation applied as a product is stored (matmul_subgroup.wgsl ACT; no autograd). */
+export type ProductAct = 'none' | 'gelu';
+
+/** The bias and activation that a kernel could not apply as it stored c, as passes of their own (c consumed). */
+function epilogue(c: Tensor, bias: Tensor | null, act: ProductAct): Tensor {
+  let r = c;
+  const step = (f: (t: Tensor) => Tensor) => {
+    const next = noGrad(() => f(r));
+    r.dispose();
+    r = next;
+  };
+  if (bias) step((t) => add(t, bias));
+  if (act === 'gelu') step(gelu);
+  return r;
+}
 
 /**
  * Whether a lane's vec4 of B's last columns stays inside B's storage: always where N is a multiple
@@ -256,7 +265,7 @@ function kRange(t: Tensor, axis: number, k0: number, k1: number): Tensor {
  * bo·A.strides[0] + bi·a2, of B at bo·B.strides[0] + bi·b2.
  */
 function dispatchProduct(kind: ReturnType<typeof resolveVariant>, A: Tensor, B: Tensor, C: Tensor, alpha: number, tri?: Triangle,
-  two = { n: 1, a2: 0, b2: 0 }, bias: Tensor | null = null): void {
+  two = { n: 1, a2: 0, b2: 0 }, bias: Tensor | null = null, act: ProductAct = 'none'): void {
   const [batch, M, K] = A.shape, N = B.shape[2];
   const [abs, ars, acs] = A.strides, [bbs, brs, bcs] = B.strides;
   if (kind === 'subgroup' && bcs !== 1 && M >= DENSE_B_ROWS) {
@@ -276,7 +285,7 @@ function dispatchProduct(kind: ReturnType<typeof resolveVariant>, A: Tensor, B: 
     dst.dispose();
     // (dense: item b at b·K·N4, which is bo·(n·K·N4) + bi·(K·N4) in the two-level terms)
     const Bv = Bd.view([batch, K, N], [broadcast ? 0 : two.n * K * N4, N4, 1], 0);
-    dispatchProduct(kind, A, Bv, C, alpha, tri, { ...two, b2: broadcast ? 0 : K * N4 }, bias);
+    dispatchProduct(kind, A, Bv, C, alpha, tri, { ...two, b2: broadcast ? 0 : K * N4 }, bias, act);
     Bv.dispose();
     Bd.dispose();
     return;
@@ -304,7 +313,7 @@ function dispatchProduct(kind: ReturnType<typeof resolveVariant>, A: Tensor, B: 
       const triangle: Record<string, number> = tri ? { TRI: TRI_MODE[tri.kind] } : {};
       // Binding 5: the bias, or B again as a stand-in the kernel never reads.
       launch(specialisedKernel(SUBGROUP, { TM, S }), p, [A, B, C, B, bias ?? B], grid,
-        { B_VEC4: bVec4 ? 1 : 0, WGY, BIAS: bias ? 1 : 0, ...triangle });
+        { B_VEC4: bVec4 ? 1 : 0, WGY, BIAS: bias ? 1 : 0, ACT: act === 'gelu' ? 1 : 0, ...triangle });
     } else if (kind !== 'register') {
       // Coalesce the slab loads along whichever operand index is contiguous.
       const constants = { A_K_FAST: ars === 1 && acs !== 1 ? 0 : 1, B_N_FAST: brs === 1 && bcs !== 1 ? 0 : 1 };
@@ -344,18 +353,22 @@ export function matmul(a: Tensor, b: Tensor, variant: MatmulVariant = 'auto'): T
  * BIAS: no second pass over the output); the weight gradient is one 2-D product too, the bias's a
  * column sum.
  */
-export function linear(x: Tensor, w: Tensor, bias: Tensor | null = null, variant: MatmulVariant = 'auto'): Tensor {
+export function linear(x: Tensor, w: Tensor, bias: Tensor | null = null, variant: MatmulVariant = 'auto', act: ProductAct = 'none'): Tensor {
   if (x.rank < 1 || w.rank !== 2 || x.shape[x.rank - 1] !== w.shape[0]) {
     throw new Error(`linear: input ${fmt(x.shape)} and weight ${fmt(w.shape)} must be [..., K] and [K, N].`);
   }
+  const inputs = bias ? [x, w, bias] : [x, w];
+  const taped = isGradEnabled() && inputs.some((t) => t.requiresGrad);
+  // The activation's backward needs its input: with a gradient to take, a pass of its own.
+  if (act === 'gelu' && taped) return gelu(linear(x, w, bias, variant));
   const K = w.shape[0], N = w.shape[1];
   const rows = (t: Tensor, cols: number) => noGrad(() => reshape(t, [-1, cols])); // [R, cols], no tape entry
   const x2 = rows(x, K);
-  const o2 = matmulRaw(x2, w, 1, variant, undefined, bias);
+  const o2 = matmulRaw(x2, w, 1, variant, undefined, bias, act);
   x2.dispose();
   const out = noGrad(() => reshape(o2, [...x.shape.slice(0, -1), N])); // a view: o2 is dense
   o2.dispose();
-  const inputs = bias ? [x, w, bias] : [x, w];
+  if (act !== 'none') return out;
   return record(out, bias ? 'linear' : 'matmul', inputs, (g) => {
     let gx: Tensor | null = null, gw: Tensor | null = null, gb: Tensor | null = null;
     const g2 = rows(g, N);

@@ -20,12 +20,16 @@ import { launchRows } from './row-schedule.js';
 const withAffine = (src: string) => includeSnippet(src, 'norm_affine.wgsl', normAffineSrc);
 const [NORM, NORM_GRAD, NORM_PARAM_GRAD] = [normSrc, normGradSrc, normParamGradSrc].map(withAffine);
 const FWD = { thread: kernel('norm', NORM, 'per_thread'), group: kernel('norm', NORM, 'per_group'), threadVec4: kernel('norm', NORM, 'per_thread_vec4') };
+/** layerNorm rows of a multiple of 4 columns: the thread schedule with x, y, weight and bias as vec4s. */
+const FWD_COLS = { ...FWD, threadVec4: kernel('norm', NORM, 'per_thread_cols_vec4') };
 const BWD = { thread: kernel('norm_grad', NORM_GRAD, 'per_thread'), group: kernel('norm_grad', NORM_GRAD, 'per_group'), threadVec4: kernel('norm_grad', NORM_GRAD, 'per_thread_vec4') };
 const PARAM_GRAD = kernel('norm_param_grad', NORM_PARAM_GRAD);
 const PARAM_GRAD_VEC4 = kernel('norm_param_grad', NORM_PARAM_GRAD, 'main_vec4');
 
 /** Whether the thread-per-row kernels may take their vec4 entries: whole vec4s per channel (groupNorm over ≥ 4 positions). */
 const vec4Rows = (l: Layout) => l.inner % 4 === 0;
+/** Whether the forward may take per_thread_cols_vec4: a layerNorm (the channel is the column) of whole vec4s. */
+const vec4Cols = (l: Layout) => l.inner === 1 && l.groups === 1 && l.len % 4 === 0;
 
 /** An activation fused after the norm's affine map. */
 export type NormAct = 'none' | 'silu';
@@ -109,7 +113,8 @@ function normalize(op: string, x: Tensor, l: Layout, weight: Tensor | undefined,
     bySamples(l, [xc, y, stats], [1, 2], ([xv, yv, sv], lc) => {
       const p = new Params().u32(lc.rows, lc.len, lc.groups, lc.inner, lc.cpg).f32(eps).u32(0, 0);
       // Absent weight/bias: x stands in for them (read-only aliases; the kernel never reads them).
-      launchRows(FWD, lc.rows, lc.len, p, [xv, wc ?? xv, bc ?? xv, yv, sv], { HAS_W: wc ? 1 : 0, HAS_B: bc ? 1 : 0, ACT: ACTS[act] }, vec4Rows(lc));
+      const cols = vec4Cols(lc);
+      launchRows(cols ? FWD_COLS : FWD, lc.rows, lc.len, p, [xv, wc ?? xv, bc ?? xv, yv, sv], { HAS_W: wc ? 1 : 0, HAS_B: bc ? 1 : 0, ACT: ACTS[act] }, cols || vec4Rows(lc));
     });
   }
   const inputs = [x, weight, bias].filter((t): t is Tensor => !!t);

@@ -27,6 +27,8 @@ export function filterLogits(logits: Tensor, o: FilterOptions): Tensor {
   checkFilterOptions(o);
   if (logits.rank !== 2) throw new Error(`filterLogits: logits must be [N, V], got [${logits.shape}].`);
   const [N, V] = logits.shape;
+  // Nothing to scale or cut (temperature 1, every code kept): the kernel would copy the logits.
+  if ((o.temperature ?? 1) === 1 && !((o.topK ?? 0) > 0 && o.topK! < V) && (o.topP ?? 1) >= 1) return contiguous(logits);
   const x = contiguous(logits);
   const y = empty([N, V]);
   const p = new Params().u32(N, V, o.topK ?? 0, 0).f32(1 / (o.temperature ?? 1), o.topP ?? 1).u32(0, 0);

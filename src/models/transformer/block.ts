@@ -7,7 +7,7 @@ import { Linear } from '../../nn/linear.js';
 import { Module } from '../../nn/module.js';
 import { LayerNorm } from '../../nn/norm.js';
 import { attention, attentionDecode, writeKV } from '../../ops/attention.js';
-import { add, gelu } from '../../ops/elementwise.js';
+import { add } from '../../ops/elementwise.js';
 import { permute, reshape, unbind } from '../../ops/layout.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { TransformerConfig } from './config.js';
@@ -52,7 +52,7 @@ export class Block extends Module {
     const [B, , T, d] = a.shape;
     const merged = reshape(permute(a, [0, 2, 1, 3]), [B, T, this.heads * d]);
     const h = add(x, this.drop.forward(this.proj.forward(merged)));
-    return add(h, this.drop.forward(this.fc2.forward(gelu(this.fc1.forward(this.ln2.forward(h))))));
+    return add(h, this.drop.forward(this.fc2.forward(this.fc1.forward(this.ln2.forward(h), 'gelu'))));
   }
 
   /** x [B, T, C] → [B, T, C] */
