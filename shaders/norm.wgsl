@@ -102,10 +102,11 @@ fn per_group(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id
 @group(0) @binding(1) var<storage, read> x4: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> y4: array<vec4<f32>>;
 
-@compute @workgroup_size(WG)
-fn per_thread_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let r = gid.x + gid.y * nwg.x * WG;
-  if (r >= p.rows) { return; }
+// Row r as the vec4 entries read it: where its len/4 vec4s start in x4, and its (mean, rstd), two
+// passes as per_thread, saved in stats.
+struct Vec4Row { base: u32, len4: u32, mean: f32, rstd: f32 }
+
+fn vec4_row(r: u32) -> Vec4Row {
   let len4 = p.len / 4u;
   let base = r * len4;
   let n = f32(p.len);
@@ -117,9 +118,19 @@ fn per_thread_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
   let rstd = inverseSqrt(dot(q, vec4<f32>(1.0)) / n + p.eps);
   stats[2u * r] = mean;
   stats[2u * r + 1u] = rstd;
+  return Vec4Row(base, len4, mean, rstd);
+}
+
+@compute @workgroup_size(WG)
+fn per_thread_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let r = gid.x + gid.y * nwg.x * WG;
+  if (r >= p.rows) { return; }
+  let row = vec4_row(r);
+  let mean = row.mean;
+  let rstd = row.rstd;
   let ch0 = (r % p.groups) * p.cpg;
   let inner4 = p.inner / 4u;
-  var j = base;
+  var j = row.base;
   for (var c = 0u; c < p.cpg; c++) {
     let wb = channel_affine(ch0 + c);
     for (var i = 0u; i < inner4; i++) {
@@ -143,22 +154,14 @@ fn per_thread_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
 fn per_thread_cols_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let r = gid.x + gid.y * nwg.x * WG;
   if (r >= p.rows) { return; }
-  let len4 = p.len / 4u;
-  let base = r * len4;
-  let n = f32(p.len);
-  var s = vec4<f32>(0.0);
-  for (var j = 0u; j < len4; j++) { s += x4[base + j]; }
-  let mean = dot(s, vec4<f32>(1.0)) / n;
-  var q = vec4<f32>(0.0);
-  for (var j = 0u; j < len4; j++) { let d = x4[base + j] - mean; q += d * d; }
-  let rstd = inverseSqrt(dot(q, vec4<f32>(1.0)) / n + p.eps);
-  stats[2u * r] = mean;
-  stats[2u * r + 1u] = rstd;
-  for (var j = 0u; j < len4; j++) {
-    var v = (x4[base + j] - mean) * rstd;
+  let row = vec4_row(r);
+  let mean = row.mean;
+  let rstd = row.rstd;
+  for (var j = 0u; j < row.len4; j++) {
+    var v = (x4[row.base + j] - mean) * rstd;
     if (HAS_W) { v *= w4[j]; }
     if (HAS_B) { v += b4[j]; }
     if (ACT == 1u) { v = v / (1.0 + exp(-v)); }
-    y4[base + j] = v;
+    y4[row.base + j] = v;
   }
 }
