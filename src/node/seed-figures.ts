@@ -57,8 +57,9 @@ export async function seedFigures(inputs: SeedFigureInputs, out: string, seed: n
       await sample([...common, '--class', classes.join(','), '--n', String(9 * classes.length), '--out', grids,
         ...(reverse.length ? ['--reverse', reverse.join(',')] : [])]);
     } else if (reverse.length) {
-      await sample([...common, '--n', '9', '--out', at(`${kind}-reverse.gif`)]);
-      if (kind !== 'diffusion') await sample([...common, '--n', '9', '--out', at(`${kind}-reverse.png`)]);
+      // No classes: 9 chains, their GIF (and strip) from one run.
+      const [gif, ...strip] = reverse.filter((f) => f.endsWith('.gif')).concat(reverse.filter((f) => !f.endsWith('.gif')));
+      await sample([...common, '--n', '9', '--out', gif, ...(strip.length ? ['--reverse', strip.join(',')] : [])]);
     }
     if (kind === 'ar') {
       // Completions of held-out items: the top half, the top quarter and the first token kept.

@@ -142,8 +142,9 @@ function checkTriangle(a: Tensor, b: Tensor, tri: Triangle | undefined, kind: st
 }
 
 /**
- * C = alpha · A·B (+ bias [N] on every row) with no autograd. Inputs are rank ≥ 2 (use reshape for
- * vectors). The subgroup kernel adds the bias as it stores C (`linear` below); the others after.
+ * C = alpha · A·B (+ bias [N] on every row), then `act`, with no autograd. Inputs are rank ≥ 2 (use
+ * reshape for vectors). The subgroup kernel adds the bias and applies the activation as it stores C
+ * (`linear` below); the others in passes after.
  */
 export function matmulRaw(a: Tensor, b: Tensor, alpha = 1, variant: MatmulVariant = 'auto', tri?: Triangle, bias: Tensor | null = null, act: ProductAct = 'none'): Tensor {
   if (a.rank < 2 || b.rank < 2) throw new Error(`matmul: operands must have rank ≥ 2, got ${fmt(a.shape)} and ${fmt(b.shape)}.`);

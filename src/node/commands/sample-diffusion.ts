@@ -118,10 +118,10 @@ export async function writeReverseFigure(out: string, r: ReverseFrames, chains?:
     pick.forEach((b, i) => s.set(t.subarray(b * L, (b + 1) * L), i * L));
     return s;
   };
-  // Every frame shown, decoded in one call (the decoder's batches span frames).
+  // Every frame shown, decoded in one call (the decoder's batches span frames; mask tokens draw as code 0).
   const renderAll = async (ts: Int32Array[]): Promise<Canvas[]> => {
     const all = new Int32Array(ts.length * m * L);
-    ts.forEach((t, f) => all.set(t.map((v) => (v >= config.codebook ? 0 : v)), f * m * L));
+    ts.forEach((t, f) => all.set(t, f * m * L));
     const images = await decodeTokens(vqvae, all, ts.length * m);
     const per = m * 3 * size * size;
     return ts.map((t, f) => {
