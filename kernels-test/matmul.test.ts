@@ -1,10 +1,11 @@
 // matmul: every kernel ('register' = matmul.wgsl, 'subgroup' = matmul_subgroup.wgsl where the device
-// has subgroups, 'tiled' = matmul_tiled.wgsl in each of its three tiles, the vec4 tiles) against the float64 reference on awkward shapes, strided operands (transposed, sliced), broadcast batches, and
+// has subgroups, with B from a buffer and from a texture (matmul-b-texture.ts), 'tiled' = matmul_tiled.wgsl in each of its three tiles, the vec4 tiles) against the float64 reference on awkward shapes, strided operands (transposed, sliced), broadcast batches, and
 // gradients by finite differences.
 
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as vq from '../src/index.js';
 import { chooseTile, matmulRaw, type MatmulVariant } from '../src/ops/matmul.js';
+import { matmulBTexture } from '../src/ops/matmul-b-texture.js';
 import { gradcheck } from './gradcheck.js';
 import { firstMismatch, matmul as refMatmul, Rng } from './reference.js';
 
@@ -15,6 +16,11 @@ const VARIANTS: MatmulVariant[] = [
   'register',
   ...(vq.runtime().report.subgroups ? (['subgroup'] as const) : []),
   'tiled', 'tiled32', 'tiled64', 'tiled128', 'tiled64v4', 'tiled128v4',
+];
+/** Each kernel by name, and the subgroup kernel once more with B read from a texture at every size. */
+const CASES: [string, MatmulVariant][] = [
+  ...VARIANTS.map((v): [string, MatmulVariant] => [v, v]),
+  ...(vq.runtime().report.subgroups ? [['subgroup, B from a texture', 'subgroup'] as [string, MatmulVariant]] : []),
 ];
 
 /** A host matrix batch: data is dense [batch, rows, cols]. */
@@ -66,7 +72,11 @@ beforeAll(async () => {
   await vq.init();
 });
 
-describe.each(VARIANTS)('matmul (%s kernel)', (variant) => {
+describe.each(CASES)('matmul (%s kernel)', (label, variant) => {
+  if (label.includes('texture')) {
+    beforeAll(() => void (matmulBTexture.mode = 'texture'));
+    afterAll(() => void (matmulBTexture.mode = 'auto'));
+  }
   const shapes: [number, number, number][] = [
     [1, 1, 1],
     [1, 37, 1],

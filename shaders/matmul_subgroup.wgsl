@@ -10,7 +10,8 @@
 // vec4 load where B's rows allow (B_VEC4). Per k step a lane loads TM/S floats of A and 4 of B for
 // 4·TM FMAs (TM = 12, S = 8: 5.5 per 48, against 16 per 64 in the 8×8 register kernel; TM is
 // ops/matmul-variant.ts subgroupRows(): 12 measured fastest on the Intel Xeon, more rows spill;
-// 8 for products under 128 rows). The lane of subgroupBroadcast must be a
+// 8 for products under 128 rows; 16 where B comes from a texture, whose fetch costs less than the
+// storage vec4's four per-lane loads). The lane of subgroupBroadcast must be a
 // const-expression, so the slab and the row loops inside it are unrolled by launch.ts
 // `specialize()` (//#unroll; constant indices also keep the private arrays in registers). The K % S
 // tail steps load A directly.
@@ -22,10 +23,10 @@
 enable subgroups;
 
 //#include matmul_params.wgsl
-// B again (the same buffer, read-only) as vec4s: with B_VEC4 a lane loads its 4 columns of a k row
-// as one vec4 (on llvmpipe one per-lane load instead of 4). Needs B's columns dense (b_cs = 1) and
-// b_off, b_bs and b_rs multiples of 4, and N one too or B's rows padded to one (ops/matmul.ts checks).
-@group(0) @binding(4) var<storage, read> B4: array<vec4<f32>>;
+// With B_VEC4 a lane loads its 4 columns of a k row as one vec4, `b_vec4()`, from binding 4: B again
+// as vec4s (matmul_b4_buffer.wgsl), or B staged in a texture (matmul_b4_texture.wgsl), which
+// llvmpipe's texture unit fetches for all lanes at once where a storage vec4 is four per-lane loads.
+//#include matmul_b4.wgsl
 override B_VEC4: bool = false;
 // With BIAS, C[b][i][j] = alpha·(A·B)[i][j] + Bias[bias_off + j]: a linear layer's bias added as the
 // product is stored (`linear` in ops/matmul.ts), saving a pass that reads and writes C again. Without it binding
@@ -68,8 +69,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let bc = bbase + vec4<u32>(min(vec4<u32>(col0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(p.N - 1u))) * p.b_cs;
   // B_VEC4: the lane's vec4 in k row 0. B's rows hold N rounded up to 4 (ops/matmul.ts pads where N
   // is not a multiple of 4): a lane past them reads the last vec4 (its results are not stored).
-  let bc4 = (bbase + min(col0, ((p.N + 3u) & ~3u) - 4u)) / 4u;
-  let brs4 = p.b_rs / 4u;
+  let x4 = min(col0, ((p.N + 3u) & ~3u) - 4u) / 4u;
+  let bc4 = bbase / 4u + x4;
   var acc: array<vec4<f32>, TM>;
   for (var i = 0u; i < TM; i++) { acc[i] = vec4<f32>(0.0); }
 
@@ -91,7 +92,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     {
       var bv: vec4<f32>;
       if (B_VEC4) {
-        bv = B4[bc4 + (k0 + KK) * brs4];
+        bv = b_vec4(bc4, x4, b, k0 + KK);
       } else {
         let bk = (k0 + KK) * p.b_rs;
         bv = vec4<f32>(B[bc.x + bk], B[bc.y + bk], B[bc.z + bk], B[bc.w + bk]);
@@ -105,7 +106,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   for (var k = kFull; k < kHi; k++) {
     var bv: vec4<f32>;
     if (B_VEC4) {
-      bv = B4[bc4 + k * brs4];
+      bv = b_vec4(bc4, x4, b, k);
     } else {
       let bk = k * p.b_rs;
       bv = vec4<f32>(B[bc.x + bk], B[bc.y + bk], B[bc.z + bk], B[bc.w + bk]);

@@ -10,6 +10,7 @@ import { acquireDevice, isCpuAdapter, type AdapterReport } from './gpu.js';
 import { BufferPool } from './pool.js';
 import { KernelProfiler } from './profiler.js';
 import { StepPacer } from './step-pacer.js';
+import { TexturePool } from './texture-pool.js';
 import { WaitEstimate } from './wait-estimate.js';
 
 export interface KernelSource {
@@ -34,6 +35,8 @@ interface ArenaChunk {
 
 export class Runtime {
   readonly pool: BufferPool;
+  /** rgba32float operand textures (ops/matmul-texture.ts) */
+  readonly textures: TexturePool;
   readonly isCpu: boolean;
   /** Per-dispatch validation (slow): set VQGPU_DEBUG=1 or runtime.debug = true to name the failing op exactly. */
   debug = false;
@@ -70,6 +73,7 @@ export class Runtime {
 
   constructor(readonly device: GPUDevice, readonly report: AdapterReport) {
     this.pool = new BufferPool(device, device.limits.maxBufferSize);
+    this.textures = new TexturePool(device);
     this.bindingLimit = device.limits.maxStorageBufferBindingSize;
     this.isCpu = isCpuAdapter(report);
     this.waits = new WaitEstimate(report.host === 'node' && this.isCpu);
@@ -203,13 +207,13 @@ export class Runtime {
   }
 
   /**
-   * Records one dispatch. Binding 0 is the uniform `params` struct; storage buffers follow at
-   * bindings 1..n in the order given.
+   * Records one dispatch. Binding 0 is the uniform `params` struct; storage buffers (or texture
+   * views) follow at bindings 1..n in the order given.
    */
   dispatch(
     kernel: KernelSource,
     params: ArrayBufferView,
-    buffers: { buffer: GPUBuffer; offset: number; size: number }[],
+    buffers: ({ buffer: GPUBuffer; offset: number; size: number } | GPUTextureView)[],
     workgroups: [number, number?, number?],
     constants: Constants = {},
   ): void {
@@ -222,7 +226,7 @@ export class Runtime {
     if (x === 0 || y === 0 || z === 0) return;
     const maxBind = this.maxBindingBytes;
     for (const b of buffers) {
-      if (b.size > maxBind) {
+      if ('buffer' in b && b.size > maxBind) {
         throw new Error(`Kernel '${kernel.name}' would bind a buffer of ${b.size} bytes, over ${this.bindingCap === null ? "this device's maxStorageBufferBindingSize" : 'the binding cap'} (${maxBind} bytes): its tensors are too large for the device; use a smaller batch or image size (a tokenizer: --patch 2 runs its convolutions at a quarter of the pixels).`);
       }
     }
@@ -288,6 +292,18 @@ export class Runtime {
   /** Records a buffer-to-buffer copy (ends the open pass; the next dispatch opens a new one). */
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
     this.transferEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+  }
+
+  /**
+   * Records a copy of `layers` items of `height` rows of `bytesPerRow` bytes (a multiple of 256)
+   * from `src` at `srcOffset` (a multiple of 16) into an rgba32float texture's texels from (0, 0, 0).
+   */
+  copyToTexture(src: GPUBuffer, srcOffset: number, bytesPerRow: number, dst: GPUTexture, width: number, height: number, layers: number): void {
+    this.transferEncoder().copyBufferToTexture(
+      { buffer: src, offset: srcOffset, bytesPerRow, rowsPerImage: height },
+      { texture: dst },
+      [width, height, layers],
+    );
   }
 
   /** Records zeroing `bytes` (a multiple of 4) of `buffer` from `offsetBytes` (ends the open pass). */
@@ -390,6 +406,7 @@ export class Runtime {
   destroy(): void {
     this.flush();
     this.pool.trim();
+    this.textures.trim();
     this.device.destroy();
   }
 }

@@ -49,11 +49,11 @@ export function grid1d(n: number, perGroup: number): [number, number] {
   return [Math.ceil(groups / y), y];
 }
 
-/** Runs `kernel` with params at binding 0 and the tensors' buffers at bindings 1..n. */
+/** Runs `kernel` with params at binding 0 and the tensors' buffers (or texture views) at bindings 1..n. */
 export function launch(
   kernel: KernelSource,
   params: Params,
-  tensors: Tensor[],
+  tensors: (Tensor | GPUTextureView)[],
   workgroups: [number, number?, number?],
   constants: Constants = {},
 ): void {
@@ -61,6 +61,7 @@ export function launch(
     kernel,
     params.bytes(),
     tensors.map((t) => {
+      if (!('assertAlive' in t)) return t;
       t.assertAlive();
       return bindingOf(t.storage);
     }),

@@ -67,19 +67,22 @@ export function subgroupsPerWorkgroup(d: MatmulDevice): number {
  * blocks. Intel Xeon (AVX-512): 12 beat 8, 10, 14 and 16 in interleaved runs (1024³ 12.0 → 14.9
  * GFLOP/s, `bench train-ar` +5%); AMD EPYC: 8, side by side with 12 (1024³ 19.6 → 21.6 GFLOP/s,
  * 2048x512x128 16.8 → 22.5, `bench train-ar` B32 2,630 → 3,260 tokens/s). Other CPUs take 8, the
- * smaller register block (docs/kernels-on-cpu.md).
+ * smaller register block. With B read from a texture (ops/matmul-b-texture.ts) the B loads cost
+ * less and a larger block pays: 16 rows (AMD EPYC, against the buffer kernel's 8, side by side:
+ * +5–25%, 1024³ 17.4 → 19.2 GFLOP/s; 12 rows level with it, 24 slower; docs/kernels-on-cpu.md).
  */
-export const SUBGROUP_ROWS = { intel: 12, other: 8 } as const;
+export const SUBGROUP_ROWS = { intel: 12, other: 8, texture: 16 } as const;
 /**
  * Below this many rows (a sampler's batch: 9 grids, 18 with guidance) a product takes 8 rows per
  * subgroup: with 12 the 9-row products of `bench sample-ar` fell to the register
  * kernel and B9_L64 from ~2,150 to ~1,700 tokens/s (side by side; ~2,200 again with 8 there).
  */
-const SUBGROUP_THIN_M = 128;
+export const SUBGROUP_THIN_M = 128;
 
-/** Rows of C per subgroup for an M-row product on device `d`. */
-export function subgroupRows(M: number, d: MatmulDevice): number {
+/** Rows of C per subgroup for an M-row product on device `d`, B read from a buffer or a texture. */
+export function subgroupRows(M: number, d: MatmulDevice, bTexture = false): number {
   if (M < SUBGROUP_THIN_M) return 8;
+  if (bTexture) return SUBGROUP_ROWS.texture;
   return /\bIntel\b/i.test(d.cpu ?? '') ? SUBGROUP_ROWS.intel : SUBGROUP_ROWS.other;
 }
 

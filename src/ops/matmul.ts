@@ -11,6 +11,8 @@
 
 import matmulSrc from '../../shaders/matmul.wgsl';
 import subgroupSrc from '../../shaders/matmul_subgroup.wgsl';
+import bBufferSrc from '../../shaders/matmul_b4_buffer.wgsl';
+import bTextureSrc from '../../shaders/matmul_b4_texture.wgsl';
 import tiledSrc from '../../shaders/matmul_tiled.wgsl';
 import tiledVec4Src from '../../shaders/matmul_tiled_vec4.wgsl';
 import paramsSrc from '../../shaders/matmul_params.wgsl';
@@ -22,6 +24,7 @@ import { fmt, includeSnippet, kernel, launch, Params, specialize, withGelu } fro
 import { copyInto, reshape, sumTo, transpose } from './layout.js';
 import { add, gelu } from './elementwise.js';
 import { allFit, forBatchThenRows, spanFits } from './binding-window.js';
+import { bFromTexture, stageBTexture } from './matmul-b-texture.js';
 import {
   currentDevice, isVec4, resolveVariant, subgroupLanes, subgroupRows, subgroupsPerWorkgroup, TILES, VEC4_TILES,
   type MatmulVariant, type TileName, type Vec4TileName,
@@ -36,7 +39,10 @@ export {
 const withParams = (src: string) => includeSnippet(src, 'matmul_params.wgsl', paramsSrc);
 
 const REGISTER = kernel('matmul', withParams(matmulSrc));
-const SUBGROUP = kernel('matmul_subgroup', withGelu(withParams(subgroupSrc)));
+const subgroupWith = (b4: string) => withGelu(withParams(includeSnippet(subgroupSrc, 'matmul_b4.wgsl', b4)));
+const SUBGROUP = kernel('matmul_subgroup', subgroupWith(bBufferSrc));
+/** The same kernel reading B from a texture (ops/matmul-b-texture.ts). */
+const SUBGROUP_TEX = kernel('matmul_subgroup_tex', subgroupWith(bTextureSrc));
 const TILED = kernel('matmul_tiled', withParams(tiledSrc));
 const TILED_VEC4 = kernel('matmul_tiled_vec4', withParams(tiledVec4Src));
 /** Rows of C from which the subgroup kernel reads a column-strided B from a dense copy (measured on lavapipe: docs/kernels-on-cpu.md). */
@@ -269,7 +275,8 @@ function dispatchProduct(kind: ReturnType<typeof resolveVariant>, A: Tensor, B: 
   two = { n: 1, a2: 0, b2: 0 }, bias: Tensor | null = null, act: ProductAct = 'none'): void {
   const [batch, M, K] = A.shape, N = B.shape[2];
   const [abs, ars, acs] = A.strides, [bbs, brs, bcs] = B.strides;
-  if (kind === 'subgroup' && bcs !== 1 && M >= DENSE_B_ROWS) {
+  const texture = kind === 'subgroup' && bFromTexture(M, K, N, batch);
+  if (kind === 'subgroup' && !texture && bcs !== 1 && M >= DENSE_B_ROWS) {
     // A B with strided columns (a transposed view: q·kᵀ, g·Wᵀ) costs the subgroup kernel 4 scalar
     // loads per lane and k step where a dense one is a vec4: a dense copy (K·N floats, one item where
     // the batch broadcasts it) pays once M/16 row blocks each stream B. Its rows are padded to a
@@ -309,12 +316,19 @@ function dispatchProduct(kind: ReturnType<typeof resolveVariant>, A: Tensor, B: 
       const S = subgroupLanes(d)!, WGY = subgroupsPerWorkgroup(d);
       // B's k rows as vec4s where its columns are dense and every vec4 is aligned (binding 4: B again).
       const bVec4 = bcs === 1 && [B.offset, bbs, brs, two.b2].every((x) => x % 4 === 0) && vec4RowsFit(B, N, two);
-      const TM = subgroupRows(M, d);
+      const TM = subgroupRows(M, d, texture);
       const grid: [number, number, number] = [Math.ceil(M / (TM * WGY)), Math.ceil(N / (4 * S)), nb];
       const triangle: Record<string, number> = tri ? { TRI: TRI_MODE[tri.kind] } : {};
-      // Binding 5: the bias, or B again as a stand-in the kernel never reads.
-      launch(specialisedKernel(SUBGROUP, { TM, S }), p, [A, B, C, B, bias ?? B], grid,
-        { B_VEC4: bVec4 ? 1 : 0, WGY, BIAS: bias ? 1 : 0, ACT: act === 'gelu' ? 1 : 0, ...triangle });
+      const constants = { B_VEC4: bVec4 || texture ? 1 : 0, WGY, BIAS: bias ? 1 : 0, ACT: act === 'gelu' ? 1 : 0, ...triangle };
+      // Binding 4: B's vec4s (B again, or its texture: one grid, as the texture limits hold the batch);
+      // binding 5: the bias, or B again as a stand-in the kernel never reads.
+      if (texture) {
+        const tex = stageBTexture(B, two);
+        launch(specialisedKernel(SUBGROUP_TEX, { TM, S }), p, [A, B, C, tex.view, bias ?? B], grid, constants);
+        runtime().textures.release(tex);
+      } else {
+        launch(specialisedKernel(SUBGROUP, { TM, S }), p, [A, B, C, B, bias ?? B], grid, constants);
+      }
     } else if (kind !== 'register') {
       // Coalesce the slab loads along whichever operand index is contiguous.
       const constants = { A_K_FAST: ars === 1 && acs !== 1 ? 0 : 1, B_N_FAST: brs === 1 && bcs !== 1 ? 0 : 1 };

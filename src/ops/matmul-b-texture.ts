@@ -1,0 +1,56 @@
+// The subgroup matmul's B read through the texture unit (shaders/matmul_b_texture.wgsl stages it,
+// shaders/matmul_b4_texture.wgsl reads it). Why: llvmpipe loads a storage vec4 as four bounds-checked
+// per-lane loads, ~10 instructions a float, and that load is what the subgroup kernel's time follows
+// (docs/kernels-on-cpu.md); its texel fetch serves all lanes of a subgroup at once. B [batch, K, N]
+// goes into an rgba32float 2-D array (⌈N/4⌉ × K texels, one layer per batch item) before the product:
+// by a buffer-to-texture copy where B's rows are dense and 256-byte aligned, else by a kernel that
+// reads any strides (a transposed view: q·kᵀ, g·Wᵀ), which replaces the dense copy those took.
+
+import stageSrc from '../../shaders/matmul_b_texture.wgsl';
+import { runtime } from '../device/runtime.js';
+import type { PooledTexture } from '../device/texture-pool.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { bindingOf, kernel, Params } from './launch.js';
+import { SUBGROUP_THIN_M } from './matmul-variant.js';
+
+const STAGE = kernel('matmul_b_texture', stageSrc);
+
+/** 'auto': textures on CPU adapters for products of SUBGROUP_THIN_M rows or more; tests force either path. */
+export const matmulBTexture = { mode: 'auto' as 'auto' | 'texture' | 'buffer' };
+
+/** Whether the subgroup kernel reads B [batch, K, N] from a texture for an M-row product. */
+export function bFromTexture(M: number, K: number, N: number, batch: number): boolean {
+  if (matmulBTexture.mode === 'buffer') return false;
+  const lim = runtime().limits;
+  const fits = K <= lim.maxTextureDimension2D && Math.ceil(N / 4) <= lim.maxTextureDimension2D && batch <= lim.maxTextureArrayLayers;
+  if (matmulBTexture.mode === 'texture') {
+    if (!fits) throw new Error(`matmul: B [${batch}, ${K}, ${N}] does not fit this device's texture limits.`);
+    return true;
+  }
+  // Fewer rows keep 8 per subgroup (subgroupRows), where the texture's fetch does not pay (0.9× the
+  // buffer kernel, side by side) and the K·N floats staged are read by few row blocks.
+  return fits && runtime().isCpu && M >= SUBGROUP_THIN_M;
+}
+
+/**
+ * B [batch, K, N] (item b = bo·n + bi at B.offset + bo·bbs + bi·b2) staged in a pooled texture, one
+ * layer per item, or a single layer where every item is the same (a broadcast B); hand it back
+ * (`runtime().textures.release`) once the product is recorded.
+ */
+export function stageBTexture(B: Tensor, two: { n: number; b2: number }): PooledTexture {
+  const rt = runtime();
+  const [batch, K, N] = B.shape, [bbs, brs, bcs] = B.strides;
+  const layers = bbs === 0 && two.b2 === 0 ? 1 : batch;
+  const width = Math.ceil(N / 4);
+  const tex = rt.textures.acquire(width, K, layers);
+  // Dense rows of a multiple of 64 floats (bytesPerRow a multiple of 256), items K rows apart: a copy.
+  const byteOffset = B.storage.byteOffset + 4 * B.offset;
+  const itemsDense = layers === 1 || (two.n === 1 && bbs === K * N);
+  if (bcs === 1 && brs === N && N % 64 === 0 && itemsDense && byteOffset % 16 === 0) {
+    rt.copyToTexture(B.storage.buffer, byteOffset, 4 * N, tex.texture, width, K, layers);
+    return tex;
+  }
+  const p = new Params().u32(K, N, width, B.offset, bbs, brs, bcs, two.n, two.b2);
+  rt.dispatch(STAGE, p.bytes(), [bindingOf(B.storage), tex.view], [Math.ceil(width / 64), K, layers]);
+  return tex;
+}
