@@ -3,6 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as vq from '../src/index.js';
 import type { CodebookSchedule } from '../src/ops/codebook.js';
+import { matmulBTexture } from '../src/ops/matmul-b-texture.js';
 import { firstMismatch, Rng } from './reference.js';
 import * as ref from './reference-codebook.js';
 
@@ -130,13 +131,24 @@ describe('nearestCode', () => {
     });
   }
 
-  it('the schedules agree bit for bit, and repeated runs are bit-identical (with stats)', async () => {
+  it('the schedules agree bit for bit (the subgroup one with the codebook from a buffer and a texture), and repeated runs are bit-identical (with stats)', async () => {
     const N = 777, K = 300, D = 40;
     const rng = new Rng(13);
     const z = rng.array(N * D), E = rng.array(K * D);
     const a = await search(z, E, N, K, D, 'registers', true);
     const others = [await search(z, E, N, K, D, 'registers', true)];
     for (const s of SCHEDULES.filter((s) => s !== 'registers' && runs(s))) others.push(await search(z, E, N, K, D, s, true));
+    if (runs('subgroup')) {
+      // the subgroup search with the codebook read from its buffer and through a texture (16 vectors a subgroup)
+      for (const mode of ['buffer', 'texture'] as const) {
+        matmulBTexture.mode = mode;
+        try {
+          others.push(await search(z, E, N, K, D, 'subgroup', true));
+        } finally {
+          matmulBTexture.mode = 'auto';
+        }
+      }
+    }
     for (const other of others) {
       expect(other.index).toEqual(a.index);
       expect(new Uint32Array(other.dist.buffer)).toEqual(new Uint32Array(a.dist.buffer));

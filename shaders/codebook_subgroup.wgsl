@@ -9,7 +9,7 @@
 // here a subgroup of S lanes shares TM vectors and each lane owns 4 of every 4·S codes: per slab of S
 // dimensions lane l loads z[row_i, d0 + l] for the TM rows, and dimension dd takes row i's value
 // from lane dd by subgroupBroadcast; per dimension a lane loads TM/S floats and one vec4 of Et (its
-// 4 codes side by side, as the matmul's B) for 4·TM FMAs. Read from E's rows, the 4 codes were 4
+// 4 codes side by side, as the matmul's B) for 4·TM FMAs (TM 8; 16 where Et is a texture). Read from E's rows, the 4 codes were 4
 // loads D floats apart: on the AMD EPYC that made this schedule 0.6× the register kernel. The N×K
 // distance matrix never exists.
 //
@@ -23,10 +23,13 @@ enable subgroups;
 
 //#include codebook_search_io.wgsl
 
-@group(0) @binding(6) var<storage, read> Et: array<vec4<f32>>;
+// Et's vec4 of dimension d, `et_vec4()`, from binding 6: the buffer (codebook_et_buffer.wgsl) or
+// Et staged in a texture (codebook_et_texture.wgsl), which llvmpipe fetches for all lanes at once
+// (ops/matmul-b-texture.ts: the subgroup matmul's B likewise).
+//#include codebook_et.wgsl
 
 // Template constants (launch.ts `specialize()`: they size the unrolled blocks).
-const TM: u32 = 8u;   // vectors per subgroup (codebook.ts SEARCH_SUBGROUP_ROWS)
+const TM: u32 = 8u;   // vectors per subgroup (codebook.ts searchSubgroupRows)
 const S: u32 = 8u;    // lanes per subgroup row = dimensions per slab
 override WGY: u32 = 1u;  // subgroups per workgroup (only where every subgroup has S lanes)
 const WORST: f32 = 0x1.fffffep+127f;  // the initial best score: any real score beats it
@@ -62,7 +65,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       //#unroll DD S
       {
         let d = d0 + DD;
-        let ev = Et[d * K4v + ecol];
+        let ev = et_vec4(d, K4v, ecol);
         //#unroll I TM
         acc[I] = fma(vec4<f32>(subgroupBroadcast(zv[I], DD)), ev, acc[I]);
         //#end I
@@ -70,7 +73,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       //#end DD
     }
     for (var d = dFull; d < D; d++) {
-      let ev = Et[d * K4v + ecol];
+      let ev = et_vec4(d, K4v, ecol);
       for (var i = 0u; i < TM; i++) { acc[i] = fma(vec4<f32>(z[zrow[i] + d]), ev, acc[i]); }
     }
     for (var c = 0u; c < 4u; c++) {

@@ -17,6 +17,8 @@ import searchSrc from '../../shaders/codebook.wgsl';
 import normsSrc from '../../shaders/codebook_norms.wgsl';
 import statsSrc from '../../shaders/codebook_stats.wgsl';
 import subgroupSrc from '../../shaders/codebook_subgroup.wgsl';
+import etBufferSrc from '../../shaders/codebook_et_buffer.wgsl';
+import etTextureSrc from '../../shaders/codebook_et_texture.wgsl';
 import searchIoSrc from '../../shaders/codebook_search_io.wgsl';
 import tiledSrc from '../../shaders/codebook_tiled.wgsl';
 import { recordNonDifferentiable } from '../autograd/tape.js';
@@ -27,6 +29,8 @@ import { fmt, grid1d, includeSnippet, kernel, launch, Params, specialize } from 
 import { contiguous } from './layout.js';
 import { forDenseRows } from './binding-window.js';
 import { currentDevice, subgroupLanes, subgroupsPerWorkgroup } from './matmul-variant.js';
+import { bFromTexture, stageBTexture } from './matmul-b-texture.js';
+import type { PooledTexture } from '../device/texture-pool.js';
 
 /**
  * Register-blocked search: TM vectors per invocation, TN codes per register block. 8×16 measured
@@ -48,9 +52,17 @@ const SEARCH_TILED = specialize(searchKernel('codebook_tiled', tiledSrc), TILED)
  * kernel): 4 0.77×, 6 0.83×, 8 0.97–1.10×, 12 0.77×, 16 0.70×. Fewer than the matmul's 12: the
  * vectors are short (D dimensions against a product's hundreds), so a block's argmin is a larger share.
  */
-const SEARCH_SUBGROUP_ROWS = 8;
-/** Subgroup search kernels, per lane count S. */
-const searchSubgroup = new Map<number, KernelSource>();
+const SEARCH_SUBGROUP_ROWS = {
+  buffer: 8,
+  /**
+   * With Et read through the texture unit (from SUBGROUP_THIN_M vectors on CPU adapters), side by
+   * side on the AMD EPYC, N16384_K1024_D64: the buffer's 8 rows 108,500 vectors/s; the texture's 8
+   * 106,800, 12 123,800, 16 136,100.
+   */
+  texture: 16,
+} as const;
+/** Subgroup search kernels, per lane count S, rows TM and where Et is read from. */
+const searchSubgroup = new Map<string, KernelSource>();
 const NORMS = kernel('codebook_norms', normsSrc);
 /** The norms and the codebook transposed, Et [D, K4], for the subgroup search. */
 const NORMS_TRANSPOSED = kernel('codebook_norms', normsSrc, 'main_transposed');
@@ -119,12 +131,21 @@ export function nearestCode(z: Tensor, E: Tensor, opts: NearestCodeOptions = {})
     const Et = schedule === 'subgroup' ? empty([D, K4]) : null;
     if (Et) launch(NORMS_TRANSPOSED, p, [Ec, enorm, Et], grid1d(K4, WG), { WG });
     else launch(NORMS, p, [Ec, enorm], grid1d(K, WG), { WG });
+    // Et read through the texture unit where the subgroup matmul would read its B so (the search is
+    // z·Eᵀ with an argmin): 16 vectors a subgroup then, 8 from the buffer.
+    let tex: PooledTexture | null = null;
+    if (Et && bFromTexture(N, D, K4, 1)) {
+      const view = Et.view([1, D, K4], [0, K4, 1], 0);
+      tex = stageBTexture(view, { n: 1, b2: 0 });
+      view.dispose();
+    }
     // In chunks of vectors where they exceed a storage binding (binding-window.ts).
     forDenseRows('nearestCode', N, [zc, index, dist], [1, 2], [Ec, enorm], ([zv, iv, dv], r0, r1) => {
       const n = r1 - r0, ps = new Params().u32(n, K, D, 0);
       if (schedule === 'subgroup') {
         const WGY = subgroupsPerWorkgroup(currentDevice());
-        launch(subgroupSearch(S!), ps, [zv, Ec, enorm, iv, dv, Et!], grid1d(n, SEARCH_SUBGROUP_ROWS * WGY), { WGY });
+        const TM = tex ? SEARCH_SUBGROUP_ROWS.texture : SEARCH_SUBGROUP_ROWS.buffer;
+        launch(subgroupSearch(S!, TM, !!tex), ps, [zv, Ec, enorm, iv, dv, tex ? tex.view : Et!], grid1d(n, TM * WGY), { WGY });
       } else if (schedule === 'registers') {
         launch(SEARCH_REGISTERS, ps, [zv, Ec, enorm, iv, dv], grid1d(n, REGISTERS.TM * REGISTERS.WG), { WG: REGISTERS.WG });
       } else {
@@ -132,6 +153,7 @@ export function nearestCode(z: Tensor, E: Tensor, opts: NearestCodeOptions = {})
       }
     });
     enorm.dispose();
+    if (tex) runtime().textures.release(tex);
     Et?.dispose();
   }
   const result: NearestCode = {
@@ -163,11 +185,13 @@ export function defaultCodebookSchedule(D: number): CodebookSchedule {
   return D >= SUBGROUP_MIN_DIM && subgroupLanes(currentDevice()) !== null ? 'subgroup' : 'registers';
 }
 
-function subgroupSearch(S: number): KernelSource {
-  let k = searchSubgroup.get(S);
+function subgroupSearch(S: number, TM: number, texture: boolean): KernelSource {
+  const key = `${S},${TM},${texture}`;
+  let k = searchSubgroup.get(key);
   if (!k) {
-    k = specialize(searchKernel('codebook_subgroup', subgroupSrc), { TM: SEARCH_SUBGROUP_ROWS, S });
-    searchSubgroup.set(S, k);
+    const src = includeSnippet(subgroupSrc, 'codebook_et.wgsl', texture ? etTextureSrc : etBufferSrc);
+    k = specialize(searchKernel(texture ? 'codebook_subgroup_tex' : 'codebook_subgroup', src), { TM, S });
+    searchSubgroup.set(key, k);
   }
   return k;
 }

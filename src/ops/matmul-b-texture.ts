@@ -15,7 +15,10 @@ import { SUBGROUP_THIN_M } from './matmul-variant.js';
 
 const STAGE = kernel('matmul_b_texture', stageSrc);
 
-/** 'auto': textures on CPU adapters for products of SUBGROUP_THIN_M rows or more; tests force either path. */
+/**
+ * 'auto': textures on CPU adapters for products of SUBGROUP_THIN_M rows or more (the subgroup matmul's
+ * B, and the subgroup codebook search's transposed codebook: ops/codebook.ts); tests force either path.
+ */
 export const matmulBTexture = { mode: 'auto' as 'auto' | 'texture' | 'buffer' };
 
 /** Whether the subgroup kernel reads B [batch, K, N] from a texture for an M-row product. */
