@@ -2,7 +2,8 @@
 // Peers: `naive` (shaders/matmul_naive.wgsl, one invocation per output) and TF.js `tf.matMul`
 // on its WebGPU backend, all on the same adapter. Metric: GFLOP/s = 2·M·K·N / seconds. On CPU
 // adapters the two CPU kernels beside 'ours' (what 'auto' picks): `register` (matmul.wgsl) and,
-// where the device has subgroups, `subgroup` (matmul_subgroup.wgsl). Ours, these and TF.js are
+// where the device has subgroups, `subgroup` (matmul_subgroup.wgsl), and `subgroup-buffer-b`, the
+// subgroup kernel with B read from its buffer where 'auto' reads it through a texture (ops/matmul-b-texture.ts). Ours, these and TF.js are
 // timed in alternating batches (harness.ts timeSideBySide), 2 × minSeconds each. On CPU
 // adapters, where python3 with numpy exists, `numpy-blas`: the same product on the same cores by
 // the native BLAS (bench/native-blas.ts), the ceiling a CPU rasteriser competes against.
@@ -11,6 +12,7 @@ import naiveSrc from '../shaders/matmul_naive.wgsl';
 import { runtime } from '../src/device/runtime.js';
 import { kernel, launch, Params } from '../src/ops/launch.js';
 import { matmulRaw } from '../src/ops/matmul.js';
+import { bFromTexture, matmulBTexture } from '../src/ops/matmul-b-texture.js';
 import { empty, tensor, type Tensor } from '../src/tensor/tensor.js';
 import { Rng } from '../kernels-test/reference.js';
 import { timeGpu, timeSideBySide, type Bench, type BenchResult, type Contender } from './harness.js';
@@ -51,6 +53,20 @@ export const bench: Bench = {
       for (const v of runtime().report.subgroups ? (['register', 'subgroup'] as const) : (['register'] as const)) {
         contenders[v] = { step: () => matmulRaw(a, b, 1, v).dispose(), sync };
       }
+      // The subgroup kernel with B read from its buffer (ours reads it through a texture from 128 rows).
+      if (runtime().report.subgroups && bFromTexture(M, K, N, 1)) {
+        contenders['subgroup-buffer-b'] = {
+          step: () => {
+            matmulBTexture.mode = 'buffer';
+            try {
+              matmulRaw(a, b, 1, 'subgroup').dispose();
+            } finally {
+              matmulBTexture.mode = 'auto';
+            }
+          },
+          sync,
+        };
+      }
     }
     const tf = opts.peers ? await loadTf() : null;
     const ta = tf?.tensor2d(ha, [M, K]), tb = tf?.tensor2d(hb, [K, N]);
@@ -70,7 +86,7 @@ export const bench: Bench = {
     tb?.dispose();
     const sOurs = t.ours;
     const cpuKernels: Record<string, number> = {};
-    for (const v of ['register', 'subgroup']) if (t[v] !== undefined) cpuKernels[v] = flop / t[v] / 1e9;
+    for (const v of ['register', 'subgroup', 'subgroup-buffer-b']) if (t[v] !== undefined) cpuKernels[v] = flop / t[v] / 1e9;
     const tfGflops = t.tfjs === undefined ? null : flop / t.tfjs / 1e9;
     const sNaive = await timeGpu(() => naive(a, b, M, K, N).dispose(), opts.minSeconds);
     // On GPUs, each tile of the tiled kernel beside the one 'auto' picks: the data behind chooseTile.
