@@ -13,6 +13,14 @@ describe('specialize', () => {
     );
     expect(k.name).toBe('t{"S":3}');
   });
+  it('keeps one part of an #if block by a specialised const, before unrolling', () => {
+    const src = ['const T: u32 = 0u;', '//#if T', '//#unroll I 2', 'a(I);', '//#end I', '//#else T', 'b();', '//#endif T', 'c();', ''].join('\n');
+    expect(specialize(kernel('t', src), { T: 1 }).code).toBe(['const T: u32 = 1u;', 'a(0u);', 'a(1u);', 'c();', ''].join('\n'));
+    expect(specialize(kernel('t', src), { T: 0 }).code).toBe(['const T: u32 = 0u;', 'b();', 'c();', ''].join('\n'));
+    const noElse = ['const T: u32 = 0u;', '//#if T', 'a();', '//#endif T', ''].join('\n');
+    expect(specialize(kernel('t', noElse), { T: 0 }).code).toBe(['const T: u32 = 0u;', ''].join('\n'));
+    expect(() => specialize(kernel('t', '//#if U\na();\n//#endif U\n'), {})).toThrow(/'#if U', a const not specialised here/);
+  });
   it('names an unknown const or count in its error', () => {
     expect(() => specialize(kernel('t', 'const S: u32 = 1u;\n'), { T: 2 })).toThrow(/declares no 'const T: u32'/);
     expect(() => specialize(kernel('t', '//#unroll I TM\nx(I);\n//#end I\n'), {})).toThrow(/unrolls by 'TM'/);

@@ -1,5 +1,6 @@
 // The subgroup matmul with B read from a texture (ops/matmul-b-texture.ts, matmul_b_texture.wgsl
-// staging it, matmul_b4_texture.wgsl reading it), where the device has subgroups: forced on shapes
+// staging it, matmul_b4_texture.wgsl reading it), and A too where its rows are dense and K a
+// multiple of 64 (matmul_subgroup.wgsl A_TEX), where the device has subgroups: forced on shapes
 // that take each staging path (a buffer-to-texture copy for dense rows of a multiple of 64 floats; the
 // kernel for any strides: transposed, sliced, misaligned, heads of a [B, T, H, d] layout), a broadcast
 // B in one layer, the triangular products and the bias and GELU epilogues, each against the float64
@@ -10,7 +11,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as vq from '../src/index.js';
 import { matmulRaw, subgroupLanes, subgroupRows, SUBGROUP_ROWS } from '../src/ops/matmul.js';
-import { bFromTexture, matmulBTexture } from '../src/ops/matmul-b-texture.js';
+import { aFromTexture, bFromTexture, matmulBTexture } from '../src/ops/matmul-b-texture.js';
 import { firstMismatch, matmul as refMatmul, Rng } from './reference.js';
 
 beforeAll(async () => {
@@ -18,6 +19,7 @@ beforeAll(async () => {
 });
 afterEach(() => {
   matmulBTexture.mode = 'auto';
+  matmulBTexture.aMode = 'auto';
 });
 
 const hasSubgroups = () => subgroupLanes({ isCpu: vq.runtime().isCpu, subgroups: vq.runtime().report.subgroups }) !== null;
@@ -55,6 +57,8 @@ describe('matmul subgroup kernel, B from a texture (where the device has subgrou
   // multiple of 4, N a multiple of 64 (staged by a copy), one and several items
   const shapes: [number, number, number, number][] = [
     [1, 1, 1, 1], [1, 17, 9, 33], [1, 97, 131, 61], [1, 130, 40, 128], [3, 129, 19, 64], [2, 200, 33, 70], [1, 300, 8, 192],
+    // K a multiple of 64: A from a texture too (8 rows a subgroup below 128 rows, 24 from there)
+    [1, 17, 64, 33], [2, 200, 128, 70], [1, 130, 192, 128], [3, 131, 64, 64],
   ];
 
   it.each(shapes)('dense B: batch %i, %i×%i×%i', async (Z, M, K, N) => {
@@ -84,6 +88,27 @@ describe('matmul subgroup kernel, B from a texture (where the device has subgrou
       for (let z = 0; z < Z; z++) want0.set(refMatmul(a.subarray(z * M * K, (z + 1) * M * K), b0, 1, M, K, N), z * M * N);
       await bothPaths(() => matmulRaw(vq.tensor(a, [Z, M, K]), vq.tensor(b0, [K, N]), 1, 'subgroup'), want0, `broadcast B ${M}×${K}×${N}`, K);
     }
+  });
+
+  it('A from a texture: broadcast over the batch, and which products take it', async () => {
+    if (!hasSubgroups()) return;
+    const [Z, M, K, N] = [3, 150, 64, 40];
+    const rng = new Rng(77);
+    const a = rng.array(M * K), b = rng.array(Z * K * N);
+    const want = new Float32Array(Z * M * N);
+    for (let z = 0; z < Z; z++) want.set(refMatmul(a, b.subarray(z * K * N, (z + 1) * K * N), 1, M, K, N), z * M * N);
+    await bothPaths(() => matmulRaw(vq.tensor(a, [M, K]), vq.tensor(b, [Z, K, N]), 1, 'subgroup'), want, 'broadcast A', K);
+    const dense = vq.tensor(a, [1, M, K]), t = vq.transpose(vq.tensor(rng.array(K * M), [1, K, M]), 1, 2);
+    expect(aFromTexture(dense, 8, false)).toBe(true);
+    expect(aFromTexture(dense, 8, true)).toBe(false); // triangular: k bounds not multiples of 4
+    expect(aFromTexture(dense, 16, false)).toBe(false); // the slab's lane pattern is for 8 lanes
+    expect(aFromTexture(t, 8, false)).toBe(false); // a transposed A: staged by the kernel, it does not pay
+    expect(aFromTexture(vq.tensor(rng.array(M * 40), [1, M, 40]), 8, false)).toBe(false); // K not a multiple of 64
+    matmulBTexture.aMode = 'buffer';
+    expect(aFromTexture(dense, 8, false)).toBe(false);
+    matmulBTexture.aMode = 'auto';
+    dense.dispose();
+    t.dispose();
   });
 
   it('heads of a [B, T, H, d] layout viewed as [B, H, T, d] (a batch of two strides): q·kᵀ and P·v', async () => {

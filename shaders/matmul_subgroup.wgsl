@@ -28,6 +28,16 @@ enable subgroups;
 // llvmpipe's texture unit fetches for all lanes at once where a storage vec4 is four per-lane loads.
 //#include matmul_b4.wgsl
 override B_VEC4: bool = false;
+// A_TEX 1 (with B from a texture, S = 8): the slab's A values from A staged in a texture as B is, a
+// lane fetching TM/4 texels per slab (lane l: texel k0/4 + l % 2 of rows l/2, l/2 + 4, ...), where
+// the buffer path loads TM floats lane by lane; the value of row i at k step kk is then component
+// kk % 4 of lane (i % 4)·2 + kk/4's texel i/4. Dense products only (no TRI: its k bounds need not
+// be multiples of 4). TA = TM / 4.
+const A_TEX: u32 = 0u;
+const TA: u32 = 1u;
+//#if A_TEX
+@group(0) @binding(6) var AT: texture_2d_array<f32>;
+//#endif A_TEX
 // With BIAS, C[b][i][j] = alpha·(A·B)[i][j] + Bias[bias_off + j]: a linear layer's bias added as the
 // product is stored (`linear` in ops/matmul.ts), saving a pass that reads and writes C again. Without it binding
 // 5 is a stand-in that is never read.
@@ -83,11 +93,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   if (TRI == 3u) { kLo = min(p.K, select(0u, wrow0 - p.tri_off, wrow0 > p.tri_off)); }
   let kFull = kLo + (kHi - kLo) - (kHi - kLo) % S;
   for (var k0 = kLo; k0 < kFull; k0 += S) {
+//#if A_TEX
+    var at: array<vec4<f32>, TA>;
+    let ax = k0 / 4u + lane % 2u;
+    let alayer = min(b, textureNumLayers(AT) - 1u);
+    //#unroll F TA
+    at[F] = textureLoad(AT, vec2<u32>(ax, min(row0 + lane / 2u + 4u * F, p.M - 1u)), alayer, 0);
+    //#end F
+//#else A_TEX
     var av: array<f32, TM>;
     let ak = (k0 + lane) * p.a_cs;
     //#unroll I TM
     av[I] = A[ar[I] + ak];
     //#end I
+//#endif A_TEX
     //#unroll KK S
     {
       var bv: vec4<f32>;
@@ -98,7 +117,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         bv = vec4<f32>(B[bc.x + bk], B[bc.y + bk], B[bc.z + bk], B[bc.w + bk]);
       }
       //#unroll I TM
+//#if A_TEX
+      acc[I] = fma(vec4<f32>(subgroupBroadcast(at[I / 4u][KK % 4u], (I % 4u) * 2u + KK / 4u)), bv, acc[I]);
+//#else A_TEX
       acc[I] = fma(vec4<f32>(subgroupBroadcast(av[I], KK)), bv, acc[I]);
+//#endif A_TEX
       //#end I
     }
     //#end KK

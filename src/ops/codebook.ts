@@ -29,7 +29,7 @@ import { fmt, grid1d, includeSnippet, kernel, launch, Params, specialize } from 
 import { contiguous } from './layout.js';
 import { forDenseRows } from './binding-window.js';
 import { currentDevice, subgroupLanes, subgroupsPerWorkgroup } from './matmul-variant.js';
-import { bFromTexture, stageBTexture } from './matmul-b-texture.js';
+import { bFromTexture, stageTexture } from './matmul-b-texture.js';
 import type { PooledTexture } from '../device/texture-pool.js';
 
 /**
@@ -136,7 +136,7 @@ export function nearestCode(z: Tensor, E: Tensor, opts: NearestCodeOptions = {})
     let tex: PooledTexture | null = null;
     if (Et && bFromTexture(N, D, K4, 1)) {
       const view = Et.view([1, D, K4], [0, K4, 1], 0);
-      tex = stageBTexture(view, { n: 1, b2: 0 });
+      tex = stageTexture(view, { n: 1, b2: 0 });
       view.dispose();
     }
     // In chunks of vectors where they exceed a storage binding (binding-window.ts).

@@ -129,7 +129,9 @@ export function kernel(name: string, code: string, entry?: string): KernelSource
  * repeats the lines COUNT times (a number, or a const just specialised) with the identifier KK
  * replaced by `0u`, `1u`, ...: for arguments WGSL requires to be const-expressions (e.g. the lane
  * of `subgroupBroadcast`, or indices of private arrays that must stay registers). Blocks nest (each
- * names its own identifier). Everything else is an override.
+ * names its own identifier). Before that, `//#if NAME` … (`//#else NAME` …) `//#endif NAME` keeps
+ * one part by a const specialised here: for code that differs in its bindings (a binding declared
+ * must be bound). Everything else is an override.
  */
 export function specialize(k: KernelSource, consts: Record<string, number>): KernelSource {
   let code = k.code;
@@ -137,6 +139,14 @@ export function specialize(k: KernelSource, consts: Record<string, number>): Ker
     const re = new RegExp(`const ${name}: u32 = [^;]+;`);
     if (!re.test(code)) throw new Error(`specialize: shader '${k.name}' declares no 'const ${name}: u32'.`);
     code = code.replace(re, `const ${name}: u32 = ${v >>> 0}u;`);
+  }
+  // Conditional blocks, by a const specialised here (non-zero: the first part, else the second):
+  //   //#if NAME … //#else NAME … //#endif NAME   (the else part optional)
+  const cond = /^[ \t]*\/\/#if (\w+)[ \t]*\n([\s\S]*?)(?:^[ \t]*\/\/#else \1[ \t]*\n([\s\S]*?))?^[ \t]*\/\/#endif \1[ \t]*\n/m;
+  for (let m = cond.exec(code); m; m = cond.exec(code)) {
+    const [all, name, yes, no = ''] = m;
+    if (consts[name] === undefined) throw new Error(`specialize: shader '${k.name}' has a block '#if ${name}', a const not specialised here.`);
+    code = code.slice(0, m.index) + (consts[name] ? yes : no) + code.slice(m.index + all.length);
   }
   // Outermost blocks first; each copy's inner blocks on the next round.
   const block = /^[ \t]*\/\/#unroll (\w+) (\w+)[ \t]*\n([\s\S]*?)^[ \t]*\/\/#end \1[ \t]*\n/m;

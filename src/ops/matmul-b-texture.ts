@@ -1,4 +1,4 @@
-// The subgroup matmul's B read through the texture unit (shaders/matmul_b_texture.wgsl stages it,
+// The subgroup matmul's B (and, where it pays, A) read through the texture unit (shaders/matmul_b_texture.wgsl stages it,
 // shaders/matmul_b4_texture.wgsl reads it). Why: llvmpipe loads a storage vec4 as four bounds-checked
 // per-lane loads, ~10 instructions a float, and that load is what the subgroup kernel's time follows
 // (docs/kernels-on-cpu.md); its texel fetch serves all lanes of a subgroup at once. B [batch, K, N]
@@ -19,7 +19,7 @@ const STAGE = kernel('matmul_b_texture', stageSrc);
  * 'auto': textures on CPU adapters for products of SUBGROUP_THIN_M rows or more (the subgroup matmul's
  * B, and the subgroup codebook search's transposed codebook: ops/codebook.ts); tests force either path.
  */
-export const matmulBTexture = { mode: 'auto' as 'auto' | 'texture' | 'buffer' };
+export const matmulBTexture = { mode: 'auto' as 'auto' | 'texture' | 'buffer', aMode: 'auto' as 'auto' | 'buffer' };
 
 /** Whether the subgroup kernel reads B [batch, K, N] from a texture for an M-row product. */
 export function bFromTexture(M: number, K: number, N: number, batch: number): boolean {
@@ -36,11 +36,25 @@ export function bFromTexture(M: number, K: number, N: number, batch: number): bo
 }
 
 /**
+ * Whether the texture kernel also reads A [batch, M, K] (item b = bo·n + bi at bo·abs + bi·a2) from a
+ * texture (matmul_subgroup.wgsl A_TEX): with B from one, for products that are not triangular, where
+ * A's rows are dense and its staging is a copy (K a multiple of 64, 16-byte aligned): a transposed A
+ * (a weight gradient's xᵀ) staged by the kernel cost more than it saved (0.75–0.88×, side by side).
+ */
+export function aFromTexture(A: Tensor, S: number, triangular: boolean): boolean {
+  const [batch, M, K] = A.shape, [, ars, acs] = A.strides;
+  const lim = runtime().limits;
+  if (matmulBTexture.aMode === 'buffer' || triangular || S !== 8) return false;
+  return acs === 1 && ars === K && K % 64 === 0 && (A.storage.byteOffset + 4 * A.offset) % 16 === 0 &&
+    M <= lim.maxTextureDimension2D && K / 4 <= lim.maxTextureDimension2D && batch <= lim.maxTextureArrayLayers;
+}
+
+/**
  * B [batch, K, N] (item b = bo·n + bi at B.offset + bo·bbs + bi·b2) staged in a pooled texture, one
  * layer per item, or a single layer where every item is the same (a broadcast B); hand it back
  * (`runtime().textures.release`) once the product is recorded.
  */
-export function stageBTexture(B: Tensor, two: { n: number; b2: number }): PooledTexture {
+export function stageTexture(B: Tensor, two: { n: number; b2: number }): PooledTexture {
   const rt = runtime();
   const [batch, K, N] = B.shape, [bbs, brs, bcs] = B.strides;
   const layers = bbs === 0 && two.b2 === 0 ? 1 : batch;

@@ -70,8 +70,10 @@ export function subgroupsPerWorkgroup(d: MatmulDevice): number {
  * smaller register block. With B read from a texture (ops/matmul-b-texture.ts) the B loads cost
  * less and a larger block pays: 16 rows (AMD EPYC, against the buffer kernel's 8, side by side:
  * +5–25%, 1024³ 17.4 → 19.2 GFLOP/s; 12 rows level with it, 24 slower; docs/kernels-on-cpu.md).
+ * With A from a texture as well (its slab's loads fewer again), 24 rows (20–28 within the noise of
+ * each other, 32 less; against B alone at 16: 1024³ +16–20%, 4096×256×768 +10–16%).
  */
-export const SUBGROUP_ROWS = { intel: 12, other: 8, texture: 16 } as const;
+export const SUBGROUP_ROWS = { intel: 12, other: 8, texture: 16, textureA: 24 } as const;
 /**
  * Below this many rows (a sampler's batch: 9 grids, 18 with guidance) a product takes 8 rows per
  * subgroup: with 12 the 9-row products of `bench sample-ar` fell to the register
@@ -80,9 +82,9 @@ export const SUBGROUP_ROWS = { intel: 12, other: 8, texture: 16 } as const;
 export const SUBGROUP_THIN_M = 128;
 
 /** Rows of C per subgroup for an M-row product on device `d`, B read from a buffer or a texture. */
-export function subgroupRows(M: number, d: MatmulDevice, bTexture = false): number {
+export function subgroupRows(M: number, d: MatmulDevice, bTexture = false, aTexture = false): number {
   if (M < SUBGROUP_THIN_M) return 8;
-  if (bTexture) return SUBGROUP_ROWS.texture;
+  if (bTexture) return aTexture ? SUBGROUP_ROWS.textureA : SUBGROUP_ROWS.texture;
   return /\bIntel\b/i.test(d.cpu ?? '') ? SUBGROUP_ROWS.intel : SUBGROUP_ROWS.other;
 }
 

@@ -24,7 +24,7 @@ import { fmt, includeSnippet, kernel, launch, Params, specialize, withGelu } fro
 import { copyInto, reshape, sumTo, transpose } from './layout.js';
 import { add, gelu } from './elementwise.js';
 import { allFit, forBatchThenRows, spanFits } from './binding-window.js';
-import { bFromTexture, stageBTexture } from './matmul-b-texture.js';
+import { aFromTexture, bFromTexture, stageTexture } from './matmul-b-texture.js';
 import {
   currentDevice, isVec4, resolveVariant, subgroupLanes, subgroupRows, subgroupsPerWorkgroup, TILES, VEC4_TILES,
   type MatmulVariant, type TileName, type Vec4TileName,
@@ -316,18 +316,22 @@ function dispatchProduct(kind: ReturnType<typeof resolveVariant>, A: Tensor, B: 
       const S = subgroupLanes(d)!, WGY = subgroupsPerWorkgroup(d);
       // B's k rows as vec4s where its columns are dense and every vec4 is aligned (binding 4: B again).
       const bVec4 = bcs === 1 && [B.offset, bbs, brs, two.b2].every((x) => x % 4 === 0) && vec4RowsFit(B, N, two);
-      const TM = subgroupRows(M, d, texture);
+      const aTexture = texture && aFromTexture(A, S, !!tri);
+      const TM = subgroupRows(M, d, texture, aTexture);
       const grid: [number, number, number] = [Math.ceil(M / (TM * WGY)), Math.ceil(N / (4 * S)), nb];
       const triangle: Record<string, number> = tri ? { TRI: TRI_MODE[tri.kind] } : {};
       const constants = { B_VEC4: bVec4 || texture ? 1 : 0, WGY, BIAS: bias ? 1 : 0, ACT: act === 'gelu' ? 1 : 0, ...triangle };
       // Binding 4: B's vec4s (B again, or its texture: one grid, as the texture limits hold the batch);
       // binding 5: the bias, or B again as a stand-in the kernel never reads.
       if (texture) {
-        const tex = stageBTexture(B, two);
-        launch(specialisedKernel(SUBGROUP_TEX, { TM, S }), p, [A, B, C, tex.view, bias ?? B], grid, constants);
+        // Binding 6 (A_TEX): A staged as B is.
+        const tex = stageTexture(B, two), atex = aTexture ? stageTexture(A, { n: two.n, b2: two.a2 }) : null;
+        const k = specialisedKernel(SUBGROUP_TEX, { TM, S, A_TEX: atex ? 1 : 0, TA: Math.max(1, TM / 4) });
+        launch(k, p, [A, B, C, tex.view, bias ?? B, ...(atex ? [atex.view] : [])], grid, constants);
         runtime().textures.release(tex);
+        if (atex) runtime().textures.release(atex);
       } else {
-        launch(specialisedKernel(SUBGROUP, { TM, S }), p, [A, B, C, B, bias ?? B], grid, constants);
+        launch(specialisedKernel(SUBGROUP, { TM, S, A_TEX: 0, TA: 1 }), p, [A, B, C, B, bias ?? B], grid, constants);
       }
     } else if (kind !== 'register') {
       // Coalesce the slab loads along whichever operand index is contiguous.
