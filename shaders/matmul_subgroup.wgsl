@@ -107,24 +107,34 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     av[I] = A[ar[I] + ak];
     //#end I
 //#endif A_TEX
+    // The slab's S vec4s of B first, then row by row its S k steps: a row's accumulator is loaded and
+    // stored once per slab. The accumulators of TM rows outgrow the CPU's vector registers (each
+    // vec4 of a lane is 4 of them), so llvmpipe keeps them on the stack: k step by k step over all
+    // rows (the former order) loaded and stored every one of them per k step, and those stores, not
+    // the FMAs, set the pace (1024³ 22.7 → 30.2 GFLOP/s side by side). The B values of the slab
+    // spill too, but are only read. Each row still sums its k steps in order (bitwise the same).
+    var bvs: array<vec4<f32>, S>;
     //#unroll KK S
-    {
-      var bv: vec4<f32>;
-      if (B_VEC4) {
-        bv = b_vec4(bc4, x4, b, k0 + KK);
-      } else {
-        let bk = (k0 + KK) * p.b_rs;
-        bv = vec4<f32>(B[bc.x + bk], B[bc.y + bk], B[bc.z + bk], B[bc.w + bk]);
-      }
-      //#unroll I TM
-//#if A_TEX
-      acc[I] = fma(vec4<f32>(subgroupBroadcast(at[I / 4u][KK % 4u], (I % 4u) * 2u + KK / 4u)), bv, acc[I]);
-//#else A_TEX
-      acc[I] = fma(vec4<f32>(subgroupBroadcast(av[I], KK)), bv, acc[I]);
-//#endif A_TEX
-      //#end I
+    if (B_VEC4) {
+      bvs[KK] = b_vec4(bc4, x4, b, k0 + KK);
+    } else {
+      let bk = (k0 + KK) * p.b_rs;
+      bvs[KK] = vec4<f32>(B[bc.x + bk], B[bc.y + bk], B[bc.z + bk], B[bc.w + bk]);
     }
     //#end KK
+    //#unroll I TM
+    {
+      var a = acc[I];
+      //#unroll KK S
+//#if A_TEX
+      a = fma(vec4<f32>(subgroupBroadcast(at[I / 4u][KK % 4u], (I % 4u) * 2u + KK / 4u)), bvs[KK], a);
+//#else A_TEX
+      a = fma(vec4<f32>(subgroupBroadcast(av[I], KK)), bvs[KK], a);
+//#endif A_TEX
+      //#end KK
+      acc[I] = a;
+    }
+    //#end I
   }
   for (var k = kFull; k < kHi; k++) {
     var bv: vec4<f32>;
