@@ -62,15 +62,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       //#unroll I TM
       zv[I] = z[zrow[I] + d0 + lane];
       //#end I
+      // The slab's S vec4s of Et first, then row by row its S dimensions: a row's accumulator (on
+      // llvmpipe's stack, as the matmul's) is loaded and stored once per slab, not per dimension.
+      var evs: array<vec4<f32>, S>;
       //#unroll DD S
-      {
-        let d = d0 + DD;
-        let ev = et_vec4(d, K4v, ecol);
-        //#unroll I TM
-        acc[I] = fma(vec4<f32>(subgroupBroadcast(zv[I], DD)), ev, acc[I]);
-        //#end I
-      }
+      evs[DD] = et_vec4(d0 + DD, K4v, ecol);
       //#end DD
+      //#unroll I TM
+      {
+        var a = acc[I];
+        //#unroll DD S
+        a = fma(vec4<f32>(subgroupBroadcast(zv[I], DD)), evs[DD], a);
+        //#end DD
+        acc[I] = a;
+      }
+      //#end I
     }
     for (var d = dFull; d < D; d++) {
       let ev = et_vec4(d, K4v, ecol);

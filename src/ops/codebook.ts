@@ -57,7 +57,8 @@ const SEARCH_SUBGROUP_ROWS = {
   /**
    * With Et read through the texture unit (from SUBGROUP_THIN_M vectors on CPU adapters), side by
    * side on the AMD EPYC, N16384_K1024_D64: the buffer's 8 rows 108,500 vectors/s; the texture's 8
-   * 106,800, 12 123,800, 16 136,100.
+   * 106,800, 12 123,800, 16 136,100. With the slab run row by row: 8 139,300, 16 173,600, 24
+   * 151,500, 32 150,600.
    */
   texture: 16,
 } as const;
@@ -74,7 +75,7 @@ export interface NearestCodeOptions {
   /** also return the per-code counts and sums of the assigned vectors (EMA codebook update) */
   stats?: boolean;
   /**
-   * force a schedule (tests, benches); default: on CPU rasterisers `subgroup` for vectors of 64
+   * force a schedule (tests, benches); default: on CPU rasterisers `subgroup` for vectors of 32
    * dimensions or more where the device has subgroups of 4 to 32 lanes, else `registers`; `tiled`
    * on GPUs
    */
@@ -175,9 +176,12 @@ export function nearestCode(z: Tensor, E: Tensor, opts: NearestCodeOptions = {})
  * kernel on both CPU types measured. Subgroup ÷ registers, 16,384 vectors against 1,024 codes (256
  * for D = 8): Intel Xeon (E read by rows, 12 vectors a subgroup) D = 8 0.84×, 16 1.0×, 32 1.14×, 64
  * 1.28×; AMD EPYC (E transposed, 8 vectors) D = 8 0.68×, 16 0.70×, 32 0.87×, 64 0.97–1.10×. With
- * short vectors the per-block argmin, not the loads, is the cost.
+ * short vectors the per-block argmin, not the loads, is the cost. Since the slab runs row by row
+ * (codebook_subgroup.wgsl), AMD EPYC, Et from the texture, 16 vectors a subgroup, side by side:
+ * N16384_K8192_D32 1.28×, N4096_K1024_D32 1.33×, N8192_K512_D16 1.07×, N4096_K16384_D8 1.04×,
+ * N4096_K1024_D64 1.42× (the Xeon not measured since).
  */
-const SUBGROUP_MIN_DIM = 64;
+const SUBGROUP_MIN_DIM = 32;
 
 /** The schedule nearestCode takes on this device for vectors of D dimensions unless one is forced. */
 export function defaultCodebookSchedule(D: number): CodebookSchedule {
