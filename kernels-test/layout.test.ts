@@ -9,6 +9,7 @@ import { gradcheck } from './gradcheck.js';
 import { Rng } from './reference.js';
 import { broadcastTo, concat, host, pad, permute, slice } from './reference-layout.js';
 import { coalesceDims } from '../src/ops/broadcast.js';
+import { copyInto } from '../src/ops/layout.js';
 
 beforeAll(async () => {
   await vq.init();
@@ -105,6 +106,20 @@ describe('views and copies', () => {
       l.tensor.dispose();
     }
     await expectAll(checks);
+  });
+
+  // Dense views at offsets (a gradient copied into its slice of a larger one: unbind's backward) take
+  // the flat entries: vec4 where size and offsets are multiples of 4, scalar otherwise.
+  it('copies between dense views at offsets (vec4 and scalar offsets, into and out of slices)', async () => {
+    for (const [n, srcOff, dstOff] of [[64, 0, 128], [64, 8, 4], [63, 0, 16], [64, 3, 5], [64, 4, 1]]) {
+      const src = vq.tensor(Float32Array.from({ length: n + srcOff }, (_, i) => i + 0.5), [n + srcOff]);
+      const dst = vq.zeros([n + dstOff + 3]);
+      const sv = src.view([n], [1], srcOff), dv = dst.view([n], [1], dstOff);
+      copyInto(sv, dv);
+      const want = new Float32Array(n + dstOff + 3);
+      for (let i = 0; i < n; i++) want[dstOff + i] = srcOff + i + 0.5;
+      expect(Array.from(await dst.toArray()), `n ${n}, offsets ${srcOff} → ${dstOff}`).toEqual(Array.from(want));
+    }
   });
 
   it('copies i32 data bit-exactly (negative and small values are f32 NaN/denormal patterns)', async () => {

@@ -19,16 +19,18 @@ const WG = 64;
 
 /**
  * dst = f_op(src) elementwise by unary.wgsl (OP codes there; 0 copies bits), src and dst views of
- * the same non-empty shape with any strides: the vec4 entry when both are dense and the size is a
- * multiple of 4, else the strided walk over their coalesced dimensions. No autograd.
+ * the same non-empty shape with any strides: the vec4 entry when both are dense and the size and
+ * offsets are multiples of 4, else the strided walk over their coalesced dimensions. No autograd.
  */
 export function launchUnary(op: number, src: Tensor, dst: Tensor, alpha = 0, beta = 0): void {
   forElementChunks('unary', [src, dst], ([s, d]) => launchUnaryPart(op, s, d, alpha, beta));
 }
 
 function launchUnaryPart(op: number, src: Tensor, dst: Tensor, alpha: number, beta: number): void {
-  const contig = src.isContiguous && dst.isContiguous;
-  const vec4 = contig && vec4Fits(src.size);
+  // Dense on both sides, at any offsets (a gradient copied into its slice of a larger one: unbind's
+  // backward): the flat entries, not the strided walk.
+  const contig = src.isDense && dst.isDense;
+  const vec4 = contig && vec4Fits(src.size) && src.offset % 4 === 0 && dst.offset % 4 === 0;
   const c = coalesceDims(src.shape, src.strides, dst.strides);
   const rows = !contig && walkByRows(c.shape);
   const n = vec4 ? src.size / 4 : rows ? src.size / c.shape[c.shape.length - 1] : src.size;
