@@ -101,7 +101,8 @@ describe('matmul subgroup kernel, B from a texture (where the device has subgrou
     const dense = vq.tensor(a, [1, M, K]), t = vq.transpose(vq.tensor(rng.array(K * M), [1, K, M]), 1, 2);
     expect(aFromTexture(dense, 8, false)).toBe(true);
     expect(aFromTexture(dense, 8, true)).toBe(false); // triangular: k bounds not multiples of 4
-    expect(aFromTexture(dense, 16, false)).toBe(false); // the slab's lane pattern is for 8 lanes
+    expect(aFromTexture(dense, 16, false)).toBe(true); // 16 lanes: 4 texels a slab row
+    expect(aFromTexture(dense, 6, false)).toBe(false); // the slab's texels need lanes in fours
     expect(aFromTexture(t, 8, false)).toBe(false); // a transposed A: staged by the kernel, it does not pay
     expect(aFromTexture(vq.tensor(rng.array(M * 40), [1, M, 40]), 8, false)).toBe(false); // K not a multiple of 64
     matmulBTexture.aMode = 'buffer';

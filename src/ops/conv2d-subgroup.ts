@@ -20,8 +20,8 @@ import { currentDevice, subgroupLanes, subgroupsPerWorkgroup, type MatmulDevice 
  * `bench conv2d tokenizer_passes`; 12 was slower, its blocks overrunning 32 and 64 channels), 8 for
  * thinner outputs (the last layer's 3 channels would leave 13 of 16 idle).
  */
-function windowRows(Cout: number): 8 | 16 {
-  return Cout >= 16 ? 16 : 8;
+function windowRows(Cout: number, S: number): 8 | 16 {
+  return Cout >= 16 || 24 % S !== 0 ? 16 : 8;
 }
 
 /** Input channels per lane of the weight-gradient kernel (TN of the shader). */
@@ -38,10 +38,13 @@ function isSame3x3(g: ConvGeometry): boolean {
   return g.KW === 3 && g.padding === 1 && g.up === 1 && g.W % 4 === 0 && g.Ho === g.H && g.Wo === g.W;
 }
 
-/** Lanes S for the kernels on this device, or null: S must divide the TM·3 weights of a slab (24 and 48). */
+/**
+ * Lanes S for the kernels on this device, or null: S must divide the TM·3 weights of a slab (48;
+ * 24 as well for the 8-channel blocks of thin outputs, which 16 lanes replace by 16-channel ones).
+ */
 function lanesFor(d: MatmulDevice): number | null {
   const S = subgroupLanes(d);
-  return S !== null && 24 % S === 0 ? S : null;
+  return S !== null && 48 % S === 0 ? S : null;
 }
 
 /**
@@ -55,7 +58,7 @@ function useSubgroup(g: ConvGeometry, pass: string, fits: (S: number, d: MatmulD
   const S = lanesFor(d);
   const ok = isSame3x3(g) && S !== null && fits(S, d);
   if (g.kernels === 'subgroup') {
-    if (!ok) throw new Error(`conv2d: the subgroup kernels were forced, but the ${pass} cannot take one here (needs a device with subgroups of 4 or 8 lanes, and a 3×3 "same" convolution on rows of a multiple of 4 pixels; got ${g.KH}×${g.KW}, padding ${g.padding}, ${g.H}×${g.W}, subgroups ${JSON.stringify(d.subgroups)}).`);
+    if (!ok) throw new Error(`conv2d: the subgroup kernels were forced, but the ${pass} cannot take one here (needs a device with subgroups of 4, 8 or 16 lanes, and a 3×3 "same" convolution on rows of a multiple of 4 pixels; got ${g.KH}×${g.KW}, padding ${g.padding}, ${g.H}×${g.W}, subgroups ${JSON.stringify(d.subgroups)}).`);
     return true;
   }
   return ok && d.isCpu;
@@ -91,7 +94,7 @@ export function subgroupWindowConv(x: Tensor, w: Tensor, bias: Tensor | null, g:
   const d = currentDevice();
   const S = lanesFor(d)!;
   const WGY = subgroupsPerWorkgroup(d);
-  const TM = windowRows(g.Cout);
+  const TM = windowRows(g.Cout, S);
   let k = windowKernels.get(`${S}:${TM}`);
   if (!k) {
     k = specialize(kernel('conv2d_window_subgroup', windowSrc), { TM, S, NW: (TM * 3) / S });

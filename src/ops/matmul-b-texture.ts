@@ -44,7 +44,7 @@ export function bFromTexture(M: number, K: number, N: number, batch: number): bo
 export function aFromTexture(A: Tensor, S: number, triangular: boolean): boolean {
   const [batch, M, K] = A.shape, [, ars, acs] = A.strides;
   const lim = runtime().limits;
-  if (matmulBTexture.aMode === 'buffer' || triangular || S !== 8) return false;
+  if (matmulBTexture.aMode === 'buffer' || triangular || S % 4 !== 0) return false;
   return acs === 1 && ars === K && K % 64 === 0 && (A.storage.byteOffset + 4 * A.offset) % 16 === 0 &&
     M <= lim.maxTextureDimension2D && K / 4 <= lim.maxTextureDimension2D && batch <= lim.maxTextureArrayLayers;
 }
