@@ -28,11 +28,11 @@ enable subgroups;
 // llvmpipe's texture unit fetches for all lanes at once where a storage vec4 is four per-lane loads.
 //#include matmul_b4.wgsl
 override B_VEC4: bool = false;
-// A_TEX 1 (with B from a texture, S a multiple of 4): the slab's A values from A staged in a texture
-// as B is, a lane fetching TM/4 texels per slab (with Q = S/4 texels a slab row, lane l: texel
-// k0/4 + l % Q of rows l/Q, l/Q + 4, ...), where the buffer path loads TM floats lane by lane; the
-// value of row i at k step kk is then component kk % 4 of lane (i % 4)·Q + kk/4's texel i/4. Dense
-// products only (no TRI: its k bounds need not be multiples of 4). TA = TM / 4.
+// A_TEX 1 (with B from a texture, S = 8): the slab's A values from A staged in a texture as B is, a
+// lane fetching TM/4 texels per slab (lane l: texel k0/4 + l % 2 of rows l/2, l/2 + 4, ...), where
+// the buffer path loads TM floats lane by lane; the value of row i at k step kk is then component
+// kk % 4 of lane (i % 4)·2 + kk/4's texel i/4. Dense products only (no TRI: its k bounds need not
+// be multiples of 4). TA = TM / 4.
 const A_TEX: u32 = 0u;
 const TA: u32 = 1u;
 //#if A_TEX
@@ -95,10 +95,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   for (var k0 = kLo; k0 < kFull; k0 += S) {
 //#if A_TEX
     var at: array<vec4<f32>, TA>;
-    let ax = k0 / 4u + lane % (S / 4u);
+    let ax = k0 / 4u + lane % 2u;
     let alayer = min(b, textureNumLayers(AT) - 1u);
     //#unroll F TA
-    at[F] = textureLoad(AT, vec2<u32>(ax, min(row0 + lane / (S / 4u) + 4u * F, p.M - 1u)), alayer, 0);
+    at[F] = textureLoad(AT, vec2<u32>(ax, min(row0 + lane / 2u + 4u * F, p.M - 1u)), alayer, 0);
     //#end F
 //#else A_TEX
     var av: array<f32, TM>;
@@ -127,7 +127,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       var a = acc[I];
       //#unroll KK S
 //#if A_TEX
-      a = fma(vec4<f32>(subgroupBroadcast(at[I / 4u][KK % 4u], (I % 4u) * (S / 4u) + KK / 4u)), bvs[KK], a);
+      a = fma(vec4<f32>(subgroupBroadcast(at[I / 4u][KK % 4u], (I % 4u) * 2u + KK / 4u)), bvs[KK], a);
 //#else A_TEX
       a = fma(vec4<f32>(subgroupBroadcast(av[I], KK)), bvs[KK], a);
 //#endif A_TEX

@@ -117,9 +117,9 @@ export function nearestCode(z: Tensor, E: Tensor, opts: NearestCodeOptions = {})
   }
   const N = z.size / D;
   const schedule = opts.schedule ?? defaultCodebookSchedule(D);
-  const S = searchLanes();
+  const S = subgroupLanes(currentDevice());
   if (schedule === 'subgroup' && S === null) {
-    throw new Error(`nearestCode: the 'subgroup' schedule was forced, but this device has no subgroups of 4 or 8 lanes (subgroups: ${JSON.stringify(currentDevice().subgroups)}); use 'registers' or 'tiled'.`);
+    throw new Error(`nearestCode: the 'subgroup' schedule was forced, but this device has no subgroups of 4 to 32 lanes (subgroups: ${JSON.stringify(currentDevice().subgroups)}); use 'registers' or 'tiled'.`);
   }
   const zc = contiguous(z), Ec = contiguous(E);
   const index = empty(z.shape.slice(0, -1), 'i32');
@@ -186,16 +186,7 @@ const SUBGROUP_MIN_DIM = 32;
 /** The schedule nearestCode takes on this device for vectors of D dimensions unless one is forced. */
 export function defaultCodebookSchedule(D: number): CodebookSchedule {
   if (!runtime().isCpu) return 'tiled';
-  return D >= SUBGROUP_MIN_DIM && searchLanes() !== null ? 'subgroup' : 'registers';
-}
-
-/**
- * Lanes of the subgroup search on this device: 4 or 8, where it is tested (with llvmpipe's 16-lane
- * subgroups, LP_NATIVE_VECTOR_WIDTH=512, its argmin came out wrong: docs/kernels-on-cpu.md).
- */
-function searchLanes(): number | null {
-  const S = subgroupLanes(currentDevice());
-  return S === 4 || S === 8 ? S : null;
+  return D >= SUBGROUP_MIN_DIM && subgroupLanes(currentDevice()) !== null ? 'subgroup' : 'registers';
 }
 
 function subgroupSearch(S: number, TM: number, texture: boolean): KernelSource {

@@ -11,7 +11,7 @@ import { runtime } from '../device/runtime.js';
 import type { PooledTexture } from '../device/texture-pool.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { bindingOf, kernel, Params } from './launch.js';
-import { SUBGROUP_THIN_M } from './matmul-variant.js';
+import { currentDevice, SUBGROUP_THIN_M, subgroupLanes } from './matmul-variant.js';
 
 const STAGE = kernel('matmul_b_texture', stageSrc);
 
@@ -28,11 +28,22 @@ export function bFromTexture(M: number, K: number, N: number, batch: number): bo
   const fits = K <= lim.maxTextureDimension2D && Math.ceil(N / 4) <= lim.maxTextureDimension2D && batch <= lim.maxTextureArrayLayers;
   if (matmulBTexture.mode === 'texture') {
     if (!fits) throw new Error(`matmul: B [${batch}, ${K}, ${N}] does not fit this device's texture limits.`);
+    if (!textureLanesOk()) throw new Error(`matmul: B from a texture was forced, but this device's subgroups have more than 8 lanes (${JSON.stringify(currentDevice().subgroups)}), where the texture path is not trusted.`);
     return true;
   }
+  if (!textureLanesOk()) return false;
   // Fewer rows keep 8 per subgroup (subgroupRows), where the texture's fetch does not pay (0.9× the
   // buffer kernel, side by side) and the K·N floats staged are read by few row blocks.
   return fits && runtime().isCpu && M >= SUBGROUP_THIN_M;
+}
+
+/**
+ * Whether the device's subgroups are at most 8 lanes wide, where the texture paths are tested. With
+ * llvmpipe's 16-lane subgroups (LP_NATIVE_VECTOR_WIDTH=512 on AVX-512) the products read through
+ * textures came out wrong while the buffer paths stayed exact (docs/kernels-on-cpu.md).
+ */
+export function textureLanesOk(): boolean {
+  return (subgroupLanes(currentDevice()) ?? 0) <= 8;
 }
 
 /**
@@ -44,7 +55,7 @@ export function bFromTexture(M: number, K: number, N: number, batch: number): bo
 export function aFromTexture(A: Tensor, S: number, triangular: boolean): boolean {
   const [batch, M, K] = A.shape, [, ars, acs] = A.strides;
   const lim = runtime().limits;
-  if (matmulBTexture.aMode === 'buffer' || triangular || S % 4 !== 0) return false;
+  if (matmulBTexture.aMode === 'buffer' || triangular || S !== 8) return false;
   return acs === 1 && ars === K && K % 64 === 0 && (A.storage.byteOffset + 4 * A.offset) % 16 === 0 &&
     M <= lim.maxTextureDimension2D && K / 4 <= lim.maxTextureDimension2D && batch <= lim.maxTextureArrayLayers;
 }
