@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import * as vq from '../src/index.js';
 import { naiveConv2d } from '../bench/conv2d.js';
+import { lanesFor, windowRows } from '../src/ops/conv2d-subgroup.js';
 import { gradcheck } from './gradcheck.js';
 import { firstMismatch, Rng } from './reference.js';
 import * as ref from './reference-conv2d.js';
@@ -148,6 +149,16 @@ describe('conv2d', () => {
       await Promise.all(WINDOW_SHAPES.map((s, i) => checkConv(s, i % 2 === 1, 70 + i, false, k)));
     });
   }
+
+  it('the subgroup kernels\' lanes and channel blocks, from fake adapter descriptions', () => {
+    const dev = (n: number) => ({ isCpu: true, subgroups: { minSize: n, maxSize: n } });
+    expect(lanesFor(dev(8))).toBe(8);
+    expect(lanesFor(dev(16))).toBe(16); // llvmpipe at 512 bits: 48 weights a slab, 3 a lane
+    expect(lanesFor(dev(32))).toBe(null); // 48 weights do not split over 32 lanes
+    expect(windowRows(3, 8)).toBe(8); // thin outputs: 8-channel blocks
+    expect(windowRows(32, 8)).toBe(16);
+    expect(windowRows(3, 16)).toBe(16); // 24 weights do not split over 16 lanes
+  });
 
   it('subgroup kernels forced where they cannot run are one clear error', () => {
     expect(() => vq.conv2d(vq.zeros([1, 2, 5, 6]), vq.zeros([3, 2, 3, 3]), null, { padding: 1, kernels: 'subgroup' })).toThrow(/subgroup kernels were forced/);

@@ -1,4 +1,4 @@
-// Et [D, K4] staged in an rgba32float texture (ops/matmul-b-texture.ts stageBTexture: texel
+// Et [D, K4] staged in an rgba32float texture (ops/matmul-b-texture.ts stageTexture: texel
 // (ecol, d) holds codes 4·ecol .. 4·ecol + 3 at dimension d) for codebook_subgroup.wgsl.
 @group(0) @binding(6) var ET: texture_2d_array<f32>;
 

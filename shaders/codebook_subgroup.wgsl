@@ -29,7 +29,7 @@ enable subgroups;
 //#include codebook_et.wgsl
 
 // Template constants (launch.ts `specialize()`: they size the unrolled blocks).
-const TM: u32 = 8u;   // vectors per subgroup (codebook.ts searchSubgroupRows)
+const TM: u32 = 8u;   // vectors per subgroup (codebook.ts SEARCH_SUBGROUP_ROWS)
 const S: u32 = 8u;    // lanes per subgroup row = dimensions per slab
 override WGY: u32 = 1u;  // subgroups per workgroup (only where every subgroup has S lanes)
 const WORST: f32 = 0x1.fffffep+127f;  // the initial best score: any real score beats it

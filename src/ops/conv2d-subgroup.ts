@@ -20,7 +20,7 @@ import { currentDevice, subgroupLanes, subgroupsPerWorkgroup, type MatmulDevice 
  * `bench conv2d tokenizer_passes`; 12 was slower, its blocks overrunning 32 and 64 channels), 8 for
  * thinner outputs (the last layer's 3 channels would leave 13 of 16 idle).
  */
-function windowRows(Cout: number, S: number): 8 | 16 {
+export function windowRows(Cout: number, S: number): 8 | 16 {
   return Cout >= 16 || 24 % S !== 0 ? 16 : 8;
 }
 
@@ -42,7 +42,7 @@ function isSame3x3(g: ConvGeometry): boolean {
  * Lanes S for the kernels on this device, or null: S must divide the TM·3 weights of a slab (48;
  * 24 as well for the 8-channel blocks of thin outputs, which 16 lanes replace by 16-channel ones).
  */
-function lanesFor(d: MatmulDevice): number | null {
+export function lanesFor(d: MatmulDevice): number | null {
   const S = subgroupLanes(d);
   return S !== null && 48 % S === 0 ? S : null;
 }
