@@ -113,6 +113,17 @@ describe('attention', () => {
     for (const [B, H, tq, tk, d, causal] of cases) await compare(B, H, tq, tk, d, causal, seed++, { scores: 'stored' });
   });
 
+  it('causal, stored: the probabilities and their gradient past the diagonal, never written, are never read (NaN there)', async () => {
+    // The pool hands the scores, P, dP and dS buffers full of NaN: the triangular products must read
+    // past the diagonal as 0 (a NaN that got through would reach every output).
+    const cases: [number, number, number, number, number][] = [[2, 1, 33, 33, 32], [1, 2, 70, 200, 12], [1, 1, 150, 150, 64]];
+    let seed = 320;
+    for (const [B, H, tq, tk, d] of cases) {
+      for (let i = 0; i < 6; i++) vq.full([B, H, tq, tk], Number.NaN).dispose();
+      await compare(B, H, tq, tk, d, true, seed++, { scores: 'stored' });
+    }
+  });
+
   it('stores the scores by default: on a CPU adapter with subgroups; few rows on a GPU; within the budget', () => {
     const lavapipe = { isCpu: true, subgroups: { minSize: 8, maxSize: 8 } };
     expect(vq.storesScores(lavapipe, 4, 1024, 1024, false)).toBe(true);

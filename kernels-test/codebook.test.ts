@@ -51,7 +51,7 @@ function expectNearest(found: Found, z: Float32Array, E: Float32Array, N: number
     if (d > want.dist[n] + tol) {
       expect.fail(`vector ${n}: chose code ${k} at ${d}, but code ${want.index[n]} is at ${want.dist[n]}`);
     }
-    if (Math.abs(found.dist[n] - d) > 1e-5 * (d + 1)) expect.fail(`vector ${n}: reported distance ${found.dist[n]}, true ${d}`);
+    if (!(Math.abs(found.dist[n] - d) <= 1e-5 * (d + 1))) expect.fail(`vector ${n}: reported distance ${found.dist[n]}, true ${d}`);
   }
 }
 

@@ -53,6 +53,13 @@ function hostT(a: Float32Array, rows: number, cols: number): Float32Array {
   return out;
 }
 
+/** [Z, rows, cols] → [Z, cols, rows] (each item transposed). */
+function hostT3(a: Float32Array, Z: number, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(a.length);
+  for (let z = 0; z < Z; z++) out.set(hostT(a.subarray(z * rows * cols, (z + 1) * rows * cols), rows, cols), z * rows * cols);
+  return out;
+}
+
 describe('matmul subgroup kernel, B from a texture (where the device has subgroups)', () => {
   // [batch, M, K, N]: below and from 128 rows (8 and 16 rows per subgroup), K tails, N not a
   // multiple of 4, N a multiple of 64 (staged by a copy), one and several items
@@ -100,13 +107,15 @@ describe('matmul subgroup kernel, B from a texture (where the device has subgrou
     for (let z = 0; z < Z; z++) want.set(refMatmul(a, b.subarray(z * K * N, (z + 1) * K * N), 1, M, K, N), z * M * N);
     await bothPaths(() => matmulRaw(vq.tensor(a, [M, K]), vq.tensor(b, [Z, K, N]), 1, 'subgroup'), want, 'broadcast A', K);
     const dense = vq.tensor(a, [1, M, K]), t = vq.transpose(vq.tensor(rng.array(K * M), [1, K, M]), 1, 2);
-    expect(aFromTexture(dense, 8, false)).toBe(true);
-    expect(aFromTexture(dense, 8, true)).toBe(false); // triangular: k bounds not multiples of 4
-    expect(aFromTexture(dense, 16, false)).toBe(false); // the slab's lane pattern is for 8 lanes
-    expect(aFromTexture(t, 8, false)).toBe(false); // a transposed A: staged by the kernel, it does not pay
-    expect(aFromTexture(vq.tensor(rng.array(M * 40), [1, M, 40]), 8, false)).toBe(false); // K not a multiple of 64
+    expect(aFromTexture(dense, 8)).toBe(true);
+    expect(aFromTexture(dense, 8, 'lower')).toBe(true); // causal scores: the whole k loop
+    expect(aFromTexture(dense, 8, 'kUpTo')).toBe(false); // k bounds per workgroup, not multiples of 4
+    expect(aFromTexture(dense, 8, 'kFrom')).toBe(false);
+    expect(aFromTexture(dense, 16)).toBe(false); // the slab's lane pattern is for 8 lanes
+    expect(aFromTexture(t, 8)).toBe(false); // a transposed A: staged by the kernel, it does not pay
+    expect(aFromTexture(vq.tensor(rng.array(M * 40), [1, M, 40]), 8)).toBe(false); // K not a multiple of 64
     matmulBTexture.aMode = 'buffer';
-    expect(aFromTexture(dense, 8, false)).toBe(false);
+    expect(aFromTexture(dense, 8)).toBe(false);
     matmulBTexture.aMode = 'auto';
     dense.dispose();
     t.dispose();
@@ -143,6 +152,15 @@ describe('matmul subgroup kernel, B from a texture (where the device has subgrou
     const onOrBelow = (x: number) => x % M <= Math.floor(x / M) % M;
     const mask = vq.tensor(Float32Array.from({ length: M * M }, (_, x) => (onOrBelow(x) ? 1 : 0)), [M, M]);
     await bothPaths(() => matmulRaw(a, vq.transpose(kt, 1, 2), 1, 'subgroup', { kind: 'lower', off: 0 }), null, 'lower', K, onOrBelow);
+    // 'lower' with K a multiple of 64: A from a texture too (24 rows a subgroup), against the reference
+    {
+      const K64 = 64, ha = rng.array(Z * M * K64), hk = rng.array(Z * M * K64);
+      const want = refMatmul(ha, hostT3(hk, Z, M, K64), Z, M, K64, M).map((v, x) => (onOrBelow(x) ? v : 0));
+      const [a64, k64] = [vq.tensor(ha, [Z, M, K64]), vq.tensor(hk, [Z, M, K64])];
+      await bothPaths(() => matmulRaw(a64, vq.transpose(k64, 1, 2), 1, 'subgroup', { kind: 'lower', off: 0 }), want, 'lower, A from a texture', K64, onOrBelow);
+      a64.dispose();
+      k64.dispose();
+    }
     const p = vq.tidy(() => vq.mul(vq.tensor(rng.array(Z * M * M), [Z, M, M]), mask)), v = vq.tensor(rng.array(Z * M * K), [Z, M, K]);
     await bothPaths(() => matmulRaw(p, v, 1, 'subgroup', { kind: 'kUpTo', off: 0 }), null, 'kUpTo', M);
     await bothPaths(() => matmulRaw(vq.transpose(p, 1, 2), v, 1, 'subgroup', { kind: 'kFrom', off: 0 }), null, 'kFrom', M);

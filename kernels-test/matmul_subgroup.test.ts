@@ -283,15 +283,18 @@ describe('matmul subgroup kernel: triangular products (causal attention that sto
     }
   });
 
-  it.each(cases)("'kUpTo' and 'kFrom': the sum over k cut where A is zero (batch %i, %i×%i×%i, off %i)", async (Z, M, _K, N, off) => {
+  it.each(cases)("'kUpTo' and 'kFrom': the sum over k cut at the diagonal, A read as 0 past it whatever it holds (batch %i, %i×%i×%i, off %i)", async (Z, M, _K, N, off) => {
     if (!hasSubgroups()) return;
     const rng = new Rng(M * 17 + N + off);
-    // kUpTo: A [M, M + off] lower (P, dS); kFrom: A [M + off, M] = a lower one transposed (Pᵀ, dSᵀ)
+    // kUpTo: A [M, M + off] lower (P, dS); kFrom: A [M + off, M] = a lower one transposed (Pᵀ, dSᵀ).
+    // The operands hold NaN past the diagonal (causal attention writes nothing there); the reference 0.
     const K = M + off;
-    const lower = zeroed(rng.array(Z * M * K), Z, M, K, (i, k) => k <= i + off), b = rng.array(Z * K * N);
-    await expectProduct(() => matmulRaw(vq.tensor(lower, [Z, M, K]), vq.tensor(b, [Z, K, N]), 1, 'subgroup', { kind: 'kUpTo', off }), refMatmul(lower, b, Z, M, K, N), 'kUpTo', K);
+    const live = (i: number, k: number) => k <= i + off;
+    const lower = zeroed(rng.array(Z * M * K), Z, M, K, live), b = rng.array(Z * K * N);
+    const dirty = lower.map((v, x) => (live(Math.floor(x / K) % M, x % K) ? v : Number.NaN));
+    await expectProduct(() => matmulRaw(vq.tensor(dirty, [Z, M, K]), vq.tensor(b, [Z, K, N]), 1, 'subgroup', { kind: 'kUpTo', off }), refMatmul(lower, b, Z, M, K, N), 'kUpTo', K);
     const b2 = rng.array(Z * M * N);
-    const upperT = () => vq.transpose(vq.tensor(lower, [Z, M, K]), 1, 2); // [Z, K, M]: row j nonzero from i = j − off
+    const upperT = () => vq.transpose(vq.tensor(dirty, [Z, M, K]), 1, 2); // [Z, K, M]: row j live from i = j − off
     const host = new Float32Array(Z * K * M);
     for (let z = 0; z < Z; z++) host.set(hostT(lower.subarray(z * M * K, (z + 1) * M * K), M, K), z * K * M);
     await expectProduct(() => matmulRaw(upperT(), vq.tensor(b2, [Z, M, N]), 1, 'subgroup', { kind: 'kFrom', off }), refMatmul(host, b2, Z, K, M, N), 'kFrom', M);

@@ -32,7 +32,9 @@ export function firstMismatch(a: ArrayLike<number>, b: ArrayLike<number>, atol =
   if (a.length !== b.length) return 0;
   for (let i = 0; i < a.length; i++) {
     const x = a[i], y = b[i];
-    if (Number.isNaN(y) ? !Number.isNaN(x) : Math.abs(x - y) > atol + rtol * Math.abs(y)) return i;
+    if (x === y) continue; // (equal infinities too)
+    // a NaN where a number is expected is a mismatch (`|NaN − y| > tol` alone would pass it)
+    if (Number.isNaN(y) ? !Number.isNaN(x) : !(Math.abs(x - y) <= atol + rtol * Math.abs(y))) return i;
   }
   return -1;
 }

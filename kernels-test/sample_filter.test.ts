@@ -28,7 +28,7 @@ function compareRows(got: Float32Array, x: Float32Array, N: number, V: number, o
     for (let i = r * V; i < (r + 1) * V; i++) {
       const keptGot = got[i] > CUT / 2, keptWant = want[i] > CUT / 2;
       if (keptGot !== keptWant) expect.fail(`${label}: row ${r}, column ${i - r * V} (value ${x[i]}): ${keptGot ? 'kept' : 'cut'}, reference ${keptWant ? 'keeps' : 'cuts'} it`);
-      if (keptWant && Math.abs(got[i] - want[i]) > 1e-6 * Math.max(1, Math.abs(want[i]))) expect.fail(`${label}: row ${r}, column ${i - r * V}: ${got[i]}, expected ${want[i]}`);
+      if (keptWant && !(Math.abs(got[i] - want[i]) <= 1e-6 * Math.max(1, Math.abs(want[i])))) expect.fail(`${label}: row ${r}, column ${i - r * V}: ${got[i]}, expected ${want[i]}`);
     }
   }
   return ambiguous.size;

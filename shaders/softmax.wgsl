@@ -7,8 +7,10 @@
 
 // Causal rows (causal_tq > 0: the scores of causal attention, rows = (…, query) of causal_tq queries):
 // row r reads its first min(len, q + causal_off + 1) entries only, q = (row0 + r) % causal_tq, and
-// writes 0 past them, so what lies there (never computed) is never read. row0: the first row of a chunk.
-struct Params { rows: u32, len: u32, causal_tq: u32, causal_off: u32, row0: u32, _p0: u32, _p1: u32, _p2: u32 }
+// writes 0 past them, so what lies there (never computed) is never read; with dead_unwritten, nothing
+// past them (for readers that take it as 0: the triangular products of causal attention).
+// row0: the first row of a chunk.
+struct Params { rows: u32, len: u32, causal_tq: u32, causal_off: u32, row0: u32, dead_unwritten: u32, _p1: u32, _p2: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -30,6 +32,7 @@ fn write_row(base: u32, m: f32, s: f32, j0: u32, step: u32, live: u32) {
     let inv = 1.0 / s;
     for (var j = j0; j < live; j += step) { y[base + j] = exp(x[base + j] - m) * inv; }
   }
+  if (p.dead_unwritten != 0u) { return; }
   for (var j = live + (j0 + step - live % step) % step; j < p.len; j += step) { y[base + j] = 0.0; }
 }
 

@@ -4,8 +4,9 @@
 //   logSoftmax: dx = g − exp(y) · Σ_j g_j        (exp(y) is the softmax)
 // Same two schedules as the forward kernel.
 
-// Causal rows as in softmax.wgsl: row r reads its first row_live(r) entries and writes 0 past them.
-struct Params { rows: u32, len: u32, causal_tq: u32, causal_off: u32, row0: u32, _p0: u32, _p1: u32, _p2: u32 }
+// Causal rows as in softmax.wgsl: row r reads its first row_live(r) entries and writes 0 past them
+// (nothing with dead_unwritten).
+struct Params { rows: u32, len: u32, causal_tq: u32, causal_off: u32, row0: u32, dead_unwritten: u32, _p1: u32, _p2: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> y: array<f32>;
@@ -28,6 +29,7 @@ fn write_row(base: u32, dot: f32, j0: u32, step: u32, live: u32) {
     let i = base + j;
     if (LOG) { dx[i] = g[i] - exp(y[i]) * dot; } else { dx[i] = y[i] * (g[i] - dot); }
   }
+  if (p.dead_unwritten != 0u) { return; }
   for (var j = live + (j0 + step - live % step) % step; j < p.len; j += step) { dx[base + j] = 0.0; }
 }
 

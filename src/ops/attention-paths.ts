@@ -106,7 +106,8 @@ function causalMask(tq: number, tk: number): Tensor {
 export function storedScoresAttention(q: Tensor, k: Tensor, v: Tensor, scale: number, causal: boolean): Tensor {
   if (causal && triangularProducts(q.shape[0] * q.shape[1], q.shape[2], k.shape[2], q.shape[3])) {
     const off = k.shape[2] - q.shape[2];
-    return causalWeighted(causalSoftmax(scores(q, k, scale, off), off), v, off);
+    // P and dS written up to the diagonal only: the triangular products read them as 0 past it
+    return causalWeighted(causalSoftmax(scores(q, k, scale, off), off, true), v, off);
   }
   const s = scores(q, k, scale, null);
   return matmul(softmax(causal ? add(s, causalMask(q.shape[2], k.shape[2])) : s, -1), v);

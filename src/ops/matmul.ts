@@ -316,7 +316,7 @@ function dispatchProduct(kind: ReturnType<typeof resolveVariant>, A: Tensor, B: 
       const S = subgroupLanes(d)!, WGY = subgroupsPerWorkgroup(d);
       // B's k rows as vec4s where its columns are dense and every vec4 is aligned (binding 4: B again).
       const bVec4 = bcs === 1 && [B.offset, bbs, brs, two.b2].every((x) => x % 4 === 0) && vec4RowsFit(B, N, two);
-      const aTexture = texture && aFromTexture(A, S, !!tri);
+      const aTexture = texture && aFromTexture(A, S, tri?.kind);
       const TM = subgroupRows(M, d, texture, aTexture);
       const grid: [number, number, number] = [Math.ceil(M / (TM * WGY)), Math.ceil(N / (4 * S)), nb];
       const triangle: Record<string, number> = tri ? { TRI: TRI_MODE[tri.kind] } : {};

@@ -24,10 +24,16 @@ const BWD = {
  * Causal rows (the scores of causal attention, [..., Tq, Tk] along the last axis): row q reads its
  * first q + off + 1 entries only and gets 0 past them, whatever they hold.
  */
-export interface CausalRows { tq: number; off: number }
+export interface CausalRows {
+  tq: number;
+  off: number;
+  /** the forward writes nothing past the diagonal (for readers that take it as 0: the triangular products) */
+  deadUnwritten?: boolean;
+}
 
 /** The kernels' Params: rows r0..r1 of `len`, causal or not. */
-const rowParams = (r0: number, r1: number, len: number, c?: CausalRows) => new Params().u32(r1 - r0, len, c?.tq ?? 0, c?.off ?? 0, r0, 0, 0, 0);
+const rowParams = (r0: number, r1: number, len: number, c?: CausalRows) =>
+  new Params().u32(r1 - r0, len, c?.tq ?? 0, c?.off ?? 0, r0, c?.deadUnwritten ? 1 : 0, 0, 0);
 
 function softmaxAlong(x: Tensor, axis: number, log: boolean, causal?: CausalRows): Tensor {
   const name = log ? 'logSoftmax' : 'softmax';
@@ -81,9 +87,13 @@ export function softmax(x: Tensor, axis = -1): Tensor {
   return softmaxAlong(x, axis, false);
 }
 
-/** softmax over causal rows of x [..., Tq, Tk] (last axis): row q over keys j ≤ q + off, 0 past them, never read there. */
-export function causalSoftmax(x: Tensor, off: number): Tensor {
-  return softmaxAlong(x, -1, false, { tq: x.shape[x.rank - 2], off });
+/**
+ * softmax over causal rows of x [..., Tq, Tk] (last axis): row q over keys j ≤ q + off, 0 past them,
+ * never read there; with `deadUnwritten`, nothing written past them (what lies there is undefined:
+ * for readers that take it as 0, the triangular products of causal attention).
+ */
+export function causalSoftmax(x: Tensor, off: number, deadUnwritten = false): Tensor {
+  return softmaxAlong(x, -1, false, { tq: x.shape[x.rank - 2], off, deadUnwritten });
 }
 
 /** log(softmax(x)) along `axis`, computed as x − max − log Σ exp(x − max) (no log of tiny values). */
