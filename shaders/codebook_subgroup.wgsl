@@ -1,7 +1,7 @@
 // Nearest-code search for CPU adapters with subgroups (lavapipe): the subgroup matmul's schedule
 // (matmul_subgroup.wgsl) with an argmin in place of the store.
-//   z: [N, D], E: [K, D], enorm: [K] = ‖e_k‖², Et: [D, K4] (E transposed, K4 = K rounded up to 4,
-//   zero columns past K; codebook_norms.wgsl `main_transposed`)
+//   z: [N, D], E: [K, D], Et: [D + 1, K4] (E transposed, K4 = K rounded up to 4, zero columns past
+//   K, then a row of the norms ‖e_k‖²; codebook_norms.wgsl `main_transposed`; binding 3, enorm, unused)
 //   →  index: [N] (i32), dist: [N] = ‖z_n − e_index‖² (the bindings and the store:
 //   codebook_search_io.wgsl).
 // Why: llvmpipe loads every storage float lane by lane, so the time follows floats loaded per FMA.
@@ -82,10 +82,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       let ev = et_vec4(d, K4v, ecol);
       for (var i = 0u; i < TM; i++) { acc[i] = fma(vec4<f32>(z[zrow[i] + d]), ev, acc[i]); }
     }
+    let en4 = et_vec4(D, K4v, ecol);   // the 4 codes' norms (Et's row D: one vec4, not 4 per-lane loads)
     for (var c = 0u; c < 4u; c++) {
       let k = c0 + c;
       if (k >= p.K) { break; }
-      let en = enorm[k];
+      let en = en4[c];
       for (var i = 0u; i < TM; i++) {
         let s = fma(-2.0, acc[i][c], en);
         if (s < best[i]) { best[i] = s; besti[i] = k; }

@@ -208,12 +208,13 @@ export class Runtime {
 
   /**
    * Records one dispatch. Binding 0 is the uniform `params` struct; storage buffers (or texture
-   * views) follow at bindings 1..n in the order given.
+   * views) follow at bindings 1..n in the order given (null: a binding number the kernel's entry
+   * point does not use, e.g. the subgroup codebook search's norms, read from its transposed codebook).
    */
   dispatch(
     kernel: KernelSource,
     params: ArrayBufferView,
-    buffers: ({ buffer: GPUBuffer; offset: number; size: number } | GPUTextureView)[],
+    buffers: ({ buffer: GPUBuffer; offset: number; size: number } | GPUTextureView | null)[],
     workgroups: [number, number?, number?],
     constants: Constants = {},
   ): void {
@@ -226,7 +227,7 @@ export class Runtime {
     if (x === 0 || y === 0 || z === 0) return;
     const maxBind = this.maxBindingBytes;
     for (const b of buffers) {
-      if ('buffer' in b && b.size > maxBind) {
+      if (b && 'buffer' in b && b.size > maxBind) {
         throw new Error(`Kernel '${kernel.name}' would bind a buffer of ${b.size} bytes, over ${this.bindingCap === null ? "this device's maxStorageBufferBindingSize" : 'the binding cap'} (${maxBind} bytes): its tensors are too large for the device; use a smaller batch or image size (a tokenizer: --patch 2 runs its convolutions at a quarter of the pixels).`);
       }
     }
@@ -235,7 +236,7 @@ export class Runtime {
     // (debug: the scope opens before the bind group, whose validation fails first on wrong bindings)
     if (this.debug) this.device.pushErrorScope('validation');
     const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: this.stageUniform(params) }];
-    for (let i = 0; i < buffers.length; i++) entries.push({ binding: i + 1, resource: buffers[i] });
+    buffers.forEach((b, i) => { if (b) entries.push({ binding: i + 1, resource: b }); });
     let layout = this.layouts.get(pipeline);
     if (!layout) this.layouts.set(pipeline, (layout = pipeline.getBindGroupLayout(0)));
     const bindGroup = this.device.createBindGroup({ label: kernel.name, layout, entries });

@@ -65,7 +65,7 @@ const SEARCH_SUBGROUP_ROWS = {
 /** Subgroup search kernels, per lane count S, rows TM and where Et is read from. */
 const searchSubgroup = new Map<string, KernelSource>();
 const NORMS = kernel('codebook_norms', normsSrc);
-/** The norms and the codebook transposed, Et [D, K4], for the subgroup search. */
+/** The codebook transposed with a row of its norms, Et [D + 1, K4], for the subgroup search. */
 const NORMS_TRANSPOSED = kernel('codebook_norms', normsSrc, 'main_transposed');
 const STATS = kernel('codebook_stats', statsSrc);
 
@@ -125,35 +125,36 @@ export function nearestCode(z: Tensor, E: Tensor, opts: NearestCodeOptions = {})
   const index = empty(z.shape.slice(0, -1), 'i32');
   const dist = empty(z.shape.slice(0, -1));
   if (N > 0) {
-    const enorm = empty([K]);
     const K4 = Math.ceil(K / 4) * 4;
     const p = new Params().u32(K, D, K4, 0);
-    // The subgroup search reads the codebook transposed: a lane's 4 codes as one vec4 load.
-    const Et = schedule === 'subgroup' ? empty([D, K4]) : null;
-    if (Et) launch(NORMS_TRANSPOSED, p, [Ec, enorm, Et], grid1d(K4, WG), { WG });
+    // The subgroup search reads the codebook transposed, [D + 1, K4] with a row of the norms: a
+    // lane's 4 codes (and their norms) as one vec4 load; the others the norms [K].
+    const Et = schedule === 'subgroup' ? empty([D + 1, K4]) : null;
+    const enorm = Et ? null : empty([K]);
+    if (Et) launch(NORMS_TRANSPOSED, p, [Ec, null, Et], grid1d(K4, WG), { WG });
     else launch(NORMS, p, [Ec, enorm], grid1d(K, WG), { WG });
     // Et read through the texture unit where the subgroup matmul would read its B so (the search is
     // z·Eᵀ with an argmin): 16 vectors a subgroup then, 8 from the buffer.
     let tex: PooledTexture | null = null;
-    if (Et && bFromTexture(N, D, K4, 1)) {
-      const view = Et.view([1, D, K4], [0, K4, 1], 0);
+    if (Et && bFromTexture(N, D + 1, K4, 1)) {
+      const view = Et.view([1, D + 1, K4], [0, K4, 1], 0);
       tex = stageTexture(view, { n: 1, b2: 0 });
       view.dispose();
     }
     // In chunks of vectors where they exceed a storage binding (binding-window.ts).
-    forDenseRows('nearestCode', N, [zc, index, dist], [1, 2], [Ec, enorm], ([zv, iv, dv], r0, r1) => {
+    forDenseRows('nearestCode', N, [zc, index, dist], [1, 2], [Ec, (enorm ?? Et)!], ([zv, iv, dv], r0, r1) => {
       const n = r1 - r0, ps = new Params().u32(n, K, D, 0);
       if (schedule === 'subgroup') {
         const WGY = subgroupsPerWorkgroup(currentDevice());
         const TM = tex ? SEARCH_SUBGROUP_ROWS.texture : SEARCH_SUBGROUP_ROWS.buffer;
-        launch(subgroupSearch(S!, TM, !!tex), ps, [zv, Ec, enorm, iv, dv, tex ? tex.view : Et!], grid1d(n, TM * WGY), { WGY });
+        launch(subgroupSearch(S!, TM, !!tex), ps, [zv, Ec, null, iv, dv, tex ? tex.view : Et!], grid1d(n, TM * WGY), { WGY });
       } else if (schedule === 'registers') {
-        launch(SEARCH_REGISTERS, ps, [zv, Ec, enorm, iv, dv], grid1d(n, REGISTERS.TM * REGISTERS.WG), { WG: REGISTERS.WG });
+        launch(SEARCH_REGISTERS, ps, [zv, Ec, enorm!, iv, dv], grid1d(n, REGISTERS.TM * REGISTERS.WG), { WG: REGISTERS.WG });
       } else {
-        launch(SEARCH_TILED, ps, [zv, Ec, enorm, iv, dv], grid1d(n, TILED.WGY * TILED.TM));
+        launch(SEARCH_TILED, ps, [zv, Ec, enorm!, iv, dv], grid1d(n, TILED.WGY * TILED.TM));
       }
     });
-    enorm.dispose();
+    enorm?.dispose();
     if (tex) runtime().textures.release(tex);
     Et?.dispose();
   }

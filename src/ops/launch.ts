@@ -49,11 +49,11 @@ export function grid1d(n: number, perGroup: number): [number, number] {
   return [Math.ceil(groups / y), y];
 }
 
-/** Runs `kernel` with params at binding 0 and the tensors' buffers (or texture views) at bindings 1..n. */
+/** Runs `kernel` with params at binding 0 and the tensors' buffers (or texture views) at bindings 1..n (null: a binding the entry point does not use). */
 export function launch(
   kernel: KernelSource,
   params: Params,
-  tensors: (Tensor | GPUTextureView)[],
+  tensors: (Tensor | GPUTextureView | null)[],
   workgroups: [number, number?, number?],
   constants: Constants = {},
 ): void {
@@ -61,7 +61,7 @@ export function launch(
     kernel,
     params.bytes(),
     tensors.map((t) => {
-      if (!('assertAlive' in t)) return t;
+      if (t === null || !('assertAlive' in t)) return t;
       t.assertAlive();
       return bindingOf(t.storage);
     }),
