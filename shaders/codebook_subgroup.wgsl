@@ -6,11 +6,12 @@
 //   codebook_search_io.wgsl).
 // Why: llvmpipe loads every storage float lane by lane, so the time follows floats loaded per FMA.
 // codebook.wgsl loads TM + TN = 24 floats per lane for 128 FMAs (every lane loading the same code);
-// here a subgroup of S lanes shares TM vectors and each lane owns 4 of every 4·S codes: per slab of S
-// dimensions lane l loads z[row_i, d0 + l] for the TM rows, and dimension dd takes row i's value
-// from lane dd by subgroupBroadcast; per dimension a lane loads TM/S floats and one vec4 of Et (its
-// 4 codes side by side, as the matmul's B) for 4·TM FMAs (TM 8; 16 where Et is a texture). Read from E's rows, the 4 codes were 4
-// loads D floats apart: on the AMD EPYC that made this schedule 0.6× the register kernel. The N×K
+// here a subgroup of S lanes shares TM vectors and each lane owns 4·CB of every 4·S·CB codes: per
+// slab of S dimensions lane l loads z[row_i, d0 + l] for the TM rows, and dimension dd takes row i's
+// value from lane dd by subgroupBroadcast; per dimension a lane loads TM/S floats and CB vec4s of Et
+// (4 codes side by side each, as the matmul's B) for 4·CB·TM FMAs (codebook.ts SEARCH_SUBGROUP: TM
+// 8, CB 1 from Et's buffer; TM 16, CB 2 where Et is a texture). Read from E's rows, the 4 codes were
+// 4 loads D floats apart: on the AMD EPYC that made this schedule 0.6× the register kernel. The N×K
 // distance matrix never exists.
 //
 // Bit for bit the register kernel's answer: each dot product sums over d in ascending order by fma,
@@ -29,8 +30,9 @@ enable subgroups;
 //#include codebook_et.wgsl
 
 // Template constants (launch.ts `specialize()`: they size the unrolled blocks).
-const TM: u32 = 8u;   // vectors per subgroup (codebook.ts SEARCH_SUBGROUP_ROWS)
+const TM: u32 = 8u;   // vectors per subgroup (codebook.ts SEARCH_SUBGROUP)
 const S: u32 = 8u;    // lanes per subgroup row = dimensions per slab
+const CB: u32 = 1u;   // vec4s of codes per lane: a block of 4·S·CB codes per subgroup (codebook.ts)
 override WGY: u32 = 1u;  // subgroups per workgroup (only where every subgroup has S lanes)
 const WORST: f32 = 0x1.fffffep+127f;  // the initial best score: any real score beats it
 
@@ -52,46 +54,72 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
   let dFull = D - D % S;
   let K4v = (p.K + 3u) / 4u;   // vec4s per row of Et
-  for (var k0 = 0u; k0 < p.K; k0 += 4u * S) {
-    let c0 = k0 + 4u * lane;   // the lane's first code in this block
-    let ecol = min(c0 / 4u, K4v - 1u);   // lanes past the last code re-read it (results discarded)
-    var acc: array<vec4<f32>, TM>;
-    for (var i = 0u; i < TM; i++) { acc[i] = vec4<f32>(0.0); }
+  for (var k0 = 0u; k0 < p.K; k0 += 4u * S * CB) {
+    let c0 = k0 + 4u * CB * lane;   // the lane's first code in this block
+    var ecol: array<u32, CB>;   // its vec4s of codes; lanes past the last code re-read it (results discarded)
+    //#unroll J CB
+    ecol[J] = min(c0 / 4u + J, K4v - 1u);
+    //#end J
+    var acc: array<vec4<f32>, TM * CB>;   // row i, codes vec4 j at i·CB + j
+    for (var i = 0u; i < TM * CB; i++) { acc[i] = vec4<f32>(0.0); }
     for (var d0 = 0u; d0 < dFull; d0 += S) {
       var zv: array<f32, TM>;
       //#unroll I TM
       zv[I] = z[zrow[I] + d0 + lane];
       //#end I
-      // The slab's S vec4s of Et first, then row by row its S dimensions: a row's accumulator (on
-      // llvmpipe's stack, as the matmul's) is loaded and stored once per slab, not per dimension.
-      var evs: array<vec4<f32>, S>;
+      // The slab's S·CB vec4s of Et first, then row by row its S dimensions: a row's accumulators
+      // (on llvmpipe's stack, as the matmul's) are loaded and stored once per slab, not per dimension.
+      var evs: array<vec4<f32>, S * CB>;   // dimension dd, codes vec4 j at j·S + dd
+      //#unroll J CB
       //#unroll DD S
-      evs[DD] = et_vec4(d0 + DD, K4v, ecol);
+      evs[J * S + DD] = et_vec4(d0 + DD, K4v, ecol[J]);
       //#end DD
+      //#end J
       //#unroll I TM
       {
-        var a = acc[I];
+        var bz: array<f32, S>;
         //#unroll DD S
-        a = fma(vec4<f32>(subgroupBroadcast(zv[I], DD)), evs[DD], a);
+        bz[DD] = subgroupBroadcast(zv[I], DD);
         //#end DD
-        acc[I] = a;
+        //#unroll J CB
+        {
+          var a = acc[I * CB + J];
+          //#unroll DD S
+          a = fma(vec4<f32>(bz[DD]), evs[J * S + DD], a);
+          //#end DD
+          acc[I * CB + J] = a;
+        }
+        //#end J
       }
       //#end I
     }
     for (var d = dFull; d < D; d++) {
-      let ev = et_vec4(d, K4v, ecol);
-      for (var i = 0u; i < TM; i++) { acc[i] = fma(vec4<f32>(z[zrow[i] + d]), ev, acc[i]); }
-    }
-    let en4 = et_vec4(D, K4v, ecol);   // the 4 codes' norms (Et's row D: one vec4, not 4 per-lane loads)
-    for (var c = 0u; c < 4u; c++) {
-      let k = c0 + c;
-      if (k >= p.K) { break; }
-      let en = en4[c];
-      for (var i = 0u; i < TM; i++) {
-        let s = fma(-2.0, acc[i][c], en);
-        if (s < best[i]) { best[i] = s; besti[i] = k; }
+      for (var j = 0u; j < CB; j++) {
+        let ev = et_vec4(d, K4v, ecol[j]);
+        for (var i = 0u; i < TM; i++) { acc[i * CB + j] = fma(vec4<f32>(z[zrow[i] + d]), ev, acc[i * CB + j]); }
       }
     }
+    // Unrolled and branch-free (selects, no divergent `if` and `break`): codes past K never win; a
+    // lane's codes in ascending order.
+    //#unroll J CB
+    {
+      let en4 = et_vec4(D, K4v, ecol[J]);   // the 4 codes' norms (Et's row D: one vec4, not 4 per-lane loads)
+      //#unroll C 4
+      {
+        let k = c0 + 4u * J + C;
+        let real = k < p.K;
+        //#unroll I TM
+        {
+          let s = fma(-2.0, acc[I * CB + J][C], en4[C]);
+          let better = real && s < best[I];
+          best[I] = select(best[I], s, better);
+          besti[I] = select(besti[I], k, better);
+        }
+        //#end I
+      }
+      //#end C
+    }
+    //#end J
   }
   // The subgroup's answer per row: the smallest score, then the lowest index holding it.
   var found: array<u32, TM>;

@@ -47,22 +47,26 @@ const searchKernel = (name: string, src: string) => kernel(name, includeSnippet(
 const SEARCH_REGISTERS = specialize(searchKernel('codebook', searchSrc), { TM: REGISTERS.TM, TN: REGISTERS.TN });
 const SEARCH_TILED = specialize(searchKernel('codebook_tiled', tiledSrc), TILED);
 /**
- * Vectors per subgroup of the subgroup search (TM of codebook_subgroup.wgsl). With the codebook read
- * transposed, on the AMD EPYC (N16384_K1024_D64, interleaved in one process, ÷ the register
- * kernel): 4 0.77×, 6 0.83×, 8 0.97–1.10×, 12 0.77×, 16 0.70×. Fewer than the matmul's 12: the
- * vectors are short (D dimensions against a product's hundreds), so a block's argmin is a larger share.
+ * The subgroup search's blocks (codebook_subgroup.wgsl): TM vectors per subgroup, CB vec4s of codes
+ * per lane. From its buffer, on the AMD EPYC (N16384_K1024_D64, interleaved in one process, ÷ the
+ * register kernel): TM 4 0.77×, 6 0.83×, 8 0.97–1.10×, 12 0.77×, 16 0.70×; fewer than the matmul's
+ * 12: the vectors are short (D dimensions against a product's hundreds), so a block's argmin is a
+ * larger share. CB 2 there loses (N = 64 and 96: 0.8–0.94×, fewer blocks to share out).
  */
-const SEARCH_SUBGROUP_ROWS = {
-  buffer: 8,
+const SEARCH_SUBGROUP = {
+  buffer: { TM: 8, CB: 1 },
   /**
    * With Et read through the texture unit (from SUBGROUP_THIN_M vectors on CPU adapters), side by
    * side on the AMD EPYC, N16384_K1024_D64: the buffer's 8 rows 108,500 vectors/s; the texture's 8
    * 106,800, 12 123,800, 16 136,100. With the slab run row by row: 8 139,300, 16 173,600, 24
-   * 151,500, 32 150,600.
+   * 151,500, 32 150,600. Two vec4s of codes a lane (each z value loaded serves 8 codes, not 4;
+   * z's per-lane loads were ~27% of the time), 16 rows: N16384_K1024_D64 1.13–1.23×,
+   * N65536_K8192_D32 1.27×, N4096_K256_D64 1.16× the one vec4 (24 rows: 1.23×, 0.84×, 1.15×;
+   * 3 or 4 vec4s a lane: 1.18×, 1.11×).
    */
-  texture: 16,
+  texture: { TM: 16, CB: 2 },
 } as const;
-/** Subgroup search kernels, per lane count S, rows TM and where Et is read from. */
+/** Subgroup search kernels, per lane count S, blocks (TM, CB) and where Et is read from. */
 const searchSubgroup = new Map<string, KernelSource>();
 const NORMS = kernel('codebook_norms', normsSrc);
 /** The codebook transposed with a row of its norms, Et [D + 1, K4], for the subgroup search. */
@@ -146,8 +150,8 @@ export function nearestCode(z: Tensor, E: Tensor, opts: NearestCodeOptions = {})
       const n = r1 - r0, ps = new Params().u32(n, K, D, 0);
       if (schedule === 'subgroup') {
         const WGY = subgroupsPerWorkgroup(currentDevice());
-        const TM = tex ? SEARCH_SUBGROUP_ROWS.texture : SEARCH_SUBGROUP_ROWS.buffer;
-        launch(subgroupSearch(S!, TM, !!tex), ps, [zv, Ec, null, iv, dv, tex ? tex.view : Et!], grid1d(n, TM * WGY), { WGY });
+        const blocks = tex ? SEARCH_SUBGROUP.texture : SEARCH_SUBGROUP.buffer;
+        launch(subgroupSearch(S!, blocks, !!tex), ps, [zv, Ec, null, iv, dv, tex ? tex.view : Et!], grid1d(n, blocks.TM * WGY), { WGY });
       } else if (schedule === 'registers') {
         launch(SEARCH_REGISTERS, ps, [zv, Ec, enorm!, iv, dv], grid1d(n, REGISTERS.TM * REGISTERS.WG), { WG: REGISTERS.WG });
       } else {
@@ -190,12 +194,12 @@ export function defaultCodebookSchedule(D: number): CodebookSchedule {
   return D >= SUBGROUP_MIN_DIM && subgroupLanes(currentDevice()) !== null ? 'subgroup' : 'registers';
 }
 
-function subgroupSearch(S: number, TM: number, texture: boolean): KernelSource {
-  const key = `${S},${TM},${texture}`;
+function subgroupSearch(S: number, { TM, CB }: { TM: number; CB: number }, texture: boolean): KernelSource {
+  const key = `${S},${TM},${CB},${texture}`;
   let k = searchSubgroup.get(key);
   if (!k) {
     const src = includeSnippet(subgroupSrc, 'codebook_et.wgsl', texture ? etTextureSrc : etBufferSrc);
-    k = specialize(searchKernel(texture ? 'codebook_subgroup_tex' : 'codebook_subgroup', src), { TM, S });
+    k = specialize(searchKernel(texture ? 'codebook_subgroup_tex' : 'codebook_subgroup', src), { TM, S, CB });
     searchSubgroup.set(key, k);
   }
   return k;
