@@ -58,7 +58,7 @@ export function textureLanesOk(): boolean {
 export function aFromTexture(A: Tensor, S: number, triangle?: 'lower' | 'kUpTo' | 'kFrom'): boolean {
   const [batch, M, K] = A.shape, [, ars, acs] = A.strides;
   const lim = runtime().limits;
-  if (matmulBTexture.aMode === 'buffer' || (triangle !== undefined && (triangle !== 'lower' || process.env.VQ_ATRI === '0')) || S !== 8) return false;
+  if (matmulBTexture.aMode === 'buffer' || (triangle !== undefined && triangle !== 'lower') || S !== 8) return false;
   return acs === 1 && ars === K && K % 64 === 0 && (A.storage.byteOffset + 4 * A.offset) % 16 === 0 &&
     M <= lim.maxTextureDimension2D && K / 4 <= lim.maxTextureDimension2D && batch <= lim.maxTextureArrayLayers;
 }

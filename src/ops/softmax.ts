@@ -22,7 +22,7 @@ const BWD = {
 
 /**
  * Causal rows (the scores of causal attention, [..., Tq, Tk] along the last axis): row q reads its
- * first q + off + 1 entries only and gets 0 past them, whatever they hold.
+ * first q + off + 1 entries only and gets 0 past them (nothing with `deadUnwritten`), whatever they hold.
  */
 export interface CausalRows {
   tq: number;
