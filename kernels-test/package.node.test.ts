@@ -119,5 +119,9 @@ describe('the npm package', () => {
       expect(vq).toEqual([platform === 'node' ? 'node_modules/vqgpu/dist/node/vqgpu.mjs' : 'node_modules/vqgpu/dist/web/vqgpu.js']);
     }
     expect(run(process.execPath, ['bundle-node.mjs'], app).stdout).toMatch(/loss \d+\.\d+ → \d+\.\d+/);
+    // a browser has no `process`: the browser bundle must not reach for it (a Node-only toggle left in
+    // a kernel choice would throw there)
+    const web = readFileSync(join(app, 'node_modules/vqgpu/dist/web/vqgpu.js'), 'utf8');
+    expect(web.match(/\bprocess\.(env|argv|platform|cwd|exit)\b[^\n]{0,60}/g) ?? []).toEqual([]);
   });
 });
