@@ -146,7 +146,7 @@ export function nearestCode(z: Tensor, E: Tensor, opts: NearestCodeOptions = {})
       view.dispose();
     }
     // In chunks of vectors where they exceed a storage binding (binding-window.ts).
-    forDenseRows('nearestCode', N, [zc, index, dist], [1, 2], [Ec, (enorm ?? Et)!], ([zv, iv, dv], r0, r1) => {
+    forDenseRows('nearestCode', N, [zc, index, dist], [1, 2], [Ec, enorm ?? Et!], ([zv, iv, dv], r0, r1) => {
       const n = r1 - r0, ps = new Params().u32(n, K, D, 0);
       if (schedule === 'subgroup') {
         const WGY = subgroupsPerWorkgroup(currentDevice());
