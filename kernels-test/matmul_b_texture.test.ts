@@ -109,8 +109,8 @@ describe('matmul subgroup kernel, B from a texture (where the device has subgrou
     const dense = vq.tensor(a, [1, M, K]), t = vq.transpose(vq.tensor(rng.array(K * M), [1, K, M]), 1, 2);
     expect(aFromTexture(dense, 8)).toBe(true);
     expect(aFromTexture(dense, 8, 'lower')).toBe(true); // causal scores: the whole k loop
-    expect(aFromTexture(dense, 8, 'kUpTo')).toBe(false); // k bounds per workgroup, not multiples of 4
-    expect(aFromTexture(dense, 8, 'kFrom')).toBe(false);
+    expect(aFromTexture(dense, 8, 'kUpTo')).toBe(true); // P·v: slabs from k = 0, texels masked past the diagonal
+    expect(aFromTexture(dense, 8, 'kFrom')).toBe(false); // its first k is the diagonal, not a multiple of 4
     expect(aFromTexture(dense, 16)).toBe(false); // the slab's lane pattern is for 8 lanes
     expect(aFromTexture(t, 8)).toBe(false); // a transposed A: staged by the kernel, it does not pay
     expect(aFromTexture(vq.tensor(rng.array(M * 40), [1, M, 40]), 8)).toBe(false); // K not a multiple of 64
@@ -119,6 +119,31 @@ describe('matmul subgroup kernel, B from a texture (where the device has subgrou
     matmulBTexture.aMode = 'auto';
     dense.dispose();
     t.dispose();
+  });
+
+  it("'kUpTo' with A from a texture: NaN past the diagonal taken as 0, bitwise the buffer path's", async () => {
+    if (!hasSubgroups()) return;
+    // [batch, M, off, N]: K = M + off a multiple of 64, 24 rows a subgroup, the diagonal inside slabs
+    for (const [Z, M, off, N] of [[2, 128, 0, 40], [1, 150, 42, 64], [1, 200, 56, 36]]) {
+      const K = M + off;
+      const rng = new Rng(M + 3 * off + N);
+      const live = (x: number) => x % K <= (Math.floor(x / K) % M) + off;
+      const clean = rng.array(Z * M * K).map((v, x) => (live(x) ? v : 0));
+      const dirty = clean.map((v, x) => (live(x) ? v : Number.NaN)), b = rng.array(Z * K * N);
+      const run = async (aMode: 'auto' | 'buffer') => {
+        matmulBTexture.aMode = aMode;
+        const A = vq.tensor(dirty, [Z, M, K]);
+        if (aMode === 'auto' && subgroupLanes({ isCpu: vq.runtime().isCpu, subgroups: vq.runtime().report.subgroups }) === 8) expect(aFromTexture(A, 8, 'kUpTo')).toBe(true);
+        const c = vq.tidy(() => matmulRaw(A, vq.tensor(b, [Z, K, N]), 1, 'subgroup', { kind: 'kUpTo', off }));
+        const r = (await c.toArray()) as Float32Array;
+        for (const t of [A, c]) t.dispose();
+        return r;
+      };
+      const tex = await run('auto'), buf = await run('buffer');
+      expect(Array.from(tex), `kUpTo ${Z}×${M}×${K}×${N}: A's texture against its buffer`).toEqual(Array.from(buf));
+      const i = firstMismatch(tex, refMatmul(clean, b, Z, M, K, N), 4e-5 * Math.sqrt(K), 1e-4);
+      if (i >= 0) expect.fail(`kUpTo ${Z}×${M}×${K}×${N}: element ${i} is ${tex[i]}`);
+    }
   });
 
   it('heads of a [B, T, H, d] layout viewed as [B, H, T, d] (a batch of two strides): q·kᵀ and P·v', async () => {

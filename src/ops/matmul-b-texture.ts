@@ -50,15 +50,16 @@ export function textureLanesOk(): boolean {
  * Whether the texture kernel also reads A [batch, M, K] (item b = bo·n + bi at bo·abs + bi·a2) from a
  * texture (matmul_subgroup.wgsl A_TEX): with B from one, where A's rows are dense and its staging is
  * a copy (K a multiple of 64, 16-byte aligned): a transposed A (a weight gradient's xᵀ) staged by the
- * kernel cost more than it saved (0.75–0.88×, side by side). Of the triangular products only
- * 'lower' (the causal scores q·kᵀ and dP = dO·vᵀ), whose k loop is the whole of K: there the
- * texture's A took 4×[1024, 64]·[64, 1024] from 24.5 to 19.2 ms (side by side, AMD EPYC); 'kUpTo'
- * gained 8% (P·v: the T×T probabilities staged by a copy) and 'kFrom' reads a transposed A.
+ * kernel cost more than it saved (0.75–0.88×, side by side). Of the triangular products 'lower'
+ * (the causal scores q·kᵀ and dP = dO·vᵀ: 4×[1024, 64]·[64, 1024] 24.5 → 19.2 ms side by side, AMD
+ * EPYC) and 'kUpTo' (P·v and dS·k, the T×T matrix staged by a copy; the slabs that cross the
+ * diagonal mask its texels: 4×[1024, 1024]·[1024, 64] 14.2 → 13.3 ms); not 'kFrom', whose A is a
+ * transposed view.
  */
 export function aFromTexture(A: Tensor, S: number, triangle?: 'lower' | 'kUpTo' | 'kFrom'): boolean {
   const [batch, M, K] = A.shape, [, ars, acs] = A.strides;
   const lim = runtime().limits;
-  if (matmulBTexture.aMode === 'buffer' || (triangle !== undefined && triangle !== 'lower') || S !== 8) return false;
+  if (matmulBTexture.aMode === 'buffer' || triangle === 'kFrom' || S !== 8) return false;
   return acs === 1 && ars === K && K % 64 === 0 && (A.storage.byteOffset + 4 * A.offset) % 16 === 0 &&
     M <= lim.maxTextureDimension2D && K / 4 <= lim.maxTextureDimension2D && batch <= lim.maxTextureArrayLayers;
 }
