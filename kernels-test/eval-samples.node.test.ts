@@ -92,6 +92,14 @@ describe('sample --out DIR', () => {
     expect([png.width, png.height]).toEqual([16, 16]);
     expect(existsSync(join(out, '0003.png'))).toBe(false);
   });
+
+  it('refuses an image extension it does not write (a JPEG), in one sentence, writing nothing', async () => {
+    const jpg = join(dir, 'samples.jpg');
+    const r = await runCli(['sample', '--tokenizer', tok, '--prior', prior, '--n', '2', '--out', jpg]);
+    expect(r.code, explain(r)).toBe(2);
+    expect(r.stderr).toMatch(/--out '.*samples\.jpg': images are written as \.png/);
+    expect(existsSync(jpg)).toBe(false);
+  });
 });
 
 describe('sample --reverse', () => {

@@ -2,7 +2,7 @@
 // flag name too long for it puts its help on the next line, never glued to the name.
 
 import { describe, expect, it } from 'vitest';
-import { helpText, type FlagSpec } from '../src/io/flags.js';
+import { helpText, parseFlags, UsageError, type FlagSpec } from '../src/io/flags.js';
 
 describe('helpText', () => {
   it('aligns the help texts in one column after the longest name, with a space before each', () => {
@@ -29,5 +29,30 @@ describe('helpText', () => {
     expect(lines[1]).toMatch(/^ {36}what it does$/);
     expect(lines[2]).toMatch(/^ {2}--k <int> +count$/);
     expect(lines[2].indexOf('count')).toBe(36);
+  });
+});
+
+describe('parseFlags: bounds', () => {
+  const specs: Record<string, FlagSpec> = {
+    temperature: { type: 'number', help: 't', default: 1, above: 0 },
+    'top-p': { type: 'number', help: 'p', default: 1, above: 0, max: 1 },
+    n: { type: 'int', help: 'n', default: 9, min: 1, max: 256 },
+  };
+  it('takes values inside the bounds, and the defaults', () => {
+    expect(parseFlags(['--temperature', '0.01', '--top-p', '1', '--n', '256'], specs, 'sample')).toEqual({ temperature: 0.01, 'top-p': 1, n: 256 });
+    expect(parseFlags([], specs, 'sample')).toEqual({ temperature: 1, 'top-p': 1, n: 9 });
+  });
+  it('refuses the exclusive bound itself and values past either bound, in one sentence', () => {
+    const refuse = (argv: string[], message: RegExp) => {
+      let err: unknown = null;
+      try { parseFlags(argv, specs, 'sample'); } catch (e) { err = e; }
+      expect(err).toBeInstanceOf(UsageError);
+      expect((err as Error).message).toMatch(message);
+    };
+    refuse(['--temperature', '0'], /^sample: --temperature must be greater than 0; got 0\.$/);
+    refuse(['--temperature', '-2'], /--temperature must be greater than 0; got -2\./);
+    refuse(['--top-p', '0'], /--top-p must be greater than 0 and at most 1; got 0\./);
+    refuse(['--top-p', '1.5'], /--top-p must be greater than 0 and at most 1; got 1\.5\./);
+    refuse(['--n', '0'], /--n must be between 1 and 256; got 0\./);
   });
 });

@@ -13,6 +13,8 @@ export interface FlagSpec {
   /** inclusive bounds for numbers */
   min?: number;
   max?: number;
+  /** an exclusive lower bound (a temperature: > 0) */
+  above?: number;
   choices?: readonly string[];
   required?: boolean;
 }
@@ -55,6 +57,9 @@ function parseValue(name: string, raw: string, spec: FlagSpec, command: string):
   const v = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(v) || (spec.type === 'int' && !Number.isInteger(v))) {
     throw new UsageError(`${command}: --${name} must be ${spec.type === 'int' ? 'an integer' : 'a number'}; got '${raw}'.`);
+  }
+  if (spec.above !== undefined && (!(v > spec.above) || (spec.max !== undefined && v > spec.max))) {
+    throw new UsageError(`${command}: --${name} must be greater than ${spec.above}${spec.max !== undefined ? ` and at most ${spec.max}` : ''}; got ${v}.`);
   }
   if ((spec.min !== undefined && v < spec.min) || (spec.max !== undefined && v > spec.max)) {
     throw new UsageError(`${command}: --${name} must be between ${spec.min ?? '-∞'} and ${spec.max ?? '∞'}; got ${v}.`);

@@ -30,7 +30,7 @@ export const COMPARE_FLAGS: Record<string, FlagSpec> = {
   n: { type: 'int', help: 'images generated per prior (and real images compared)', default: 256, min: 16 },
   batch: { type: 'int', help: 'images per sampling batch', default: 64, min: 1 },
   steps: { type: 'int', help: 'diffusion/mask: denoising steps (as `sample`)', default: DIFFUSION_SAMPLER_DEFAULTS.steps, min: 1, max: 10000 },
-  temperature: { type: 'number', help: 'sampling temperature (diffusion: of the first step)', default: 1 },
+  temperature: { type: 'number', help: 'sampling temperature (> 0; diffusion: of the first step)', default: 1, above: 0 },
   ...DIFFUSION_SAMPLER_FLAGS,
   seed: { type: 'int', help: 'random seed', default: 0 },
   ...GUIDANCE_FLAGS,

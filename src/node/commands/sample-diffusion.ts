@@ -21,7 +21,7 @@ const D = DIFFUSION_SAMPLER_DEFAULTS;
 
 /** The sampler flags of `vqgpu sample` and `vqgpu compare` beyond --steps and --temperature. */
 export const DIFFUSION_SAMPLER_FLAGS: Record<string, FlagSpec> = {
-  'temperature-end': { type: 'number', help: `diffusion (seed scheme): temperature of the last step; it falls geometrically from --temperature (default ${D.temperatureEnd}; = --temperature: constant)`, min: 0 },
+  'temperature-end': { type: 'number', help: `diffusion (seed scheme): temperature of the last step; it falls geometrically from --temperature (default ${D.temperatureEnd}; = --temperature: constant)`, above: 0 },
   'change-fraction': { type: 'number', help: `diffusion (seed scheme): at most this fraction of positions changes per step, the most confident changes (1: all, the seed's) (default ${D.changeFraction})`, min: 0, max: 1 },
   'min-steps': { type: 'int', help: `diffusion (seed scheme): a step that changes nothing ends the chain only from this step on (default ${D.minSteps}, capped at --steps)`, min: 1 },
   'final-argmax': { type: 'boolean', help: `diffusion: end with one argmax evaluation (d3pm: the last step, to t = 0, takes the argmax of x̂0 instead of a draw, no extra evaluation) (default ${D.finalArgmax ? 'on; --no-final-argmax: off' : 'off'})` },

@@ -34,9 +34,9 @@ export const SAMPLE_FLAGS: Record<string, FlagSpec> = {
   prior: { type: 'string', help: 'prior run folder', required: true },
   'list-classes': { type: 'boolean', help: "print the prior's classes (index and name) and exit" },
   n: { type: 'int', help: 'images', default: 9, min: 1, max: 256 },
-  temperature: { type: 'number', help: 'sampling temperature (> 0); diffusion: of the first step', default: 1 },
+  temperature: { type: 'number', help: 'sampling temperature (> 0); diffusion: of the first step', default: 1, above: 0 },
   'top-k': { type: 'int', help: 'keep the k most likely codes (0: all)', default: 0, min: 0 },
-  'top-p': { type: 'number', help: 'nucleus probability (1: all)', default: 1 },
+  'top-p': { type: 'number', help: 'nucleus probability (1: all)', default: 1, above: 0, max: 1 },
   steps: { type: 'int', help: "diffusion/mask: denoising steps (diffusion: the most; it may stop earlier; d3pm: at most the prior's noise levels T, every one run)", default: 32, min: 1, max: 10000 },
   ...DIFFUSION_SAMPLER_FLAGS,
   seed: { type: 'int', help: 'random seed', default: 0 },
@@ -94,6 +94,9 @@ export async function sample(argv: string[]): Promise<void> {
   const out = f.out as string;
   // A path that is not .png/.gif is a folder: each final sample as its own PNG (external scorers read folders).
   const toFolder = !/\.(png|gif)$/i.test(out);
+  if (/\.(jpe?g|webp|bmp|tiff?|avif)$/i.test(out)) {
+    throw new UsageError(`sample: --out '${out}': images are written as .png (or .gif for a reverse process); a path without either extension is a folder for one PNG per sample.`);
+  }
   const { prior, config } = await loadPriorRun(priorPath);
   if (config.classes === 0 && f.class !== undefined) {
     throw new UsageError(`sample: --class needs a class-conditional prior; '${priorPath}' is unconditional (train one with \`train-prior --class-cond\`).`);
