@@ -180,6 +180,10 @@ describe('checkpoints', () => {
     const [a, b] = [model.stateDict(), fresh.stateDict()];
     for (const k of Object.keys(a)) expect(await b[k].toArray()).toEqual(await a[k].toArray());
     await expect(exportWeights(join(root, 'nothing-here'), out)).rejects.toThrow(/holds no checkpoint/);
+    // the run folder itself as the copy's: refused, the run (and its optimizer state) untouched
+    const before = fileChecksum(join(dir, 'ckpt-000003.safetensors'));
+    await expect(exportWeights(dir, join(dir, '.', ''))).rejects.toThrow(/is the run folder itself/);
+    expect(fileChecksum(join(dir, 'ckpt-000003.safetensors'))).toBe(before);
     // --f16: half the bytes, every weight stored as F16 and widened on load to within half's rounding
     const out16 = join(root, 'export-f16');
     const path16 = await exportWeights(dir, out16, { f16: true });

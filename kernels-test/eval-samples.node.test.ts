@@ -80,6 +80,16 @@ describe('compare', () => {
     for (const k of ['kid', 'precision', 'recall', 'class_accuracy', 'nn_ratio', 'copies', 'heldout_loss_bits', 'evals_per_image']) expect(rows[0]).toHaveProperty(k);
     expect(rows[0].kid).toBe(rows[1].kid); // same prior, same seed: same samples
   }, 300_000);
+
+  it('refuses a missing prior folder before sampling any prior, and an --out that is not .png', async () => {
+    const r = await runCli(['compare', '--tokenizer', tok, '--priors', `${prior},${join(dir, 'no-such-prior')}`, '--tokens', cache, '--classifier', cls, '--n', '16']);
+    expect(r.code, explain(r)).not.toBe(0);
+    expect(r.stderr).toMatch(/no-such-prior' holds no checkpoint/);
+    expect(r.stdout).toBe(''); // no prior sampled first
+    const jpg = await runCli(['compare', '--tokenizer', tok, '--priors', prior, '--tokens', cache, '--out', join(dir, 'c.jpg')]);
+    expect(jpg.code, explain(jpg)).toBe(2);
+    expect(jpg.stderr).toMatch(/--out is a \.png figure/);
+  });
 });
 
 describe('sample --out DIR', () => {

@@ -6,7 +6,7 @@
 // any moment leaves the last good checkpoint loadable.
 
 import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomicSync } from './atomic-file.js';
 import { toF16 } from '../io/f16.js';
 import { samplingPrefix } from '../io/run-loader.js';
@@ -105,6 +105,9 @@ export async function loadLatestCheckpoint(dir: string, targets: RestoreTargets 
  * the path written.
  */
 export async function exportWeights(dir: string, out: string, opts: { f16?: boolean; weights?: 'ema' | 'model' } = {}): Promise<string> {
+  if (resolve(out) === resolve(dir)) {
+    throw new Error(`the copy's folder '${out}' is the run folder itself: its checkpoint (and the optimizer state a run resumes from) would be replaced; give another --out.`);
+  }
   const all = await listCheckpoints(dir);
   let file = all.length ? all[all.length - 1].file : null;
   try {

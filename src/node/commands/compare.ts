@@ -11,7 +11,7 @@ import { splitTokens } from '../../data/token-cache.js';
 import { classFrequencies, classNames, conditionTokens, drawClasses } from '../../models/prior/classes.js';
 import { noiseOf } from '../../models/prior/config.js';
 import { GUIDANCE_FLAGS, resolveGuidance } from '../prior-guidance.js';
-import { parseFlags, type FlagSpec } from '../../io/flags.js';
+import { parseFlags, UsageError, type FlagSpec } from '../../io/flags.js';
 import { drawTokens } from '../../sample/draw-from-prior.js';
 import { checkCacheMatchesPrior, loadPriorRun, readTokenCache } from '../prior-run.js';
 import { formatRow, nameMap, sampleScorer } from '../sample-scorer.js';
@@ -41,11 +41,20 @@ export const COMPARE_FLAGS: Record<string, FlagSpec> = {
 
 export async function compare(argv: string[]): Promise<void> {
   const f = parseFlags(argv, COMPARE_FLAGS, 'compare');
+  if (f.out !== undefined && !/\.png$/i.test(f.out as string)) throw new UsageError(`compare: --out is a .png figure, got '${f.out}'.`);
   const n = Number(f.n), batch = Number(f.batch);
   const { state, ckpt } = await loadTokenizerRun(f.tokenizer as string);
   const cache = readTokenCache(f.tokens as string);
   const S = state.config.size;
 
+  // Every prior loaded and checked against the cache before anything is scored or sampled: a bad
+  // folder is one error at once, not one after minutes of sampling the others.
+  const runs = [];
+  for (const dir of (f.priors as string).split(',').filter(Boolean)) {
+    const run = await loadPriorRun(dir);
+    checkCacheMatchesPrior(cache, f.tokens as string, run.config, dir);
+    runs.push({ dir, ...run });
+  }
   const log = (m: string) => { if (!f.json) console.error(`compare: ${m}`); };
   const scorer = await sampleScorer({
     classifierPath: f.classifier as string | undefined, tokenizerPath: f.tokenizer as string, tokenizer: state,
@@ -53,9 +62,7 @@ export async function compare(argv: string[]): Promise<void> {
   });
   const panels = [];
   const rows: Record<string, unknown>[] = [];
-  for (const dir of (f.priors as string).split(',').filter(Boolean)) {
-    const { prior, config } = await loadPriorRun(dir);
-    checkCacheMatchesPrior(cache, f.tokens as string, config, dir);
+  for (const { dir, prior, config } of runs) {
     const L = config.grid ** 2;
     const tokens = new Int32Array(n * L);
     let evals = 0;
