@@ -2,7 +2,7 @@
 // trace: a prior run given as a tokenizer and the other way round, a token cache made by another
 // tokenizer, a cache whose codebook does not match the prior, a file given as a run folder.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeTokenCache, encodeTokenCache } from '../src/data/token-cache.js';
@@ -53,6 +53,21 @@ describe('wrong kinds of checkpoint and cache', () => {
       /--out '.*tok' is a tokenizer run .*but a prior run/);
     expectRefusal(await runCli(['train-tokenizer', ...TINY_TOKENIZER, '--out', prior, '--resume', '--steps', '4']),
       /--out '.*prior' is a prior run .*but a tokenizer run/);
+  });
+
+  it('a fresh run (no --resume) into a folder that holds a run, of either kind: refused, the run untouched', async () => {
+    const snapshot = (d: string) => readdirSync(d).sort().map((f) => `${f}:${readFileSync(join(d, f)).toString('base64').length}:${readFileSync(join(d, f)).subarray(0, 4096).toString('base64')}`);
+    for (const [argv, d] of [
+      [['train-prior', '--tokens', cache, ...TINY_PRIOR, '--steps', '2', '--out', tok], tok],
+      [['train-tokenizer', ...TINY_TOKENIZER, '--steps', '2', '--out', prior], prior],
+      [['train-prior', '--tokens', cache, ...TINY_PRIOR, '--steps', '3', '--out', prior], prior],
+    ] as [string[], string][]) {
+      const before = snapshot(d);
+      const r = await runCli(argv);
+      expect(r.code, explain(r)).toBe(2);
+      expect(r.stderr).toMatch(/'.*' already holds a run \(its checkpoint at step \d+\); continue it with --resume, or give a new --out folder\./);
+      expect(snapshot(d)).toEqual(before);
+    }
   });
 
   it('a token cache made by another tokenizer, or for another codebook', async () => {

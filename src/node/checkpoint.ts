@@ -9,6 +9,7 @@ import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { writeFileAtomicSync } from './atomic-file.js';
 import { toF16 } from '../io/f16.js';
+import { UsageError } from '../io/flags.js';
 import { samplingPrefix } from '../io/run-loader.js';
 import { checksumOf } from './checksum.js';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
@@ -26,6 +27,17 @@ export {
 /** Writes `bytes` to `path` so that readers see the old file or the new one, never a partial one. */
 export async function writeFileAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
   writeFileAtomicSync(path, typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes);
+}
+
+/**
+ * A fresh run (no --resume) refuses a folder that already holds checkpoints: training there would
+ * mix two runs' checkpoints, point latest.json at the new one and rotate the old ones away (a
+ * tokenizer's folder given to train-prior would lose the tokenizer). One clear error instead.
+ */
+export async function expectFreshRunFolder(out: string, command: string): Promise<void> {
+  const all = await listCheckpoints(out);
+  if (!all.length) return;
+  throw new UsageError(`${command}: '${out}' already holds a run (its checkpoint at step ${all[all.length - 1].step}); continue it with --resume, or give a new --out folder.`);
 }
 
 /** ckpt files in `dir`, oldest step first. */

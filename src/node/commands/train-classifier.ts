@@ -21,7 +21,7 @@ import { CLASSIFIER_DEFAULTS, ClassifierTrainer, scorePredictions, type Classifi
 import { RUN_FLAGS } from '../run-flags.js';
 import { parseFlags, UsageError, type FlagSpec } from '../../io/flags.js';
 import { writeFileAtomicSync } from '../atomic-file.js';
-import { expectRunKind, loadLatestCheckpoint, restoreCheckpoint, saveCheckpoint } from '../checkpoint.js';
+import { expectFreshRunFolder, expectRunKind, loadLatestCheckpoint, restoreCheckpoint, saveCheckpoint } from '../checkpoint.js';
 import { CLASSIFIER_METRICS } from '../classifier-run.js';
 import { openDataSet, type DataSet } from '../dataset.js';
 import { ImageLoader } from '../image-loader.js';
@@ -121,6 +121,7 @@ export async function trainClassifier(argv: string[]): Promise<void> {
   if (f.steps === undefined && f.minutes === undefined) throw new UsageError('train-classifier: give --steps N or --minutes M.');
   const widths = parseWidths(f.widths as string);
   const out = f.out as string;
+  if (!f.resume) await expectFreshRunFolder(out, 'train-classifier');
   mkdirSync(out, { recursive: true });
   const rt = runtime();
 

@@ -19,7 +19,7 @@ import { DEFAULT_EXTRA_NOISE, drawPriorBatch, newPriorRun, priorTrainerFor, rest
 import { RUN_FLAGS } from '../run-flags.js';
 import { StopEstimate } from '../../train/stop-estimate.js';
 import { parseFlags, UsageError, type FlagSpec } from '../../io/flags.js';
-import { expectRunKind, loadLatestCheckpoint, saveCheckpoint } from '../checkpoint.js';
+import { expectFreshRunFolder, expectRunKind, loadLatestCheckpoint, saveCheckpoint } from '../checkpoint.js';
 import { installNanTestHook, NanGuard, type NanPolicy } from '../../train/nan-policy.js';
 import { checkCacheMatchesPrior, readTokenCache } from '../prior-run.js';
 import { onInterrupt, progressLine } from '../progress.js';
@@ -67,6 +67,7 @@ export async function trainPrior(argv: string[]): Promise<void> {
   const cache = readTokenCache(cachePath);
   const classCond = !!f['class-cond'];
   if (classCond && !cache.header.labels.length) throw new UsageError(`train-prior: --class-cond, but token cache '${cachePath}' has no class labels.`);
+  if (!f.resume) await expectFreshRunFolder(out, 'train-prior');
   mkdirSync(out, { recursive: true });
   const priorCkpt = f.resume ? await loadLatestCheckpoint(out) : null;
   if (priorCkpt) expectRunKind(priorCkpt, 'prior', `--out '${out}'`);

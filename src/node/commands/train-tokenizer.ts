@@ -20,7 +20,7 @@ import { tensor } from '../../tensor/tensor.js';
 import { TokenizerTrainer, type LossConfig } from '../../train/tokenizer-trainer.js';
 import { applyPreset, tokenizerRecipe, TRAIN_TOKENIZER_FLAGS } from '../../train/tokenizer-recipe.js';
 import { parseFlags, UsageError } from '../../io/flags.js';
-import { expectRunKind, loadLatestCheckpoint, saveCheckpoint, restoreCheckpoint } from '../checkpoint.js';
+import { expectFreshRunFolder, expectRunKind, loadLatestCheckpoint, saveCheckpoint, restoreCheckpoint } from '../checkpoint.js';
 import { installNanTestHook, NanGuard, type NanPolicy } from '../../train/nan-policy.js';
 import { openDataSet } from '../dataset.js';
 import { ImageLoader } from '../image-loader.js';
@@ -38,6 +38,7 @@ export async function trainTokenizer(argv: string[]): Promise<void> {
   applyPreset(f, argv, f.preset as string);
   if (f.steps === undefined && f.minutes === undefined) throw new UsageError('train-tokenizer: give --steps N or --minutes M.');
   const out = f.out as string;
+  if (!f.resume) await expectFreshRunFolder(out, 'train-tokenizer');
   mkdirSync(out, { recursive: true });
   const rt = runtime();
 
