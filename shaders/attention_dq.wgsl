@@ -15,16 +15,7 @@
 // read-modified-written once per key block. The head dim is a uniform (loops over it stay rolled:
 // short compiles); one head per workgroup row, workgroup-uniform key loop, no barriers.
 
-struct Params {
-  h0: u32,          // first head of this dispatch
-  tq: u32,          // query rows per head
-  tk: u32,          // keys per head
-  causal_off: u32,  // causal: query i sees keys j ≤ i + causal_off (tk − tq)
-  scale: f32,       // softmax scale (dQ = scale · dS·K)
-  scale2: f32,      // scale · log2(e)
-  l_off: u32,       // L's offset in its buffer, in floats (it follows O there: heads·tq·D)
-  d4: u32,          // head dim / 4
-}
+//#include attention_bwd_params.wgsl
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> Q: array<vec4<f32>>;    // [heads, tq, D/4]

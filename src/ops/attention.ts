@@ -25,11 +25,12 @@ import bwdSrc from '../../shaders/attention_bwd.wgsl';
 import bwdPrepSrc from '../../shaders/attention_bwd_prep.wgsl';
 import dqSrc from '../../shaders/attention_dq.wgsl';
 import dkvSrc from '../../shaders/attention_dkv.wgsl';
+import bwdParamsSrc from '../../shaders/attention_bwd_params.wgsl';
 import decodeSrc from '../../shaders/attention_decode.wgsl';
 import { record } from '../autograd/tape.js';
 import { runtime, type KernelSource } from '../device/runtime.js';
 import { contiguousStrides, empty, type Shape, type Tensor } from '../tensor/tensor.js';
-import { fmt, grid1d, kernel, launch, Params, specialize } from './launch.js';
+import { fmt, grid1d, includeSnippet, kernel, launch, Params, specialize } from './launch.js';
 import { allFit, windowed } from './binding-window.js';
 import { contiguous, copyInto } from './layout.js';
 import { currentDevice } from './matmul.js';
@@ -38,8 +39,10 @@ import { byHeadChunks, headsPerBinding, storedScoresAttention, storedScoresFit, 
 export { STORED_SCORES_BUDGET, storesScores, type ScoresPath } from './attention-paths.js';
 
 const FWD = kernel('attention', fwdSrc);
-const DQ = kernel('attention_dq', dqSrc);
-const DKV = kernel('attention_dkv', dkvSrc);
+/** The two-pass backward's shaders with their shared Params (shaders/attention_bwd_params.wgsl). */
+const withBwdParams = (src: string) => includeSnippet(src, 'attention_bwd_params.wgsl', bwdParamsSrc);
+const DQ = kernel('attention_dq', withBwdParams(dqSrc));
+const DKV = kernel('attention_dkv', withBwdParams(dkvSrc));
 const BWD = kernel('attention_bwd', bwdSrc);
 const BWD_PREP = kernel('attention_bwd_prep', bwdPrepSrc);
 const DECODE = kernel('attention_decode', decodeSrc);
