@@ -1,9 +1,9 @@
-// Kernel Inception Distance (Bińkowski et al. 2018), in the feature space of our own networks like
-// frechet.ts: the unbiased estimate of the squared maximum mean discrepancy between two feature
-// sets under the cubic polynomial kernel
+// Kernel Inception Distance (Bińkowski et al. 2018), in the feature space of our own trained
+// networks (no downloaded weights): the unbiased estimate of the squared maximum mean discrepancy
+// between two feature sets under the cubic polynomial kernel
 //   k(a, b) = (a·b / d + 1)³
 //   MMD²_u = Σ_{i≠j} k(xᵢ,xⱼ) / (s(s−1)) + Σ_{i≠j} k(yᵢ,yⱼ) / (t(t−1)) − 2·Σ_{i,j} k(xᵢ,yⱼ) / (s·t)
-// averaged over random subsets (x: s rows, y: t rows, drawn without replacement). Unlike FD it is
+// averaged over random subsets (x: s rows, y: t rows, drawn without replacement). Unlike FID it is
 // unbiased, so it is comparable across sample counts and its expectation is 0 when both sets come
 // from one distribution (a single estimate may then be slightly negative).
 //

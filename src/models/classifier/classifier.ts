@@ -1,5 +1,5 @@
 // A small CNN classifier for the data set's classes (browser-safe): its penultimate pooled vector is
-// the feature space of the sample-quality metrics (a Fréchet distance of embeddings, classifier
+// the feature space of the sample-quality metrics (KID and precision/recall of embeddings, class
 // accuracy of samples), trained by this engine on the same images as the tokenizer.
 //
 //   [N, 3, S, S] in [-1, 1]
