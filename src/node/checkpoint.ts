@@ -14,8 +14,8 @@ import { samplingPrefix } from '../io/run-loader.js';
 import { checksumOf } from './checksum.js';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
 import {
-  checkpointName, decodeCheckpoint, encodeCheckpoint, FILE_RE, FORMAT, LATEST, latestPointer, restoreCheckpoint,
-  type CheckpointContents, type LoadedCheckpoint, type RestoreTargets,
+  checkpointName, decodeCheckpoint, encodeCheckpoint, expectRunKind, FILE_RE, FORMAT, LATEST, latestPointer, restoreCheckpoint,
+  type CheckpointContents, type LoadedCheckpoint, type RestoreTargets, type RunKind,
 } from '../io/checkpoint.js';
 
 // The format itself is browser-safe (the web page writes the same files): re-exported for Node's users.
@@ -30,14 +30,24 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array | string):
 }
 
 /**
- * A fresh run (no --resume) refuses a folder that already holds checkpoints: training there would
- * mix two runs' checkpoints, point latest.json at the new one and rotate the old ones away (a
- * tokenizer's folder given to train-prior would lose the tokenizer). One clear error instead.
+ * The run folder of a training command, made if missing, and on `--resume` its newest checkpoint
+ * (which must be a `kind` run), or null. A fresh run (no --resume) refuses a folder that already
+ * holds checkpoints: training there would mix two runs' checkpoints, point latest.json at the new
+ * one and rotate the old ones away (a tokenizer's folder given to train-prior would lose the
+ * tokenizer). One clear error instead.
  */
-export async function expectFreshRunFolder(out: string, command: string): Promise<void> {
-  const all = await listCheckpoints(out);
-  if (!all.length) return;
-  throw new UsageError(`${command}: '${out}' already holds a run (its checkpoint at step ${all[all.length - 1].step}); continue it with --resume, or give a new --out folder.`);
+export async function openRunFolder(out: string, resume: boolean, kind: RunKind, command: string): Promise<LoadedCheckpoint | null> {
+  if (!resume) {
+    const all = await listCheckpoints(out);
+    if (all.length) throw new UsageError(`${command}: '${out}' already holds a run (its checkpoint at step ${all[all.length - 1].step}); continue it with --resume, or give a new --out folder.`);
+  }
+  await mkdir(out, { recursive: true });
+  if (!resume) return null;
+  const ckpt = await loadLatestCheckpoint(out);
+  if (ckpt) expectRunKind(ckpt, kind, `--out '${out}'`);
+  for (const why of ckpt?.skipped ?? []) console.error(`warning: skipped an unreadable checkpoint: ${why}`);
+  if (!ckpt) console.error(`note: --resume given but ${out} has no checkpoint; starting fresh.`);
+  return ckpt;
 }
 
 /** ckpt files in `dir`, oldest step first. */

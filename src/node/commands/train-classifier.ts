@@ -10,7 +10,6 @@
 // --steps, or --schedule-steps); a --minutes run re-targets the decay to the resumed run's own end.
 // Ctrl-C / SIGTERM writes a checkpoint and exits with code 130.
 
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runtime } from '../../device/runtime.js';
 import { argmaxRows, Classifier, classifyLogits } from '../../models/classifier/classifier.js';
@@ -21,7 +20,7 @@ import { CLASSIFIER_DEFAULTS, ClassifierTrainer, scorePredictions, type Classifi
 import { RUN_FLAGS } from '../run-flags.js';
 import { parseFlags, UsageError, type FlagSpec } from '../../io/flags.js';
 import { writeFileAtomicSync } from '../atomic-file.js';
-import { expectFreshRunFolder, expectRunKind, loadLatestCheckpoint, restoreCheckpoint, saveCheckpoint } from '../checkpoint.js';
+import { openRunFolder, restoreCheckpoint, saveCheckpoint } from '../checkpoint.js';
 import { CLASSIFIER_METRICS } from '../classifier-run.js';
 import { openDataSet, type DataSet } from '../dataset.js';
 import { ImageLoader } from '../image-loader.js';
@@ -121,14 +120,9 @@ export async function trainClassifier(argv: string[]): Promise<void> {
   if (f.steps === undefined && f.minutes === undefined) throw new UsageError('train-classifier: give --steps N or --minutes M.');
   const widths = parseWidths(f.widths as string);
   const out = f.out as string;
-  if (!f.resume) await expectFreshRunFolder(out, 'train-classifier');
-  mkdirSync(out, { recursive: true });
   const rt = runtime();
 
-  const prior = f.resume ? await loadLatestCheckpoint(out) : null;
-  if (prior) expectRunKind(prior, 'classifier', `--out '${out}'`);
-  for (const why of prior?.skipped ?? []) console.error(`warning: skipped an unreadable checkpoint: ${why}`);
-  if (f.resume && !prior) console.error(`note: --resume given but ${out} has no checkpoint; starting fresh.`);
+  const prior = await openRunFolder(out, !!f.resume, 'classifier', 'train-classifier');
   const saved = prior?.config as RunConfig | undefined;
   const dataSpec = saved?.data ?? (f.data as string);
   const data = labelledDataSet(openDataSet(dataSpec));

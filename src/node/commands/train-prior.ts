@@ -6,7 +6,6 @@
 // batch sampler's and the GPU generator's, for dropout), so a resumed run continues bit-exactly.
 // Ctrl-C / SIGTERM writes a checkpoint and exits with code 130.
 
-import { mkdirSync } from 'node:fs';
 import { runtime } from '../../device/runtime.js';
 import { splitTokens } from '../../data/token-cache.js';
 import { PRIOR_KINDS, checkPriorConfig, D3PM_TIMESTEPS, DIFFUSION_NOISES, kindLabel, MASK_DEFAULTS, noiseOf, type DiffusionNoise, type PriorKind } from '../../models/prior/config.js';
@@ -19,7 +18,7 @@ import { DEFAULT_EXTRA_NOISE, drawPriorBatch, newPriorRun, priorTrainerFor, rest
 import { RUN_FLAGS } from '../run-flags.js';
 import { StopEstimate } from '../../train/stop-estimate.js';
 import { parseFlags, UsageError, type FlagSpec } from '../../io/flags.js';
-import { expectFreshRunFolder, expectRunKind, loadLatestCheckpoint, saveCheckpoint } from '../checkpoint.js';
+import { openRunFolder, saveCheckpoint } from '../checkpoint.js';
 import { installNanTestHook, NanGuard, type NanPolicy } from '../../train/nan-policy.js';
 import { checkCacheMatchesPrior, readTokenCache } from '../prior-run.js';
 import { onInterrupt, progressLine } from '../progress.js';
@@ -67,12 +66,7 @@ export async function trainPrior(argv: string[]): Promise<void> {
   const cache = readTokenCache(cachePath);
   const classCond = !!f['class-cond'];
   if (classCond && !cache.header.labels.length) throw new UsageError(`train-prior: --class-cond, but token cache '${cachePath}' has no class labels.`);
-  if (!f.resume) await expectFreshRunFolder(out, 'train-prior');
-  mkdirSync(out, { recursive: true });
-  const priorCkpt = f.resume ? await loadLatestCheckpoint(out) : null;
-  if (priorCkpt) expectRunKind(priorCkpt, 'prior', `--out '${out}'`);
-  for (const why of priorCkpt?.skipped ?? []) console.error(`warning: skipped an unreadable checkpoint: ${why}`);
-  if (f.resume && !priorCkpt) console.error(`note: --resume given but ${out} has no checkpoint; starting fresh.`);
+  const priorCkpt = await openRunFolder(out, !!f.resume, 'prior', 'train-prior');
   const saved = priorCkpt?.config as RunConfig | undefined;
   const kind = (saved?.prior.prior ?? f.kind) as PriorKind;
   if (f['min-mask-ratio'] !== undefined && kind !== 'mask') throw new UsageError(`train-prior: --min-mask-ratio applies to --kind mask only.`);

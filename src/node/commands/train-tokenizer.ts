@@ -10,7 +10,6 @@
 // Ctrl-C / SIGTERM writes a checkpoint and exits with code 130. Bad image files are skipped with a
 // warning each and counted at the end; --strict checks every file first and stops with the list.
 
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runtime } from '../../device/runtime.js';
 import { checkTokenizerConfig, type TokenizerConfig } from '../../models/tokenizer/config.js';
@@ -20,7 +19,7 @@ import { tensor } from '../../tensor/tensor.js';
 import { TokenizerTrainer, type LossConfig } from '../../train/tokenizer-trainer.js';
 import { applyPreset, tokenizerRecipe, TRAIN_TOKENIZER_FLAGS } from '../../train/tokenizer-recipe.js';
 import { parseFlags, UsageError } from '../../io/flags.js';
-import { expectFreshRunFolder, expectRunKind, loadLatestCheckpoint, saveCheckpoint, restoreCheckpoint } from '../checkpoint.js';
+import { openRunFolder, restoreCheckpoint, saveCheckpoint } from '../checkpoint.js';
 import { installNanTestHook, NanGuard, type NanPolicy } from '../../train/nan-policy.js';
 import { openDataSet } from '../dataset.js';
 import { ImageLoader } from '../image-loader.js';
@@ -38,15 +37,10 @@ export async function trainTokenizer(argv: string[]): Promise<void> {
   applyPreset(f, argv, f.preset as string);
   if (f.steps === undefined && f.minutes === undefined) throw new UsageError('train-tokenizer: give --steps N or --minutes M.');
   const out = f.out as string;
-  if (!f.resume) await expectFreshRunFolder(out, 'train-tokenizer');
-  mkdirSync(out, { recursive: true });
   const rt = runtime();
 
   // Config: from the checkpoint on --resume (the file is the source of truth), else from flags.
-  const prior = f.resume ? await loadLatestCheckpoint(out) : null;
-  if (prior) expectRunKind(prior, 'tokenizer', `--out '${out}'`);
-  for (const why of prior?.skipped ?? []) console.error(`warning: skipped an unreadable checkpoint: ${why}`);
-  if (f.resume && !prior) console.error(`note: --resume given but ${out} has no checkpoint; starting fresh.`);
+  const prior = await openRunFolder(out, !!f.resume, 'tokenizer', 'train-tokenizer');
   const saved = prior?.config as { tokenizer: TokenizerConfig; loss: LossConfig; data: string; batch: number; seed: number; tokens?: TokenIdentity } | undefined;
   manualSeed(Number(f.seed));
   const recipe = saved ? null : tokenizerRecipe(f);
