@@ -14,7 +14,8 @@
 
 import { backward } from '../src/autograd/tape.js';
 import { runtime } from '../src/device/runtime.js';
-import { attention, attentionDecode, storesScores } from '../src/ops/attention.js';
+import { attention, storesScores } from '../src/ops/attention.js';
+import { attentionDecode } from '../src/ops/attention-decode.js';
 import { currentDevice } from '../src/ops/matmul.js';
 import { add, mulScalar } from '../src/ops/elementwise.js';
 import { transpose } from '../src/ops/layout.js';

@@ -9,7 +9,7 @@ import { VQVAE } from '../src/models/tokenizer/vqvae.js';
 import { manualSeed } from '../src/nn/init.js';
 import { decodeTokens } from '../src/models/tokenizer/decode-tokens.js';
 import { embedding } from '../src/ops/embedding.js';
-import { attentionDecode } from '../src/ops/attention.js';
+import { attentionDecode } from '../src/ops/attention-decode.js';
 import { tensor } from '../src/tensor/tensor.js';
 import { Rng } from './reference.js';
 

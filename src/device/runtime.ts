@@ -3,14 +3,15 @@
 //
 // Batching: dispatches are recorded into one open compute pass and submitted on flush (before a
 // readback or an upload, or every MAX_PENDING dispatches). Per-dispatch parameters live in a
-// uniform arena (256-byte aligned slots of a few 64 KiB buffers) written once per flush, so a
-// parameter written for dispatch i is never overwritten before dispatch i runs.
+// uniform arena written once per flush (uniform-arena.ts).
 
 import { acquireDevice, isCpuAdapter, type AdapterReport } from './gpu.js';
+import { DeviceHealth } from './device-health.js';
 import { BufferPool } from './pool.js';
 import { KernelProfiler } from './profiler.js';
 import { StepPacer } from './step-pacer.js';
 import { TexturePool } from './texture-pool.js';
+import { UniformArena } from './uniform-arena.js';
 import { WaitEstimate } from './wait-estimate.js';
 
 export interface KernelSource {
@@ -22,16 +23,8 @@ export interface KernelSource {
 
 export type Constants = Record<string, number>;
 
-const ARENA_BYTES = 64 * 1024;
 const MAX_PENDING = 512;
-const UNIFORM_USAGE = 0x40 | 0x08; // UNIFORM | COPY_DST
 const MAP_READ_USAGE = 0x01 | 0x08; // MAP_READ | COPY_DST
-
-interface ArenaChunk {
-  gpu: GPUBuffer;
-  cpu: Uint8Array<ArrayBuffer>;
-  used: number;
-}
 
 export class Runtime {
   readonly pool: BufferPool;
@@ -47,15 +40,9 @@ export class Runtime {
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private pending = 0;
-  private arena: ArenaChunk[] = [];
-  private arenaIndex = 0;
-  private alignment: number;
-  private errors: string[] = [];
-  private lostReason: string | null = null;
+  private readonly uniforms: UniformArena;
   private staging = new Map<number, GPUBuffer[]>();
-  private lastLabel = '';
-  /** names of the kernels with a pipeline, to find the op a device error message quotes */
-  private kernelNames = new Set<string>();
+  private readonly health: DeviceHealth;
   /** dispatches and submits since start (for benches and the no-allocation tests) */
   counters = { dispatches: 0, submits: 0, pipelines: 0 };
   /**
@@ -81,18 +68,10 @@ export class Runtime {
       device,
       copy: (src, so, dst, d, n) => this.copy(src, so, dst, d, n),
       flush: () => this.flush(),
-      guarded: (wait) => this.guarded(wait),
+      guarded: (wait) => this.health.guarded(wait),
     });
-    this.alignment = device.limits.minUniformBufferOffsetAlignment;
-    this.failure = Promise.resolve();
-    this.armFailure();
-    device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => this.recordError(ev.error);
-    device.lost.then((info) => {
-      const last = this.lastLabel ? ` (last op: '${this.lastLabel}')` : '';
-      if (info.reason !== 'destroyed') this.lostReason = `WebGPU device lost (${info.reason}): ${info.message}${last}`;
-      else this.lostReason = `The WebGPU device was destroyed${last}.`;
-      this.fail();
-    });
+    this.uniforms = new UniformArena(device, device.limits.minUniformBufferOffsetAlignment);
+    this.health = new DeviceHealth(device);
     if (envFlag('VQGPU_DEBUG')) this.debug = true;
     if (envFlag('VQGPU_PROFILE')) this.profiler = new KernelProfiler(device);
     const cap = Number((globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.VQGPU_MAX_BINDING);
@@ -101,61 +80,16 @@ export class Runtime {
 
   /** Why the device was lost (null while it works): after a loss every call fails; a fresh `init()` after `shutdown()` works again. */
   get lost(): string | null {
-    return this.lostReason;
+    return this.health.lost;
   }
 
   get limits(): GPUSupportedLimits {
     return this.device.limits;
   }
 
-  /**
-   * Keeps an uncaptured device error, naming its op. Errors arrive asynchronously, after later ops
-   * were recorded, so the op is read from the message (Dawn and Chrome quote the labels of the bind
-   * group and pipeline, which are kernel names); only when none is quoted does the last op stand in.
-   * Follow-on errors ("... is invalid due to a previous error") add nothing and are dropped.
-   */
-  private recordError(error: GPUError): void {
-    const message = error.message.trim();
-    if (this.errors.length && /invalid due to a previous error/i.test(message)) return;
-    let op = '';
-    for (const name of this.kernelNames) {
-      if ((message.includes(`"${name}"`) || message.includes(`"${name}{`)) && name.length > op.length) op = name;
-    }
-    const kind = error.constructor?.name && error.constructor.name !== 'Object' ? error.constructor.name : 'GPUError';
-    const where = op ? `in op '${op}'` : `after op '${this.lastLabel}' (set VQGPU_DEBUG=1 to name the failing op exactly)`;
-    this.errors.push(`${kind} ${where}: ${message}`);
-    this.fail();
-  }
-
-  /**
-   * Settles when the device reports an error or is lost. Waits on the GPU race against it: after
-   * a validation error the failed submit's mapAsync/onSubmittedWorkDone may never resolve, and a
-   * wait must end with the error rather than hang.
-   */
-  private failure: Promise<void>;
-  private fail: () => void = () => {};
-
-  private async guarded<T>(wait: Promise<T>): Promise<T> {
-    const failed = Symbol('failed');
-    const r = await Promise.race([wait, this.failure.then(() => failed)]);
-    this.checkHealthy();
-    if (r === failed) throw new Error('WebGPU: the device reported a failure while waiting for it.');
-    return r as T;
-  }
-
   /** Throws the first recorded device error, naming the op that caused it. */
   checkHealthy(): void {
-    if (this.lostReason) throw new Error(this.lostReason);
-    if (this.errors.length) {
-      const msg = this.errors.join('\n');
-      this.errors = [];
-      this.armFailure(); // reported: later waits race against the next error
-      throw new Error(`WebGPU error: ${msg}`);
-    }
-  }
-
-  private armFailure(): void {
-    this.failure = new Promise<void>((resolve) => (this.fail = resolve));
+    this.health.check();
   }
 
   /** each pipeline's bind group layout (getBindGroupLayout makes a new wrapper per call) */
@@ -176,34 +110,13 @@ export class Runtime {
         compute: { module, entryPoint: kernel.entry ?? 'main', constants },
       });
       this.device.popErrorScope().then((err) => {
-        if (err) this.errors.push(`Kernel '${label}' failed to compile: ${err.message}`);
+        if (err) this.health.note(`Kernel '${label}' failed to compile: ${err.message}`);
       });
       this.pipelines.set(key, p);
-      this.kernelNames.add(kernel.name);
+      this.health.kernelNames.add(kernel.name);
       this.counters.pipelines++;
     }
     return p;
-  }
-
-  /** Stages `params` (at most 256 bytes, 4-byte fields) in the uniform arena; returns its binding. */
-  private stageUniform(params: ArrayBufferView): GPUBufferBinding {
-    const bytes = new Uint8Array(params.buffer, params.byteOffset, params.byteLength);
-    const size = Math.max(16, Math.ceil(bytes.length / 16) * 16);
-    let chunk = this.arena[this.arenaIndex];
-    if (chunk && chunk.used + size > ARENA_BYTES) chunk = this.arena[++this.arenaIndex];
-    if (!chunk) {
-      chunk = {
-        gpu: this.device.createBuffer({ label: 'uniform-arena', size: ARENA_BYTES, usage: UNIFORM_USAGE }),
-        cpu: new Uint8Array(ARENA_BYTES),
-        used: 0,
-      };
-      this.arena[this.arenaIndex] = chunk;
-    }
-    const offset = chunk.used;
-    chunk.cpu.fill(0, offset, offset + size);
-    chunk.cpu.set(bytes, offset);
-    chunk.used = Math.ceil((offset + size) / this.alignment) * this.alignment;
-    return { buffer: chunk.gpu, offset, size };
   }
 
   /**
@@ -218,7 +131,7 @@ export class Runtime {
     workgroups: [number, number?, number?],
     constants: Constants = {},
   ): void {
-    if (this.lostReason) throw new Error(this.lostReason);
+    if (this.health.lost) throw new Error(this.health.lost);
     const [x, y = 1, z = 1] = workgroups;
     const maxWg = this.device.limits.maxComputeWorkgroupsPerDimension;
     if (x > maxWg || y > maxWg || z > maxWg) {
@@ -232,10 +145,10 @@ export class Runtime {
       }
     }
     const pipeline = this.pipeline(kernel, constants);
-    this.lastLabel = kernel.name;
+    this.health.lastLabel = kernel.name;
     // (debug: the scope opens before the bind group, whose validation fails first on wrong bindings)
     if (this.debug) this.device.pushErrorScope('validation');
-    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: this.stageUniform(params) }];
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: this.uniforms.stage(params) }];
     buffers.forEach((b, i) => { if (b) entries.push({ binding: i + 1, resource: b }); });
     let layout = this.layouts.get(pipeline);
     if (!layout) this.layouts.set(pipeline, (layout = pipeline.getBindGroupLayout(0)));
@@ -261,7 +174,7 @@ export class Runtime {
       this.flush();
       const name = kernel.name;
       this.device.popErrorScope().then((err) => {
-        if (err) this.errors.push(`in op '${name}': ${err.message}`);
+        if (err) this.health.note(`in op '${name}': ${err.message}`);
       });
     } else if (timed !== null) {
       this.pass.end();
@@ -329,12 +242,7 @@ export class Runtime {
       this.pass.end();
       this.pass = null;
     }
-    for (let i = 0; i <= this.arenaIndex && i < this.arena.length; i++) {
-      const c = this.arena[i];
-      if (c.used) this.device.queue.writeBuffer(c.gpu, 0, c.cpu, 0, c.used);
-      c.used = 0;
-    }
-    this.arenaIndex = 0;
+    this.uniforms.upload();
     if (this.encoder) {
       const resolved = this.profiler?.resolve(this.encoder);
       this.device.queue.submit([this.encoder.finish()]);
@@ -366,7 +274,7 @@ export class Runtime {
     this.flush();
     try {
       const w = await this.waits.sleep();
-      await this.guarded(stage.mapAsync(0x0001 /* GPUMapMode.READ */, 0, copyBytes));
+      await this.health.guarded(stage.mapAsync(0x0001 /* GPUMapMode.READ */, 0, copyBytes));
       this.waits.done(w);
     } catch (e) {
       this.checkHealthy();
@@ -399,7 +307,7 @@ export class Runtime {
   async sync(): Promise<void> {
     this.flush();
     const w = await this.waits.sleep();
-    await this.guarded(this.device.queue.onSubmittedWorkDone());
+    await this.health.guarded(this.device.queue.onSubmittedWorkDone());
     this.waits.done(w);
     this.pacer.idle();
   }

@@ -1,11 +1,9 @@
 // Fused multi-head scaled dot-product attention (attention.wgsl, attention_dq.wgsl,
 // attention_dkv.wgsl, attention_decode.wgsl), flash-attention style: the T×T score matrix is
-// never stored.
+// never stored. Sampling's decode step against a KV cache: attention-decode.ts.
 //
 //   attention(q, k, v, { causal, scale })      q: [B, H, Tq, d], k, v: [B, H, Tk, d] → [B, H, Tq, d]
 //     (kernel variants by adapter, or per call: { backward: 'one-pass' | 'two-pass', rows })
-//   attentionDecode(q, kCache, vCache, length) q: [B, H, n, d], caches [B, H, Tmax, d] → [B, H, n, d]
-//   writeKV(cache, rows, pos)                  rows [B, H, n, d] into cache[:, :, pos:pos+n, :]
 //
 // Forward keeps O and the per-row log-sum-exp L [B·H·Tq]; backward recomputes the scores tile by
 // tile from Q, K and L, in one of two deterministic schemes (no float atomics):
@@ -26,7 +24,6 @@ import bwdPrepSrc from '../../shaders/attention_bwd_prep.wgsl';
 import dqSrc from '../../shaders/attention_dq.wgsl';
 import dkvSrc from '../../shaders/attention_dkv.wgsl';
 import bwdParamsSrc from '../../shaders/attention_bwd_params.wgsl';
-import decodeSrc from '../../shaders/attention_decode.wgsl';
 import { record } from '../autograd/tape.js';
 import { runtime, type KernelSource } from '../device/runtime.js';
 import { contiguousStrides, empty, type Shape, type Tensor } from '../tensor/tensor.js';
@@ -45,9 +42,8 @@ const DQ = kernel('attention_dq', withBwdParams(dqSrc));
 const DKV = kernel('attention_dkv', withBwdParams(dkvSrc));
 const BWD = kernel('attention_bwd', bwdSrc);
 const BWD_PREP = kernel('attention_bwd_prep', bwdPrepSrc);
-const DECODE = kernel('attention_decode', decodeSrc);
 
-const LOG2E = Math.log2(Math.E);
+export const LOG2E = Math.log2(Math.E);
 /** Largest head dim (the decode kernel keeps one accumulator of d floats per invocation in workgroup memory). */
 export const MAX_HEAD_DIM = 256;
 
@@ -78,14 +74,6 @@ export interface AttentionOptions extends AttentionKernelOptions {
   causal?: boolean;
   /** score scale (default 1/√d) */
   scale?: number;
-}
-
-/** Options of {@link attentionDecode}. */
-export interface AttentionDecodeOptions {
-  /** score scale (default 1/√d) */
-  scale?: number;
-  /** rows per invocation of the prefill kernel (n > 1 queries), 1..8 (default by adapter); see {@link AttentionKernelOptions} */
-  rows?: number;
 }
 
 /**
@@ -141,7 +129,7 @@ function schedule(opts: AttentionKernelOptions): Schedule {
 }
 
 /** Validates the kernel options (one clear error) and keeps only them. */
-function kernelOptions(opts: AttentionKernelOptions, op: string): AttentionKernelOptions {
+export function kernelOptions(opts: AttentionKernelOptions, op: string): AttentionKernelOptions {
   const { backward, rows, scores } = opts;
   if (backward !== undefined && backward !== 'one-pass' && backward !== 'two-pass') throw new Error(`${op}: backward '${backward}' is not 'one-pass' or 'two-pass'.`);
   if (rows !== undefined && !(Number.isInteger(rows) && rows >= 1 && rows <= 8)) throw new Error(`${op}: rows ${rows} is not an integer in 1..8.`);
@@ -166,7 +154,6 @@ interface Variant {
   wg: number;
 }
 const variants = new Map<string, Variant>();
-const decodeVariants = new Map<number, KernelSource>();
 
 /**
  * Shader variants for the schedule the adapter and `opts` choose (private arrays need const
@@ -197,16 +184,6 @@ function variant(opts: AttentionKernelOptions): Variant {
   return v;
 }
 
-/** The decode kernel for head dim d (its workgroup accumulators are sized by d). */
-function decodeVariant(d: number): KernelSource {
-  let k = decodeVariants.get(d);
-  if (!k) {
-    k = specialize(DECODE, { D4: d / 4, BK: 8 });
-    decodeVariants.set(d, k);
-  }
-  return k;
-}
-
 /**
  * Launches `k` (workgroups of `wg`) on a grid of `blocks` row blocks × `heads` heads: the head is
  * workgroup_id.y (plus the params' h0 when the heads exceed the grid's y limit), so each workgroup
@@ -219,12 +196,12 @@ function launchPerHead(k: KernelSource, wg: number, params: (h0: number) => Para
   }
 }
 
-function check4d(t: Tensor, what: string, op: string): void {
+export function check4d(t: Tensor, what: string, op: string): void {
   t.assertAlive();
   if (t.rank !== 4 || t.dtype !== 'f32') throw new Error(`${op}: ${what} must be an f32 tensor [B, H, T, d], got ${t.dtype} ${fmt(t.shape)}.`);
 }
 
-function checkHeads(q: Shape, k: Shape, v: Shape, op: string): void {
+export function checkHeads(q: Shape, k: Shape, v: Shape, op: string): void {
   const [B, H, , d] = q;
   if (k[0] !== B || k[1] !== H || k[3] !== d || v[0] !== B || v[1] !== H || v[3] !== d || v[2] !== k[2]) {
     throw new Error(`${op}: q ${fmt(q)}, k ${fmt(k)} and v ${fmt(v)} must share B, H and d, and k and v their length.`);
@@ -249,7 +226,7 @@ function emptyWithLse(shape: Shape): Tensor {
  * Runs the forward kernel. K and V rows of a head are `kvRows`·d elements apart (Tk for plain
  * attention, Tmax for a cache); only the first `tk` keys are read.
  */
-function forwardRaw(q: Tensor, k: Tensor, v: Tensor, tk: number, kvRows: number, causal: boolean, scale: number, kopts: AttentionKernelOptions): Tensor {
+export function forwardRaw(q: Tensor, k: Tensor, v: Tensor, tk: number, kvRows: number, causal: boolean, scale: number, kopts: AttentionKernelOptions): Tensor {
   const [B, H, tq, d] = q.shape;
   const out = emptyWithLse(q.shape);
   if (out.size > 0 && tk > 0) {
@@ -363,71 +340,4 @@ function backwardTwoPass(vr: Variant, a: BackwardInputs, qShape: Shape, kShape: 
   launchPerHead(vr.dkv, vr.wg, p, [a.q, a.k, a.v, a.g, a.out, delta, dk, dv], Math.ceil(tk / vr.dkvRows), heads, a.causal);
   delta.dispose();
   return [dq, dk, dv];
-}
-
-function checkCache(q: Tensor, kCache: Tensor, vCache: Tensor, op: string): void {
-  check4d(q, 'q', op);
-  check4d(kCache, 'kCache', op);
-  check4d(vCache, 'vCache', op);
-  checkHeads(q.shape, kCache.shape, vCache.shape, op);
-  if (!kCache.isContiguous || !vCache.isContiguous) throw new Error(`${op}: the caches must be dense [B, H, Tmax, d] tensors.`);
-}
-
-/**
- * Decode step: the n newest queries (usually 1) against the first `length` rows of a key/value
- * cache [B, H, Tmax, d]; query r sits at position length − n + r and sees keys ≤ its position.
- * `length` is a per-dispatch uniform: a growing cache reuses the same pipelines. No autograd.
- * @param opts `scale`, and `rows` for the prefill kernel ({@link AttentionDecodeOptions})
- */
-export function attentionDecode(q: Tensor, kCache: Tensor, vCache: Tensor, length: number, opts: AttentionDecodeOptions = {}): Tensor {
-  const op = 'attentionDecode';
-  checkCache(q, kCache, vCache, op);
-  const tmax = kCache.shape[2], n = q.shape[2];
-  if (!Number.isInteger(length) || length < Math.max(1, n) || length > tmax) {
-    throw new Error(`${op}: length ${length} must be an integer in ${Math.max(1, n)}..${tmax} (the cache holds ${tmax} rows, q has ${n}).`);
-  }
-  const scale = opts.scale ?? 1 / Math.sqrt(q.shape[3]);
-  const kopts = kernelOptions({ rows: opts.rows }, op);
-  const qc = contiguous(q);
-  const out = n === 1 ? decodeRaw(qc, kCache, vCache, length, scale) : forwardRaw(qc, kCache, vCache, length, tmax, true, scale, kopts);
-  qc.dispose();
-  return out;
-}
-
-/** One query per head: a workgroup per head splits the cached keys over its invocations. */
-function decodeRaw(q: Tensor, kCache: Tensor, vCache: Tensor, length: number, scale: number): Tensor {
-  const [B, H, , d] = q.shape;
-  const out = empty(q.shape);
-  const heads = B * H;
-  const lim = runtime().limits;
-  // The widest workgroup (≤ 64) whose partial accumulators (d + 2 floats each) fit workgroup memory.
-  // On a CPU rasteriser 16: two SIMD groups of 8 lanes, each folding more keys (the heads give the
-  // parallelism), and a 4× cheaper merge (every invocation reads all WG partial states).
-  let wg = Math.min(runtime().isCpu ? 16 : 64, lim.maxComputeInvocationsPerWorkgroup);
-  while (wg > 1 && wg * (d + 2) * 4 > lim.maxComputeWorkgroupStorageSize) wg /= 2;
-  const kernel = decodeVariant(d);
-  const maxX = lim.maxComputeWorkgroupsPerDimension;
-  for (let h0 = 0; h0 < heads; h0 += maxX) {
-    const p = new Params().u32(h0, length, (kCache.shape[2] * d) / 4).f32(scale * LOG2E).u32(d / 4, 0, 0, 0);
-    launch(kernel, p, [q, kCache, vCache, out], [Math.min(maxX, heads - h0)], { WG: wg });
-  }
-  return out;
-}
-
-/** Writes `rows` [B, H, n, d] into cache[:, :, pos:pos+n, :] (in place, no autograd). */
-export function writeKV(cache: Tensor, rows: Tensor, pos: number): void {
-  const op = 'writeKV';
-  check4d(cache, 'cache', op);
-  check4d(rows, 'rows', op);
-  const [B, H, tmax, d] = cache.shape;
-  const n = rows.shape[2];
-  if (rows.shape[0] !== B || rows.shape[1] !== H || rows.shape[3] !== d) {
-    throw new Error(`${op}: rows ${fmt(rows.shape)} do not match the cache ${fmt(cache.shape)} in B, H or d.`);
-  }
-  if (!Number.isInteger(pos) || pos < 0 || pos + n > tmax) {
-    throw new Error(`${op}: rows ${pos}..${pos + n - 1} fall outside the cache's ${tmax} rows.`);
-  }
-  const window = cache.view(rows.shape, cache.strides, cache.offset + pos * cache.strides[2]);
-  copyInto(rows, window);
-  window.dispose();
 }

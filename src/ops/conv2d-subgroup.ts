@@ -10,7 +10,7 @@ import windowSrc from '../../shaders/conv2d_window_subgroup.wgsl';
 import gradWeightSrc from '../../shaders/conv2d_grad_weight_subgroup.wgsl';
 import { runtime, type KernelSource } from '../device/runtime.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { ConvGeometry } from './conv2d.js';
+import type { ConvGeometry } from './conv2d-geometry.js';
 import { kernel, launch, Params, specialize } from './launch.js';
 import { currentDevice, subgroupLanes, subgroupsPerWorkgroup, type MatmulDevice } from './matmul.js';
 

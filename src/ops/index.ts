@@ -7,6 +7,7 @@ export * from './matmul.js';
 export { detach, straightThrough } from './detach.js';
 export * from './cast.js';
 export * from './attention.js';
+export * from './attention-decode.js';
 export * from './softmax.js';
 export * from './codebook.js';
 export * from './conv2d.js';
