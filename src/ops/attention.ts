@@ -1,6 +1,6 @@
-// Fused multi-head scaled dot-product attention (attention.wgsl, attention_dq.wgsl,
-// attention_dkv.wgsl, attention_decode.wgsl), flash-attention style: the T×T score matrix is
-// never stored. Sampling's decode step against a KV cache: attention-decode.ts.
+// Fused multi-head scaled dot-product attention (attention.wgsl, attention_bwd.wgsl,
+// attention_dq.wgsl, attention_dkv.wgsl), flash-attention style: the T×T score matrix is never
+// stored. Sampling's decode step against a KV cache: attention-decode.ts.
 //
 //   attention(q, k, v, { causal, scale })      q: [B, H, Tq, d], k, v: [B, H, Tk, d] → [B, H, Tq, d]
 //     (kernel variants by adapter, or per call: { backward: 'one-pass' | 'two-pass', rows })
@@ -29,7 +29,7 @@ import { runtime, type KernelSource } from '../device/runtime.js';
 import { contiguousStrides, empty, type Shape, type Tensor } from '../tensor/tensor.js';
 import { fmt, grid1d, includeSnippet, kernel, launch, Params, specialize } from './launch.js';
 import { allFit, windowed } from './binding-window.js';
-import { contiguous, copyInto } from './layout.js';
+import { contiguous } from './layout.js';
 import { currentDevice } from './matmul.js';
 import { byHeadChunks, headsPerBinding, storedScoresAttention, storedScoresFit, storesScores, type ScoresPath } from './attention-paths.js';
 

@@ -6,7 +6,8 @@ export * from './reduce.js';
 export * from './matmul.js';
 export { detach, straightThrough } from './detach.js';
 export * from './cast.js';
-export * from './attention.js';
+// attention.ts also exports the helpers attention-decode.ts shares with it: only the API here.
+export { attention, MAX_HEAD_DIM, STORED_SCORES_BUDGET, storesScores, type AttentionKernelOptions, type AttentionOptions, type BackwardScheme, type ScoresPath } from './attention.js';
 export * from './attention-decode.js';
 export * from './softmax.js';
 export * from './codebook.js';
