@@ -10,7 +10,10 @@
 // slab of S dimensions lane l loads z[row_i, d0 + l] for the TM rows, and dimension dd takes row i's
 // value from lane dd by subgroupBroadcast; per dimension a lane loads TM/S floats and CB vec4s of Et
 // (4 codes side by side each, as the matmul's B) for 4·CB·TM FMAs (codebook.ts SEARCH_SUBGROUP: TM
-// 8, CB 1 from Et's buffer; TM 16, CB 2 where Et is a texture). Read from E's rows, the 4 codes were
+// 8, CB 1 from Et's buffer; TM 16, CB 2 where Et is a texture). The lane's z values of the first ZS
+// slabs are loaded once and kept in a private array for every block of codes (a private array is
+// llvmpipe's stack: one vector access for all lanes, where a storage load goes lane by lane; z's
+// loads were ~27% of the time). Read from E's rows, the 4 codes were
 // 4 loads D floats apart: on the AMD EPYC that made this schedule 0.6× the register kernel. The N×K
 // distance matrix never exists.
 //
@@ -33,6 +36,7 @@ enable subgroups;
 const TM: u32 = 8u;   // vectors per subgroup (codebook.ts SEARCH_SUBGROUP)
 const S: u32 = 8u;    // lanes per subgroup row = dimensions per slab
 const CB: u32 = 1u;   // vec4s of codes per lane: a block of 4·S·CB codes per subgroup (codebook.ts)
+const ZS: u32 = 0u;   // slabs of z a lane keeps in a private array across the code blocks (0: none)
 override WGY: u32 = 1u;  // subgroups per workgroup (only where every subgroup has S lanes)
 const WORST: f32 = 0x1.fffffep+127f;  // the initial best score: any real score beats it
 
@@ -54,6 +58,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
   let dFull = D - D % S;
   let K4v = (p.K + 3u) / 4u;   // vec4s per row of Et
+  // The first ZS slabs of the TM rows, loaded once (slab s, row i at s·TM + i): every code block
+  // then reads them from the lane's private array instead of storage.
+  var zc: array<f32, max(TM * ZS, 1u)>;
+  let cached = min(dFull / S, ZS);
+  for (var s = 0u; s < cached; s++) {
+    //#unroll I TM
+    zc[s * TM + I] = z[zrow[I] + s * S + lane];
+    //#end I
+  }
   for (var k0 = 0u; k0 < p.K; k0 += 4u * S * CB) {
     let c0 = k0 + 4u * CB * lane;   // the lane's first code in this block
     var ecol: array<u32, CB>;   // its vec4s of codes; lanes past the last code re-read it (results discarded)
@@ -64,9 +77,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     for (var i = 0u; i < TM * CB; i++) { acc[i] = vec4<f32>(0.0); }
     for (var d0 = 0u; d0 < dFull; d0 += S) {
       var zv: array<f32, TM>;
-      //#unroll I TM
-      zv[I] = z[zrow[I] + d0 + lane];
-      //#end I
+      let slab = d0 / S;
+      if (slab < cached) {
+        //#unroll I TM
+        zv[I] = zc[slab * TM + I];
+        //#end I
+      } else {
+        //#unroll I TM
+        zv[I] = z[zrow[I] + d0 + lane];
+        //#end I
+      }
       // The slab's S·CB vec4s of Et first, then row by row its S dimensions: a row's accumulators
       // (on llvmpipe's stack, as the matmul's) are loaded and stored once per slab, not per dimension.
       var evs: array<vec4<f32>, S * CB>;   // dimension dd, codes vec4 j at j·S + dd
