@@ -1,6 +1,8 @@
 // encodeImages with `flip` (vqgpu encode --flip): every training image's mirror becomes one more
 // training grid, right after its batch, keyed KEY#flip with the original's label; held-out images are
-// never mirrored. The reference: the same tokenizer encoding images mirrored here, pixel by pixel.
+// never mirrored. With `shift` (encode --shift N) every training image and mirror also moved to its 8
+// neighbouring positions (KEY#shift=DX,DY). The reference: the same tokenizer encoding images
+// mirrored and moved here, pixel by pixel.
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import { noGrad } from '../src/autograd/tape.js';
@@ -9,7 +11,7 @@ import { BatchLoader } from '../src/data/batch-loader.js';
 import type { DataSet } from '../src/data/dataset.js';
 import { drawSynthetic } from '../src/data/synthetic.js';
 import { defaultTokenizerConfig } from '../src/models/tokenizer/config.js';
-import { encodeImages, flippedKey } from '../src/models/tokenizer/batched-codec.js';
+import { encodeImages, flippedKey, shiftedKey } from '../src/models/tokenizer/batched-codec.js';
 import { VQVAE } from '../src/models/tokenizer/vqvae.js';
 import { manualSeed } from '../src/nn/init.js';
 import { tensor } from '../src/tensor/tensor.js';
@@ -34,6 +36,18 @@ function mirror(img: Float32Array): Float32Array {
   const out = new Float32Array(img.length);
   for (let c = 0; c < 3; c++)
     for (let y = 0; y < SIZE; y++) for (let x = 0; x < SIZE; x++) out[c * SIZE * SIZE + y * SIZE + x] = img[c * SIZE * SIZE + y * SIZE + SIZE - 1 - x];
+  return out;
+}
+
+/** Planar [3, S, S] moved by (dx, dy) pixels (right, down), white (1) where nothing moved in. */
+function move(img: Float32Array, dx: number, dy: number): Float32Array {
+  const out = new Float32Array(img.length).fill(1);
+  for (let c = 0; c < 3; c++)
+    for (let y = 0; y < SIZE; y++)
+      for (let x = 0; x < SIZE; x++) {
+        const [sx, sy] = [x - dx, y - dy];
+        if (sx >= 0 && sx < SIZE && sy >= 0 && sy < SIZE) out[c * SIZE * SIZE + y * SIZE + x] = img[c * SIZE * SIZE + sy * SIZE + sx];
+      }
   return out;
 }
 
@@ -71,6 +85,44 @@ describe('encodeImages with flip', () => {
       return flipped.tokens.subarray(i * per, (i + 1) * per).some((t, k) => t !== flipped.tokens[m * per + k]);
     });
     expect(differs.length).toBeGreaterThan(0);
+    model.dispose();
+  });
+
+  it('with shift 2, adds each training image and its mirror moved to the 8 neighbouring positions, each equal to encoding the moved image', async () => {
+    manualSeed(5);
+    const model = new VQVAE(defaultTokenizerConfig({ size: SIZE, grid: GRID, codebook: 16, width: 8, codeDim: 4 }));
+    const plain = await encodeImages(model, loader(4));
+    const moved = await encodeImages(model, loader(4), { flip: true, shift: 2 });
+    const per = GRID * GRID;
+    const train = plain.items.filter((it) => it.split === 'train');
+    expect(moved.items.length).toBe(plain.items.length + 17 * train.length);
+    expect(new Set(moved.items.map((it) => it.key)).size).toBe(moved.items.length);
+    const at = new Map(moved.items.map((it, i) => [it.key, i]));
+    let differs = 0;
+    for (const it of plain.items) {
+      for (const flip of [false, true])
+        for (const dy of [-2, 0, 2])
+          for (const dx of [-2, 0, 2]) {
+            if (!flip && !dx && !dy) continue;
+            const key = dx || dy ? shiftedKey(flip ? flippedKey(it.key) : it.key, dx, dy) : flippedKey(it.key);
+            const m = at.get(key);
+            if (it.split === 'heldout') {
+              expect(m, key).toBeUndefined();
+              continue;
+            }
+            expect(moved.items[m!]).toEqual({ key, split: 'train', label: it.label });
+            const src = drawSynthetic(Number(it.key.slice(2)), SIZE).data;
+            const t = noGrad(() => model.encode(tensor(move(flip ? mirror(src) : src, dx, dy), [1, 3, SIZE, SIZE])));
+            const ref = (await t.toArray()) as Int32Array;
+            t.dispose();
+            const got = moved.tokens.subarray(m! * per, (m! + 1) * per);
+            expect(Array.from(got), key).toEqual(Array.from(ref));
+            const i = at.get(it.key)!;
+            if (got.some((t, k) => t !== moved.tokens[i * per + k])) differs++;
+          }
+    }
+    // moved grids are other grids (a move that copied its original would pass the rest)
+    expect(differs).toBeGreaterThan(train.length);
     model.dispose();
   });
 });

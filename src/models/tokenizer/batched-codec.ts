@@ -19,17 +19,43 @@ export interface EncodeOptions {
    * on. Held-out images are never mirrored, so the held-out numbers still measure the same images.
    */
   flip?: boolean;
+  /**
+   * also encode every training image (and its mirror, with `flip`) moved by this many pixels to
+   * each of its 8 neighbouring positions (dx, dy ∈ {−n, 0, n}², white fill, as the tokenizer's
+   * `shift` augmentation): 8 more training items each (key `KEY#shift=DX,DY`). 0: none.
+   */
+  shift?: number;
 }
 
 /** What a training item's key gains for its mirror image in a token cache. */
 export const FLIP_SUFFIX = '#flip';
 export const flippedKey = (key: string) => key + FLIP_SUFFIX;
+/** What a training item's key gains for its copy moved by (dx, dy) pixels. */
+export const SHIFT_TAG = '#shift=';
+export const shiftedKey = (key: string, dx: number, dy: number) => `${key}${SHIFT_TAG}${dx},${dy}`;
+
+/** The variants of every training image that `encodeImages` adds, in the order it adds them. */
+function trainingVariants(opts: EncodeOptions): { flip: boolean; dx: number; dy: number }[] {
+  const n = opts.shift ?? 0;
+  const moves = n > 0 ? [-n, 0, n].flatMap((dy) => [-n, 0, n].map((dx) => [dx, dy] as const)) : [[0, 0] as const];
+  const out: { flip: boolean; dx: number; dy: number }[] = [];
+  for (const flip of opts.flip ? [false, true] : [false]) {
+    for (const [dx, dy] of moves) if (flip || dx || dy) out.push({ flip, dx, dy });
+  }
+  return out;
+}
+
+function variantKey(key: string, v: { flip: boolean; dx: number; dy: number }): string {
+  const k = v.flip ? flippedKey(key) : key;
+  return v.dx || v.dy ? shiftedKey(k, v.dx, v.dy) : k;
+}
 
 /**
  * Every item of one epoch of `loader` (evaluation order: build it with split 'all' and batch
  * `inferenceBatch(...)`) → its token grid, with the item's split and label, as a cache stores them.
- * With `flip`, each batch's training images mirrored follow it (a second batch of at most the same
- * size, so every activation still fits its binding). Files that do not decode are skipped by the
+ * With `flip` and `shift`, each batch's training images mirrored and moved follow it, one batch of
+ * at most the same size per variant (so every activation still fits its binding): the mirror first,
+ * then the 8 moves of the original, then those of the mirror. Files that do not decode are skipped by the
  * loader (loader.bad names them).
  */
 export async function encodeImages(vqvae: VQVAE, loader: BatchLoader, opts: EncodeOptions = {}): Promise<{ tokens: Uint16Array; items: TokenCacheItem[] }> {
@@ -37,6 +63,7 @@ export async function encodeImages(vqvae: VQVAE, loader: BatchLoader, opts: Enco
   const per = 3 * size * size;
   const chunks: Int32Array[] = [];
   const items: TokenCacheItem[] = [];
+  const variants = trainingVariants(opts);
   const encodeBatch = async (images: Float32Array, k: number) => {
     const t = noGrad(() => tidy(() => vqvae.encode(tensor(images.subarray(0, k * per), [k, 3, size, size])).keepAlive()));
     chunks.push((await t.toArray()) as Int32Array);
@@ -45,14 +72,15 @@ export async function encodeImages(vqvae: VQVAE, loader: BatchLoader, opts: Enco
   for (const b of loader.epoch()) {
     await encodeBatch(b.images, b.items.length);
     for (const it of b.items) items.push({ key: it.key, split: it.heldout ? 'heldout' : 'train', label: it.label });
-    if (!opts.flip) continue;
-    // [k', 3, size, size]: the batch's training images, mirrored
     const train = b.items.map((it, i) => (it.heldout ? -1 : i)).filter((i) => i >= 0);
     if (!train.length) continue;
-    const mirrored = new Float32Array(train.length * per);
-    train.forEach((i, j) => augmentInto(b.images.subarray(i * per, (i + 1) * per), size, mirrored, j * per, { flip: true, dx: 0, dy: 0 }));
-    await encodeBatch(mirrored, train.length);
-    for (const i of train) items.push({ key: flippedKey(b.items[i].key), split: 'train', label: b.items[i].label });
+    // per variant, [k', 3, size, size]: the batch's training images mirrored and/or moved
+    const moved = new Float32Array(train.length * per);
+    for (const v of variants) {
+      train.forEach((i, j) => augmentInto(b.images.subarray(i * per, (i + 1) * per), size, moved, j * per, v));
+      await encodeBatch(moved, train.length);
+      for (const i of train) items.push({ key: variantKey(b.items[i].key, v), split: 'train', label: b.items[i].label });
+    }
   }
   const tokens = new Uint16Array(items.length * grid * grid);
   let at = 0;
