@@ -13,9 +13,8 @@
 // 8, CB 1 from Et's buffer; TM 16, CB 2 where Et is a texture). The lane's z values of the first ZS
 // slabs are loaded once and kept in a private array for every block of codes (a private array is
 // llvmpipe's stack: one vector access for all lanes, where a storage load goes lane by lane; z's
-// loads were ~27% of the time). Read from E's rows, the 4 codes were
-// 4 loads D floats apart: on the AMD EPYC that made this schedule 0.6× the register kernel. The N×K
-// distance matrix never exists.
+// loads were ~27% of the time). Read from E's rows, the 4 codes were 4 loads D floats apart: on the
+// AMD EPYC that made this schedule 0.6× the register kernel. The N×K distance matrix never exists.
 //
 // Bit for bit the register kernel's answer: each dot product sums over d in ascending order by fma,
 // the score is fma(-2, z·e, ‖e‖²), a lane visits its codes in ascending order and keeps only a

@@ -203,12 +203,11 @@ export function defaultCodebookSchedule(D: number): CodebookSchedule {
 }
 
 function subgroupSearch(S: number, { TM, CB }: { TM: number; CB: number }, texture: boolean): KernelSource {
-  const ZS = SEARCH_Z_SLABS;
   const key = `${S},${TM},${CB},${texture}`;
   let k = searchSubgroup.get(key);
   if (!k) {
     const src = includeSnippet(subgroupSrc, 'codebook_et.wgsl', texture ? etTextureSrc : etBufferSrc);
-    k = specialize(searchKernel(texture ? 'codebook_subgroup_tex' : 'codebook_subgroup', src), { TM, S, CB, ZS });
+    k = specialize(searchKernel(texture ? 'codebook_subgroup_tex' : 'codebook_subgroup', src), { TM, S, CB, ZS: SEARCH_Z_SLABS });
     searchSubgroup.set(key, k);
   }
   return k;

@@ -54,9 +54,9 @@ function variantKey(key: string, v: { flip: boolean; dx: number; dy: number }): 
  * Every item of one epoch of `loader` (evaluation order: build it with split 'all' and batch
  * `inferenceBatch(...)`) → its token grid, with the item's split and label, as a cache stores them.
  * With `flip` and `shift`, each batch's training images mirrored and moved follow it, one batch of
- * at most the same size per variant (so every activation still fits its binding): the mirror first,
- * then the 8 moves of the original, then those of the mirror. Files that do not decode are skipped by the
- * loader (loader.bad names them).
+ * at most the same size per variant (so every activation still fits its binding): the 8 moves of
+ * the original, then the mirror and its 8 moves. Files that do not decode are skipped by the loader
+ * (loader.bad names them).
  */
 export async function encodeImages(vqvae: VQVAE, loader: BatchLoader, opts: EncodeOptions = {}): Promise<{ tokens: Uint16Array; items: TokenCacheItem[] }> {
   const { size, grid } = vqvae.config;

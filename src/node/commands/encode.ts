@@ -45,7 +45,7 @@ export async function encode(argv: string[]): Promise<void> {
   const mirrored = items.filter((it) => it.key.includes(FLIP_SUFFIX)).length;
   const moved = items.filter((it) => it.key.includes(SHIFT_TAG)).length;
   const parts = [f.flip ? `${mirrored} mirrored` : '', Number(f.shift) ? `${moved} moved by ${f.shift} px` : ''].filter(Boolean);
-  const flipped = parts.length ? ` (training images: ${parts.join(', ')})` : '';
-  console.error(`encode: ${items.length} grids${flipped}, ${held} held out → ${config.grid}×${config.grid} tokens → ${f.out}`);
+  const added = parts.length ? ` (training images: ${parts.join(', ')})` : '';
+  console.error(`encode: ${items.length} grids${added}, ${held} held out → ${config.grid}×${config.grid} tokens → ${f.out}`);
   if (loader.bad.size) console.error(`warning: ${loader.bad.size} bad image file(s) were skipped.`);
 }
