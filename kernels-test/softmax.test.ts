@@ -28,8 +28,9 @@ async function check(rows: number, len: number, log: boolean, seed = 1): Promise
 }
 
 describe('softmax', () => {
-  // Short rows take the thread-per-row schedule, few long rows the workgroup-per-row one.
-  const shapes: [number, number][] = [[1, 1], [1, 3], [5, 3], [7, 1000], [2, 5000], [300, 17], [70000, 3]];
+  // Short rows take the thread-per-row schedule (its vec4 entry where rows are whole vec4s), few long
+  // rows the workgroup-per-row one.
+  const shapes: [number, number][] = [[1, 1], [1, 3], [5, 3], [7, 1000], [2, 5000], [300, 17], [70000, 3], [1, 4], [300, 16], [130, 260]];
   for (const [rows, len] of shapes) {
     it(`softmax and logSoftmax match the reference on [${rows}, ${len}]`, async () => {
       await check(rows, len, false);
@@ -79,8 +80,9 @@ describe('softmax', () => {
   });
 
   it('causal rows (causalSoftmax): each row over its keys j ≤ q + off, 0 past them, never read there; in chunks too', async () => {
-    // [B, Tq, Tk, off]: the thread schedule; few long rows (the workgroup schedule on CPUs)
-    const cases: [number, number, number, number][] = [[2, 5, 9, 4], [3, 7, 7, 0], [1, 3, 300, 297], [4, 40, 40, 0]];
+    // [B, Tq, Tk, off]: the thread schedule (vec4 rows where Tk % 4 = 0: rows ending on every lane of
+    // a vec4); few long rows (the workgroup schedule on CPUs)
+    const cases: [number, number, number, number][] = [[2, 5, 9, 4], [3, 7, 7, 0], [1, 3, 300, 297], [4, 40, 40, 0], [3, 9, 12, 3], [2, 70, 72, 2]];
     for (const cap of [null, 4096]) {
       vq.runtime().bindingCap = cap; // 4 KiB: [4, 40, 40] in chunks of rows, whose first row is not query 0
       try {

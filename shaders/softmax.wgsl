@@ -81,3 +81,42 @@ fn per_group(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id
   s = group_reduce(t, s, false);
   if (live) { write_row(base, m, s, t, WG, len); }
 }
+
+// per_thread_vec4: per_thread for rows of a multiple of 4 columns, x and y as vec4 arrays (no entry
+// point uses both declarations): on llvmpipe every per-lane load or store is a bounds-checked scalar
+// access, a vec4 costing about one float's. A causal row may end inside a vec4: that vec4's entries
+// from the row's end on are masked by select (never by arithmetic: they may hold anything) and
+// written 0, which readers of dead entries take as they take anything.
+@group(0) @binding(1) var<storage, read> x4: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> y4: array<vec4<f32>>;
+
+@compute @workgroup_size(WG)
+fn per_thread_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let r = gid.x + gid.y * nwg.x * WG;
+  if (r >= p.rows) { return; }
+  let len4 = p.len / 4u;
+  let base = r * len4;
+  let n = row_live(r);
+  let full = n / 4u;                     // vec4s wholly within the row's live entries
+  let tail = lanes_before(full, n);      // the live lanes of vec4 `full` (none when n % 4 = 0)
+  let has_tail = any(tail);
+  var m4 = vec4<f32>(-BIG);
+  for (var c = 0u; c < full; c++) { m4 = max(m4, x4[base + c]); }
+  if (has_tail) { m4 = max(m4, select(vec4<f32>(-BIG), x4[base + full], tail)); }
+  let m = max(max(m4.x, m4.y), max(m4.z, m4.w));
+  var s4 = vec4<f32>(0.0);
+  for (var c = 0u; c < full; c++) { s4 += exp(x4[base + c] - m); }
+  if (has_tail) { s4 += select(vec4<f32>(0.0), exp(x4[base + full] - m), tail); }
+  let s = dot(s4, vec4<f32>(1.0));
+  let shift = m + log(s);
+  let inv = 1.0 / s;
+  let written = full + select(0u, 1u, has_tail);
+  for (var c = 0u; c < written; c++) {
+    let v = x4[base + c];
+    var o: vec4<f32>;
+    if (LOG) { o = v - shift; } else { o = exp(v - m) * inv; }
+    y4[base + c] = select(vec4<f32>(0.0), o, lanes_before(c, n));
+  }
+  if (p.dead_unwritten != 0u) { return; }
+  for (var c = written; c < len4; c++) { y4[base + c] = vec4<f32>(0.0); }
+}

@@ -64,3 +64,40 @@ fn per_group(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id
   }
   if (live) { write_row(base, red[0], t, WG, len); }
 }
+
+// per_thread_vec4: per_thread for rows of a multiple of 4 columns, y, g and dx as vec4 arrays (as
+// softmax.wgsl's per_thread_vec4: the entries of a causal row's last vec4 past its end are masked
+// by select and written 0).
+@group(0) @binding(1) var<storage, read> y4: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> g4: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> dx4: array<vec4<f32>>;
+
+fn term4(c: u32) -> vec4<f32> {
+  if (LOG) { return g4[c]; }
+  return g4[c] * y4[c];
+}
+
+@compute @workgroup_size(WG)
+fn per_thread_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let r = gid.x + gid.y * nwg.x * WG;
+  if (r >= p.rows) { return; }
+  let len4 = p.len / 4u;
+  let base = r * len4;
+  let n = row_live(r);
+  let full = n / 4u;
+  let tail = lanes_before(full, n);
+  let has_tail = any(tail);
+  var acc = vec4<f32>(0.0);
+  for (var c = 0u; c < full; c++) { acc += term4(base + c); }
+  if (has_tail) { acc += select(vec4<f32>(0.0), term4(base + full), tail); }
+  let dot4 = dot(acc, vec4<f32>(1.0));
+  let written = full + select(0u, 1u, has_tail);
+  for (var c = 0u; c < written; c++) {
+    let i = base + c;
+    var o: vec4<f32>;
+    if (LOG) { o = g4[i] - exp(y4[i]) * dot4; } else { o = y4[i] * (g4[i] - dot4); }
+    dx4[i] = select(vec4<f32>(0.0), o, lanes_before(c, n));
+  }
+  if (p.dead_unwritten != 0u) { return; }
+  for (var c = written; c < len4; c++) { dx4[base + c] = vec4<f32>(0.0); }
+}

@@ -14,10 +14,16 @@ import { launchRows } from './row-schedule.js';
 import { forDenseRows } from './binding-window.js';
 
 const withRowLive = (src: string) => includeSnippet(src, 'row_live.wgsl', rowLiveSrc);
-const FWD = { thread: kernel('softmax', withRowLive(softmaxSrc), 'per_thread'), group: kernel('softmax', withRowLive(softmaxSrc), 'per_group') };
+// threadVec4: the thread schedule reading and writing rows of a multiple of 4 columns as vec4s.
+const FWD = {
+  thread: kernel('softmax', withRowLive(softmaxSrc), 'per_thread'),
+  group: kernel('softmax', withRowLive(softmaxSrc), 'per_group'),
+  threadVec4: kernel('softmax', withRowLive(softmaxSrc), 'per_thread_vec4'),
+};
 const BWD = {
   thread: kernel('softmax_grad', withRowLive(softmaxGradSrc), 'per_thread'),
   group: kernel('softmax_grad', withRowLive(softmaxGradSrc), 'per_group'),
+  threadVec4: kernel('softmax_grad', withRowLive(softmaxGradSrc), 'per_thread_vec4'),
 };
 
 /**
@@ -53,7 +59,7 @@ function softmaxAlong(x: Tensor, axis: number, log: boolean, causal?: CausalRows
     const xp = last ? x : permute(x, perm);
     const xc = contiguous(xp);
     const out = empty(xc.shape);
-    if (out.size) forDenseRows(name, rows, [xc, out], [1], [], ([xv, ov], r0, r1) => launchRows(FWD, r1 - r0, len, rowParams(r0, r1, len, causal), [xv, ov], { LOG: log ? 1 : 0 }));
+    if (out.size) forDenseRows(name, rows, [xc, out], [1], [], ([xv, ov], r0, r1) => launchRows(FWD, r1 - r0, len, rowParams(r0, r1, len, causal), [xv, ov], { LOG: log ? 1 : 0 }, len % 4 === 0));
     if (xp !== x) xp.dispose();
     xc.dispose();
     if (last) return out;
@@ -69,7 +75,7 @@ function softmaxAlong(x: Tensor, axis: number, log: boolean, causal?: CausalRows
     const gp = last ? g : permute(g, perm);
     const gc = contiguous(gp);
     const dx = empty(yc.shape);
-    if (dx.size) forDenseRows(name, rows, [yc, gc, dx], [2], [], ([yv, gv, dv], r0, r1) => launchRows(BWD, r1 - r0, len, rowParams(r0, r1, len, causal), [yv, gv, dv], { LOG: log ? 1 : 0 }));
+    if (dx.size) forDenseRows(name, rows, [yc, gc, dx], [2], [], ([yv, gv, dv], r0, r1) => launchRows(BWD, r1 - r0, len, rowParams(r0, r1, len, causal), [yv, gv, dv], { LOG: log ? 1 : 0 }, len % 4 === 0));
     for (const t of [yp, yc, gc]) t.dispose();
     if (gp !== g) gp.dispose();
     if (last) return [dx];
