@@ -40,8 +40,8 @@ describe('layerNorm / groupNorm', () => {
   }
 
   // [rows, D]: thread-per-row for many rows, workgroup-per-row for few long ones; on CPU adapters
-  // a thread per row of a multiple of 4 columns takes norm.wgsl's per_thread_cols_vec4 forward
-  // ([700, 64], [130, 12], [2, 35, 128]).
+  // a thread per row of a multiple of 4 columns takes the per_thread_cols_vec4 entries of norm.wgsl
+  // and norm_grad.wgsl ([700, 64], [130, 12], [2, 35, 128]).
   const lnShapes: number[][] = [[1, 1], [3, 5], [1, 300], [5, 1000], [2, 3, 77], [700, 64], [4100, 3], [130, 12], [2, 35, 128]];
   for (const shape of lnShapes) {
     it(`layerNorm matches the reference on [${shape}]`, async () => {
@@ -67,6 +67,7 @@ describe('layerNorm / groupNorm', () => {
   it('layerNorm with the fused SiLU matches the reference (a thread and a workgroup per row)', async () => {
     await run([5, 1000], null, true, 9, 'silu');
     await run([700, 64], null, true, 10, 'silu');
+    await run([130, 12], null, false, 11, 'silu');
   });
 
   it('normalises a non-contiguous view (transposed input)', async () => {

@@ -141,3 +141,47 @@ fn per_thread_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
     }
   }
 }
+
+// per_thread_cols_vec4: per_thread for layerNorm rows (groups 1, inner 1: the channel is the column)
+// of a multiple of 4 columns: x, g, dx, w and b all as vec4s (no per-element division for the
+// channel; w and b again as vec4 arrays). Without a weight/bias the op binds x in their place; never read.
+@group(0) @binding(2) var<storage, read> w4: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read> b4: array<vec4<f32>>;
+
+// gy for the 4 columns at vec4 `c` of the row whose first vec4 is `base`.
+fn gy_cols4(base: u32, c: u32, xh: vec4<f32>) -> vec4<f32> {
+  var v = g4[base + c];
+  if (ACT == 1u) {
+    var a = xh;
+    if (HAS_W) { a *= w4[c]; }
+    if (HAS_B) { a += b4[c]; }
+    let s = 1.0 / (1.0 + exp(-a));
+    v *= s * (1.0 + a * (1.0 - s));
+  }
+  if (HAS_W) { v *= w4[c]; }
+  return v;
+}
+
+@compute @workgroup_size(WG)
+fn per_thread_cols_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let r = gid.x + gid.y * nwg.x * WG;
+  if (r >= p.rows) { return; }
+  let len4 = p.len / 4u;
+  let base = r * len4;
+  let mean = stats[2u * r];
+  let rstd = stats[2u * r + 1u];
+  var s1 = vec4<f32>(0.0);
+  var s2 = vec4<f32>(0.0);
+  for (var c = 0u; c < len4; c++) {
+    let xh = (x4[base + c] - mean) * rstd;
+    let v = gy_cols4(base, c, xh);
+    s1 += v;
+    s2 += v * xh;
+  }
+  let m1 = dot(s1, vec4<f32>(1.0)) / f32(p.len);
+  let m2 = dot(s2, vec4<f32>(1.0)) / f32(p.len);
+  for (var c = 0u; c < len4; c++) {
+    let xh = (x4[base + c] - mean) * rstd;
+    dx4[base + c] = rstd * (gy_cols4(base, c, xh) - m1 - xh * m2);
+  }
+}

@@ -113,3 +113,44 @@ fn main_vec4(@builtin(global_invocation_id) gid: vec3<u32>) {
   part[c * p.chunks + k] = dot(dw, vec4<f32>(1.0));
   part[(p.c + c) * p.chunks + k] = dot(db, vec4<f32>(1.0));
 }
+
+// main for layerNorm (S = 1, groups 1) of a multiple of 4 channels: invocation (c4, k) sums channels
+// 4·c4 … 4·c4 + 3 over the rows of chunk k, reading x, g (and w, b for the fused SiLU) as vec4s: a
+// row costs its two stats and two vec4 loads for 4 channels, not 4 of each. The invocations are one
+// flat range, c4 fastest (C/4 is often below a workgroup's 64 lanes).
+@group(0) @binding(5) var<storage, read> w4: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read> b4: array<vec4<f32>>;
+
+@compute @workgroup_size(WG)
+fn main_cols_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let C4 = p.c / 4u;
+  let t = gid.x + gid.y * nwg.x * WG;
+  let c4 = t % C4;
+  let k = t / C4;
+  if (k >= p.chunks) { return; }
+  let end = min((k + 1u) * p.chunk, p.n);
+  var wc = vec4<f32>(1.0);
+  var bc = vec4<f32>(0.0);
+  if (ACT == 1u) {
+    if (HAS_W) { wc = w4[c4]; }
+    if (HAS_B) { bc = b4[c4]; }
+  }
+  var dw = vec4<f32>(0.0);
+  var db = vec4<f32>(0.0);
+  for (var n = k * p.chunk; n < end; n++) {
+    let i = n * C4 + c4;
+    let xh = (x4[i] - stats[2u * n]) * stats[2u * n + 1u];
+    var gv = g4[i];
+    if (ACT == 1u) {
+      let a = xh * wc + bc;
+      let s = 1.0 / (1.0 + exp(-a));
+      gv *= s * (1.0 + a * (1.0 - s));
+    }
+    dw += gv * xh;
+    db += gv;
+  }
+  for (var j = 0u; j < 4u; j++) {
+    part[(4u * c4 + j) * p.chunks + k] = dw[j];
+    part[(p.c + 4u * c4 + j) * p.chunks + k] = db[j];
+  }
+}

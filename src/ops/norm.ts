@@ -10,7 +10,7 @@ import normParamGradSrc from '../../shaders/norm_param_grad.wgsl';
 import normAffineSrc from '../../shaders/norm_affine.wgsl';
 import { isGradEnabled, record } from '../autograd/tape.js';
 import { empty, type Tensor } from '../tensor/tensor.js';
-import { fmt, includeSnippet, kernel, launch, Params } from './launch.js';
+import { fmt, grid1d, includeSnippet, kernel, launch, Params } from './launch.js';
 import { contiguous, reshape } from './layout.js';
 import { reduceRows } from './reduce.js';
 import { forDenseRows, sumOverRows } from './binding-window.js';
@@ -23,12 +23,16 @@ const FWD = { thread: kernel('norm', NORM, 'per_thread'), group: kernel('norm', 
 /** layerNorm rows of a multiple of 4 columns: the thread schedule with x, y, weight and bias as vec4s. */
 const FWD_COLS = { ...FWD, threadVec4: kernel('norm', NORM, 'per_thread_cols_vec4') };
 const BWD = { thread: kernel('norm_grad', NORM_GRAD, 'per_thread'), group: kernel('norm_grad', NORM_GRAD, 'per_group'), threadVec4: kernel('norm_grad', NORM_GRAD, 'per_thread_vec4') };
+/** The layerNorm backward's rows of a multiple of 4 columns: the thread schedule with x, g, dx, weight and bias as vec4s. */
+const BWD_COLS = { ...BWD, threadVec4: kernel('norm_grad', NORM_GRAD, 'per_thread_cols_vec4') };
 const PARAM_GRAD = kernel('norm_param_grad', NORM_PARAM_GRAD);
 const PARAM_GRAD_VEC4 = kernel('norm_param_grad', NORM_PARAM_GRAD, 'main_vec4');
+/** The layerNorm param grads of a multiple of 4 channels: 4 channels an invocation, x and g as vec4s. */
+const PARAM_GRAD_COLS_VEC4 = kernel('norm_param_grad', NORM_PARAM_GRAD, 'main_cols_vec4');
 
 /** Whether the thread-per-row kernels may take their vec4 entries: whole vec4s per channel (groupNorm over ≥ 4 positions). */
 const vec4Rows = (l: Layout) => l.inner % 4 === 0;
-/** Whether the forward may take per_thread_cols_vec4: a layerNorm (the channel is the column) of whole vec4s. */
+/** Whether the forward and backward may take per_thread_cols_vec4: a layerNorm (the channel is the column) of whole vec4s. */
 const vec4Cols = (l: Layout) => l.inner === 1 && l.groups === 1 && l.len % 4 === 0;
 
 /** An activation fused after the norm's affine map. */
@@ -80,7 +84,9 @@ function paramGradsPart(l: Layout, xc: Tensor, gc: Tensor, stats: Tensor, wc: Te
   const part = empty([2 * l.c, chunks]);
   const p = new Params().u32(l.n, l.c, l.inner, l.groups, l.cpg, chunk, chunks, 0);
   const consts = { HAS_W: wc ? 1 : 0, HAS_B: bc ? 1 : 0, ACT: ACTS[act], WG: 64 };
-  launch(vec4 ? PARAM_GRAD_VEC4 : PARAM_GRAD, p, [xc, gc, stats, part, wc ?? xc, bc ?? xc], [Math.ceil(l.c / 64), chunks], consts);
+  const cols = vec4Cols(l);   // layerNorm: 4 channels an invocation
+  const kern = cols ? PARAM_GRAD_COLS_VEC4 : vec4 ? PARAM_GRAD_VEC4 : PARAM_GRAD;
+  launch(kern, p, [xc, gc, stats, part, wc ?? xc, bc ?? xc], cols ? grid1d((l.c / 4) * chunks, 64) : [Math.ceil(l.c / 64), chunks], consts);
   const sums = chunks === 1 ? reshape(part, [2 * l.c]) : reduceRows(part, 'sum');
   part.dispose();
   const dw = sums.view([l.c], [1], sums.offset);
@@ -136,7 +142,8 @@ function normalize(op: string, x: Tensor, l: Layout, weight: Tensor | undefined,
       dx = empty(x.shape);
       bySamples(l, [xc, gc, stats, dx], [3], ([xv, gv, sv, dv], lc) => {
         const p = new Params().u32(lc.rows, lc.len, lc.groups, lc.inner, lc.cpg, 0, 0, 0);
-        launchRows(BWD, lc.rows, lc.len, p, [xv, wc ?? xv, gv, sv, dv, bg ?? xv], { HAS_W: wc ? 1 : 0, HAS_B: bg ? 1 : 0, ACT: ACTS[act] }, vec4Rows(lc));
+        const cols = vec4Cols(lc);
+        launchRows(cols ? BWD_COLS : BWD, lc.rows, lc.len, p, [xv, wc ?? xv, gv, sv, dv, bg ?? xv], { HAS_W: wc ? 1 : 0, HAS_B: bg ? 1 : 0, ACT: ACTS[act] }, cols || vec4Rows(lc));
       });
     }
     let dw: Tensor | null = null, db: Tensor | null = null;
