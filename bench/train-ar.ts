@@ -4,7 +4,8 @@
 // (fused attention, fused cross-entropy, AdamW with clipping and the warm-up/cosine schedule),
 // throttled to one step in flight. Peer `tfjs-webgpu`: the same architecture, initialisation and
 // loss written with TF.js ops (bench/train-ar-tfjs.ts), tf.train.adam via optimizer.minimize.
-// Both train on the same fixed batch of random tokens (speed does not depend on the data).
+// Both train on the same fixed batch of random tokens (speed does not depend on the data), timed in
+// alternating batches.
 // Cases 'B<batch>_L<tokens>': B32 is the CLI's default batch.
 
 import { runtime } from '../src/device/runtime.js';
@@ -14,7 +15,7 @@ import { Prior } from '../src/models/prior/prior.js';
 import { manualSeed } from '../src/nn/init.js';
 import { defaultGenerator } from '../src/ops/random.js';
 import { makeBatch, PRIOR_DEFAULTS, PriorTrainer, type PriorBatch } from '../src/train/prior-trainer.js';
-import { timeGpu, timePeer, type Bench, type BenchResult } from './harness.js';
+import { timeSideBySide, type Bench, type BenchResult, type Contender } from './harness.js';
 import { TfArModel } from './train-ar-tfjs.js';
 import { loadTf } from './tfjs.js';
 
@@ -53,20 +54,16 @@ export const bench: Bench = {
     };
     for (let i = 0; i < WARMUP_STEPS; i++) await oursStep();
     await runtime().sync();
-    const sOurs = await timeGpu(oursStep, opts.minSeconds);
     const paramsOurs = prior.numParameters();
-    await trainer.takeLoss();
-    trainer.dispose();
-    prior.dispose();
+    const contenders: Record<string, Contender> = { ours: { step: oursStep, sync: () => runtime().sync() } };
 
-    let sTf: number | null = null;
     let paramsTf: number | null = null;
     const tf = opts.peers ? await loadTf() : null;
-    if (tf) {
-      const model = new TfArModel(tf, config.transformer, L, PRIOR_DEFAULTS.lr);
+    const model = tf ? new TfArModel(tf, config.transformer, L, PRIOR_DEFAULTS.lr) : null;
+    const inputs = tf?.tensor2d(batch.inputs, [B, L], 'int32');
+    const targets = tf?.tensor1d(batch.targets, 'int32');
+    if (model && inputs && targets) {
       paramsTf = model.numParameters();
-      const inputs = tf.tensor2d(batch.inputs, [B, L], 'int32');
-      const targets = tf.tensor1d(batch.targets, 'int32');
       // Reading the loss back (4 bytes) is TF.js's way to wait for the step.
       const tfStep = async () => {
         const loss = model.trainStep(inputs, targets);
@@ -74,11 +71,17 @@ export const bench: Bench = {
         loss.dispose();
       };
       for (let i = 0; i < WARMUP_STEPS; i++) await tfStep();
-      sTf = await timePeer(tfStep, opts.minSeconds);
-      inputs.dispose();
-      targets.dispose();
-      model.dispose();
+      contenders.tfjs = { step: tfStep, sync: async () => {} };
     }
+    // Both in alternating batches (harness.ts timeSideBySide): the machine's speed drifts, the ratio is the aim.
+    const t = await timeSideBySide(contenders, 2 * opts.minSeconds);
+    const sOurs = t.ours, sTf = t.tfjs ?? null;
+    await trainer.takeLoss();
+    trainer.dispose();
+    prior.dispose();
+    inputs?.dispose();
+    targets?.dispose();
+    model?.dispose();
 
     const tokens = B * L;
     return {
