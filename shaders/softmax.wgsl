@@ -94,29 +94,25 @@ fn per_group(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id
 fn per_thread_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let r = gid.x + gid.y * nwg.x * WG;
   if (r >= p.rows) { return; }
-  let len4 = p.len / 4u;
-  let base = r * len4;
-  let n = row_live(r);
-  let full = n / 4u;                     // vec4s wholly within the row's live entries
-  let tail = lanes_before(full, n);      // the live lanes of vec4 `full` (none when n % 4 = 0)
-  let has_tail = any(tail);
+  let row = live_vec4s(r);
+  let base = row.base;
+  let full = row.full;
   var m4 = vec4<f32>(-BIG);
   for (var c = 0u; c < full; c++) { m4 = max(m4, x4[base + c]); }
-  if (has_tail) { m4 = max(m4, select(vec4<f32>(-BIG), x4[base + full], tail)); }
+  if (row.has_tail) { m4 = max(m4, select(vec4<f32>(-BIG), x4[base + full], row.tail)); }
   let m = max(max(m4.x, m4.y), max(m4.z, m4.w));
   var s4 = vec4<f32>(0.0);
   for (var c = 0u; c < full; c++) { s4 += exp(x4[base + c] - m); }
-  if (has_tail) { s4 += select(vec4<f32>(0.0), exp(x4[base + full] - m), tail); }
+  if (row.has_tail) { s4 += select(vec4<f32>(0.0), exp(x4[base + full] - m), row.tail); }
   let s = dot(s4, vec4<f32>(1.0));
   let shift = m + log(s);
   let inv = 1.0 / s;
-  let written = full + select(0u, 1u, has_tail);
-  for (var c = 0u; c < written; c++) {
+  for (var c = 0u; c < row.written; c++) {
     let v = x4[base + c];
     var o: vec4<f32>;
     if (LOG) { o = v - shift; } else { o = exp(v - m) * inv; }
-    y4[base + c] = select(vec4<f32>(0.0), o, lanes_before(c, n));
+    y4[base + c] = select(vec4<f32>(0.0), o, lanes_before(c, row.n));
   }
   if (p.dead_unwritten != 0u) { return; }
-  for (var c = written; c < len4; c++) { y4[base + c] = vec4<f32>(0.0); }
+  for (var c = row.written; c < p.len / 4u; c++) { y4[base + c] = vec4<f32>(0.0); }
 }

@@ -81,23 +81,19 @@ fn term4(c: u32) -> vec4<f32> {
 fn per_thread_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let r = gid.x + gid.y * nwg.x * WG;
   if (r >= p.rows) { return; }
-  let len4 = p.len / 4u;
-  let base = r * len4;
-  let n = row_live(r);
-  let full = n / 4u;
-  let tail = lanes_before(full, n);
-  let has_tail = any(tail);
+  let row = live_vec4s(r);
+  let base = row.base;
+  let full = row.full;
   var acc = vec4<f32>(0.0);
   for (var c = 0u; c < full; c++) { acc += term4(base + c); }
-  if (has_tail) { acc += select(vec4<f32>(0.0), term4(base + full), tail); }
+  if (row.has_tail) { acc += select(vec4<f32>(0.0), term4(base + full), row.tail); }
   let dot4 = dot(acc, vec4<f32>(1.0));
-  let written = full + select(0u, 1u, has_tail);
-  for (var c = 0u; c < written; c++) {
+  for (var c = 0u; c < row.written; c++) {
     let i = base + c;
     var o: vec4<f32>;
     if (LOG) { o = g4[i] - exp(y4[i]) * dot4; } else { o = y4[i] * (g4[i] - dot4); }
-    dx4[i] = select(vec4<f32>(0.0), o, lanes_before(c, n));
+    dx4[i] = select(vec4<f32>(0.0), o, lanes_before(c, row.n));
   }
   if (p.dead_unwritten != 0u) { return; }
-  for (var c = written; c < len4; c++) { dx4[base + c] = vec4<f32>(0.0); }
+  for (var c = row.written; c < p.len / 4u; c++) { dx4[base + c] = vec4<f32>(0.0); }
 }
