@@ -94,16 +94,21 @@ fn per_group(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id
 @group(0) @binding(3) var<storage, read> g4: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read_write> dx4: array<vec4<f32>>;
 
-// gy for 4 positions of one channel, whose weight and bias are wb (channel_affine).
-fn gy4(i: u32, wb: vec2<f32>, xh: vec4<f32>) -> vec4<f32> {
-  var v = g4[i];
+// gy for 4 values g with their x̂ and affine maps w, b (1 and 0 where the op has none).
+fn gy_affine4(g: vec4<f32>, xh: vec4<f32>, w: vec4<f32>, b: vec4<f32>) -> vec4<f32> {
+  var v = g;
   if (ACT == 1u) {
-    let a = xh * wb.x + wb.y;
+    let a = xh * w + b;
     let s = 1.0 / (1.0 + exp(-a));
     v *= s * (1.0 + a * (1.0 - s));
   }
-  if (HAS_W) { v *= wb.x; }
+  if (HAS_W) { v *= w; }
   return v;
+}
+
+// gy for 4 positions of one channel, whose weight and bias are wb (channel_affine).
+fn gy4(i: u32, wb: vec2<f32>, xh: vec4<f32>) -> vec4<f32> {
+  return gy_affine4(g4[i], xh, vec4<f32>(wb.x), vec4<f32>(wb.y));
 }
 
 @compute @workgroup_size(WG)
@@ -150,16 +155,11 @@ fn per_thread_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
 
 // gy for the 4 columns at vec4 `c` of the row whose first vec4 is `base`.
 fn gy_cols4(base: u32, c: u32, xh: vec4<f32>) -> vec4<f32> {
-  var v = g4[base + c];
-  if (ACT == 1u) {
-    var a = xh;
-    if (HAS_W) { a *= w4[c]; }
-    if (HAS_B) { a += b4[c]; }
-    let s = 1.0 / (1.0 + exp(-a));
-    v *= s * (1.0 + a * (1.0 - s));
-  }
-  if (HAS_W) { v *= w4[c]; }
-  return v;
+  var w = vec4<f32>(1.0);
+  var b = vec4<f32>(0.0);
+  if (HAS_W) { w = w4[c]; }
+  if (HAS_B && ACT == 1u) { b = b4[c]; }
+  return gy_affine4(g4[base + c], xh, w, b);
 }
 
 @compute @workgroup_size(WG)

@@ -32,6 +32,14 @@ fn through_act(gv: f32, xh: f32, wc: f32, bc: f32) -> f32 {
   return gv * s * (1.0 + a * (1.0 - s));
 }
 
+// through_act for 4 values, with their affine maps w and b.
+fn through_act4(gv: vec4<f32>, xh: vec4<f32>, w: vec4<f32>, b: vec4<f32>) -> vec4<f32> {
+  if (ACT != 1u) { return gv; }
+  let a = xh * w + b;
+  let s = 1.0 / (1.0 + exp(-a));
+  return gv * (s * (1.0 + a * (1.0 - s)));
+}
+
 // The channel's affine map where the fused activation needs it (a), else the identity.
 fn act_params(c: u32) -> vec2<f32> {
   if (ACT == 1u) { return channel_affine(c); }
@@ -98,12 +106,7 @@ fn main_vec4(@builtin(global_invocation_id) gid: vec3<u32>) {
     var i = ((n * p.c + c) * p.s + (m - n * p.s)) / 4u;
     for (; m < run_end; m += 4u) {
       let xh = (x4[i] - ms.x) * ms.y;
-      var gv = g4[i];
-      if (ACT == 1u) {
-        let a = xh * wb.x + wb.y;
-        let s = 1.0 / (1.0 + exp(-a));
-        gv *= s * (1.0 + a * (1.0 - s));
-      }
+      let gv = through_act4(g4[i], xh, vec4<f32>(wb.x), vec4<f32>(wb.y));
       dw += gv * xh;
       db += gv;
       i++;
@@ -140,12 +143,7 @@ fn main_cols_vec4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
   for (var n = k * p.chunk; n < end; n++) {
     let i = n * C4 + c4;
     let xh = (x4[i] - stats[2u * n]) * stats[2u * n + 1u];
-    var gv = g4[i];
-    if (ACT == 1u) {
-      let a = xh * wc + bc;
-      let s = 1.0 / (1.0 + exp(-a));
-      gv *= s * (1.0 + a * (1.0 - s));
-    }
+    let gv = through_act4(g4[i], xh, wc, bc);
     dw += gv * xh;
     db += gv;
   }
