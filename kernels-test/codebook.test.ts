@@ -133,7 +133,7 @@ describe('nearestCode', () => {
 
   // D = 141: past the 16 slabs of 8 dimensions that the subgroup search keeps in private memory on
   // lavapipe (the rest loaded per block), and a remainder of 5 past the last slab.
-  it.each([40, 141])('the schedules agree bit for bit (the subgroup one with the codebook from a buffer and a texture), and repeated runs are bit-identical (with stats), D = %i', async (D) => {
+  it.each([40, 141])('the schedules agree bit for bit (the subgroup one with the codebook from a buffer, a storage and a sampled texture), and repeated runs are bit-identical (with stats), D = %i', async (D) => {
     const N = 777, K = 300;
     const rng = new Rng(13);
     const z = rng.array(N * D), E = rng.array(K * D);
@@ -141,13 +141,17 @@ describe('nearestCode', () => {
     const others = [await search(z, E, N, K, D, 'registers', true)];
     for (const s of SCHEDULES.filter((s) => s !== 'registers' && runs(s))) others.push(await search(z, E, N, K, D, s, true));
     if (runs('subgroup')) {
-      // the subgroup search with the codebook read from its buffer and through a texture (16 vectors a subgroup)
-      for (const mode of textureLanesOk() ? (['buffer', 'texture'] as const) : (['buffer'] as const)) {
+      // the subgroup search with the codebook read from its buffer and through a texture (16 vectors a
+      // subgroup), a read-only storage texture where the device has them and a sampled one
+      const paths = [['buffer', 'auto'], ['texture', 'auto'], ['texture', 'sampled']] as const;
+      for (const [mode, fetch] of textureLanesOk() ? paths : paths.slice(0, 1)) {
         matmulBTexture.mode = mode;
+        matmulBTexture.fetch = fetch;
         try {
           others.push(await search(z, E, N, K, D, 'subgroup', true));
         } finally {
           matmulBTexture.mode = 'auto';
+          matmulBTexture.fetch = 'auto';
         }
       }
     }

@@ -4,14 +4,15 @@
 // that take each staging path (a buffer-to-texture copy for dense rows of a multiple of 64 floats; the
 // kernel for any strides: transposed, sliced, misaligned, heads of a [B, T, H, d] layout), a broadcast
 // B in one layer, the triangular products and the bias and GELU epilogues, each against the float64
-// reference and bitwise against the same product with B from its buffer (the sums keep their order).
+// reference and bitwise against the same product with B from its buffer (the sums keep their order),
+// with the textures read as read-only storage textures (where the device has them) and as sampled ones.
 // matmul.test.ts runs its shared cases with the texture forced too. Where the device has no
 // subgroups (Chromium's compat adapter) the texture path never runs; the choice logic runs everywhere.
 
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as vq from '../src/index.js';
 import { matmulRaw, subgroupLanes, subgroupRows, SUBGROUP_ROWS } from '../src/ops/matmul.js';
-import { aFromTexture, bFromTexture, matmulBTexture, textureLanesOk } from '../src/ops/matmul-b-texture.js';
+import { aFromTexture, bFromTexture, matmulBTexture, storageTextureReads, textureLanesOk } from '../src/ops/matmul-b-texture.js';
 import { firstMismatch, matmul as refMatmul, Rng } from './reference.js';
 
 beforeAll(async () => {
@@ -20,6 +21,7 @@ beforeAll(async () => {
 afterEach(() => {
   matmulBTexture.mode = 'auto';
   matmulBTexture.aMode = 'auto';
+  matmulBTexture.fetch = 'auto';
 });
 
 // (and at most 8 lanes: wider subgroups keep B in its buffer, textureLanesOk)
@@ -31,15 +33,17 @@ const hasSubgroups = () => subgroupLanes({ isCpu: vq.runtime().isCpu, subgroups:
  */
 async function bothPaths(f: () => vq.Tensor, want: Float32Array | null, label: string, K: number,
   keep: (x: number) => boolean = () => true): Promise<Float32Array> {
-  const run = async (mode: 'texture' | 'buffer') => {
+  const run = async (mode: 'texture' | 'buffer', fetch: 'auto' | 'sampled' = 'auto') => {
     matmulBTexture.mode = mode;
+    matmulBTexture.fetch = fetch;
     const t = vq.tidy(f);
     const r = (await t.toArray()) as Float32Array;
     t.dispose();
     return r.map((v, x) => (keep(x) ? v : 0));
   };
-  const tex = await run('texture'), buf = await run('buffer');
+  const tex = await run('texture'), sampled = await run('texture', 'sampled'), buf = await run('buffer');
   expect(Array.from(tex), `${label}: texture against buffer`).toEqual(Array.from(buf));
+  expect(Array.from(sampled), `${label}: sampled texture against buffer`).toEqual(Array.from(buf));
   if (want) {
     const i = firstMismatch(tex, want, 4e-5 * Math.max(1, Math.sqrt(K)), 1e-4);
     if (i >= 0) expect.fail(`${label}: element ${i} is ${tex[i]}, expected ${want[i]}`);
@@ -141,6 +145,9 @@ describe('matmul subgroup kernel, B from a texture (where the device has subgrou
       };
       const tex = await run('auto'), buf = await run('buffer');
       expect(Array.from(tex), `kUpTo ${Z}×${M}×${K}×${N}: A's texture against its buffer`).toEqual(Array.from(buf));
+      matmulBTexture.fetch = 'sampled';
+      expect(Array.from(await run('auto')), `kUpTo ${Z}×${M}×${K}×${N}: A's sampled texture against its buffer`).toEqual(Array.from(buf));
+      matmulBTexture.fetch = 'auto';
       const i = firstMismatch(tex, refMatmul(clean, b, Z, M, K, N), 4e-5 * Math.sqrt(K), 1e-4);
       if (i >= 0) expect.fail(`kUpTo ${Z}×${M}×${K}×${N}: element ${i} is ${tex[i]}`);
     }
@@ -237,5 +244,16 @@ describe('matmul: when B comes from a texture', () => {
     expect(subgroupRows(127, d, true)).toBe(8);
     expect(subgroupRows(128, d, true)).toBe(SUBGROUP_ROWS.texture);
     expect(subgroupRows(128, { ...d, cpu: 'Intel(R) Xeon(R)' }, true)).toBe(SUBGROUP_ROWS.texture);
+  });
+
+  it('texels are read from read-only storage textures where the WGSL language feature is there, else from sampled ones', () => {
+    const feature = 'readonly_and_readwrite_storage_textures';
+    expect(storageTextureReads({ wgslFeatures: [] })).toBe(false);
+    expect(storageTextureReads({ wgslFeatures: ['packed_4x8_integer_dot_product'] })).toBe(false);
+    expect(storageTextureReads({ wgslFeatures: ['packed_4x8_integer_dot_product', feature] })).toBe(true);
+    matmulBTexture.fetch = 'sampled';
+    expect(storageTextureReads({ wgslFeatures: [feature] })).toBe(false);
+    matmulBTexture.fetch = 'auto';
+    expect(storageTextureReads()).toBe(vq.runtime().report.wgslFeatures.includes(feature));
   });
 });

@@ -24,8 +24,9 @@ enable subgroups;
 
 //#include matmul_params.wgsl
 // With B_VEC4 a lane loads its 4 columns of a k row as one vec4, `b_vec4()`, from binding 4: B again
-// as vec4s (matmul_b4_buffer.wgsl), or B staged in a texture (matmul_b4_texture.wgsl), which
-// llvmpipe's texture unit fetches for all lanes at once where a storage vec4 is four per-lane loads.
+// as vec4s (matmul_b4_buffer.wgsl), or B staged in a texture (matmul_b4_texture.wgsl, a read-only
+// storage texture where the device allows: RO_TEX), which llvmpipe loads for all lanes at once where
+// a storage vec4 is four per-lane loads.
 //#include matmul_b4.wgsl
 override B_VEC4: bool = false;
 // A_TEX 1 (with B from a texture, S = 8): the slab's A values from A staged in a texture as B is, a
@@ -33,11 +34,9 @@ override B_VEC4: bool = false;
 // the buffer path loads TM floats lane by lane; the value of row i at k step kk is then component
 // kk % 4 of lane (i % 4)·2 + kk/4's texel i/4. Dense products, TRI 1 and TRI 2 (whose slabs start
 // at 0: multiples of 4, as the texels are; TRI 3's first k is the workgroup's diagonal). TA = TM / 4.
+// Binding 6 and `a_texel()` are declared by matmul_b4_texture.wgsl.
 const A_TEX: u32 = 0u;
 const TA: u32 = 1u;
-//#if A_TEX
-@group(0) @binding(6) var AT: texture_2d_array<f32>;
-//#endif A_TEX
 // With BIAS, C[b][i][j] = alpha·(A·B)[i][j] + Bias[bias_off + j]: a linear layer's bias added as the
 // product is stored (`linear` in ops/matmul.ts), saving a pass that reads and writes C again. Without it binding
 // 5 is a stand-in that is never read.
@@ -115,7 +114,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     let ax = k0 / 4u + lane % 2u;
     let alayer = min(b, textureNumLayers(AT) - 1u);
     //#unroll F TA
-    at[F] = textureLoad(AT, vec2<u32>(ax, min(row0 + lane / 2u + 4u * F, p.M - 1u)), alayer, 0);
+    at[F] = a_texel(ax, min(row0 + lane / 2u + 4u * F, p.M - 1u), alayer);
     //#end F
     if (masked) {
       // texel F of this lane: row row0 + lane/2 + 4F, k steps 4·ax .. 4·ax + 3

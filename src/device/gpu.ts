@@ -21,6 +21,12 @@ export interface AdapterReport {
    * created with the `subgroups` feature, else null: kernels that use subgroups check this.
    */
   subgroups: { minSize: number; maxSize: number } | null;
+  /**
+   * The WGSL language features the host's WebGPU implements (`GPU.wgslLanguageFeatures`, sorted;
+   * empty where the host does not report them): e.g. read-only storage textures, which the CPU
+   * kernels' operand textures prefer (ops/matmul-b-texture.ts).
+   */
+  wgslFeatures: string[];
 }
 
 export const NO_ADAPTER_MESSAGE =
@@ -112,6 +118,7 @@ export async function acquireDevice(features: GPUFeatureName[] = []): Promise<Ac
     features: [...adapter.features].sort(),
     limits,
     subgroups,
+    wgslFeatures: [...((gpu as unknown as { wgslLanguageFeatures?: Iterable<string> }).wgslLanguageFeatures ?? [])].sort(),
   };
   return { device, adapter, report };
 }

@@ -29,7 +29,7 @@ import { fmt, grid1d, includeSnippet, kernel, launch, Params, specialize } from 
 import { contiguous } from './layout.js';
 import { forDenseRows } from './binding-window.js';
 import { currentDevice, subgroupLanes, subgroupsPerWorkgroup } from './matmul-variant.js';
-import { bFromTexture, stageTexture } from './matmul-b-texture.js';
+import { bFromTexture, stageTexture, storageTextureReads } from './matmul-b-texture.js';
 import type { PooledTexture } from '../device/texture-pool.js';
 
 /**
@@ -203,11 +203,13 @@ export function defaultCodebookSchedule(D: number): CodebookSchedule {
 }
 
 function subgroupSearch(S: number, { TM, CB }: { TM: number; CB: number }, texture: boolean): KernelSource {
-  const key = `${S},${TM},${CB},${texture}`;
+  const roTex = texture && storageTextureReads();
+  const key = `${S},${TM},${CB},${texture},${roTex}`;
   let k = searchSubgroup.get(key);
   if (!k) {
     const src = includeSnippet(subgroupSrc, 'codebook_et.wgsl', texture ? etTextureSrc : etBufferSrc);
-    k = specialize(searchKernel(texture ? 'codebook_subgroup_tex' : 'codebook_subgroup', src), { TM, S, CB, ZS: SEARCH_Z_SLABS });
+    const consts = { TM, S, CB, ZS: SEARCH_Z_SLABS, ...(texture ? { RO_TEX: roTex ? 1 : 0 } : {}) };
+    k = specialize(searchKernel(texture ? 'codebook_subgroup_tex' : 'codebook_subgroup', src), consts);
     searchSubgroup.set(key, k);
   }
   return k;

@@ -8,6 +8,7 @@
 
 import stageSrc from '../../shaders/matmul_b_texture.wgsl';
 import { runtime } from '../device/runtime.js';
+import type { AdapterReport } from '../device/gpu.js';
 import type { PooledTexture } from '../device/texture-pool.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { bindingOf, kernel, Params } from './launch.js';
@@ -19,7 +20,23 @@ const STAGE = kernel('matmul_b_texture', stageSrc);
  * 'auto': textures on CPU adapters for products of SUBGROUP_THIN_M rows or more (the subgroup matmul's
  * B, and the subgroup codebook search's transposed codebook: ops/codebook.ts); tests force either path.
  */
-export const matmulBTexture = { mode: 'auto' as 'auto' | 'texture' | 'buffer', aMode: 'auto' as 'auto' | 'buffer' };
+export const matmulBTexture = {
+  mode: 'auto' as 'auto' | 'texture' | 'buffer',
+  aMode: 'auto' as 'auto' | 'buffer',
+  /** how the kernels fetch the texels: 'auto' (storageTextureReads) or 'sampled' (tests of the fallback) */
+  fetch: 'auto' as 'auto' | 'sampled',
+};
+
+/**
+ * Whether the kernels bind their operand textures as read-only storage textures (the shaders' RO_TEX)
+ * rather than sampled ones: where the host's WGSL has `readonly_and_readwrite_storage_textures`. The
+ * texels and the sums are the same either way; on lavapipe a storage texture's load is inlined, where
+ * a sampled texture's texel fetch calls a texture function through a table: side by side on the AMD
+ * EPYC, the subgroup matmul 1024³ 27 → 37 GFLOP/s (docs/kernels-on-cpu.md).
+ */
+export function storageTextureReads(report: Pick<AdapterReport, 'wgslFeatures'> = runtime().report): boolean {
+  return matmulBTexture.fetch === 'auto' && report.wgslFeatures.includes('readonly_and_readwrite_storage_textures');
+}
 
 /** Whether the subgroup kernel reads B [batch, K, N] from a texture for an M-row product. */
 export function bFromTexture(M: number, K: number, N: number, batch: number): boolean {

@@ -24,7 +24,7 @@ import { fmt, includeSnippet, kernel, launch, Params, specialize, withGelu } fro
 import { copyInto, reshape, sumTo, transpose } from './layout.js';
 import { add, gelu } from './elementwise.js';
 import { allFit, forBatchThenRows, spanFits } from './binding-window.js';
-import { aFromTexture, bFromTexture, stageTexture } from './matmul-b-texture.js';
+import { aFromTexture, bFromTexture, stageTexture, storageTextureReads } from './matmul-b-texture.js';
 import { batchView, denseBatch, twoLevelBatch } from './matmul-batch.js';
 import {
   currentDevice, isVec4, resolveVariant, subgroupLanes, subgroupRows, subgroupsPerWorkgroup, TILES, VEC4_TILES,
@@ -273,7 +273,7 @@ function dispatchProduct(kind: ReturnType<typeof resolveVariant>, A: Tensor, B: 
       if (texture) {
         // Binding 6 (A_TEX): A staged as B is.
         const tex = stageTexture(B, two), atex = aTexture ? stageTexture(A, { n: two.n, b2: two.a2 }) : null;
-        const k = specialisedKernel(SUBGROUP_TEX, { TM, S, A_TEX: atex ? 1 : 0, TA: Math.max(1, TM / 4) });
+        const k = specialisedKernel(SUBGROUP_TEX, { TM, S, A_TEX: atex ? 1 : 0, TA: Math.max(1, TM / 4), RO_TEX: storageTextureReads() ? 1 : 0 });
         launch(k, p, [A, B, C, tex.view, bias ?? B, ...(atex ? [atex.view] : [])], grid, constants);
         runtime().textures.release(tex);
         if (atex) runtime().textures.release(atex);
