@@ -17,8 +17,9 @@ import { currentDevice, SUBGROUP_THIN_M, subgroupLanes } from './matmul-variant.
 const STAGE = kernel('matmul_b_texture', stageSrc);
 
 /**
- * 'auto': textures on CPU adapters for products of SUBGROUP_THIN_M rows or more (the subgroup matmul's
- * B, and the subgroup codebook search's transposed codebook: ops/codebook.ts); tests force either path.
+ * 'auto': textures on CPU adapters (the subgroup matmul's B, and the subgroup codebook search's
+ * transposed codebook: ops/codebook.ts), for products of SUBGROUP_THIN_M rows or more where they are
+ * sampled textures; tests force either path.
  */
 export const matmulBTexture = {
   mode: 'auto' as 'auto' | 'texture' | 'buffer',
@@ -49,9 +50,11 @@ export function bFromTexture(M: number, K: number, N: number, batch: number): bo
     return true;
   }
   if (!textureLanesOk()) return false;
-  // Fewer rows keep 8 per subgroup (subgroupRows), where the texture's fetch does not pay (0.9× the
-  // buffer kernel, side by side) and the K·N floats staged are read by few row blocks.
-  return fits && runtime().isCpu && M >= SUBGROUP_THIN_M;
+  // Fewer rows keep 8 per subgroup (subgroupRows). There a sampled texture's fetch does not pay (0.9×
+  // the buffer kernel, side by side) for the K·N floats staged; a storage texture's load does, staging
+  // included (AMD EPYC, side by side: 9×128×512 1.29×, 9×512×128 1.74×, 36×128×384 2.0×,
+  // 64×4096×4096 1.49×, 127×1024×1024 2.25×).
+  return fits && runtime().isCpu && (M >= SUBGROUP_THIN_M || storageTextureReads());
 }
 
 /**
