@@ -7,7 +7,8 @@
 // language feature `readonly_and_readwrite_storage_textures` (ops/matmul-b-texture.ts
 // storageTextureReads()); 0: as sampled textures. Same texels, same sums; on lavapipe a storage
 // texture's load is inlined where a sampled texture's texel fetch calls a texture function through
-// a table (about half of the kernel's time went there: AMD EPYC, 1024³ 27 → 37 GFLOP/s).
+// a table (about half of the kernel's time went there; AMD EPYC, side by side: 1024³ 24.0 → 34.0
+// GFLOP/s).
 const RO_TEX: u32 = 0u;
 //#if RO_TEX
 @group(0) @binding(4) var BT: texture_storage_2d_array<rgba32float, read>;
