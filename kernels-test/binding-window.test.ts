@@ -186,16 +186,18 @@ describe('matrix products in chunks', () => {
 
 describe('convolutions in chunks of images', () => {
   // 6 images: x 1 KiB and y 2 KiB each, so a 4 KiB binding holds one or two of them
-  const cases: { label: string; w: number[]; opts: { stride?: number; padding?: number; fuse?: boolean }; up?: boolean }[] = [
+  const cases: { label: string; w: number[]; opts: { stride?: number; padding?: number; fuse?: boolean }; up?: boolean; side?: number }[] = [
     { label: '3×3 same (the row-window kernels)', w: [8, 4, 3, 3], opts: { padding: 1 } },
-    { label: '4×4 stride 2 (the general kernels)', w: [8, 4, 4, 4], opts: { stride: 2, padding: 1 } },
+    { label: '4×4 stride 2 (the general kernels: its 3×3 weight over the space-to-depth would not fit a binding)', w: [8, 4, 4, 4], opts: { stride: 2, padding: 1 } },
+    // (x 2 KiB an image at 16×16, W3 1,152 bytes)
+    { label: '4×4 stride 2 (through the space-to-depth where the subgroup kernels run)', w: [4, 2, 4, 4], opts: { stride: 2, padding: 1 }, side: 16 },
     { label: '1×1', w: [8, 4, 1, 1], opts: {} },
     { label: '3×3 on the upsampled input', w: [2, 2, 3, 3], opts: { padding: 1 }, up: true },
     { label: '3×3 on the upsampled input, fused', w: [2, 2, 3, 3], opts: { padding: 1, fuse: true }, up: true },
   ];
   for (const c of cases) {
     it(`${c.label}: forward, and the input, weight and bias gradients`, async () => {
-      const x = rand([6, c.w[1], 8, 8], true), w = rand(c.w, true), b = rand([c.w[0]], true);
+      const x = rand([6, c.w[1], c.side ?? 8, c.side ?? 8], true), w = rand(c.w, true), b = rand([c.w[0]], true);
       const run = () => {
         const y = c.up ? vq.conv2dUpsample2x(x, w, b, c.opts) : vq.conv2d(x, w, b, c.opts);
         const loss = vq.sum(vq.mul(y, y));

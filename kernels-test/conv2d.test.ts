@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import * as vq from '../src/index.js';
 import { naiveConv2d } from '../bench/conv2d.js';
 import { lanesFor, windowRows } from '../src/ops/conv2d-subgroup.js';
+import { depthToSpace, spaceToDepth, spaceToDepthGeometry, spaceToDepthWindow } from '../src/ops/conv2d-space-to-depth.js';
+import { convGeometry, type Conv2dOptions } from '../src/ops/conv2d.js';
 import { gradcheck } from './gradcheck.js';
 import { firstMismatch, Rng } from './reference.js';
 import * as ref from './reference-conv2d.js';
@@ -19,6 +21,7 @@ function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, what: stri
   if (i >= 0) expect.fail(`${what}: element ${i} is ${got[i]}, expected ${want[i]}`);
 }
 
+const fmtShape = (shape: number[]) => `[${shape.join(', ')}]`;
 const describeShape = (s: ConvShape) =>
   `N${s.N} ${s.Cin}→${s.Cout} ${s.H}×${s.W} k${s.KH}×${s.KW} s${s.stride} p${s.padding}`;
 
@@ -149,6 +152,42 @@ describe('conv2d', () => {
       await Promise.all(WINDOW_SHAPES.map((s, i) => checkConv(s, i % 2 === 1, 70 + i, false, k)));
     });
   }
+
+  // 4×4 stride-2 convolutions with padding 1 on even sides: where the subgroup window kernel runs
+  // (CPU adapters with subgroups), the forward pass and the input gradient as those of a 3×3 "same"
+  // convolution over x's 2×2 space-to-depth (conv2d-space-to-depth.ts); the portable kernels and
+  // other devices take the direct kernels. Half-size rows of 4, 8 and 12 pixels, 3 to 9 input channels (12 to 36 in the
+  // 3×3 layer), output channels not a multiple of 4, batches of 1 to 3.
+  const S2D_SHAPES = [S(1, 3, 5, 8, 8, 4, 2, 1), S(2, 5, 7, 12, 16, 4, 2, 1), S(3, 8, 9, 6, 24, 4, 2, 1), S(1, 4, 3, 10, 8, 4, 2, 1), S(2, 9, 16, 4, 8, 4, 2, 1)];
+  for (const k of ['auto', 'portable'] as const) {
+    it(`4×4 stride-2 convolutions (${k === 'auto' ? 'through the space-to-depth where it runs' : 'the direct kernels'}) match the reference`, async () => {
+      await Promise.all(S2D_SHAPES.map((s, i) => checkConv(s, i % 2 === 0, 90 + i, false, k)));
+    });
+  }
+
+  it('space-to-depth and back: the layout of pixelUnshuffle(x, 2), exactly', async () => {
+    const rng = new Rng(97);
+    for (const shape of [[2, 3, 4, 8], [1, 5, 6, 12], [3, 1, 2, 4]]) {
+      const x = vq.tensor(rng.array(shape.reduce((a, b) => a * b)), shape);
+      const xs = spaceToDepth(x), back = depthToSpace(xs);
+      expect(xs.shape).toEqual([shape[0], 4 * shape[1], shape[2] / 2, shape[3] / 2]);
+      expect(Array.from(await xs.toArray()), `spaceToDepth ${fmtShape(shape)}`).toEqual(Array.from(await vq.pixelUnshuffle(x, 2).toArray()));
+      expect(Array.from(await back.toArray()), `depthToSpace ${fmtShape(shape)}`).toEqual(Array.from(await x.toArray()));
+    }
+  });
+
+  it('the space-to-depth route is taken where the subgroup kernels run, and only for 4×4 stride-2 padding-1 layers', () => {
+    const x = vq.zeros([2, 5, 12, 16]);
+    const geo = (w: vq.Tensor, opts: Conv2dOptions) => convGeometry('conv2d', x, w, null, opts, 1);
+    const s3 = spaceToDepthGeometry(geo(vq.zeros([7, 5, 4, 4]), { stride: 2, padding: 1 }));
+    expect(s3).toMatchObject({ Cin: 20, H: 6, W: 8, KH: 3, KW: 3, stride: 1, padding: 1, Ho: 6, Wo: 8 });
+    const sub = vq.runtime().isCpu && !!vq.runtime().report.subgroups;
+    expect(spaceToDepthWindow(s3)).toBe(sub);
+    expect(spaceToDepthGeometry(geo(vq.zeros([7, 5, 4, 4]), { stride: 2, padding: 1, kernels: 'portable' }))).toBeNull();
+    expect(spaceToDepthGeometry(geo(vq.zeros([7, 5, 4, 4]), { stride: 2, padding: 2 }))).toBeNull();
+    expect(spaceToDepthGeometry(geo(vq.zeros([7, 5, 3, 3]), { stride: 2, padding: 1 }))).toBeNull();
+    expect(spaceToDepthGeometry(geo(vq.zeros([7, 5, 4, 4]), { stride: 1, padding: 1 }))).toBeNull();
+  });
 
   it('the subgroup kernels\' lanes and channel blocks, from fake adapter descriptions', () => {
     const dev = (n: number) => ({ isCpu: true, subgroups: { minSize: n, maxSize: n } });

@@ -22,7 +22,8 @@
 //     included) runs the forward and, with the kernel flipped and channels swapped, the stride-1
 //     input gradient; weights are repacked per call (conv2d_pack_weight.wgsl, a few µs of work).
 //     Other shapes (4×4 stride 2, 1×1, the fused upsample's input gradient) use conv2d.wgsl and
-//     conv2d_grad_input.wgsl. Block 8×8 everywhere: 16×8 was ~1.25× faster per pass but compiles ~3×
+//     conv2d_grad_input.wgsl; on CPU adapters with subgroups the 4×4 stride-2 layers' forward pass
+//     and input gradient run as 3×3 ones over x's space-to-depth (conv2d-space-to-depth.ts). Block 8×8 everywhere: 16×8 was ~1.25× faster per pass but compiles ~3×
 //     slower (~15 s per kernel under load); 16×4 and 32×2 lose (the "uniform" side is not cheaper).
 //   - Measured (dev A/B of old vs new kernels interleaved in one process, CPU-seconds so that other
 //     jobs' load (~15 on 2 cores) distorts less; the tokenizer's convolutions, bench conv2d
@@ -53,6 +54,7 @@ import { sumOverRows } from './binding-window.js';
 import { byBatch, convGeometry, grid, WG_SIZE, type Conv2dOptions, type Conv2dUpsample2xOptions, type ConvGeometry } from './conv2d-geometry.js';
 import { contiguous } from './layout.js';
 import { subgroupGradWeight, subgroupGradWeightInvocations, subgroupWindowConv, useSubgroupGradWeight, useSubgroupWindow } from './conv2d-subgroup.js';
+import { depthToSpace, spaceToDepth, spaceToDepthGeometry, spaceToDepthWeight, spaceToDepthWindow } from './conv2d-space-to-depth.js';
 import { reduceRows } from './reduce.js';
 
 export { convGeometry, type Conv2dOptions, type Conv2dUpsample2xOptions, type ConvGeometry } from './conv2d-geometry.js';
@@ -171,6 +173,14 @@ export function conv2dForward(x: Tensor, w: Tensor, bias: Tensor | null, g: Conv
   if (windowFits(g)) {
     return windowConv(x, w, bias, g, false);
   }
+  const s3 = spaceToDepthGeometry(g);
+  if (spaceToDepthWindow(s3)) {
+    const xs = spaceToDepth(x), w3 = spaceToDepthWeight(w);
+    const y = windowConv(xs, w3, bias, s3, false);
+    xs.dispose();
+    w3.dispose();
+    return y;
+  }
   const { fwd, tile } = convKernels();
   const y = empty([g.N, g.Cout, g.Ho, g.Wo]);
   byBatch('conv2d', g, [x], [y], [w, ...(bias ? [bias] : [])], ([xv], [yv], gc) => {
@@ -183,16 +193,29 @@ export function conv2dForward(x: Tensor, w: Tensor, bias: Tensor | null, g: Conv
   return y;
 }
 
+/** The stride-1 convolution whose output is g's input gradient: gy convolved with g's kernel flipped, channels swapped. */
+function swappedForInputGrad(g: ConvGeometry): ConvGeometry {
+  return {
+    N: g.N, Cin: g.Cout, H: g.Ho, W: g.Wo, Cout: g.Cin, KH: g.KH, KW: g.KW,
+    stride: 1, padding: g.KH - 1 - g.padding, up: 1, Ho: g.H, Wo: g.W, kernels: g.kernels,
+  };
+}
+
 /** dx [N, Cin, H, W] from the output gradient gy [N, Cout, Ho, Wo] (dense) and w. */
 export function conv2dGradInput(gy: Tensor, w: Tensor, g: ConvGeometry): Tensor {
   // Stride 1 without the fused upsample: dx = gy convolved with the flipped kernel, channels swapped,
   // padding KW - 1 - P (one padding for both axes: a square kernel, and P ≤ KW - 1).
   if (windowFits(g) && g.up === 1 && g.KH === g.KW && g.padding <= g.KW - 1) {
-    const swapped: ConvGeometry = {
-      N: g.N, Cin: g.Cout, H: g.Ho, W: g.Wo, Cout: g.Cin, KH: g.KH, KW: g.KW,
-      stride: 1, padding: g.KH - 1 - g.padding, up: 1, Ho: g.H, Wo: g.W, kernels: g.kernels,
-    };
-    return windowConv(gy, w, null, swapped, true);
+    return windowConv(gy, w, null, swappedForInputGrad(g), true);
+  }
+  const s3 = spaceToDepthGeometry(g);
+  if (spaceToDepthWindow(s3)) {
+    const w3 = spaceToDepthWeight(w);
+    const dxs = windowConv(gy, w3, null, swappedForInputGrad(s3), true);
+    const dx = depthToSpace(dxs);
+    w3.dispose();
+    dxs.dispose();
+    return dx;
   }
   const { gradIn, tile } = convKernels();
   const dx = empty([g.N, g.Cin, g.H, g.W]);
