@@ -1,5 +1,7 @@
 // pixelUnshuffle / pixelShuffle (ops/pixel-shuffle.ts) against an index-by-index host reference
-// (PyTorch's channel order), their inverse relation, gradients and errors.
+// (PyTorch's channel order), their inverse relation, gradients and errors. p = 2 on half-size rows
+// of an even width takes the pixel_shuffle.wgsl kernels ([2, 3, 4, 8], [1, 2, 6, 4], the gradient
+// checks), other shapes the general permute.
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as vq from '../src/index.js';
@@ -29,7 +31,7 @@ function unshuffleRef(x: Float32Array, [n, c, h, w]: number[], p: number): Float
 
 describe('pixelUnshuffle and pixelShuffle', () => {
   const rng = new Rng(21);
-  for (const [shape, p] of [[[2, 3, 4, 6], 2], [[1, 2, 9, 3], 3], [[3, 1, 4, 4], 4], [[1, 5, 2, 2], 1]] as [number[], number][]) {
+  for (const [shape, p] of [[[2, 3, 4, 6], 2], [[2, 3, 4, 8], 2], [[1, 2, 6, 4], 2], [[1, 2, 9, 3], 3], [[3, 1, 4, 4], 4], [[1, 5, 2, 2], 1]] as [number[], number][]) {
     it(`${p}×${p} patches of [${shape}]: the reference's channel order, and shuffle inverts it`, async () => {
       const data = rng.array(shape.reduce((a, b) => a * b, 1));
       const data64 = Float64Array.from(data);

@@ -1,9 +1,9 @@
 // The 4×4 stride-2 convolutions (padding 1: the encoder's and the discriminator's downsampling
 // layers) as 3×3 "same" convolutions over the 2×2 space-to-depth of x, where that lets the forward
 // pass and the input gradient take the subgroup window kernel (ops/conv2d-subgroup.ts):
-//   xs = spaceToDepth(x)  [N, 4·Cin, H/2, W/2]  (channel c·4 + py·2 + px = pixel (py, px) of each 2×2 patch)
+//   xs = spaceToDepth2(x)  [N, 4·Cin, H/2, W/2]  (pixelUnshuffle(x, 2): ops/pixel-shuffle.ts)
 //   W3 [Cout, 4·Cin, 3, 3] from w [Cout, Cin, 4, 4]   (shaders/conv2d_space_to_depth.wgsl)
-//   y = conv3×3_same(xs, W3);  dx = depthToSpace(the 3×3 layer's input gradient)
+//   y = conv3×3_same(xs, W3);  dx = depthToSpace2(the 3×3 layer's input gradient)
 // The 3×3 convolution multiplies 36 taps where 16 are w's (2.25× the FLOPs), and still wins on CPU
 // adapters, where the strided layers' scalar kernels ran 4–9 GFLOP/s forward and 1.4–3.9 for the
 // input gradient. Side by side (AMD EPYC, medians of 5 alternating rounds, GFLOP/s of the 4×4
@@ -14,16 +14,13 @@
 // kernel there runs 7–9 GFLOP/s), so it stays direct.
 
 import s2dSrc from '../../shaders/conv2d_space_to_depth.wgsl';
-import { runtime, type KernelSource } from '../device/runtime.js';
+import { runtime } from '../device/runtime.js';
 import { empty, type Tensor } from '../tensor/tensor.js';
 import type { ConvGeometry } from './conv2d-geometry.js';
 import { useSubgroupWindow } from './conv2d-subgroup.js';
-import { forDenseRows } from './binding-window.js';
 import { grid1d, kernel, launch, Params } from './launch.js';
 
 const WEIGHT = kernel('conv2d_space_to_depth', s2dSrc);
-const SPACE_TO_DEPTH = kernel('conv2d_space_to_depth', s2dSrc, 'space_to_depth');
-const DEPTH_TO_SPACE = kernel('conv2d_space_to_depth', s2dSrc, 'depth_to_space');
 const WG = 64;
 
 /**
@@ -42,34 +39,6 @@ export function spaceToDepthGeometry(g: ConvGeometry): ConvGeometry | null {
  */
 export function spaceToDepthWindow(s3: ConvGeometry | null): s3 is ConvGeometry {
   return s3 !== null && useSubgroupWindow(s3) && 4 * s3.Cout * s3.Cin * 9 <= runtime().maxBindingBytes;
-}
-
-/** x [N, C, 2h, 2w] (dense, w even) → [N, 4·C, h, w], channel c·4 + py·2 + px = pixel (py, px) of each 2×2 patch. */
-export function spaceToDepth(x: Tensor): Tensor {
-  const [N, C, H, W] = x.shape;
-  const out = empty([N, 4 * C, H / 2, W / 2]);
-  phases(SPACE_TO_DEPTH, x, out, H / 2, W / 2);
-  return out;
-}
-
-/** The inverse: xs [N, 4·C, h, w] (dense, w even) → [N, C, 2h, 2w]. */
-export function depthToSpace(xs: Tensor): Tensor {
-  const [N, C4, h, w] = xs.shape;
-  const out = empty([N, C4 / 4, 2 * h, 2 * w]);
-  phases(DEPTH_TO_SPACE, xs, out, h, w);
-  return out;
-}
-
-/**
- * One pass of either layout change (their own kernel: the strided copy's per-element index walk
- * took 2.7 ms for the default tokenizer's [8, 128, 8, 8], more than the convolution it serves), in
- * chunks of images where they exceed a storage binding.
- */
-function phases(k: KernelSource, src: Tensor, dst: Tensor, h: number, w: number): void {
-  forDenseRows('spaceToDepth', src.shape[0], [src, dst], [1], [], ([sv, dv]) => {
-    const total4 = sv.size / 4;
-    launch(k, new Params().u32(total4, h, w, 0), [sv, dv], grid1d(total4, WG), { WG });
-  });
 }
 
 /** w [Cout, Cin, 4, 4] (dense) → W3 [Cout, 4·Cin, 3, 3]. */

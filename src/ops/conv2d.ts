@@ -54,7 +54,8 @@ import { sumOverRows } from './binding-window.js';
 import { byBatch, convGeometry, grid, WG_SIZE, type Conv2dOptions, type Conv2dUpsample2xOptions, type ConvGeometry } from './conv2d-geometry.js';
 import { contiguous } from './layout.js';
 import { subgroupGradWeight, subgroupGradWeightInvocations, subgroupWindowConv, useSubgroupGradWeight, useSubgroupWindow } from './conv2d-subgroup.js';
-import { depthToSpace, spaceToDepth, spaceToDepthGeometry, spaceToDepthWeight, spaceToDepthWindow } from './conv2d-space-to-depth.js';
+import { spaceToDepthGeometry, spaceToDepthWeight, spaceToDepthWindow } from './conv2d-space-to-depth.js';
+import { depthToSpace2, spaceToDepth2 } from './pixel-shuffle.js';
 import { reduceRows } from './reduce.js';
 
 export { convGeometry, type Conv2dOptions, type Conv2dUpsample2xOptions, type ConvGeometry } from './conv2d-geometry.js';
@@ -175,7 +176,7 @@ export function conv2dForward(x: Tensor, w: Tensor, bias: Tensor | null, g: Conv
   }
   const s3 = spaceToDepthGeometry(g);
   if (spaceToDepthWindow(s3)) {
-    const xs = spaceToDepth(x), w3 = spaceToDepthWeight(w);
+    const xs = spaceToDepth2(x), w3 = spaceToDepthWeight(w);
     const y = windowConv(xs, w3, bias, s3, false);
     xs.dispose();
     w3.dispose();
@@ -212,7 +213,7 @@ export function conv2dGradInput(gy: Tensor, w: Tensor, g: ConvGeometry): Tensor 
   if (spaceToDepthWindow(s3)) {
     const w3 = spaceToDepthWeight(w);
     const dxs = windowConv(gy, w3, null, swappedForInputGrad(s3), true);
-    const dx = depthToSpace(dxs);
+    const dx = depthToSpace2(dxs);
     w3.dispose();
     dxs.dispose();
     return dx;
