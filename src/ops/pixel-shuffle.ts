@@ -10,21 +10,19 @@
 
 import pixelShuffleSrc from '../../shaders/pixel_shuffle.wgsl';
 import { record } from '../autograd/tape.js';
-import type { KernelSource } from '../device/runtime.js';
 import { empty, type Tensor } from '../tensor/tensor.js';
 import { forDenseRows } from './binding-window.js';
 import { fmt, grid1d, kernel, launch, Params } from './launch.js';
 import { contiguous, permute, reshape } from './layout.js';
 
-const SPACE_TO_DEPTH = kernel('pixel_shuffle', pixelShuffleSrc, 'space_to_depth');
-const DEPTH_TO_SPACE = kernel('pixel_shuffle', pixelShuffleSrc, 'depth_to_space');
+const PIXEL_SHUFFLE = kernel('pixel_shuffle', pixelShuffleSrc);
 const WG = 64;
 
 /** x [N, C, 2h, 2w] (dense f32, w even) → [N, 4·C, h, w] = pixelUnshuffle(x, 2), no autograd. */
 export function spaceToDepth2(x: Tensor): Tensor {
   const [N, C, H, W] = x.shape;
   const out = empty([N, 4 * C, H / 2, W / 2]);
-  phases(SPACE_TO_DEPTH, x, out, H / 2, W / 2);
+  phases(true, x, out, H / 2, W / 2);
   return out;
 }
 
@@ -32,16 +30,19 @@ export function spaceToDepth2(x: Tensor): Tensor {
 export function depthToSpace2(xs: Tensor): Tensor {
   const [N, C4, h, w] = xs.shape;
   const out = empty([N, C4 / 4, 2 * h, 2 * w]);
-  phases(DEPTH_TO_SPACE, xs, out, h, w);
+  phases(false, out, xs, h, w);
   return out;
 }
 
-/** One pass of either kernel over [N, ...] tensors, in chunks of images where they exceed a storage binding. */
-function phases(k: KernelSource, src: Tensor, dst: Tensor, h: number, w: number): void {
-  if (!dst.size) return;
-  forDenseRows('pixelShuffle', src.shape[0], [src, dst], [1], [], ([sv, dv]) => {
-    const rows = (sv.size / (4 * h * w)) * 2 * h; // N·C·2h of the chunk
-    launch(k, new Params().u32(rows, h, w, 0), [sv, dv], grid1d(rows, WG), { WG });
+/**
+ * x [N, C, 2h, 2w] into xs [N, 4·C, h, w] (toDepth) or back, in chunks of images where they exceed
+ * a storage binding.
+ */
+function phases(toDepth: boolean, x: Tensor, xs: Tensor, h: number, w: number): void {
+  if (!x.size) return;
+  forDenseRows('pixelShuffle', x.shape[0], [x, xs], [toDepth ? 1 : 0], [], ([xv, sv]) => {
+    const rows = xv.shape[0] * xv.shape[1] * 2 * h; // N·C·2h of the chunk
+    launch(PIXEL_SHUFFLE, new Params().u32(rows, h, w, 0), [xv, sv], grid1d(rows, WG), { WG, TO_DEPTH: toDepth ? 1 : 0 });
   });
 }
 
