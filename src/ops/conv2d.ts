@@ -23,8 +23,9 @@
 //     input gradient; weights are repacked per call (conv2d_pack_weight.wgsl, a few µs of work).
 //     Other shapes (4×4 stride 2, 1×1, the fused upsample's input gradient) use conv2d.wgsl and
 //     conv2d_grad_input.wgsl; on CPU adapters with subgroups the 4×4 stride-2 layers' forward pass
-//     and input gradient run as 3×3 ones over x's space-to-depth (conv2d-space-to-depth.ts). Block 8×8 everywhere: 16×8 was ~1.25× faster per pass but compiles ~3×
-//     slower (~15 s per kernel under load); 16×4 and 32×2 lose (the "uniform" side is not cheaper).
+//     and input gradient run as 3×3 ones over x's space-to-depth (conv2d-space-to-depth.ts).
+//     Block 8×8 everywhere: 16×8 was ~1.25× faster per pass but compiles ~3× slower (~15 s per
+//     kernel under load); 16×4 and 32×2 lose (the "uniform" side is not cheaper).
 //   - Measured (dev A/B of old vs new kernels interleaved in one process, CPU-seconds so that other
 //     jobs' load (~15 on 2 cores) distorts less; the tokenizer's convolutions, bench conv2d
 //     tokenizer_passes; GFLOP per CPU-second): forward 5.00 → 5.50, input grad 3.99 → 4.21, weight
